@@ -1,0 +1,186 @@
+#include "copy_job.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "destination.h"
+#include "fork_executor.h"
+#include "plan.h"
+#include "progress_view.h"
+#include "size_parse.h"
+#include "source_file.h"
+#include "temp_file.h"
+
+namespace pcopy {
+namespace {
+
+CopyOutcome Failed(Status status) {
+  return CopyOutcome{std::move(status), kExitFailure, {}};
+}
+
+CopyOutcome Interrupted(int signal) {
+  return CopyOutcome{Status::Message(std::string("interrupted by ") + sigabbrev_np(signal) +
+                                     "; DEST left untouched"),
+                     ExitCodeForSignal(signal), {}};
+}
+
+mode_t CurrentUmask() {
+  const mode_t mask = umask(0);
+  umask(mask);
+  return mask;
+}
+
+std::optional<ProgressStyle> ChooseProgress(const Options& o, const Console& console) {
+  if (o.quiet) return std::nullopt;
+  switch (o.progress) {
+    case ProgressMode::kNone: return std::nullopt;
+    case ProgressMode::kBar: return ProgressStyle::kBar;
+    case ProgressMode::kPlain: return ProgressStyle::kPlain;
+    case ProgressMode::kAuto:
+      if (isatty(fileno(console.err))) return ProgressStyle::kBar;
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
+  const std::string rw = "pread/pwrite with " + FormatBytes(buffer_size) + " buffers";
+  if (!r.used_pread) return "copy_file_range";
+  if (r.fallback_errno < 0) return rw;
+  const std::string why = r.fallback_errno == 0
+                              ? "copy_file_range copied nothing"
+                              : std::string("copy_file_range: ") + strerror(r.fallback_errno);
+  return (r.used_copy_file_range ? "copy_file_range, then " : "") + rw + " (" + why + ")";
+}
+
+void PrintPlan(FILE* out, const CopyPlan& plan) {
+  fprintf(out, "pcopy: plan: %s, %zu worker%s for %s\n", StrategyName(plan.strategy),
+          plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
+  constexpr size_t kShown = 16;
+  for (size_t i = 0; i < plan.workers.size() && i < kShown; ++i) {
+    const auto& ranges = plan.workers[i].ranges;
+    fprintf(out, "pcopy:   worker %zu: %zu range%s, bytes %llu-%llu (%s)\n", i, ranges.size(),
+            ranges.size() == 1 ? "" : "s", static_cast<unsigned long long>(ranges.front().offset),
+            static_cast<unsigned long long>(ranges.back().end() - 1),
+            FormatBytes(plan.workers[i].bytes()).c_str());
+  }
+  if (plan.workers.size() > kShown) {
+    fprintf(out, "pcopy:   ... and %zu more workers\n", plan.workers.size() - kShown);
+  }
+}
+
+// A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
+Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name, int dst_fd,
+                 const std::string& dst_name, uint64_t buffer_size, SignalGuard& signals,
+                 uint64_t* copied) {
+  std::unique_ptr<char[]> buffer(new char[buffer_size]);
+  uint64_t offset = 0;
+  for (;;) {
+    if (signals.Poll() != 0) return {};
+    size_t got = 0;
+    if (Status s = ReadFull(sys, src.fd.get(), src_name, buffer.get(), buffer_size, offset, &got);
+        !s.ok()) {
+      return s;
+    }
+    if (got == 0) break;
+    if (Status s = WriteFull(sys, dst_fd, dst_name, buffer.get(), got, offset); !s.ok()) return s;
+    offset += got;
+  }
+  *copied = offset;
+  return {};
+}
+
+}  // namespace
+
+CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
+                    const SysCalls& sys) {
+  SourceFile src;
+  if (Status s = OpenSource(o.source, &src); !s.ok()) return Failed(s);
+  Destination dst;
+  if (Status s = ResolveDestination(o.source, o.dest, &dst); !s.ok()) return Failed(s);
+  if (dst.exists && dst.dev == src.dev && dst.ino == src.ino) {
+    return Failed(Status::Message(Quote(o.source) + " and " + Quote(dst.path) +
+                                  " are the same file"));
+  }
+  CopyOutcome outcome;
+  outcome.report.dest_path = dst.path;
+  if (dst.exists && o.no_clobber) {
+    outcome.report.skipped = true;
+    if (o.verbose) fprintf(console.out, "pcopy: not replacing %s\n", Quote(dst.path).c_str());
+    return outcome;
+  }
+  if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
+
+  TempFile temp;
+  if (Status s = TempFile::Create(DirName(dst.path), o.dest, &temp); !s.ok()) return Failed(s);
+  // Sized up front: the file system sees the final size once, and a reader of the temporary
+  // (there should be none) sees the real length.
+  if (src.size > 0 && ftruncate(temp.fd(), static_cast<off_t>(src.size)) != 0) {
+    return Failed(Status::FromErrno("cannot set the size of", o.dest, errno));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  if (src.size == 0) {
+    if (o.verbose) fprintf(console.out, "pcopy: size unknown or 0: reading to the end\n");
+    uint64_t copied = 0;
+    if (Status s = CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals,
+                             &copied);
+        !s.ok()) {
+      return Failed(s);
+    }
+    outcome.report.bytes = copied;
+    outcome.report.method = "read/write by one process";
+  } else {
+    const CopyPlan plan = MakePlan(src.size, o.jobs, o.chunk_size, o.strategy);
+    if (o.verbose) PrintPlan(console.out, plan);
+    ExecConfig config;
+    config.sys = &sys;
+    config.src_fd = src.fd.get();
+    config.dst_fd = temp.fd();
+    config.src_name = o.source;
+    config.dst_name = o.dest;
+    config.method = o.method;
+    config.buffer_size = o.buffer_size;
+    config.bwlimit = o.bwlimit;
+    std::unique_ptr<ProgressView> view;
+    if (auto style = ChooseProgress(o, console)) {
+      view = std::make_unique<ProgressView>(*style, console.err, TerminalColumns(fileno(console.err)));
+    }
+    ExecResult r = RunForked(plan, config, signals, view.get());
+    if (r.signal != 0) return Interrupted(r.signal);
+    if (!r.status.ok()) return Failed(r.status);
+    outcome.report.bytes = src.size;
+    outcome.report.workers = plan.workers.size();
+    outcome.report.method = DescribeMethod(r, o.buffer_size);
+  }
+  if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
+
+  CommitOptions commit;
+  commit.mode = src.mode & 0777 & ~CurrentUmask();
+  commit.fsync = o.fsync;
+  commit.no_replace = o.no_clobber;
+  bool existed = false;
+  if (Status s = temp.Commit(dst.path, commit, &existed); !s.ok()) {
+    if (!existed) return Failed(s);
+    outcome.report.skipped = true;  // -n: DEST appeared during the copy; it wins
+  }
+  outcome.report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (o.verbose) {
+    const CopyReport& r = outcome.report;
+    fprintf(console.out, "%s -> %s\n", Quote(o.source).c_str(), Quote(r.dest_path).c_str());
+    fprintf(console.out, "pcopy: copied %s in %.3f s (%s) with %zu worker%s, method %s%s\n",
+            FormatBytes(r.bytes).c_str(), r.seconds,
+            FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
+            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o.fsync ? ", fsync" : "");
+  }
+  return outcome;
+}
+
+}  // namespace pcopy

@@ -1,0 +1,47 @@
+// copy_job.h: one whole copy, SOURCE to DEST, as the command line asks for it.
+//
+// Opens and sizes the source, resolves DEST, refuses a copy onto itself, creates the temporary,
+// plans, runs the workers, and publishes the result with one rename. The destination is either
+// untouched or complete: every failure and every SIGINT/SIGTERM/SIGHUP (taken through the
+// caller's SignalGuard) removes the temporary and leaves DEST as it was. Prints only progress and
+// -v lines; the error itself is returned for main to print.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "io.h"
+#include "options.h"
+#include "signal_guard.h"
+#include "status.h"
+
+namespace pcopy {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Console {
+  FILE* out = stdout;  // -v lines and summaries
+  FILE* err = stderr;  // progress
+};
+
+struct CopyReport {
+  std::string dest_path;  // the file that was written
+  uint64_t bytes = 0;
+  double seconds = 0;
+  size_t workers = 0;     // 0: copied sequentially by the parent (size unknown or 0)
+  std::string method;     // what actually moved the bytes, in words
+  bool skipped = false;   // -n found DEST already there
+};
+
+struct CopyOutcome {
+  Status status;
+  int exit_code = kExitOk;
+  CopyReport report;
+};
+
+CopyOutcome RunCopy(const Options& options, SignalGuard& signals, const Console& console,
+                    const SysCalls& sys = RealSysCalls());
+
+}  // namespace pcopy

@@ -1,0 +1,188 @@
+#include "fork_executor.h"
+
+#include <signal.h>
+
+#include <chrono>
+
+#include "child_process.h"
+#include "worker.h"
+#include "worker_slots.h"
+
+namespace pcopy {
+namespace {
+
+constexpr std::chrono::milliseconds kTick(100);
+
+struct WorkerContext {
+  WorkerTask task;
+  WorkerSlot* slot;
+};
+
+int WorkerMain(void* context) noexcept {
+  auto* ctx = static_cast<WorkerContext*>(context);
+  return RunWorker(ctx->task, ctx->slot);
+}
+
+std::string DescribeWorker(size_t index, pid_t pid, const WorkerPlan& plan) {
+  std::string text = "worker " + std::to_string(index) + " (pid " + std::to_string(pid);
+  if (!plan.ranges.empty()) {
+    text += ", bytes " + std::to_string(plan.ranges.front().offset) + "-" +
+            std::to_string(plan.ranges.back().end() - 1);
+  }
+  return text + ")";
+}
+
+class Run {
+ public:
+  Run(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
+      ProgressObserver* observer)
+      : plan_(plan), config_(config), signals_(signals), observer_(observer) {}
+
+  ExecResult Execute() {
+    const size_t n = plan_.workers.size();
+    if (Status s = WorkerSlots::Create(n, &slots_); !s.ok()) {
+      result_.status = s;
+      return result_;
+    }
+    start_ = std::chrono::steady_clock::now();
+    if (Status s = SpawnAll(); !s.ok()) {
+      result_.status = s;
+      StopAll();
+    } else {
+      Monitor();
+    }
+    CollectMethods();
+    if (observer_) observer_->OnFinish(Snapshot(), result_.status.ok() && result_.signal == 0);
+    return result_;
+  }
+
+ private:
+  Status SpawnAll() {
+    const size_t n = plan_.workers.size();
+    contexts_.resize(n);
+    children_.resize(n);
+    pid_t pgid = 0;
+    for (size_t i = 0; i < n; ++i) {
+      WorkerTask& t = contexts_[i].task;
+      t.plan = &plan_.workers[i];
+      t.sys = config_.sys;
+      t.src_fd = config_.src_fd;
+      t.dst_fd = config_.dst_fd;
+      t.src_name = config_.src_name;
+      t.dst_name = config_.dst_name;
+      t.method = config_.method;
+      t.buffer_size = config_.buffer_size;
+      t.bwlimit = config_.bwlimit == 0 ? 0 : std::max<uint64_t>(config_.bwlimit / n, 1);
+      contexts_[i].slot = &slots_[i];
+      if (Status s = ChildProcess::Spawn(&WorkerMain, &contexts_[i], pgid,
+                                         "pcopy-w" + std::to_string(i), &children_[i]);
+          !s.ok()) {
+        return s;
+      }
+      if (pgid == 0) pgid_ = pgid = children_[i].pid();
+    }
+    return {};
+  }
+
+  void Monitor() {
+    for (;;) {
+      const int sig = signals_.Wait(kTick);
+      if (sig != 0 && sig != SIGCHLD) {
+        result_.signal = sig;
+        StopAll();
+        return;
+      }
+      bool all_reaped = true;
+      for (size_t i = 0; i < children_.size(); ++i) {
+        if (!children_[i].TryReap()) {
+          all_reaped = false;
+          continue;
+        }
+        if (!children_[i].succeeded() && !failed_) {
+          failed_ = true;
+          result_.status = WorkerFailure(i);
+        }
+      }
+      if (failed_) {
+        StopAll();
+        return;
+      }
+      if (all_reaped) break;
+      if (observer_) observer_->OnProgress(Snapshot());
+    }
+    for (size_t i = 0; i < children_.size(); ++i) {
+      const uint64_t done = slots_[i].bytes_done.load(std::memory_order_relaxed);
+      if (done != plan_.workers[i].bytes()) {
+        result_.status = Status::Message(
+            DescribeWorker(i, children_[i].pid(), plan_.workers[i]) + " exited after copying " +
+            std::to_string(done) + " of " + std::to_string(plan_.workers[i].bytes()) + " bytes");
+        return;
+      }
+    }
+  }
+
+  // The error a failed worker recorded, or how it died if it recorded none.
+  Status WorkerFailure(size_t i) const {
+    const auto state = static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
+    if (state == WorkerState::kFailed) return SlotError(slots_[i], config_.src_name, config_.dst_name);
+    return Status::Message(DescribeWorker(i, children_[i].pid(), plan_.workers[i]) + " " +
+                           children_[i].DescribeExit() + " while copying " +
+                           Quote(config_.src_name) + " to " + Quote(config_.dst_name));
+  }
+
+  void StopAll() {
+    // One signal to the whole group, then each child individually in case it had not joined the
+    // group yet; SIGKILL because a worker holds nothing that needs an orderly release.
+    if (pgid_ > 0) killpg(pgid_, SIGKILL);
+    for (ChildProcess& c : children_) c.Kill(SIGKILL);
+    for (ChildProcess& c : children_) c.Wait();
+  }
+
+  void CollectMethods() {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const uint32_t used = slots_[i].used_methods.load(std::memory_order_relaxed);
+      result_.used_copy_file_range |= (used & kUsedCopyFileRange) != 0;
+      result_.used_pread |= (used & kUsedPread) != 0;
+      const int fallback = slots_[i].fallback_errno.load(std::memory_order_relaxed);
+      if (fallback >= 0 && result_.fallback_errno < 0) result_.fallback_errno = fallback;
+    }
+  }
+
+  ProgressSnapshot Snapshot() const {
+    ProgressSnapshot s;
+    s.total = plan_.size;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      s.done.push_back(slots_[i].bytes_done.load(std::memory_order_relaxed));
+      s.planned.push_back(plan_.workers[i].bytes());
+    }
+    s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return s;
+  }
+
+  const CopyPlan& plan_;
+  const ExecConfig& config_;
+  SignalGuard& signals_;
+  ProgressObserver* observer_;
+  WorkerSlots slots_;
+  std::vector<WorkerContext> contexts_;
+  std::vector<ChildProcess> children_;
+  pid_t pgid_ = 0;
+  bool failed_ = false;
+  std::chrono::steady_clock::time_point start_;
+  ExecResult result_;
+};
+
+}  // namespace
+
+uint64_t ProgressSnapshot::done_total() const {
+  uint64_t sum = 0;
+  for (uint64_t d : done) sum += d;
+  return sum;
+}
+
+ExecResult RunForked(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
+                     ProgressObserver* observer) {
+  return Run(plan, config, signals, observer).Execute();
+}
+
+}  // namespace pcopy

@@ -1,0 +1,59 @@
+// fork_executor.h: runs a CopyPlan with one forked worker process per planned worker.
+//
+// The parent creates the shared progress slots, forks the workers into one process group of their
+// own (so a terminal's Ctrl-C reaches only the parent, which then stops them in an orderly way,
+// and one killpg() stops them all), then loops: wait for a signal or 100 ms, reap whoever exited,
+// report progress. The first worker failure, or a SIGINT/SIGTERM/SIGHUP, kills the group and reaps
+// every worker before returning. On return no worker is alive and none is unreaped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io.h"
+#include "plan.h"
+#include "signal_guard.h"
+#include "status.h"
+
+namespace pcopy {
+
+struct ProgressSnapshot {
+  uint64_t total = 0;
+  std::vector<uint64_t> done;     // per worker
+  std::vector<uint64_t> planned;  // per worker
+  double elapsed = 0;             // seconds since the workers started
+  uint64_t done_total() const;
+};
+
+class ProgressObserver {
+ public:
+  virtual ~ProgressObserver() = default;
+  virtual void OnProgress(const ProgressSnapshot& snapshot) = 0;
+  // Called once the workers are gone; ok says whether every byte was copied.
+  virtual void OnFinish(const ProgressSnapshot& snapshot, bool ok) = 0;
+};
+
+struct ExecConfig {
+  const SysCalls* sys = nullptr;
+  int src_fd = -1;
+  int dst_fd = -1;
+  std::string src_name;  // for messages
+  std::string dst_name;
+  Method method = Method::kAuto;
+  uint64_t buffer_size = 0;
+  uint64_t bwlimit = 0;  // for the whole copy; shared evenly among the workers
+};
+
+struct ExecResult {
+  Status status;
+  int signal = 0;                  // the terminating signal that stopped the copy, or 0
+  bool used_copy_file_range = false;
+  bool used_pread = false;
+  int fallback_errno = -1;         // as TransferState::fallback_errno, from any worker
+};
+
+ExecResult RunForked(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
+                     ProgressObserver* observer);
+
+}  // namespace pcopy

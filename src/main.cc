@@ -1,0 +1,28 @@
+// main.cc: the pcopy command. Parses the command line, runs one copy (or the demo), prints the
+// error if there is one, and returns the exit code. All logic lives in the pcopy library.
+#include <cstdio>
+
+#include "copy_job.h"
+#include "demo.h"
+#include "options.h"
+#include "signal_guard.h"
+
+int main(int argc, char** argv) {
+  pcopy::CommandLine cmd;
+  if (pcopy::Status s = pcopy::ParseCommandLine(argc, argv, &cmd); !s.ok()) {
+    fprintf(stderr, "pcopy: %s\n", s.ToString().c_str());
+    return pcopy::kExitUsage;
+  }
+  if (cmd.action == pcopy::Action::kHelp || cmd.action == pcopy::Action::kVersion) {
+    fputs(cmd.text.c_str(), stdout);
+    return fflush(stdout) == 0 && !ferror(stdout) ? pcopy::kExitOk : pcopy::kExitFailure;
+  }
+  pcopy::SignalGuard signals;
+  const pcopy::Console console;
+  pcopy::CopyOutcome outcome = cmd.action == pcopy::Action::kDemo
+                                   ? pcopy::RunDemo(cmd.options, signals, console)
+                                   : pcopy::RunCopy(cmd.options, signals, console);
+  if (!outcome.status.ok()) fprintf(stderr, "pcopy: %s\n", outcome.status.ToString().c_str());
+  if (fflush(stdout) != 0 && outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;
+  return outcome.exit_code;
+}

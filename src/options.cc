@@ -1,0 +1,221 @@
+#include "options.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "size_parse.h"
+
+namespace po = boost::program_options;
+
+namespace pcopy {
+namespace {
+
+constexpr const char* kUsage = "Usage: pcopy [OPTION]... SOURCE DEST\n"
+                               "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
+                               "  or:  pcopy [--demo [--demo-size SIZE]]\n";
+
+constexpr const char* kAfterOptions =
+    "\nSOURCE is a regular file or a block device. If DEST is a directory, the copy goes to\n"
+    "DEST/basename(SOURCE). DEST appears only when it is complete: it is written as a hidden\n"
+    "temporary file beside it and renamed into place.\n"
+    "\nStrategies:\n"
+    "  contiguous  N near-equal ranges, one per worker (-j 2 copies the lower and the upper\n"
+    "              half); best when every worker runs at the same speed.\n"
+    "\nSIZE and RATE take K, M, G, T (powers of 1024; KiB, MiB, ... are the same) or KB, MB,\n"
+    "GB, TB (powers of 1000).\n"
+    "\nExit status: 0 copied (or skipped by -n), 1 the copy failed and DEST is untouched,\n"
+    "2 bad usage, 128+N ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n"
+    "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
+
+Status Usage(const std::string& what) {
+  return Status::Message(what + " (try 'pcopy --help')");
+}
+
+Status ParseJobs(const std::string& text, unsigned* jobs) {
+  std::optional<uint64_t> v = ParseSize(text);
+  bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits_only || !v || *v < 1 || *v > kMaxJobs) {
+    return Usage("invalid number of jobs: " + Quote(text) + " (expected 1 to " +
+                 std::to_string(kMaxJobs) + ")");
+  }
+  *jobs = static_cast<unsigned>(*v);
+  return {};
+}
+
+Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, uint64_t* out) {
+  std::optional<uint64_t> v = ParseSize(text);
+  if (!v || *v < min) {
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) +
+                 (min > 0 ? " (expected a size of at least " + std::to_string(min) + " bytes)"
+                          : " (expected a size such as 64K, 1M or 2GiB)"));
+  }
+  *out = *v;
+  return {};
+}
+
+template <typename Enum, size_t N>
+Status ParseChoice(const char* name, const std::string& text,
+                   const std::pair<const char*, Enum> (&choices)[N], Enum* out) {
+  std::string valid;
+  for (const auto& [word, value] : choices) {
+    if (text == word) {
+      *out = value;
+      return {};
+    }
+    valid += valid.empty() ? word : std::string("|") + word;
+  }
+  return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected " + valid + ")");
+}
+
+constexpr std::pair<const char*, Method> kMethods[] = {
+    {"auto", Method::kAuto}, {"copy_file_range", Method::kCopyFileRange}, {"pread", Method::kPread}};
+constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous}};
+constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {
+    {"auto", ProgressMode::kAuto}, {"bar", ProgressMode::kBar},
+    {"plain", ProgressMode::kPlain}, {"none", ProgressMode::kNone}};
+
+po::options_description Describe() {
+  po::options_description d("Options");
+  // Every value is taken as a string and validated here, so each bad value gets pcopy's own
+  // one-line message rather than a Boost exception text.
+  d.add_options()
+      ("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")
+      ("strategy", po::value<std::string>()->default_value("contiguous"),
+       "how the file is split among workers: contiguous")
+      ("chunk-size", po::value<std::string>()->default_value("1M"),
+       "smallest range worth a worker of its own")
+      ("buffer-size", po::value<std::string>()->default_value("128K"),
+       "bytes per read/write with --method pread")
+      ("method", po::value<std::string>()->default_value("auto"),
+       "auto|copy_file_range|pread; auto tries copy_file_range and falls back to pread/pwrite")
+      ("progress", po::value<std::string>()->default_value("auto"),
+       "auto|bar|plain|none; auto draws a bar when stderr is a terminal")
+      ("no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")
+      ("fsync", "make the data durable before DEST appears")
+      ("bwlimit", po::value<std::string>()->default_value("0"),
+       "limit the whole copy to RATE bytes per second (0: no limit)")
+      ("verbose,v", "print the plan, the method used and the throughput")
+      ("quiet,q", "print nothing but errors")
+      ("demo", "copy a generated file, check the copy, report the throughput")
+      ("demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")
+      ("help,h", "show this help and exit")
+      ("version,V", "show the version and exit");
+  return d;
+}
+
+Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* out) {
+  Options& o = out->options;
+  o.jobs = vm.count("jobs") ? 0 : OnlineCpus();
+  if (vm.count("jobs")) {
+    if (Status s = ParseJobs(vm["jobs"].as<std::string>(), &o.jobs); !s.ok()) return s;
+  }
+  auto str = [&](const char* k) { return vm[k].as<std::string>(); };
+  if (Status s = ParseSizeOption("chunk size", str("chunk-size"), 1, &o.chunk_size); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseSizeOption("buffer size", str("buffer-size"), 1, &o.buffer_size); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseSizeOption("bandwidth limit", str("bwlimit"), 0, &o.bwlimit); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseSizeOption("demo size", str("demo-size"), 1, &o.demo_size); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
+  if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseChoice("progress mode", str("progress"), kProgressModes, &o.progress);
+      !s.ok()) {
+    return s;
+  }
+  o.no_clobber = vm.count("no-clobber") > 0;
+  o.fsync = vm.count("fsync") > 0;
+  o.verbose = vm.count("verbose") > 0;
+  o.quiet = vm.count("quiet") > 0;
+  if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
+  if (o.buffer_size > (1ull << 30)) return Usage("invalid buffer size: at most 1 GiB");
+
+  std::vector<std::string> operands;
+  if (vm.count("operands")) operands = vm["operands"].as<std::vector<std::string>>();
+  if (vm.count("demo") || no_arguments) {
+    if (!operands.empty()) return Usage("--demo takes no operands");
+    out->action = Action::kDemo;
+    return {};
+  }
+  if (operands.empty()) return Usage("missing file operand");
+  if (operands.size() == 1) {
+    return Usage("missing destination file operand after " + Quote(operands[0]));
+  }
+  if (operands.size() > 2) return Usage("extra operand " + Quote(operands[2]));
+  o.source = operands[0];
+  o.dest = operands[1];
+  out->action = Action::kCopy;
+  return {};
+}
+
+}  // namespace
+
+const char* MethodName(Method m) {
+  for (const auto& [word, value] : kMethods) {
+    if (value == m) return word;
+  }
+  return "?";
+}
+
+const char* StrategyName(Strategy s) {
+  for (const auto& [word, value] : kStrategies) {
+    if (value == s) return word;
+  }
+  return "?";
+}
+
+unsigned OnlineCpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1u : n > static_cast<long>(kMaxJobs) ? kMaxJobs : static_cast<unsigned>(n);
+}
+
+Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
+  *out = CommandLine{};
+  po::options_description visible = Describe();
+  po::options_description all;
+  all.add(visible).add_options()("operands", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("operands", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv)
+                  .options(all)
+                  .positional(positional)
+                  .style(po::command_line_style::default_style &
+                         ~po::command_line_style::allow_guessing)
+                  .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(e.what());
+  } catch (const std::exception& e) {
+    return Usage(e.what());
+  }
+
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << kUsage << "Copy SOURCE to DEST with parallel worker processes.\n\n"
+         << visible << kAfterOptions;
+    out->action = Action::kHelp;
+    out->text = text.str();
+    return {};
+  }
+  if (vm.count("version")) {
+    out->action = Action::kVersion;
+    out->text = std::string("pcopy ") + PCOPY_VERSION + "\n";
+    return {};
+  }
+  return Interpret(vm, argc <= 1, out);
+}
+
+}  // namespace pcopy

@@ -1,0 +1,98 @@
+#include "worker.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <new>
+#include <thread>
+
+namespace pcopy {
+namespace {
+
+// One copy_file_range call moves at most this much, so progress is reported several times a
+// second even at memory speed.
+constexpr uint64_t kCopyFileRangeStep = 8ull << 20;
+
+// Sleeps as needed to keep a worker at or below its share of --bwlimit.
+class Throttle {
+ public:
+  explicit Throttle(uint64_t bytes_per_second)
+      : rate_(bytes_per_second), start_(std::chrono::steady_clock::now()) {}
+
+  void Account(uint64_t bytes) {
+    if (rate_ == 0) return;
+    done_ += bytes;
+    const double due = static_cast<double>(done_) / static_cast<double>(rate_);
+    const double now =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (due <= now) return;
+    std::this_thread::sleep_for(std::chrono::duration<double>(due - now));
+  }
+
+ private:
+  uint64_t rate_;
+  uint64_t done_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.
+class SlotProgress final : public ProgressSink {
+ public:
+  SlotProgress(WorkerSlot* slot, Throttle* throttle) : slot_(slot), throttle_(throttle) {}
+  void Add(uint64_t bytes) override {
+    slot_->bytes_done.store(slot_->bytes_done.load(std::memory_order_relaxed) + bytes,
+                            std::memory_order_relaxed);
+    throttle_->Account(bytes);
+  }
+
+ private:
+  WorkerSlot* slot_;
+  Throttle* throttle_;
+};
+
+}  // namespace
+
+int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
+  slot->state.store(static_cast<uint32_t>(WorkerState::kRunning), std::memory_order_relaxed);
+  std::unique_ptr<char[]> buffer(new (std::nothrow) char[task.buffer_size]);
+  if (!buffer) {
+    RecordFailure(slot, Status::FromErrno("allocate", "copy buffer", ENOMEM));
+    return kWorkerFailed;
+  }
+  CopyEnv env;
+  env.sys = task.sys;
+  env.src_fd = task.src_fd;
+  env.dst_fd = task.dst_fd;
+  env.src_name = task.src_name;
+  env.dst_name = task.dst_name;
+  env.buffer = std::span<char>(buffer.get(), task.buffer_size);
+  env.max_step = kCopyFileRangeStep;
+  if (task.bwlimit != 0) {
+    // Small steps under a rate limit, so the sleeps are short and the rate is even.
+    env.max_step = std::clamp<uint64_t>(task.bwlimit / 10, 4096, kCopyFileRangeStep);
+    env.buffer = env.buffer.first(std::min<uint64_t>(env.buffer.size(), env.max_step));
+  }
+
+  Throttle throttle(task.bwlimit);
+  TransferState transfer;
+  transfer.method = task.method;
+  SlotProgress progress(slot, &throttle);
+  Status status;
+  for (const ByteRange& range : task.plan->ranges) {
+    status = CopyRange(env, &transfer, range.offset, range.length, progress);
+    if (!status.ok()) break;
+  }
+  slot->used_methods.store((transfer.used_copy_file_range ? kUsedCopyFileRange : 0) |
+                               (transfer.used_pread ? kUsedPread : 0),
+                           std::memory_order_relaxed);
+  slot->fallback_errno.store(transfer.fallback_errno, std::memory_order_relaxed);
+  if (!status.ok()) {
+    RecordFailure(slot, status);
+    return kWorkerFailed;
+  }
+  slot->state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
+  return kWorkerOk;
+}
+
+}  // namespace pcopy

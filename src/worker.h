@@ -1,0 +1,34 @@
+// worker.h: the body of one copy worker, run inside a forked child.
+//
+// RunWorker copies the worker's planned ranges and reports through its shared slot: bytes done as
+// they land, then kDone, or kFailed with the error. It is noexcept and touches nothing the parent
+// owns except the slot; the caller (ChildProcess) ends the process with _exit(RunWorker(...)).
+// It can also run in-process for tests.
+#pragma once
+
+#include <cstdint>
+
+#include "io.h"
+#include "plan.h"
+#include "worker_slots.h"
+
+namespace pcopy {
+
+inline constexpr int kWorkerOk = 0;
+inline constexpr int kWorkerFailed = 1;  // the slot holds the error
+
+struct WorkerTask {
+  const WorkerPlan* plan = nullptr;
+  const SysCalls* sys = nullptr;
+  int src_fd = -1;
+  int dst_fd = -1;
+  std::string_view src_name;
+  std::string_view dst_name;
+  Method method = Method::kAuto;
+  uint64_t buffer_size = 0;
+  uint64_t bwlimit = 0;  // bytes per second for this worker; 0 = unlimited
+};
+
+int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept;
+
+}  // namespace pcopy

@@ -1,0 +1,61 @@
+// test_main.cc: the test binary's main. It makes this process a child subreaper, so any worker
+// that outlives its pcopy parent is re-parented here, and checks after every test that no child
+// process remains (none of ours, and no orphaned worker) and that nothing named pcopy was left in
+// /dev/shm.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "test_util.h"
+
+namespace {
+
+std::vector<std::string> ShmObjects() {
+  std::vector<std::string> found;
+  if (DIR* d = opendir("/dev/shm")) {
+    while (dirent* e = readdir(d)) {
+      if (std::string(e->d_name).find("pcopy") != std::string::npos) found.push_back(e->d_name);
+    }
+    closedir(d);
+  }
+  return found;
+}
+
+class LeftoverCheck : public testing::EmptyTestEventListener {
+  void OnTestEnd(const testing::TestInfo& info) override {
+    // A killed pcopy's workers die through PR_SET_PDEATHSIG; give the kernel a moment to deliver
+    // it, then reap whatever arrived here.
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 100; ++i) {
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+      kids = pcopy::test::ChildrenOf(getpid());
+      if (kids.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(kids.empty()) << info.test_suite_name() << "." << info.name() << " left "
+                              << kids.size() << " child process(es) running, first pid "
+                              << (kids.empty() ? 0 : kids[0]);
+    for (pid_t k : kids) kill(k, SIGKILL);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    const auto shm = ShmObjects();
+    EXPECT_TRUE(shm.empty()) << info.name() << " left /dev/shm/" << (shm.empty() ? "" : shm[0]);
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  testing::UnitTest::GetInstance()->listeners().Append(new LeftoverCheck);
+  return RUN_ALL_TESTS();
+}

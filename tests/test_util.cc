@@ -1,0 +1,178 @@
+#include "test_util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "random_fill.h"
+
+namespace pcopy::test {
+
+TempDir::TempDir() {
+  const char* tmp = getenv("TMPDIR");
+  std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pcopy-test-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp: " << strerror(errno);
+  }
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::vector<std::string> TempDir::List() const {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(path_)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void MakeRandomFile(const std::string& path, uint64_t size, uint64_t seed) {
+  ASSERT_OK(WriteRandomFile(path, size, seed));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+bool SameBytes(const std::string& a, const std::string& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  if (!fa || !fb) return false;
+  constexpr size_t kBlock = 1 << 20;
+  std::vector<char> ba(kBlock), bb(kBlock);
+  for (;;) {
+    fa.read(ba.data(), kBlock);
+    fb.read(bb.data(), kBlock);
+    const auto na = fa.gcount(), nb = fb.gcount();
+    if (na != nb || memcmp(ba.data(), bb.data(), static_cast<size_t>(na)) != 0) return false;
+    if (na == 0) return true;
+  }
+}
+
+std::vector<std::string> Temporaries(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(".pcopy-", 0) == 0) found.push_back(name);
+  }
+  return found;
+}
+
+namespace {
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  std::vector<char*> argv;
+  std::string binary = PCOPY_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+RunResult Collect(pid_t pid, const std::string& out, const std::string& err) {
+  RunResult r;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
+}
+
+}  // namespace
+
+RunResult RunPcopy(const std::vector<std::string>& args) {
+  TempDir io;
+  const std::string out = io / "stdout", err = io / "stderr";
+  return Collect(Spawn(args, out, err), out, err);
+}
+
+PcopyProcess::PcopyProcess(const std::vector<std::string>& args)
+    : out_path_(io_dir_ / "stdout"), err_path_(io_dir_ / "stderr") {
+  pid_ = Spawn(args, out_path_, err_path_);
+}
+
+PcopyProcess::~PcopyProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+std::vector<pid_t> PcopyProcess::Workers() const { return ChildrenOf(pid_); }
+
+bool PcopyProcess::WaitForWorkers(int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!Workers().empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+RunResult PcopyProcess::Finish() {
+  RunResult r = Collect(pid_, out_path_, err_path_);
+  pid_ = -1;
+  return r;
+}
+
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> kids;
+  std::error_code ec;
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(task_dir, ec)) {
+    std::ifstream in(t.path() / "children");
+    pid_t k;
+    while (in >> k) kids.push_back(k);
+  }
+  return kids;
+}
+
+bool IsRoot() { return geteuid() == 0; }
+
+}  // namespace pcopy::test

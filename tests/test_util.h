@@ -1,0 +1,86 @@
+// test_util.h: what every pcopy test shares: temporary directories, random files, byte
+// comparison, running the pcopy binary, and ASSERT_OK for Status.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+#define ASSERT_OK(expr)                                             \
+  do {                                                              \
+    const ::pcopy::Status _s = (expr);                              \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();         \
+  } while (0)
+#define EXPECT_OK(expr)                                             \
+  do {                                                              \
+    const ::pcopy::Status _s = (expr);                              \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();         \
+  } while (0)
+
+namespace pcopy::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  // Names in the directory (not . and ..), sorted.
+  std::vector<std::string> List() const;
+
+ private:
+  std::string path_;
+};
+
+// Writes size pseudo-random bytes (reproducible from seed).
+void MakeRandomFile(const std::string& path, uint64_t size, uint64_t seed = 1);
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& content);
+bool Exists(const std::string& path);
+// cmp(1): true when both files exist and hold the same bytes.
+bool SameBytes(const std::string& a, const std::string& b);
+// The names in dir that look like pcopy temporaries (".pcopy-*.tmp").
+std::vector<std::string> Temporaries(const std::string& dir);
+
+struct RunResult {
+  int exit_code = -1;   // -1 if killed by a signal
+  int signal = 0;       // the signal that killed it, if any
+  std::string out;      // stdout
+  std::string err;      // stderr
+};
+
+// Runs the built pcopy binary with args and no terminal; waits for it.
+RunResult RunPcopy(const std::vector<std::string>& args);
+
+// Starts pcopy in the background; stdout/stderr go to files read by Finish().
+class PcopyProcess {
+ public:
+  explicit PcopyProcess(const std::vector<std::string>& args);
+  ~PcopyProcess();  // kills and reaps if still running
+  pid_t pid() const { return pid_; }
+  // The pids of pcopy's worker processes (its children), as /proc lists them now.
+  std::vector<pid_t> Workers() const;
+  // Waits until the workers together have started copying (some child exists), or timeout.
+  bool WaitForWorkers(int timeout_ms) const;
+  RunResult Finish();
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_, err_path_;
+  TempDir io_dir_;
+};
+
+// The direct children of pid, from /proc/<pid>/task/*/children.
+std::vector<pid_t> ChildrenOf(pid_t pid);
+
+bool IsRoot();
+
+}  // namespace pcopy::test
