@@ -13,7 +13,8 @@ namespace pcopy {
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       reaped_(std::exchange(other.reaped_, false)),
-      wait_status_(other.wait_status_) {}
+      wait_status_(other.wait_status_),
+      wait_errno_(other.wait_errno_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
@@ -21,6 +22,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     pid_ = std::exchange(other.pid_, -1);
     reaped_ = std::exchange(other.reaped_, false);
     wait_status_ = other.wait_status_;
+    wait_errno_ = other.wait_errno_;
   }
   return *this;
 }
@@ -60,7 +62,7 @@ Status ChildProcess::Spawn(Body body, void* context, pid_t pgid, const std::stri
 }
 
 bool ChildProcess::succeeded() const {
-  return reaped_ && WIFEXITED(wait_status_) && WEXITSTATUS(wait_status_) == 0;
+  return reaped_ && wait_errno_ == 0 && WIFEXITED(wait_status_) && WEXITSTATUS(wait_status_) == 0;
 }
 
 bool ChildProcess::TryReap() {
@@ -73,6 +75,11 @@ bool ChildProcess::TryReap() {
   if (r == pid_) {
     reaped_ = true;
     wait_status_ = status;
+  } else if (r < 0) {
+    // With SIGCHLD ignored the kernel reaps children itself and waitpid fails with ECHILD: the
+    // child is gone, but how it ended is lost, so it cannot count as a success.
+    reaped_ = true;
+    wait_errno_ = errno;
   }
   return reaped_;
 }
@@ -85,7 +92,11 @@ void ChildProcess::Wait() {
     r = waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   reaped_ = true;
-  wait_status_ = r == pid_ ? status : 0;
+  if (r == pid_) {
+    wait_status_ = status;
+  } else {
+    wait_errno_ = errno;
+  }
 }
 
 void ChildProcess::Kill(int signal) const {
@@ -94,6 +105,9 @@ void ChildProcess::Kill(int signal) const {
 
 std::string ChildProcess::DescribeExit() const {
   if (!reaped_) return "is still running";
+  if (wait_errno_ != 0) {
+    return std::string("could not be waited for (") + strerror(wait_errno_) + ")";
+  }
   if (WIFEXITED(wait_status_)) {
     return "exited with status " + std::to_string(WEXITSTATUS(wait_status_));
   }

@@ -38,7 +38,7 @@ class ChildProcess {
   bool alive() const { return pid_ > 0 && !reaped_; }  // not reaped yet
   bool reaped() const { return reaped_; }
   int wait_status() const { return wait_status_; }
-  bool succeeded() const;  // reaped and exited with 0
+  bool succeeded() const;  // reaped and known to have exited with 0
 
   bool TryReap();  // non-blocking; true once the child is reaped
   void Wait();     // blocks until reaped
@@ -53,6 +53,7 @@ class ChildProcess {
   pid_t pid_ = -1;
   bool reaped_ = false;
   int wait_status_ = 0;
+  int wait_errno_ = 0;  // waitpid failed (ECHILD when SIGCHLD is ignored): outcome unknown
 };
 
 // The exit code of a child that found its parent already gone.

@@ -20,14 +20,13 @@
 namespace pcopy {
 namespace {
 
-CopyOutcome Failed(Status status) {
-  return CopyOutcome{std::move(status), kExitFailure, {}};
-}
+CopyOutcome Failed(Status status) { return CopyOutcome{std::move(status), kExitFailure, {}}; }
 
 CopyOutcome Interrupted(int signal) {
-  return CopyOutcome{Status::Message(std::string("interrupted by ") + sigabbrev_np(signal) +
+  return CopyOutcome{Status::Message(std::string("interrupted by SIG") + sigabbrev_np(signal) +
                                      "; DEST left untouched"),
-                     ExitCodeForSignal(signal), {}};
+                     ExitCodeForSignal(signal),
+                     {}};
 }
 
 mode_t CurrentUmask() {
@@ -39,9 +38,12 @@ mode_t CurrentUmask() {
 std::optional<ProgressStyle> ChooseProgress(const Options& o, const Console& console) {
   if (o.quiet) return std::nullopt;
   switch (o.progress) {
-    case ProgressMode::kNone: return std::nullopt;
-    case ProgressMode::kBar: return ProgressStyle::kBar;
-    case ProgressMode::kPlain: return ProgressStyle::kPlain;
+    case ProgressMode::kNone:
+      return std::nullopt;
+    case ProgressMode::kBar:
+      return ProgressStyle::kBar;
+    case ProgressMode::kPlain:
+      return ProgressStyle::kPlain;
     case ProgressMode::kAuto:
       if (isatty(fileno(console.err))) return ProgressStyle::kBar;
       return std::nullopt;
@@ -76,9 +78,9 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
 }
 
 // A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
-Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name, int dst_fd,
-                 const std::string& dst_name, uint64_t buffer_size, SignalGuard& signals,
-                 uint64_t* copied) {
+Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
+                 int dst_fd, const std::string& dst_name, uint64_t buffer_size,
+                 SignalGuard& signals, uint64_t* copied) {
   std::unique_ptr<char[]> buffer(new char[buffer_size]);
   uint64_t offset = 0;
   for (;;) {
@@ -105,8 +107,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   Destination dst;
   if (Status s = ResolveDestination(o.source, o.dest, &dst); !s.ok()) return Failed(s);
   if (dst.exists && dst.dev == src.dev && dst.ino == src.ino) {
-    return Failed(Status::Message(Quote(o.source) + " and " + Quote(dst.path) +
-                                  " are the same file"));
+    return Failed(
+        Status::Message(Quote(o.source) + " and " + Quote(dst.path) + " are the same file"));
   }
   CopyOutcome outcome;
   outcome.report.dest_path = dst.path;
@@ -129,8 +131,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   if (src.size == 0) {
     if (o.verbose) fprintf(console.out, "pcopy: size unknown or 0: reading to the end\n");
     uint64_t copied = 0;
-    if (Status s = CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals,
-                             &copied);
+    if (Status s =
+            CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals, &copied);
         !s.ok()) {
       return Failed(s);
     }
@@ -150,7 +152,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     config.bwlimit = o.bwlimit;
     std::unique_ptr<ProgressView> view;
     if (auto style = ChooseProgress(o, console)) {
-      view = std::make_unique<ProgressView>(*style, console.err, TerminalColumns(fileno(console.err)));
+      view = std::make_unique<ProgressView>(*style, console.err, 0);
     }
     ExecResult r = RunForked(plan, config, signals, view.get());
     if (r.signal != 0) return Interrupted(r.signal);

@@ -30,9 +30,9 @@ struct CopyReport {
   std::string dest_path;  // the file that was written
   uint64_t bytes = 0;
   double seconds = 0;
-  size_t workers = 0;     // 0: copied sequentially by the parent (size unknown or 0)
-  std::string method;     // what actually moved the bytes, in words
-  bool skipped = false;   // -n found DEST already there
+  size_t workers = 0;    // 0: copied sequentially by the parent (size unknown or 0)
+  std::string method;    // what actually moved the bytes, in words
+  bool skipped = false;  // -n found DEST already there
 };
 
 struct CopyOutcome {

@@ -25,8 +25,8 @@ class DemoDir {
   }
   Status Create() {
     const char* tmp = getenv("TMPDIR");
-    std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                        "/pcopy-demo-XXXXXX";
+    std::string templ =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pcopy-demo-XXXXXX";
     if (mkdtemp(templ.data()) == nullptr) {
       return Status::FromErrno("cannot create a demo directory in", DirName(templ), errno);
     }
@@ -90,8 +90,8 @@ CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console&
     return CopyOutcome{s, kExitFailure, {}};
   }
   if (signals.Poll() != 0) {
-    return CopyOutcome{Status::Message("demo interrupted"),
-                       ExitCodeForSignal(signals.terminating_signal()), {}};
+    return CopyOutcome{
+        Status::Message("demo interrupted"), ExitCodeForSignal(signals.terminating_signal()), {}};
   }
   if (!o.quiet) {
     fprintf(console.out, "pcopy demo: copying it with %u job%s (pcopy -j %u %s %s)\n", o.jobs,
@@ -107,9 +107,9 @@ CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console&
     return CopyOutcome{s, kExitFailure, outcome.report};
   }
   if (!equal) {
-    return CopyOutcome{Status::Message("demo copy differs from its source at offset " +
-                                       std::to_string(where)),
-                       kExitFailure, outcome.report};
+    return CopyOutcome{
+        Status::Message("demo copy differs from its source at offset " + std::to_string(where)),
+        kExitFailure, outcome.report};
   }
   const CopyReport& r = outcome.report;
   if (!o.quiet) {

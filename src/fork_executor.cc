@@ -113,9 +113,9 @@ class Run {
     for (size_t i = 0; i < children_.size(); ++i) {
       const uint64_t done = slots_[i].bytes_done.load(std::memory_order_relaxed);
       if (done != plan_.workers[i].bytes()) {
-        result_.status = Status::Message(
-            DescribeWorker(i, children_[i].pid(), plan_.workers[i]) + " exited after copying " +
-            std::to_string(done) + " of " + std::to_string(plan_.workers[i].bytes()) + " bytes");
+        result_.status = Status::Message(DescribeWorker(i, children_[i].pid(), plan_.workers[i]) +
+                                         " exited after copying " + std::to_string(done) + " of " +
+                                         std::to_string(plan_.workers[i].bytes()) + " bytes");
         return;
       }
     }
@@ -124,7 +124,8 @@ class Run {
   // The error a failed worker recorded, or how it died if it recorded none.
   Status WorkerFailure(size_t i) const {
     const auto state = static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
-    if (state == WorkerState::kFailed) return SlotError(slots_[i], config_.src_name, config_.dst_name);
+    if (state == WorkerState::kFailed)
+      return SlotError(slots_[i], config_.src_name, config_.dst_name);
     return Status::Message(DescribeWorker(i, children_[i].pid(), plan_.workers[i]) + " " +
                            children_[i].DescribeExit() + " while copying " +
                            Quote(config_.src_name) + " to " + Quote(config_.dst_name));

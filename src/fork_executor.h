@@ -47,10 +47,10 @@ struct ExecConfig {
 
 struct ExecResult {
   Status status;
-  int signal = 0;                  // the terminating signal that stopped the copy, or 0
+  int signal = 0;  // the terminating signal that stopped the copy, or 0
   bool used_copy_file_range = false;
   bool used_pread = false;
-  int fallback_errno = -1;         // as TransferState::fallback_errno, from any worker
+  int fallback_errno = -1;  // as TransferState::fallback_errno, from any worker
 };
 
 ExecResult RunForked(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,

@@ -33,8 +33,8 @@ Status CopyWithReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
   while (length > 0) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(length, env.buffer.size()));
     size_t got = 0;
-    if (Status s = ReadFull(*env.sys, env.src_fd, env.src_name, env.buffer.data(), want, offset,
-                            &got);
+    if (Status s =
+            ReadFull(*env.sys, env.src_fd, env.src_name, env.buffer.data(), want, offset, &got);
         !s.ok()) {
       return s;
     }

@@ -25,11 +25,11 @@ struct SysCalls {
 
 const SysCalls& RealSysCalls();
 
-// How a range is moved (--method). kAuto starts with copy_file_range and switches to pread/pwrite, for good,
-// at the exact offset reached when the kernel declines (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM)
-// or returns 0 early (some file systems, such as procfs, do). kCopyFileRange reports those
-// errors instead, but still falls back on an early 0, because only a read can tell whether the
-// source ended.
+// How a range is moved (--method). kAuto starts with copy_file_range and switches to pread/pwrite,
+// for good, at the exact offset reached when the kernel declines (EXDEV, EINVAL, ENOSYS,
+// EOPNOTSUPP, EPERM) or returns 0 early (some file systems, such as procfs, do). kCopyFileRange
+// reports those errors instead, but still falls back on an early 0, because only a read can tell
+// whether the source ended.
 enum class Method { kAuto, kCopyFileRange, kPread };
 
 // Told about every piece of a range as it lands. An interface rather than std::function so that
@@ -48,8 +48,8 @@ struct CopyEnv {
   int dst_fd = -1;
   std::string_view src_name;  // for messages only
   std::string_view dst_name;
-  std::span<char> buffer;     // pread/pwrite bounce buffer; its size is the I/O size
-  uint64_t max_step = 0;      // most bytes moved by one copy_file_range call
+  std::span<char> buffer;  // pread/pwrite bounce buffer; its size is the I/O size
+  uint64_t max_step = 0;   // most bytes moved by one copy_file_range call
 };
 
 // What a copier switched to and why; survives from one range to the next within a worker.

@@ -1,5 +1,6 @@
 // main.cc: the pcopy command. Parses the command line, runs one copy (or the demo), prints the
 // error if there is one, and returns the exit code. All logic lives in the pcopy library.
+#include <csignal>
 #include <cstdio>
 
 #include "copy_job.h"
@@ -17,6 +18,9 @@ int main(int argc, char** argv) {
     fputs(cmd.text.c_str(), stdout);
     return fflush(stdout) == 0 && !ferror(stdout) ? pcopy::kExitOk : pcopy::kExitFailure;
   }
+  // A closed stderr pipe must make a progress write fail, not kill the parent with SIGPIPE before
+  // it can remove the temporary and reap its workers.
+  std::signal(SIGPIPE, SIG_IGN);
   pcopy::SignalGuard signals;
   const pcopy::Console console;
   pcopy::CopyOutcome outcome = cmd.action == pcopy::Action::kDemo

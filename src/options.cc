@@ -12,9 +12,10 @@ namespace po = boost::program_options;
 namespace pcopy {
 namespace {
 
-constexpr const char* kUsage = "Usage: pcopy [OPTION]... SOURCE DEST\n"
-                               "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
-                               "  or:  pcopy [--demo [--demo-size SIZE]]\n";
+constexpr const char* kUsage =
+    "Usage: pcopy [OPTION]... SOURCE DEST\n"
+    "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
+    "  or:  pcopy [--demo [--demo-size SIZE]]\n";
 
 constexpr const char* kAfterOptions =
     "\nSOURCE is a regular file or a block device. If DEST is a directory, the copy goes to\n"
@@ -29,9 +30,7 @@ constexpr const char* kAfterOptions =
     "2 bad usage, 128+N ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n"
     "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
 
-Status Usage(const std::string& what) {
-  return Status::Message(what + " (try 'pcopy --help')");
-}
+Status Usage(const std::string& what) { return Status::Message(what + " (try 'pcopy --help')"); }
 
 Status ParseJobs(const std::string& text, unsigned* jobs) {
   std::optional<uint64_t> v = ParseSize(text);
@@ -69,39 +68,39 @@ Status ParseChoice(const char* name, const std::string& text,
   return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected " + valid + ")");
 }
 
-constexpr std::pair<const char*, Method> kMethods[] = {
-    {"auto", Method::kAuto}, {"copy_file_range", Method::kCopyFileRange}, {"pread", Method::kPread}};
+constexpr std::pair<const char*, Method> kMethods[] = {{"auto", Method::kAuto},
+                                                       {"copy_file_range", Method::kCopyFileRange},
+                                                       {"pread", Method::kPread}};
 constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous}};
-constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {
-    {"auto", ProgressMode::kAuto}, {"bar", ProgressMode::kBar},
-    {"plain", ProgressMode::kPlain}, {"none", ProgressMode::kNone}};
+constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {{"auto", ProgressMode::kAuto},
+                                                                   {"bar", ProgressMode::kBar},
+                                                                   {"plain", ProgressMode::kPlain},
+                                                                   {"none", ProgressMode::kNone}};
 
 po::options_description Describe() {
   po::options_description d("Options");
   // Every value is taken as a string and validated here, so each bad value gets pcopy's own
   // one-line message rather than a Boost exception text.
-  d.add_options()
-      ("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")
-      ("strategy", po::value<std::string>()->default_value("contiguous"),
-       "how the file is split among workers: contiguous")
-      ("chunk-size", po::value<std::string>()->default_value("1M"),
-       "smallest range worth a worker of its own")
-      ("buffer-size", po::value<std::string>()->default_value("128K"),
-       "bytes per read/write with --method pread")
-      ("method", po::value<std::string>()->default_value("auto"),
-       "auto|copy_file_range|pread; auto tries copy_file_range and falls back to pread/pwrite")
-      ("progress", po::value<std::string>()->default_value("auto"),
-       "auto|bar|plain|none; auto draws a bar when stderr is a terminal")
-      ("no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")
-      ("fsync", "make the data durable before DEST appears")
-      ("bwlimit", po::value<std::string>()->default_value("0"),
-       "limit the whole copy to RATE bytes per second (0: no limit)")
-      ("verbose,v", "print the plan, the method used and the throughput")
-      ("quiet,q", "print nothing but errors")
-      ("demo", "copy a generated file, check the copy, report the throughput")
-      ("demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")
-      ("help,h", "show this help and exit")
-      ("version,V", "show the version and exit");
+  d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
+      "strategy", po::value<std::string>()->default_value("contiguous"),
+      "how the file is split among workers: contiguous")(
+      "chunk-size", po::value<std::string>()->default_value("1M"),
+      "smallest range worth a worker of its own")("buffer-size",
+                                                  po::value<std::string>()->default_value("128K"),
+                                                  "bytes per read/write with --method pread")(
+      "method", po::value<std::string>()->default_value("auto"),
+      "auto|copy_file_range|pread; auto tries copy_file_range and falls back to pread/pwrite")(
+      "progress", po::value<std::string>()->default_value("auto"),
+      "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
+      "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
+      "fsync", "make the data durable before DEST appears")(
+      "bwlimit", po::value<std::string>()->default_value("0"),
+      "limit the whole copy to RATE bytes per second (0: no limit)")(
+      "verbose,v", "print the plan, the method used and the throughput")(
+      "quiet,q", "print nothing but errors")(
+      "demo", "copy a generated file, check the copy, report the throughput")(
+      "demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")(
+      "help,h", "show this help and exit")("version,V", "show the version and exit");
   return d;
 }
 
@@ -188,13 +187,13 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv)
-                  .options(all)
-                  .positional(positional)
-                  .style(po::command_line_style::default_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              vm);
+    po::store(
+        po::command_line_parser(argc, argv)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
     po::notify(vm);
   } catch (const po::error& e) {
     return Usage(e.what());

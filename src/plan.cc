@@ -17,8 +17,8 @@ CopyPlan PlanContiguous(uint64_t size, unsigned jobs, uint64_t chunk_size) {
   uint64_t start = 0;
   for (uint64_t i = 1; i <= n; ++i) {
     // 128-bit product: size * i overflows 64 bits for sizes above 16 EiB / jobs.
-    uint64_t end = i == n ? size
-                          : static_cast<uint64_t>(static_cast<unsigned __int128>(size) * i / n);
+    uint64_t end =
+        i == n ? size : static_cast<uint64_t>(static_cast<unsigned __int128>(size) * i / n);
     if (i != n) end -= end % align;
     if (end <= start) continue;  // alignment left this worker nothing: fewer workers
     plan.workers.push_back(WorkerPlan{{ByteRange{start, end - start}}});

@@ -37,7 +37,10 @@ int TerminalColumns(int fd) {
 }
 
 ProgressView::ProgressView(ProgressStyle style, FILE* out, int columns)
-    : style_(style), out_(out), columns_(columns > 0 ? columns : 80) {}
+    : style_(style),
+      out_(out),
+      columns_(columns > 0 ? columns : 80),
+      follow_terminal_(columns <= 0) {}
 
 double ProgressView::Rate(const ProgressSnapshot& s) {
   const uint64_t done = s.done_total();
@@ -91,6 +94,10 @@ std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) cons
 void ProgressView::OnProgress(const ProgressSnapshot& s) {
   const double rate = Rate(s);
   if (style_ == ProgressStyle::kBar) {
+    if (follow_terminal_) {
+      const int now = TerminalColumns(fileno(out_));
+      if (now > 0) columns_ = now;
+    }
     fprintf(out_, "\r%s\033[K", BarLine(s, rate).c_str());
     drawn_ = true;
   } else if (s.elapsed - last_plain_ >= 1.0) {

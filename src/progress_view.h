@@ -18,7 +18,8 @@ enum class ProgressStyle { kBar, kPlain };
 
 class ProgressView final : public ProgressObserver {
  public:
-  // columns: the terminal's width, for the bar.
+  // columns: the width to draw the bar in; 0 asks out's terminal before every redraw, so a
+  // resized window is followed (80 if out is not a terminal).
   ProgressView(ProgressStyle style, FILE* out, int columns);
 
   void OnProgress(const ProgressSnapshot& snapshot) override;
@@ -34,6 +35,7 @@ class ProgressView final : public ProgressObserver {
   ProgressStyle style_;
   FILE* out_;
   int columns_;
+  bool follow_terminal_;
   double last_plain_ = 0;
   bool drawn_ = false;
   std::deque<std::pair<double, uint64_t>> samples_;  // (elapsed, bytes) over the last second

@@ -13,12 +13,17 @@ SignalGuard::SignalGuard() {
   sigaddset(&set_, SIGHUP);
   sigaddset(&set_, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set_, &old_mask_);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGCHLD, &dfl, &old_sigchld_);
 }
 
 SignalGuard::~SignalGuard() {
   timespec zero{0, 0};
   while (sigtimedwait(&set_, nullptr, &zero) > 0) {
   }
+  sigaction(SIGCHLD, &old_sigchld_, nullptr);
   sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 

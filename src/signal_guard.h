@@ -4,7 +4,9 @@
 // lifetime, and they are taken only in Wait()/Poll() (sigtimedwait), which is also the progress
 // loop's tick. So a signal never interrupts a step halfway, and cleanup (kill and reap workers,
 // unlink the temporary) always runs before the process exits with 128+N. Forked children unblock
-// them (child_process.cc). Only one guard may exist at a time.
+// them (child_process.cc). SIGCHLD's disposition is reset to the default for the guard's lifetime:
+// an inherited SIG_IGN would make the kernel reap workers itself, and their exit status would be
+// lost. Only one guard may exist at a time.
 #pragma once
 
 #include <signal.h>
@@ -31,6 +33,7 @@ class SignalGuard {
  private:
   sigset_t set_;
   sigset_t old_mask_;
+  struct sigaction old_sigchld_;
   int terminating_ = 0;
 };
 

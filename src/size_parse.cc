@@ -14,12 +14,22 @@ struct Suffix {
 
 constexpr uint64_t kKi = 1024;
 constexpr Suffix kSuffixes[] = {
-    {"", 1},           {"b", 1},
-    {"k", kKi},        {"kib", kKi},        {"kb", 1000},
-    {"m", kKi * kKi},  {"mib", kKi * kKi},  {"mb", 1000 * 1000},
-    {"g", kKi * kKi * kKi}, {"gib", kKi * kKi * kKi}, {"gb", 1000ull * 1000 * 1000},
-    {"t", kKi * kKi * kKi * kKi}, {"tib", kKi * kKi * kKi * kKi}, {"tb", 1000ull * 1000 * 1000 * 1000},
-    {"p", kKi * kKi * kKi * kKi * kKi}, {"pib", kKi * kKi * kKi * kKi * kKi},
+    {"", 1},
+    {"b", 1},
+    {"k", kKi},
+    {"kib", kKi},
+    {"kb", 1000},
+    {"m", kKi* kKi},
+    {"mib", kKi* kKi},
+    {"mb", 1000 * 1000},
+    {"g", kKi* kKi* kKi},
+    {"gib", kKi* kKi* kKi},
+    {"gb", 1000ull * 1000 * 1000},
+    {"t", kKi* kKi* kKi* kKi},
+    {"tib", kKi* kKi* kKi* kKi},
+    {"tb", 1000ull * 1000 * 1000 * 1000},
+    {"p", kKi* kKi* kKi* kKi* kKi},
+    {"pib", kKi* kKi* kKi* kKi* kKi},
     {"pb", 1000ull * 1000 * 1000 * 1000 * 1000},
 };
 
@@ -27,6 +37,26 @@ std::string Lower(std::string_view s) {
   std::string out;
   for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// Three significant digits in the largest unit that keeps the value below base. The unit and the
+// precision are chosen after rounding: 1023.96 KiB prints as "1.00 MiB", never "1024 KiB".
+std::string FormatScaled(double v, double base, const char* const* units, int last_unit) {
+  int unit = 0;
+  while (unit < last_unit && v >= base) {
+    v /= base;
+    ++unit;
+  }
+  if (unit < last_unit && std::round(v) >= base) {
+    v /= base;
+    ++unit;
+  }
+  const char* format = std::round(v * 100) / 100 < 10  ? "%.2f %s"
+                       : std::round(v * 10) / 10 < 100 ? "%.1f %s"
+                                                       : "%.0f %s";
+  char buf[32];
+  snprintf(buf, sizeof buf, format, v, units[unit]);
+  return buf;
 }
 
 }  // namespace
@@ -54,29 +84,13 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
 std::string FormatBytes(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (bytes < 1024) return std::to_string(bytes) + " B";
-  double v = static_cast<double>(bytes);
-  int unit = 0;
-  while (v >= 1024 && unit < 6) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
-  return buf;
+  return FormatScaled(static_cast<double>(bytes), 1024, kUnits, 6);
 }
 
 std::string FormatRate(double bytes_per_second) {
   static constexpr const char* kUnits[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s"};
   if (!std::isfinite(bytes_per_second) || bytes_per_second < 0) bytes_per_second = 0;
-  double v = bytes_per_second;
-  int unit = 0;
-  while (v >= 1000 && unit < 4) {
-    v /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
-  return buf;
+  return FormatScaled(bytes_per_second, 1000, kUnits, 4);
 }
 
 std::string FormatDuration(double seconds) {

@@ -14,7 +14,7 @@ namespace pcopy {
 // Suffixes are case-insensitive. Returns nullopt on any junk, a sign, or overflow of 64 bits.
 std::optional<uint64_t> ParseSize(std::string_view text);
 
-// "0 B", "4.0 KiB", "1.50 GiB": binary units, three significant digits.
+// "0 B", "4.00 KiB", "1.50 GiB": binary units, three significant digits.
 std::string FormatBytes(uint64_t bytes);
 
 // "850 MB/s", "2.61 GB/s": decimal units, as dd reports throughput.

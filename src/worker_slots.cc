@@ -1,11 +1,11 @@
 #include "worker_slots.h"
 
-#include "io.h"
-
 #include <boost/interprocess/anonymous_shared_memory.hpp>
 #include <boost/interprocess/exceptions.hpp>
 #include <cerrno>
 #include <new>
+
+#include "io.h"
 
 namespace pcopy {
 namespace {

@@ -1,1 +1,322 @@
+// e2e_faults_test.cc: the real pcopy binary under faults: a full file system, terminating signals,
+// a worker or the parent killed, a worker stopped and continued. Whatever happens, DEST is either
+// untouched or complete, no temporary is left (unless the parent itself was SIGKILLed) and no
+// worker outlives the copy.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "test_util.h"
+
+namespace pcopy::test {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+constexpr int kExitTimeoutMs = 15000;
+
+using Clock = std::chrono::steady_clock;
+
+std::string Quoted(const std::string& path) { return "'" + path + "'"; }
+
+// Alive: exists and is not a zombie (a zombie has already died; only its reaping is pending).
+bool Alive(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+  return stat[paren + 2] != 'Z';
+}
+
+// Polls until none of pids is alive; optionally reaps children re-parented to this process.
+// Returns how many seconds that took, or -1 on timeout.
+double WaitUntilGone(const std::vector<pid_t>& pids, int timeout_ms, bool reap) {
+  const auto start = Clock::now();
+  for (;;) {
+    if (reap) {
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+    }
+    if (std::none_of(pids.begin(), pids.end(), Alive)) {
+      return std::chrono::duration<double>(Clock::now() - start).count();
+    }
+    if (Clock::now() - start > std::chrono::milliseconds(timeout_ms)) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// Waits until pcopy has forked n workers; returns their pids (empty on timeout).
+std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    std::vector<pid_t> w = p.Workers();
+    if (w.size() >= n) return w;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return {};
+}
+
+// Finishes p, failing rather than hanging if it does not exit in time.
+RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
+  if (!p.WaitForExit(timeout_ms)) {
+    ADD_FAILURE() << "pcopy (pid " << p.pid() << ") did not exit within " << timeout_ms << " ms";
+    kill(p.pid(), SIGKILL);
+  }
+  return p.Finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A full file system.
+
+TEST(E2eFaults, NoSpaceLeavesNothing) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  TempDir t;
+  const std::string src = t / "src", small = t / "small";
+  MakeRandomFile(src, 4 * kMiB, 41);
+  ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
+  TmpfsMount mount(small, "size=1m");
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+
+  const std::vector<std::vector<std::string>> variants = {
+      {"-j", "1"},
+      {"-j", "4"},
+      {"-j", "4", "--method", "pread"},
+      {"-j", "3", "--chunk-size", "4K", "--method", "auto", "--buffer-size", "4K"},
+      {"-j", "2", "--fsync"}};
+  for (const auto& options : variants) {
+    SCOPED_TRACE(testing::PrintToString(options));
+    const std::string dst = small + "/dst";
+    std::vector<std::string> args = options;
+    args.push_back(src);
+    args.push_back(dst);
+    const RunResult r = RunPcopy(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("pcopy: ", 0), 0u) << r.err;
+    EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(Quoted(dst)), std::string::npos) << r.err;
+    EXPECT_TRUE(ListDir(small).empty())
+        << "left behind: " << testing::PrintToString(ListDir(small));
+  }
+}
+
+TEST(E2eFaults, NoSpaceKeepsExistingDest) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  TempDir t;
+  const std::string src = t / "src", small = t / "small";
+  MakeRandomFile(src, 4 * kMiB, 42);
+  ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
+  TmpfsMount mount(small, "size=1m");
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+  const std::string dst = small + "/dst";
+  MakeRandomFile(dst, 100 * 1024, 43);
+  const std::string old = ReadFile(dst);
+
+  const RunResult r = RunPcopy({"-j", "2", src, dst});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(IsOneLine(r.err)) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(dst), old) << "DEST changed";
+  EXPECT_EQ(ListDir(small), std::vector<std::string>{"dst"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signals and killed processes, on a throttled copy of a 64 MiB source (--bwlimit 20M takes
+// over 3 s, so the copy is surely under way when the test strikes).
+
+constexpr uint64_t kSignalSourceSize = 64 * kMiB;
+
+class SignalFixture : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    source_ = new std::string(*dir_ / "src64");
+    MakeRandomFile(*source_, kSignalSourceSize, 44);
+  }
+  static void TearDownTestSuite() {
+    delete source_;
+    delete dir_;
+    source_ = nullptr;
+    dir_ = nullptr;
+  }
+  static std::vector<std::string> ThrottledArgs(const std::string& dst) {
+    return {"--bwlimit", "20M", "-j", "2", *source_, dst};
+  }
+
+  static TempDir* dir_;
+  static std::string* source_;
+};
+TempDir* SignalFixture::dir_ = nullptr;
+std::string* SignalFixture::source_ = nullptr;
+
+struct SignalCase {
+  int signal;
+  int exit_code;
+  bool dest_exists;
+};
+
+std::string SignalName(const testing::TestParamInfo<SignalCase>& info) {
+  return std::string("SIG") + sigabbrev_np(info.param.signal) +
+         (info.param.dest_exists ? "_DestExists" : "_NoDest");
+}
+
+class E2eFaultsSignal : public SignalFixture, public testing::WithParamInterface<SignalCase> {};
+
+TEST_P(E2eFaultsSignal, InterruptLeavesDestUntouched) {
+  const SignalCase& c = GetParam();
+  TempDir t;
+  const std::string dst = t / "dst";
+  std::string old;
+  if (c.dest_exists) {
+    MakeRandomFile(dst, 3 * kMiB + 5, 45);
+    old = ReadFile(dst);
+  }
+  PcopyProcess p(ThrottledArgs(dst));
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u) << "pcopy did not start 2 workers";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the copy get under way
+  ASSERT_EQ(kill(p.pid(), c.signal), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.signal, 0) << "pcopy died of the signal instead of cleaning up";
+  EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+  EXPECT_EQ(r.err.rfind("pcopy: ", 0), 0u) << r.err;
+  EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  if (c.dest_exists) {
+    EXPECT_EQ(ReadFile(dst), old) << "DEST changed";
+    EXPECT_EQ(t.List(), std::vector<std::string>{"dst"});
+  } else {
+    EXPECT_FALSE(Exists(dst));
+    EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
+  }
+  EXPECT_TRUE(Temporaries(t.path()).empty());
+  EXPECT_GE(WaitUntilGone(workers, 1000, /*reap=*/false), 0) << "a worker outlived pcopy";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    E2eFaults, E2eFaultsSignal,
+    testing::Values(SignalCase{SIGINT, 130, false}, SignalCase{SIGINT, 130, true},
+                    SignalCase{SIGTERM, 143, false}, SignalCase{SIGTERM, 143, true},
+                    SignalCase{SIGHUP, 129, false}, SignalCase{SIGHUP, 129, true}),
+    SignalName);
+
+class E2eFaultsKill : public SignalFixture {};
+
+// The interruption message names the signal as users know it ("SIGINT", not "INT").
+TEST_F(E2eFaultsKill, InterruptMessageNamesSignal) {
+  TempDir t;
+  PcopyProcess p(ThrottledArgs(t / "dst"));
+  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u);
+  ASSERT_EQ(kill(p.pid(), SIGINT), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_NE(r.err.find("interrupted by SIGINT"), std::string::npos) << r.err;
+}
+
+TEST_F(E2eFaultsKill, WorkerKilled) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  PcopyProcess p(ThrottledArgs(dst));
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(kill(workers[0], SIGKILL), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("pcopy: ", 0), 0u) << r.err;
+  EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
+  EXPECT_NE(r.err.find("worker"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(dst));
+  EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
+  EXPECT_GE(WaitUntilGone(workers, 1000, /*reap=*/false), 0) << "the other worker kept running";
+}
+
+TEST_F(E2eFaultsKill, WorkerKilledKeepsExistingDest) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  WriteFile(dst, "old content");
+  PcopyProcess p(ThrottledArgs(dst));
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u);
+  ASSERT_EQ(kill(workers[1], SIGKILL), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(dst), "old content");
+  EXPECT_EQ(t.List(), std::vector<std::string>{"dst"});
+}
+
+// The parent cannot clean up after SIGKILL, but its workers must not outlive it: they die of
+// PR_SET_PDEATHSIG and, this process being a subreaper, are re-parented here to be reaped.
+TEST_F(E2eFaultsKill, ParentKilledTakesWorkersWithIt) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  PcopyProcess p(ThrottledArgs(dst));
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(kill(p.pid(), SIGKILL), 0);
+  const RunResult r = p.Finish();
+  EXPECT_EQ(r.signal, SIGKILL);
+
+  const double took = WaitUntilGone(workers, 2000, /*reap=*/true);
+  EXPECT_GE(took, 0) << "workers still alive 2 s after their parent was killed";
+  EXPECT_LE(took, 1.0) << "workers took " << took << " s to die";
+  EXPECT_TRUE(ChildrenOf(getpid()).empty());
+  EXPECT_FALSE(Exists(dst)) << "an incomplete DEST was published";
+}
+
+// The source shrinks under the workers: the copy fails with "source changed" instead of
+// publishing a DEST with a hole or stale bytes.
+TEST(E2eFaults, SourceTruncatedDuringCopy) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 16 * kMiB, 47);
+  PcopyProcess p({"--bwlimit", "20M", "-j", "2", src, dst});
+  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(truncate(src.c_str(), static_cast<off_t>(kMiB)), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
+  EXPECT_NE(r.err.find(Quoted(src)), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the source changed"), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(dst));
+  EXPECT_EQ(t.List(), std::vector<std::string>{"src"});
+}
+
+TEST(E2eFaults, WorkerStoppedAndContinuedStillCopies) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 16 * kMiB + 4095, 46);
+  PcopyProcess p({"--bwlimit", "20M", "-j", "2", src, dst});
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(kill(workers[0], SIGSTOP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_FALSE(Exists(dst)) << "DEST published while a worker was stopped";
+  ASSERT_EQ(kill(workers[0], SIGCONT), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(SameBytes(src, dst));
+  EXPECT_TRUE(Temporaries(t.path()).empty());
+}
+
+}  // namespace
+}  // namespace pcopy::test

@@ -1,1 +1,286 @@
+#include "options.h"
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
 #include "test_util.h"
+
+namespace pcopy {
+namespace {
+
+// text contains fragment, with both shown on failure.
+::testing::AssertionResult Contains(const std::string& text, const std::string& fragment) {
+  if (text.find(fragment) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << fragment << "'";
+}
+
+struct Parsed {
+  Status status;
+  CommandLine cl;
+};
+
+// argv[0] is always "pcopy"; args are the rest.
+Parsed Parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv = {"pcopy"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(nullptr);
+  Parsed p;
+  p.status = ParseCommandLine(static_cast<int>(argv.size() - 1), argv.data(), &p.cl);
+  return p;
+}
+
+// A rejection: not ok, and one line of text.
+void ExpectRejected(std::initializer_list<const char*> args, const std::string& fragment = "") {
+  std::string joined;
+  for (const char* a : args) joined += std::string(" ") + a;
+  const Parsed p = Parse(args);
+  EXPECT_FALSE(p.status.ok()) << "accepted:" << joined;
+  const std::string text = p.status.ToString();
+  EXPECT_FALSE(text.empty()) << joined;
+  EXPECT_EQ(text.find('\n'), std::string::npos) << joined << " -> " << text;
+  if (!fragment.empty()) {
+    EXPECT_TRUE(Contains(text, fragment)) << joined;
+  }
+}
+
+TEST(OptionsTest, Defaults) {
+  const Parsed p = Parse({"a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kCopy);
+  const Options& o = p.cl.options;
+  EXPECT_EQ(o.source, "a");
+  EXPECT_EQ(o.dest, "b");
+  EXPECT_EQ(o.jobs, OnlineCpus());
+  EXPECT_GE(o.jobs, 1u);
+  EXPECT_EQ(o.chunk_size, 1u << 20);
+  EXPECT_EQ(o.buffer_size, 128u << 10);
+  EXPECT_EQ(o.method, Method::kAuto);
+  EXPECT_EQ(o.strategy, Strategy::kContiguous);
+  EXPECT_EQ(o.progress, ProgressMode::kAuto);
+  EXPECT_FALSE(o.no_clobber);
+  EXPECT_FALSE(o.fsync);
+  EXPECT_FALSE(o.verbose);
+  EXPECT_FALSE(o.quiet);
+  EXPECT_EQ(o.bwlimit, 0u);
+}
+
+TEST(OptionsTest, OnlineCpusIsInRange) {
+  EXPECT_GE(OnlineCpus(), 1u);
+  EXPECT_LE(OnlineCpus(), kMaxJobs);
+}
+
+TEST(OptionsTest, JobsShortAndLong) {
+  Parsed p = Parse({"-j", "4", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.jobs, 4u);
+  p = Parse({"--jobs=8", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.jobs, 8u);
+  p = Parse({"--jobs", "1", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.jobs, 1u);
+  p = Parse({"-j16", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.jobs, 16u);
+  p = Parse({"-j", "1024", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.jobs, 1024u);
+}
+
+TEST(OptionsTest, OptionsAfterOperands) {
+  const Parsed p = Parse({"a", "b", "-j", "3"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.jobs, 3u);
+  EXPECT_EQ(p.cl.options.source, "a");
+  EXPECT_EQ(p.cl.options.dest, "b");
+}
+
+TEST(OptionsTest, BadJobsRejected) {
+  ExpectRejected({"-j0", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "0", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "-1", "a", "b"});
+  ExpectRejected({"--jobs=-1", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "abc", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "1025", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "4K", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "", "a", "b"}, "jobs");
+  ExpectRejected({"-j", "99999999999999999999999", "a", "b"}, "jobs");
+  ExpectRejected({"a", "b", "-j"});
+}
+
+TEST(OptionsTest, ChunkSize) {
+  Parsed p = Parse({"--chunk-size", "64K", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.chunk_size, 65536u);
+  p = Parse({"--chunk-size=1", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.chunk_size, 1u);
+  ExpectRejected({"--chunk-size", "0", "a", "b"}, "chunk size");
+  ExpectRejected({"--chunk-size", "1X", "a", "b"}, "chunk size");
+  ExpectRejected({"--chunk-size", "-4K", "a", "b"});
+}
+
+TEST(OptionsTest, BufferSize) {
+  Parsed p = Parse({"--buffer-size", "1M", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.buffer_size, 1u << 20);
+  p = Parse({"--buffer-size=4096", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.buffer_size, 4096u);
+  ExpectRejected({"--buffer-size", "0", "a", "b"}, "buffer size");
+  ExpectRejected({"--buffer-size", "lots", "a", "b"}, "buffer size");
+  ExpectRejected({"--buffer-size", "2G", "a", "b"}, "buffer size");
+}
+
+TEST(OptionsTest, Method) {
+  Parsed p = Parse({"--method", "auto", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kAuto);
+  p = Parse({"--method", "copy_file_range", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kCopyFileRange);
+  p = Parse({"--method=pread", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kPread);
+  ExpectRejected({"--method", "mmap", "a", "b"}, "method");
+  ExpectRejected({"--method", "", "a", "b"});
+  ExpectRejected({"--method", "PREAD", "a", "b"}, "method");
+}
+
+TEST(OptionsTest, MethodAndStrategyNames) {
+  EXPECT_STREQ(MethodName(Method::kAuto), "auto");
+  EXPECT_STREQ(MethodName(Method::kCopyFileRange), "copy_file_range");
+  EXPECT_STREQ(MethodName(Method::kPread), "pread");
+  EXPECT_STREQ(StrategyName(Strategy::kContiguous), "contiguous");
+}
+
+TEST(OptionsTest, Progress) {
+  const std::pair<const char*, ProgressMode> cases[] = {{"auto", ProgressMode::kAuto},
+                                                        {"bar", ProgressMode::kBar},
+                                                        {"plain", ProgressMode::kPlain},
+                                                        {"none", ProgressMode::kNone}};
+  for (const auto& [word, mode] : cases) {
+    const std::string arg = std::string("--progress=") + word;
+    const Parsed p = Parse({arg.c_str(), "a", "b"});
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.options.progress, mode) << word;
+  }
+  ExpectRejected({"--progress", "fancy", "a", "b"}, "progress");
+}
+
+TEST(OptionsTest, Flags) {
+  Parsed p = Parse({"-n", "--fsync", "-v", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_TRUE(p.cl.options.no_clobber);
+  EXPECT_TRUE(p.cl.options.fsync);
+  EXPECT_TRUE(p.cl.options.verbose);
+  EXPECT_FALSE(p.cl.options.quiet);
+  p = Parse({"--no-clobber", "-q", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_TRUE(p.cl.options.no_clobber);
+  EXPECT_FALSE(p.cl.options.fsync);
+  EXPECT_TRUE(p.cl.options.quiet);
+  EXPECT_FALSE(p.cl.options.verbose);
+  p = Parse({"--verbose", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_TRUE(p.cl.options.verbose);
+}
+
+TEST(OptionsTest, VerboseWithQuietRejected) {
+  ExpectRejected({"-v", "-q", "a", "b"}, "--verbose and --quiet");
+  ExpectRejected({"--quiet", "--verbose", "a", "b"});
+}
+
+TEST(OptionsTest, UnknownOptionRejected) {
+  ExpectRejected({"--bogus", "a", "b"}, "bogus");
+  ExpectRejected({"-Z", "a", "b"});
+  ExpectRejected({"--job=4", "a", "b"});  // no abbreviations
+}
+
+TEST(OptionsTest, FlagWithValueRejected) { ExpectRejected({"--fsync=yes", "a", "b"}); }
+
+TEST(OptionsTest, MissingOperands) {
+  ExpectRejected({"-j", "2"}, "missing file operand");
+  ExpectRejected({"a"}, "missing destination file operand after 'a'");
+  ExpectRejected({"-v", "a"}, "missing destination file operand after 'a'");
+}
+
+TEST(OptionsTest, MissingOperandQuotesHostileName) {
+  const Parsed p = Parse({"a\nb"});
+  EXPECT_FALSE(p.status.ok());
+  EXPECT_TRUE(Contains(p.status.ToString(), "after 'a\\nb'"));
+}
+
+TEST(OptionsTest, ExtraOperandRejected) { ExpectRejected({"a", "b", "c"}, "extra operand 'c'"); }
+
+TEST(OptionsTest, DashDashEndsOptions) {
+  const Parsed p = Parse({"--", "-a", "-b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.source, "-a");
+  EXPECT_EQ(p.cl.options.dest, "-b");
+}
+
+TEST(OptionsTest, NoArgumentsIsDemo) {
+  const Parsed p = Parse({});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kDemo);
+  EXPECT_EQ(p.cl.options.demo_size, kDefaultDemoSize);
+}
+
+TEST(OptionsTest, DemoOption) {
+  Parsed p = Parse({"--demo"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kDemo);
+  p = Parse({"--demo", "--demo-size", "64M", "-j", "2"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kDemo);
+  EXPECT_EQ(p.cl.options.demo_size, 64u << 20);
+  EXPECT_EQ(p.cl.options.jobs, 2u);
+  ExpectRejected({"--demo", "--demo-size", "0"}, "demo size");
+}
+
+TEST(OptionsTest, DemoWithOperandsRejected) {
+  ExpectRejected({"--demo", "a", "b"}, "--demo");
+  ExpectRejected({"--demo", "a"});
+}
+
+TEST(OptionsTest, Help) {
+  for (const char* flag : {"--help", "-h"}) {
+    const Parsed p = Parse({flag});
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.action, Action::kHelp) << flag;
+    EXPECT_TRUE(Contains(p.cl.text, "Usage: pcopy")) << flag;
+    EXPECT_TRUE(Contains(p.cl.text, "--jobs")) << flag;
+    EXPECT_TRUE(Contains(p.cl.text, "--method")) << flag;
+    EXPECT_EQ(p.cl.text.back(), '\n');
+  }
+}
+
+TEST(OptionsTest, HelpWinsOverOperands) {
+  const Parsed p = Parse({"a", "b", "--help"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kHelp);
+}
+
+TEST(OptionsTest, Version) {
+  for (const char* flag : {"--version", "-V"}) {
+    const Parsed p = Parse({flag});
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.action, Action::kVersion) << flag;
+    EXPECT_EQ(p.cl.text, std::string("pcopy ") + PCOPY_VERSION + "\n");
+  }
+}
+
+TEST(OptionsTest, ParseResetsPreviousResult) {
+  CommandLine cl;
+  cl.options.fsync = true;
+  cl.options.jobs = 77;
+  const char* argv[] = {"pcopy", "a", "b", nullptr};
+  ASSERT_OK(ParseCommandLine(3, argv, &cl));
+  EXPECT_FALSE(cl.options.fsync);
+  EXPECT_EQ(cl.options.jobs, OnlineCpus());
+}
+
+}  // namespace
+}  // namespace pcopy

@@ -1,1 +1,223 @@
+#include "progress_view.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 #include "test_util.h"
+
+namespace pcopy {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& fragment) {
+  if (text.find(fragment) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << fragment << "'";
+}
+
+// A FILE* whose output can be read back at any time.
+class MemFile {
+ public:
+  MemFile() : file_(open_memstream(&buf_, &len_)) {}
+  ~MemFile() {
+    fclose(file_);
+    free(buf_);
+  }
+  MemFile(const MemFile&) = delete;
+  MemFile& operator=(const MemFile&) = delete;
+  FILE* get() const { return file_; }
+  std::string text() {
+    fflush(file_);
+    return std::string(buf_, len_);
+  }
+
+ private:
+  char* buf_ = nullptr;
+  size_t len_ = 0;
+  FILE* file_;
+};
+
+// 1 GiB in four workers of 256 MiB; half done: the first finished, the second not started, the
+// other two halfway.
+ProgressSnapshot HalfDone(double elapsed = 5) {
+  ProgressSnapshot s;
+  s.total = 1024 * kMiB;
+  s.planned = {256 * kMiB, 256 * kMiB, 256 * kMiB, 256 * kMiB};
+  s.done = {256 * kMiB, 0, 128 * kMiB, 128 * kMiB};
+  s.elapsed = elapsed;
+  return s;
+}
+
+const std::string kWorkerBars = " ###### ...... ###... ###...";
+
+TEST(ProgressViewTest, BarLineShowsPercentBytesRateEta) {
+  const ProgressView view(ProgressStyle::kBar, stderr, 200);
+  const std::string line = view.BarLine(HalfDone(), 100e6);
+  EXPECT_TRUE(Contains(line, "50.0%"));
+  EXPECT_TRUE(Contains(line, "512 MiB"));
+  EXPECT_TRUE(Contains(line, "1.00 GiB"));
+  EXPECT_TRUE(Contains(line, "100 MB/s"));
+  EXPECT_TRUE(Contains(line, "0:05"));  // 512 MiB left at 100 MB/s: 5.4 s
+  EXPECT_EQ(line.find_first_of("\r\n"), std::string::npos) << line;
+}
+
+TEST(ProgressViewTest, BarLineUnknownRateHasNoEta) {
+  const ProgressView view(ProgressStyle::kBar, stderr, 120);
+  const std::string line = view.BarLine(HalfDone(), 0);
+  EXPECT_TRUE(Contains(line, "--:--"));
+}
+
+TEST(ProgressViewTest, WorkerBarsOnlyWhenWide) {
+  const std::string wide = ProgressView(ProgressStyle::kBar, stderr, 200).BarLine(HalfDone(), 1e8);
+  EXPECT_TRUE(Contains(wide, kWorkerBars));
+  const std::string narrow = ProgressView(ProgressStyle::kBar, stderr, 60).BarLine(HalfDone(), 1e8);
+  EXPECT_FALSE(Contains(narrow, kWorkerBars));
+  // Even without them the essentials are there.
+  EXPECT_TRUE(Contains(narrow, "50.0%"));
+  EXPECT_TRUE(Contains(narrow, "100 MB/s"));
+}
+
+TEST(ProgressViewTest, NoWorkerBarsForOneWorker) {
+  ProgressSnapshot s;
+  s.total = 100;
+  s.planned = {100};
+  s.done = {50};
+  s.elapsed = 1;
+  const std::string line = ProgressView(ProgressStyle::kBar, stderr, 200).BarLine(s, 50);
+  EXPECT_FALSE(Contains(line, "] ###"));
+  EXPECT_FALSE(Contains(line, " ###..."));
+}
+
+TEST(ProgressViewTest, BarLineNeverLongerThanColumnsMinusOne) {
+  std::vector<ProgressSnapshot> snapshots = {HalfDone()};
+  ProgressSnapshot many;  // 64 workers and numbers as wide as they get
+  many.total = 999ull << 40;
+  for (int i = 0; i < 64; ++i) {
+    many.planned.push_back(many.total / 64);
+    many.done.push_back(many.total / 64 / static_cast<uint64_t>(i + 1));
+  }
+  many.elapsed = 100000;
+  snapshots.push_back(many);
+  ProgressSnapshot empty;  // a 0-byte copy
+  snapshots.push_back(empty);
+  for (const ProgressSnapshot& s : snapshots) {
+    for (double rate : {0.0, 1.0, 999.9e9}) {
+      for (int columns = 1; columns <= 300; ++columns) {
+        const std::string line =
+            ProgressView(ProgressStyle::kBar, stderr, columns).BarLine(s, rate);
+        ASSERT_LE(static_cast<int>(line.size()), columns - 1)
+            << "columns " << columns << ": '" << line << "'";
+      }
+    }
+  }
+}
+
+// Width 0 on something that is not a terminal: 80 columns.
+TEST(ProgressViewTest, UnknownWidthMeansEighty) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 0);
+  const std::string line = view.BarLine(HalfDone(), 1e8);
+  EXPECT_LE(line.size(), 79u);
+  EXPECT_GE(line.size(), 60u) << "a bar should fill the default width: '" << line << "'";
+  view.OnProgress(HalfDone(1));
+  const std::string drawn = out.text();  // "\r" + line + "\033[K"
+  ASSERT_GE(drawn.size(), 4u);
+  EXPECT_LE(drawn.size() - 4, 79u) << drawn;
+}
+
+TEST(ProgressViewTest, PlainLine) {
+  const ProgressView view(ProgressStyle::kPlain, stderr, 0);
+  const std::string line = view.PlainLine(HalfDone(), 100e6);
+  EXPECT_TRUE(Contains(line, "50.0%"));
+  EXPECT_TRUE(Contains(line, "512 MiB"));
+  EXPECT_TRUE(Contains(line, "1.00 GiB"));
+  EXPECT_TRUE(Contains(line, "100 MB/s"));
+  EXPECT_TRUE(Contains(line, "0:05"));
+  EXPECT_EQ(line.find_first_of("\r\n\033"), std::string::npos) << line;
+}
+
+TEST(ProgressViewTest, PlainWritesAtMostOneLinePerSecond) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kPlain, out.get(), 0);
+  std::vector<double> printed_at;
+  size_t last_size = 0;
+  for (int tick = 1; tick <= 45; ++tick) {  // 100 ms ticks: 4.5 s of snapshot time
+    const double t = tick * 0.1;
+    ProgressSnapshot s = HalfDone(t);
+    view.OnProgress(s);
+    const std::string text = out.text();
+    if (text.size() != last_size) {
+      const std::string added = text.substr(last_size);
+      EXPECT_EQ(added.back(), '\n');
+      EXPECT_EQ(added.find('\n'), added.size() - 1) << "more than one line at once";
+      printed_at.push_back(t);
+      last_size = text.size();
+    }
+  }
+  ASSERT_GE(printed_at.size(), 4u) << "about one line a second over 4.5 s";
+  ASSERT_LE(printed_at.size(), 5u);
+  for (size_t i = 1; i < printed_at.size(); ++i) {
+    EXPECT_GE(printed_at[i] - printed_at[i - 1], 1.0 - 1e-9) << i;
+  }
+}
+
+TEST(ProgressViewTest, BarRedrawsInPlace) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 100);
+  view.OnProgress(HalfDone(1));
+  view.OnProgress(HalfDone(1.1));
+  const std::string text = out.text();
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text[0], '\r');
+}
+
+TEST(ProgressViewTest, BarFailurePrintsOnlyANewline) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 100);
+  view.OnProgress(HalfDone(1));
+  const size_t before = out.text().size();
+  view.OnFinish(HalfDone(1.2), false);
+  EXPECT_EQ(out.text().substr(before), "\n");
+}
+
+TEST(ProgressViewTest, BarSuccessEndsTheLine) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 100);
+  ProgressSnapshot s = HalfDone(2);
+  view.OnProgress(s);
+  s.done = s.planned;
+  view.OnFinish(s, true);
+  const std::string text = out.text();
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_TRUE(Contains(text, "100.0%"));
+}
+
+TEST(ProgressViewTest, PlainSuccessSummary) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kPlain, out.get(), 0);
+  ProgressSnapshot s = HalfDone(2);
+  s.done = s.planned;
+  view.OnFinish(s, true);
+  const std::string text = out.text();
+  EXPECT_TRUE(Contains(text, "100.0%"));
+  EXPECT_TRUE(Contains(text, "1.00 GiB"));
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_EQ(text.find('\n'), text.size() - 1);
+}
+
+TEST(ProgressViewTest, TerminalColumnsOfANonTerminal) {
+  FILE* f = tmpfile();
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(TerminalColumns(fileno(f)), 0);
+  fclose(f);
+  EXPECT_EQ(TerminalColumns(-1), 0);
+}
+
+}  // namespace
+}  // namespace pcopy

@@ -56,6 +56,10 @@ class LeftoverCheck : public testing::EmptyTestEventListener {
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  testing::UnitTest::GetInstance()->listeners().Append(new LeftoverCheck);
+  // A listener that raises failures must come before the printer, or its failures go unshown.
+  testing::TestEventListeners& listeners = testing::UnitTest::GetInstance()->listeners();
+  testing::TestEventListener* printer = listeners.Release(listeners.default_result_printer());
+  listeners.Append(new LeftoverCheck);
+  listeners.Append(printer);
   return RUN_ALL_TESTS();
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +156,19 @@ bool PcopyProcess::WaitForWorkers(int timeout_ms) const {
   return false;
 }
 
+bool PcopyProcess::WaitForExit(int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid_) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 RunResult PcopyProcess::Finish() {
   RunResult r = Collect(pid_, out_path_, err_path_);
   pid_ = -1;
@@ -174,5 +188,32 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
 }
 
 bool IsRoot() { return geteuid() == 0; }
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool IsOneLine(const std::string& s) {
+  return s.size() > 1 && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+TmpfsMount::TmpfsMount(const std::string& dir, const std::string& options, unsigned long flags)
+    : dir_(dir) {
+  if (mount("tmpfs", dir.c_str(), "tmpfs", flags, options.c_str()) == 0) {
+    mounted_ = true;
+  } else {
+    error_ = "mount -t tmpfs -o " + options + " tmpfs " + dir + ": " + strerror(errno);
+  }
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted_ && umount(dir_.c_str()) != 0) umount2(dir_.c_str(), MNT_DETACH);
+}
 
 }  // namespace pcopy::test

@@ -70,17 +70,43 @@ class PcopyProcess {
   std::vector<pid_t> Workers() const;
   // Waits until the workers together have started copying (some child exists), or timeout.
   bool WaitForWorkers(int timeout_ms) const;
+  // Waits until pcopy has exited (without reaping it; Finish() still collects it), or timeout.
+  bool WaitForExit(int timeout_ms) const;
   RunResult Finish();
 
  private:
   pid_t pid_ = -1;
+  TempDir io_dir_;  // declared before the paths, which are initialized from it
   std::string out_path_, err_path_;
-  TempDir io_dir_;
 };
 
 // The direct children of pid, from /proc/<pid>/task/*/children.
 std::vector<pid_t> ChildrenOf(pid_t pid);
 
 bool IsRoot();
+
+// The names in any directory (not . and ..), sorted; empty if it cannot be read.
+std::vector<std::string> ListDir(const std::string& dir);
+
+// True when s is exactly one non-empty line ending in a newline (how pcopy reports an error).
+bool IsOneLine(const std::string& s);
+
+// A tmpfs mounted on an existing directory for the lifetime of the object (root only), so a test
+// can provide a full or read-only file system. Always unmounted, lazily if still busy.
+class TmpfsMount {
+ public:
+  // options as for mount -o, e.g. "size=1m"; flags e.g. MS_RDONLY.
+  TmpfsMount(const std::string& dir, const std::string& options, unsigned long flags = 0);
+  ~TmpfsMount();
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }  // why it is not mounted
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
 
 }  // namespace pcopy::test
