@@ -10,9 +10,10 @@
 namespace pcopy {
 namespace {
 
-// One copy_file_range call moves at most this much, so progress is reported several times a
-// second even at memory speed.
-constexpr uint64_t kCopyFileRangeStep = 8ull << 20;
+// One copy_file_range call moves at most this much, so progress is reported many times a second
+// even at memory speed (64 MiB is about 20 ms at 3 GB/s). 8 MiB steps measured no faster and
+// possibly slower than 64 MiB or 1 GiB ones on 4 GiB copies (README "Defaults").
+constexpr uint64_t kCopyFileRangeStep = 64ull << 20;
 
 // Sleeps as needed to keep a worker at or below its share of --bwlimit.
 class Throttle {
