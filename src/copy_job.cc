@@ -64,6 +64,12 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
 void PrintPlan(FILE* out, const CopyPlan& plan) {
   fprintf(out, "pcopy: plan: %s, %zu worker%s for %s\n", StrategyName(plan.strategy),
           plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
+  if (plan.self_scheduled()) {
+    fprintf(out, "pcopy:   %zu chunks taken in order by whichever worker is free, %s to %s\n",
+            plan.queue.size(), FormatBytes(plan.queue.front().length).c_str(),
+            FormatBytes(plan.queue.back().length).c_str());
+    return;
+  }
   constexpr size_t kShown = 16;
   for (size_t i = 0; i < plan.workers.size() && i < kShown; ++i) {
     const auto& ranges = plan.workers[i].ranges;
@@ -150,6 +156,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     config.method = o.method;
     config.buffer_size = o.buffer_size;
     config.bwlimit = o.bwlimit;
+    config.slow_factor = o.slow_worker;
     std::unique_ptr<ProgressView> view;
     if (auto style = ChooseProgress(o, console)) {
       view = std::make_unique<ProgressView>(*style, console.err, 0);

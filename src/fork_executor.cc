@@ -23,11 +23,13 @@ int WorkerMain(void* context) noexcept {
   return RunWorker(ctx->task, ctx->slot);
 }
 
-std::string DescribeWorker(size_t index, pid_t pid, const WorkerPlan& plan) {
+// "worker 1 (pid 4242, bytes 0-1048575)": the range it was copying when it stopped.
+std::string DescribeWorker(size_t index, pid_t pid, const WorkerSlot& slot) {
   std::string text = "worker " + std::to_string(index) + " (pid " + std::to_string(pid);
-  if (!plan.ranges.empty()) {
-    text += ", bytes " + std::to_string(plan.ranges.front().offset) + "-" +
-            std::to_string(plan.ranges.back().end() - 1);
+  const uint64_t length = slot.range_length.load(std::memory_order_relaxed);
+  if (length != 0) {
+    const uint64_t offset = slot.range_offset.load(std::memory_order_relaxed);
+    text += ", bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
   }
   return text + ")";
 }
@@ -64,7 +66,9 @@ class Run {
     pid_t pgid = 0;
     for (size_t i = 0; i < n; ++i) {
       WorkerTask& t = contexts_[i].task;
-      t.plan = &plan_.workers[i];
+      t.plan = &plan_;
+      t.index = i;
+      t.next_chunk = &slots_.header().next_chunk;
       t.sys = config_.sys;
       t.src_fd = config_.src_fd;
       t.dst_fd = config_.dst_fd;
@@ -73,6 +77,7 @@ class Run {
       t.method = config_.method;
       t.buffer_size = config_.buffer_size;
       t.bwlimit = config_.bwlimit == 0 ? 0 : std::max<uint64_t>(config_.bwlimit / n, 1);
+      t.slow_factor = i == 0 ? config_.slow_factor : 1;
       contexts_[i].slot = &slots_[i];
       if (Status s = ChildProcess::Spawn(&WorkerMain, &contexts_[i], pgid,
                                          "pcopy-w" + std::to_string(i), &children_[i]);
@@ -110,14 +115,21 @@ class Run {
       if (all_reaped) break;
       if (observer_) observer_->OnProgress(Snapshot());
     }
+    // Every worker exited 0; the copy is complete only if the counters add up as planned.
+    uint64_t total = 0;
     for (size_t i = 0; i < children_.size(); ++i) {
       const uint64_t done = slots_[i].bytes_done.load(std::memory_order_relaxed);
-      if (done != plan_.workers[i].bytes()) {
-        result_.status = Status::Message(DescribeWorker(i, children_[i].pid(), plan_.workers[i]) +
+      total += done;
+      if (!plan_.self_scheduled() && done != plan_.workers[i].bytes()) {
+        result_.status = Status::Message(DescribeWorker(i, children_[i].pid(), slots_[i]) +
                                          " exited after copying " + std::to_string(done) + " of " +
                                          std::to_string(plan_.workers[i].bytes()) + " bytes");
         return;
       }
+    }
+    if (total != plan_.size) {
+      result_.status = Status::Message("the workers exited after copying " + std::to_string(total) +
+                                       " of " + std::to_string(plan_.size) + " bytes");
     }
   }
 
@@ -126,7 +138,7 @@ class Run {
     const auto state = static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
     if (state == WorkerState::kFailed)
       return SlotError(slots_[i], config_.src_name, config_.dst_name);
-    return Status::Message(DescribeWorker(i, children_[i].pid(), plan_.workers[i]) + " " +
+    return Status::Message(DescribeWorker(i, children_[i].pid(), slots_[i]) + " " +
                            children_[i].DescribeExit() + " while copying " +
                            Quote(config_.src_name) + " to " + Quote(config_.dst_name));
   }
@@ -154,7 +166,8 @@ class Run {
     s.total = plan_.size;
     for (size_t i = 0; i < slots_.size(); ++i) {
       s.done.push_back(slots_[i].bytes_done.load(std::memory_order_relaxed));
-      s.planned.push_back(plan_.workers[i].bytes());
+      s.planned.push_back(plan_.self_scheduled() ? plan_.size / slots_.size()
+                                                 : plan_.workers[i].bytes());
     }
     s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return s;

@@ -21,7 +21,7 @@ namespace pcopy {
 struct ProgressSnapshot {
   uint64_t total = 0;
   std::vector<uint64_t> done;     // per worker
-  std::vector<uint64_t> planned;  // per worker
+  std::vector<uint64_t> planned;  // per worker; an even share of the file for dynamic plans
   double elapsed = 0;             // seconds since the workers started
   uint64_t done_total() const;
 };
@@ -42,7 +42,8 @@ struct ExecConfig {
   std::string dst_name;
   Method method = Method::kAuto;
   uint64_t buffer_size = 0;
-  uint64_t bwlimit = 0;  // for the whole copy; shared evenly among the workers
+  uint64_t bwlimit = 0;    // for the whole copy; shared evenly among the workers
+  double slow_factor = 1;  // worker 0 runs this many times slower (--slow-worker)
 };
 
 struct ExecResult {

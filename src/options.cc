@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstdlib>
 #include <sstream>
 
 #include "size_parse.h"
@@ -22,8 +24,14 @@ constexpr const char* kAfterOptions =
     "DEST/basename(SOURCE). DEST appears only when it is complete: it is written as a hidden\n"
     "temporary file beside it and renamed into place.\n"
     "\nStrategies:\n"
-    "  contiguous  N near-equal ranges, one per worker (-j 2 copies the lower and the upper\n"
-    "              half); best when every worker runs at the same speed.\n"
+    "  contiguous   N near-equal ranges, one per worker (-j 2 copies the lower and the upper\n"
+    "               half); each worker reads and writes one long sequential stream.\n"
+    "  interleaved  chunks dealt round-robin (chunk i to worker i mod N); the workers advance\n"
+    "               through the file together.\n"
+    "  dynamic      each worker takes the next chunk when it finishes one, so a slow worker\n"
+    "               does less and no worker idles while work remains.\n"
+    "  guided       like dynamic, with chunks that shrink as the work does (about remaining /\n"
+    "               2N, never below --chunk-size): few hand-outs early, an even finish.\n"
     "\nSIZE and RATE take K, M, G, T (powers of 1024; KiB, MiB, ... are the same) or KB, MB,\n"
     "GB, TB (powers of 1000).\n"
     "\nExit status: 0 copied (or skipped by -n), 1 the copy failed and DEST is untouched,\n"
@@ -54,6 +62,17 @@ Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, 
   return {};
 }
 
+Status ParseFactor(const std::string& text, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = text.empty() ? 0 : strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !(v >= 1 && v <= 1000)) {
+    return Usage("invalid slow-worker factor: " + Quote(text) + " (expected 1 to 1000)");
+  }
+  *out = v;
+  return {};
+}
+
 template <typename Enum, size_t N>
 Status ParseChoice(const char* name, const std::string& text,
                    const std::pair<const char*, Enum> (&choices)[N], Enum* out) {
@@ -71,7 +90,10 @@ Status ParseChoice(const char* name, const std::string& text,
 constexpr std::pair<const char*, Method> kMethods[] = {{"auto", Method::kAuto},
                                                        {"copy_file_range", Method::kCopyFileRange},
                                                        {"pread", Method::kPread}};
-constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous}};
+constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous},
+                                                            {"interleaved", Strategy::kInterleaved},
+                                                            {"dynamic", Strategy::kDynamic},
+                                                            {"guided", Strategy::kGuided}};
 constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {{"auto", ProgressMode::kAuto},
                                                                    {"bar", ProgressMode::kBar},
                                                                    {"plain", ProgressMode::kPlain},
@@ -83,7 +105,7 @@ po::options_description Describe() {
   // one-line message rather than a Boost exception text.
   d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
       "strategy", po::value<std::string>()->default_value("contiguous"),
-      "how the file is split among workers: contiguous")(
+      "how the work is split: contiguous|interleaved|dynamic|guided")(
       "chunk-size", po::value<std::string>()->default_value("1M"),
       "smallest range worth a worker of its own")("buffer-size",
                                                   po::value<std::string>()->default_value("128K"),
@@ -96,6 +118,8 @@ po::options_description Describe() {
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),
       "limit the whole copy to RATE bytes per second (0: no limit)")(
+      "slow-worker", po::value<std::string>()->default_value("1"),
+      "make worker 0 FACTOR times slower, to study strategies on an uneven machine")(
       "verbose,v", "print the plan, the method used and the throughput")(
       "quiet,q", "print nothing but errors")(
       "demo", "copy a generated file, check the copy, report the throughput")(
@@ -123,6 +147,7 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   if (Status s = ParseSizeOption("demo size", str("demo-size"), 1, &o.demo_size); !s.ok()) {
     return s;
   }
+  if (Status s = ParseFactor(str("slow-worker"), &o.slow_worker); !s.ok()) return s;
   if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
   if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
     return s;

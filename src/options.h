@@ -39,7 +39,8 @@ struct Options {
   bool fsync = false;
   bool verbose = false;
   bool quiet = false;
-  uint64_t bwlimit = 0;  // bytes per second for the whole copy; 0 = unlimited
+  uint64_t bwlimit = 0;    // bytes per second for the whole copy; 0 = unlimited
+  double slow_worker = 1;  // worker 0 runs this many times slower (benchmarking aid)
   uint64_t demo_size = kDefaultDemoSize;
 };
 

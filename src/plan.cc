@@ -5,15 +5,11 @@
 namespace pcopy {
 namespace {
 
-CopyPlan PlanContiguous(uint64_t size, unsigned jobs, uint64_t chunk_size) {
-  CopyPlan plan;
-  plan.size = size;
-  plan.strategy = Strategy::kContiguous;
-  if (size == 0) return plan;
-  chunk_size = std::max<uint64_t>(chunk_size, 1);
-  const uint64_t chunks = size / chunk_size + (size % chunk_size != 0);
-  const uint64_t n = std::clamp<uint64_t>(jobs, 1, chunks);
-  const uint64_t align = std::min(kPlanAlignment, chunk_size);
+uint64_t CeilDiv(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
+
+void PlanContiguous(CopyPlan* plan, uint64_t n) {
+  const uint64_t size = plan->size;
+  const uint64_t align = std::min(kPlanAlignment, plan->chunk_size);
   uint64_t start = 0;
   for (uint64_t i = 1; i <= n; ++i) {
     // 128-bit product: size * i overflows 64 bits for sizes above 16 EiB / jobs.
@@ -21,10 +17,37 @@ CopyPlan PlanContiguous(uint64_t size, unsigned jobs, uint64_t chunk_size) {
         i == n ? size : static_cast<uint64_t>(static_cast<unsigned __int128>(size) * i / n);
     if (i != n) end -= end % align;
     if (end <= start) continue;  // alignment left this worker nothing: fewer workers
-    plan.workers.push_back(WorkerPlan{{ByteRange{start, end - start}}});
+    plan->workers.push_back(WorkerPlan{{ByteRange{start, end - start}}});
     start = end;
   }
-  return plan;
+}
+
+void PlanInterleaved(CopyPlan* plan, uint64_t n) {
+  plan->workers.resize(n);
+  uint64_t i = 0;
+  for (uint64_t offset = 0; offset < plan->size; offset += plan->chunk_size, ++i) {
+    const uint64_t length = std::min(plan->chunk_size, plan->size - offset);
+    plan->workers[i % n].ranges.push_back(ByteRange{offset, length});
+  }
+}
+
+void PlanDynamic(CopyPlan* plan, uint64_t n) {
+  plan->workers.resize(n);
+  for (uint64_t offset = 0; offset < plan->size; offset += plan->chunk_size) {
+    plan->queue.push_back(ByteRange{offset, std::min(plan->chunk_size, plan->size - offset)});
+  }
+}
+
+void PlanGuided(CopyPlan* plan, uint64_t n) {
+  plan->workers.resize(n);
+  const uint64_t unit = plan->chunk_size;
+  for (uint64_t offset = 0; offset < plan->size;) {
+    const uint64_t remaining = plan->size - offset;
+    const uint64_t length =
+        std::min(remaining, std::max<uint64_t>(1, remaining / (2 * n) / unit) * unit);
+    plan->queue.push_back(ByteRange{offset, length});
+    offset += length;
+  }
 }
 
 }  // namespace
@@ -36,11 +59,27 @@ uint64_t WorkerPlan::bytes() const {
 }
 
 CopyPlan MakePlan(uint64_t size, unsigned jobs, uint64_t chunk_size, Strategy strategy) {
+  CopyPlan plan;
+  plan.size = size;
+  plan.strategy = strategy;
+  plan.chunk_size = std::max({chunk_size, uint64_t{1}, CeilDiv(size, kMaxChunks)});
+  if (size == 0) return plan;
+  const uint64_t n = std::clamp<uint64_t>(jobs, 1, CeilDiv(size, plan.chunk_size));
   switch (strategy) {
     case Strategy::kContiguous:
+      PlanContiguous(&plan, n);
+      break;
+    case Strategy::kInterleaved:
+      PlanInterleaved(&plan, n);
+      break;
+    case Strategy::kDynamic:
+      PlanDynamic(&plan, n);
+      break;
+    case Strategy::kGuided:
+      PlanGuided(&plan, n);
       break;
   }
-  return PlanContiguous(size, jobs, chunk_size);
+  return plan;
 }
 
 }  // namespace pcopy

@@ -15,41 +15,72 @@ namespace {
 // possibly slower than 64 MiB or 1 GiB ones on 4 GiB copies (README "Defaults").
 constexpr uint64_t kCopyFileRangeStep = 64ull << 20;
 
-// Sleeps as needed to keep a worker at or below its share of --bwlimit.
-class Throttle {
+// Paces a worker: keeps it at or below its share of --bwlimit, and makes it slow_factor times
+// slower than it would be (--slow-worker, for studying strategies on an uneven machine) by
+// sleeping (factor - 1) times as long as each piece took.
+class Pacer {
  public:
-  explicit Throttle(uint64_t bytes_per_second)
-      : rate_(bytes_per_second), start_(std::chrono::steady_clock::now()) {}
+  Pacer(uint64_t bytes_per_second, double slow_factor)
+      : rate_(bytes_per_second),
+        slow_factor_(slow_factor),
+        start_(std::chrono::steady_clock::now()),
+        last_(start_) {}
 
   void Account(uint64_t bytes) {
-    if (rate_ == 0) return;
-    done_ += bytes;
-    const double due = static_cast<double>(done_) / static_cast<double>(rate_);
-    const double now =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (due <= now) return;
-    std::this_thread::sleep_for(std::chrono::duration<double>(due - now));
+    using Clock = std::chrono::steady_clock;
+    if (slow_factor_ > 1) {
+      const auto work = Clock::now() - last_;
+      std::this_thread::sleep_for(work * (slow_factor_ - 1));
+    }
+    if (rate_ != 0) {
+      done_ += bytes;
+      const double due = static_cast<double>(done_) / static_cast<double>(rate_);
+      const double now = std::chrono::duration<double>(Clock::now() - start_).count();
+      if (due > now) std::this_thread::sleep_for(std::chrono::duration<double>(due - now));
+    }
+    last_ = Clock::now();
   }
 
  private:
   uint64_t rate_;
+  double slow_factor_;
   uint64_t done_ = 0;
   std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
 };
 
 // Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.
 class SlotProgress final : public ProgressSink {
  public:
-  SlotProgress(WorkerSlot* slot, Throttle* throttle) : slot_(slot), throttle_(throttle) {}
+  SlotProgress(WorkerSlot* slot, Pacer* pacer) : slot_(slot), pacer_(pacer) {}
   void Add(uint64_t bytes) override {
     slot_->bytes_done.store(slot_->bytes_done.load(std::memory_order_relaxed) + bytes,
                             std::memory_order_relaxed);
-    throttle_->Account(bytes);
+    pacer_->Account(bytes);
   }
 
  private:
   WorkerSlot* slot_;
-  Throttle* throttle_;
+  Pacer* pacer_;
+};
+
+// The next range this worker copies: its own list for a static plan, the shared queue otherwise.
+class RangeSource {
+ public:
+  explicit RangeSource(const WorkerTask& task) : task_(task) {}
+  const ByteRange* Next() {
+    const CopyPlan& plan = *task_.plan;
+    if (plan.self_scheduled()) {
+      const uint64_t k = task_.next_chunk->fetch_add(1, std::memory_order_relaxed);
+      return k < plan.queue.size() ? &plan.queue[k] : nullptr;
+    }
+    const std::vector<ByteRange>& own = plan.workers[task_.index].ranges;
+    return position_ < own.size() ? &own[position_++] : nullptr;
+  }
+
+ private:
+  const WorkerTask& task_;
+  size_t position_ = 0;
 };
 
 }  // namespace
@@ -75,13 +106,16 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
     env.buffer = env.buffer.first(std::min<uint64_t>(env.buffer.size(), env.max_step));
   }
 
-  Throttle throttle(task.bwlimit);
+  Pacer pacer(task.bwlimit, task.slow_factor);
   TransferState transfer;
   transfer.method = task.method;
-  SlotProgress progress(slot, &throttle);
+  SlotProgress progress(slot, &pacer);
+  RangeSource source(task);
   Status status;
-  for (const ByteRange& range : task.plan->ranges) {
-    status = CopyRange(env, &transfer, range.offset, range.length, progress);
+  while (const ByteRange* range = source.Next()) {
+    slot->range_offset.store(range->offset, std::memory_order_relaxed);
+    slot->range_length.store(range->length, std::memory_order_relaxed);
+    status = CopyRange(env, &transfer, range->offset, range->length, progress);
     if (!status.ok()) break;
   }
   slot->used_methods.store((transfer.used_copy_file_range ? kUsedCopyFileRange : 0) |

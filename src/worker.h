@@ -1,11 +1,13 @@
 // worker.h: the body of one copy worker, run inside a forked child.
 //
-// RunWorker copies the worker's planned ranges and reports through its shared slot: bytes done as
+// RunWorker copies the worker's planned ranges (or, for a self-scheduled plan, takes chunks from
+// the shared queue until none is left) and reports through its shared slot: bytes done as
 // they land, then kDone, or kFailed with the error. It is noexcept and touches nothing the parent
 // owns except the slot; the caller (ChildProcess) ends the process with _exit(RunWorker(...)).
 // It can also run in-process for tests.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "io.h"
@@ -18,7 +20,9 @@ inline constexpr int kWorkerOk = 0;
 inline constexpr int kWorkerFailed = 1;  // the slot holds the error
 
 struct WorkerTask {
-  const WorkerPlan* plan = nullptr;
+  const CopyPlan* plan = nullptr;
+  size_t index = 0;                             // this worker's entry in plan->workers
+  std::atomic<uint64_t>* next_chunk = nullptr;  // the shared cursor into plan->queue
   const SysCalls* sys = nullptr;
   int src_fd = -1;
   int dst_fd = -1;
@@ -26,7 +30,8 @@ struct WorkerTask {
   std::string_view dst_name;
   Method method = Method::kAuto;
   uint64_t buffer_size = 0;
-  uint64_t bwlimit = 0;  // bytes per second for this worker; 0 = unlimited
+  uint64_t bwlimit = 0;    // bytes per second for this worker; 0 = unlimited
+  double slow_factor = 1;  // > 1 makes this worker that many times slower (--slow-worker)
 };
 
 int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept;

@@ -54,10 +54,13 @@ Status SlotError(const WorkerSlot& slot, const std::string& src_name, const std:
 Status WorkerSlots::Create(size_t count, WorkerSlots* out) {
   namespace bip = boost::interprocess;
   try {
-    bip::mapped_region region = bip::anonymous_shared_memory(sizeof(WorkerSlot) * count);
-    auto* slots = static_cast<WorkerSlot*>(region.get_address());
+    bip::mapped_region region =
+        bip::anonymous_shared_memory(sizeof(SharedHeader) + sizeof(WorkerSlot) * count);
+    auto* header = new (region.get_address()) SharedHeader();
+    auto* slots = reinterpret_cast<WorkerSlot*>(header + 1);
     for (size_t i = 0; i < count; ++i) new (&slots[i]) WorkerSlot();
     out->region_ = std::move(region);
+    out->header_ = header;
     out->slots_ = slots;
     out->count_ = count;
     return {};

@@ -33,6 +33,8 @@ struct alignas(64) WorkerSlot {
   std::atomic<int32_t> error_errno{0};
   std::atomic<uint32_t> error_has_offset{0};
   std::atomic<uint64_t> error_offset{0};
+  std::atomic<uint64_t> range_offset{0};  // the range being copied now (a dynamic plan's chunk)
+  std::atomic<uint64_t> range_length{0};  // 0 before the first
 };
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
@@ -40,6 +42,13 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<int32_t>::is_always_lock_free);
 static_assert(std::is_standard_layout_v<WorkerSlot>);
 static_assert(sizeof(WorkerSlot) == 64);
+
+// Shared by all workers: the cursor of a self-scheduled plan (the index of the next chunk of
+// CopyPlan::queue to hand out). Taking a chunk is one fetch_add, so there is nothing to lock.
+struct alignas(64) SharedHeader {
+  std::atomic<uint64_t> next_chunk{0};
+};
+static_assert(std::is_standard_layout_v<SharedHeader>);
 
 inline constexpr uint32_t kUsedCopyFileRange = 1;
 inline constexpr uint32_t kUsedPread = 2;
@@ -52,16 +61,18 @@ Status SlotError(const WorkerSlot& slot, const std::string& src_name, const std:
 class WorkerSlots {
  public:
   WorkerSlots() = default;
-  // Maps count zeroed slots. Boost throws on failure; this returns the error instead.
+  // Maps a SharedHeader and count zeroed slots. Boost throws on failure; this returns the error.
   static Status Create(size_t count, WorkerSlots* out);
 
   WorkerSlot& operator[](size_t i) { return slots_[i]; }
   const WorkerSlot& operator[](size_t i) const { return slots_[i]; }
   size_t size() const { return count_; }
+  SharedHeader& header() { return *header_; }
 
  private:
   boost::interprocess::mapped_region region_;
-  WorkerSlot* slots_ = nullptr;  // points into region_, valid in every process that inherited it
+  SharedHeader* header_ = nullptr;  // points into region_, valid in every process that inherited it
+  WorkerSlot* slots_ = nullptr;     // likewise, right after the header
   size_t count_ = 0;
 };
 
