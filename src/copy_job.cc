@@ -1,6 +1,7 @@
 #include "copy_job.h"
 
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,13 +53,53 @@ std::optional<ProgressStyle> ChooseProgress(const Options& o, const Console& con
 }
 
 std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
-  const std::string rw = "pread/pwrite with " + FormatBytes(buffer_size) + " buffers";
-  if (!r.used_pread) return "copy_file_range";
-  if (r.fallback_errno < 0) return rw;
-  const std::string why = r.fallback_errno == 0
-                              ? "copy_file_range copied nothing"
-                              : std::string("copy_file_range: ") + strerror(r.fallback_errno);
-  return (r.used_copy_file_range ? "copy_file_range, then " : "") + rw + " (" + why + ")";
+  std::string text;
+  for (Method m : {Method::kCopyFileRange, Method::kSendfile, Method::kMmap, Method::kDirect,
+                   Method::kPread}) {
+    if ((r.used_methods & MethodBit(m)) == 0) continue;
+    if (!text.empty()) text += ", then ";
+    switch (m) {
+      case Method::kPread: text += "pread/pwrite with " + FormatBytes(buffer_size) + " buffers"; break;
+      case Method::kMmap: text += "mmap + pwrite"; break;
+      case Method::kDirect: text += "O_DIRECT pread/pwrite"; break;
+      default: text += MethodName(m);
+    }
+  }
+  if (r.fallback_errno == 0) text += " (copy_file_range copied nothing)";
+  if (r.fallback_errno > 0) text += std::string(" (copy_file_range: ") + strerror(r.fallback_errno) + ")";
+  return text;
+}
+
+const char* FileSystemName(int fd) {
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0) return "unknown";
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case 0xEF53: return "ext4";
+    case 0x58465342: return "xfs";
+    case 0x9123683E: return "btrfs";
+    case 0x01021994: return "tmpfs";
+    case 0x6969: return "nfs";
+    case 0x794C7630: return "overlayfs";
+    case 0x9FA0: return "proc";
+    case 0x62656572: return "sysfs";
+    case 0x2FC12FC1: return "zfs";
+    case 0x65735546: return "fuse";
+    default: return "another file system";
+  }
+}
+
+// --method auto: copy_file_range within one file system type (in-kernel copy, or a reflink on
+// xfs and btrfs), pread/pwrite across types, where the kernel only answers EXDEV.
+Method ChooseMethod(const Options& o, int src_fd, int dst_fd, FILE* verbose) {
+  if (o.method != Method::kAuto) return o.method;
+  struct statfs a, b;
+  const bool same_type = fstatfs(src_fd, &a) == 0 && fstatfs(dst_fd, &b) == 0 && a.f_type == b.f_type;
+  if (verbose != nullptr) {
+    fprintf(verbose, "pcopy: method auto: SOURCE on %s, DEST on %s: %s\n", FileSystemName(src_fd),
+            FileSystemName(dst_fd),
+            same_type ? "copy_file_range, with pread/pwrite as fallback" : "pread/pwrite");
+  }
+  return same_type ? Method::kAuto : Method::kPread;
 }
 
 void PrintPlan(FILE* out, const CopyPlan& plan) {
@@ -153,7 +194,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     config.dst_fd = temp.fd();
     config.src_name = o.source;
     config.dst_name = o.dest;
-    config.method = o.method;
+    config.method = ChooseMethod(o, src.fd.get(), temp.fd(), o.verbose ? console.out : nullptr);
     config.buffer_size = o.buffer_size;
     config.bwlimit = o.bwlimit;
     config.slow_factor = o.slow_worker;

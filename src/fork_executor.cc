@@ -154,8 +154,7 @@ class Run {
   void CollectMethods() {
     for (size_t i = 0; i < slots_.size(); ++i) {
       const uint32_t used = slots_[i].used_methods.load(std::memory_order_relaxed);
-      result_.used_copy_file_range |= (used & kUsedCopyFileRange) != 0;
-      result_.used_pread |= (used & kUsedPread) != 0;
+      result_.used_methods |= used;
       const int fallback = slots_[i].fallback_errno.load(std::memory_order_relaxed);
       if (fallback >= 0 && result_.fallback_errno < 0) result_.fallback_errno = fallback;
     }

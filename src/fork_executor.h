@@ -49,8 +49,7 @@ struct ExecConfig {
 struct ExecResult {
   Status status;
   int signal = 0;  // the terminating signal that stopped the copy, or 0
-  bool used_copy_file_range = false;
-  bool used_pread = false;
+  uint32_t used_methods = 0;       // MethodBit of each method that moved bytes, in any worker
   int fallback_errno = -1;  // as TransferState::fallback_errno, from any worker
 };
 

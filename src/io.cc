@@ -1,9 +1,12 @@
 #include "io.h"
 
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include "transfer_methods.h"
 
 namespace pcopy {
 namespace {
@@ -13,7 +16,11 @@ ssize_t RealCopyFileRange(int fd_in, off_t* off_in, int fd_out, off_t* off_out, 
   return ::copy_file_range(fd_in, off_in, fd_out, off_out, len, flags);
 }
 
-constexpr SysCalls kReal = {&::pread, &::pwrite, &RealCopyFileRange};
+ssize_t RealSendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
+  return ::sendfile(out_fd, in_fd, offset, count);
+}
+
+constexpr SysCalls kReal = {&::pread, &::pwrite, &RealCopyFileRange, &RealSendfile};
 
 // One copy_file_range call must stay below 2 GiB (the kernel caps a call at MAX_RW_COUNT).
 constexpr uint64_t kMaxCopyFileRangeStep = 1ull << 30;
@@ -28,8 +35,10 @@ Status CopyFileRangeError(const CopyEnv& env, int err, uint64_t offset) {
       .WithSecondPath(env.dst_name);
 }
 
-Status CopyWithReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
-                         ProgressSink& progress) {
+}  // namespace
+
+Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
+                          ProgressSink& progress) {
   while (length > 0) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(length, env.buffer.size()));
     size_t got = 0;
@@ -49,8 +58,6 @@ Status CopyWithReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
   }
   return {};
 }
-
-}  // namespace
 
 const SysCalls& RealSysCalls() { return kReal; }
 
@@ -96,6 +103,22 @@ Status WriteFull(const SysCalls& sys, int fd, std::string_view name, const char*
 
 Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
                  ProgressSink& progress) {
+  if (length == 0) return {};
+  switch (state->method) {
+    case Method::kSendfile:
+      state->used |= MethodBit(Method::kSendfile);
+      return CopyRangeSendfile(env, offset, length, progress);
+    case Method::kMmap:
+      state->used |= MethodBit(Method::kMmap);
+      return CopyRangeMmap(env, offset, length, progress);
+    case Method::kDirect:
+      state->used |= MethodBit(Method::kDirect);
+      return CopyRangeDirect(env, offset, length, progress);
+    case Method::kAuto:
+    case Method::kCopyFileRange:
+    case Method::kPread:
+      break;
+  }
   const uint64_t step = std::clamp<uint64_t>(env.max_step, 1, kMaxCopyFileRangeStep);
   while (length > 0 && state->method != Method::kPread) {
     off_t in = static_cast<off_t>(offset);
@@ -118,14 +141,14 @@ Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint
       state->fallback_errno = 0;
       break;
     }
-    state->used_copy_file_range = true;
+    state->used |= MethodBit(Method::kCopyFileRange);
     offset += static_cast<uint64_t>(n);
     length -= static_cast<uint64_t>(n);
     progress.Add(static_cast<uint64_t>(n));
   }
   if (length == 0) return {};
-  state->used_pread = true;
-  return CopyWithReadWrite(env, offset, length, progress);
+  state->used |= MethodBit(Method::kPread);
+  return CopyRangeReadWrite(env, offset, length, progress);
 }
 
 }  // namespace pcopy

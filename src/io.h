@@ -21,6 +21,7 @@ struct SysCalls {
   ssize_t (*pwrite)(int fd, const void* buf, size_t count, off_t offset);
   ssize_t (*copy_file_range)(int fd_in, off_t* off_in, int fd_out, off_t* off_out, size_t len,
                              unsigned flags);
+  ssize_t (*sendfile)(int out_fd, int in_fd, off_t* offset, size_t count);
 };
 
 const SysCalls& RealSysCalls();
@@ -29,8 +30,10 @@ const SysCalls& RealSysCalls();
 // for good, at the exact offset reached when the kernel declines (EXDEV, EINVAL, ENOSYS,
 // EOPNOTSUPP, EPERM) or returns 0 early (some file systems, such as procfs, do). kCopyFileRange
 // reports those errors instead, but still falls back on an early 0, because only a read can tell
-// whether the source ended.
-enum class Method { kAuto, kCopyFileRange, kPread };
+// whether the source ended. The others are described in transfer_methods.h.
+enum class Method { kAuto, kCopyFileRange, kPread, kSendfile, kMmap, kDirect };
+
+constexpr uint32_t MethodBit(Method m) { return 1u << static_cast<unsigned>(m); }
 
 // Told about every piece of a range as it lands. An interface rather than std::function so that
 // a worker's copy loop never allocates.
@@ -48,15 +51,18 @@ struct CopyEnv {
   int dst_fd = -1;
   std::string_view src_name;  // for messages only
   std::string_view dst_name;
-  std::span<char> buffer;  // pread/pwrite bounce buffer; its size is the I/O size
-  uint64_t max_step = 0;   // most bytes moved by one copy_file_range call
+  std::span<char> buffer;  // bounce buffer, aligned to kDirectAlignment; its size is the I/O size
+  uint64_t max_step = 0;   // most bytes moved by one copy_file_range or sendfile call
+  int sendfile_dst_fd = -1;  // DEST with a file position of its own (sendfile writes there)
+  int direct_src_fd = -1;    // SOURCE and DEST opened with O_DIRECT
+  int direct_dst_fd = -1;
 };
 
 // What a copier switched to and why; survives from one range to the next within a worker.
 struct TransferState {
   Method method = Method::kAuto;
-  bool used_copy_file_range = false;
-  bool used_pread = false;
+  uint32_t used = 0;  // MethodBit of every method that moved bytes
+  bool Used(Method m) const { return (used & MethodBit(m)) != 0; }
   int fallback_errno = -1;  // -1: no fallback; 0: copy_file_range returned 0 early; else errno
 };
 
@@ -64,6 +70,10 @@ struct TransferState {
 // progress.Add(bytes) after each piece lands. Fails with "source changed" if the source ends first.
 Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
                  ProgressSink& progress);
+
+// CopyRange with pread/pwrite through env.buffer only.
+Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
+                          ProgressSink& progress);
 
 // Reads until count bytes or end of file; *got says how many. Retries EINTR and short reads.
 Status ReadFull(const SysCalls& sys, int fd, std::string_view name, char* buf, size_t count,

@@ -23,6 +23,15 @@ constexpr const char* kAfterOptions =
     "\nSOURCE is a regular file or a block device. If DEST is a directory, the copy goes to\n"
     "DEST/basename(SOURCE). DEST appears only when it is complete: it is written as a hidden\n"
     "temporary file beside it and renamed into place.\n"
+    "\nMethods:\n"
+    "  auto             copy_file_range when SOURCE and DEST are on the same kind of file\n"
+    "                   system (an in-kernel copy; a reflink on xfs and btrfs), falling back to\n"
+    "                   pread/pwrite where the kernel declines; pread/pwrite otherwise\n"
+    "  copy_file_range  the kernel copies; its refusals are errors\n"
+    "  pread            read into a --buffer-size buffer, write it out\n"
+    "  sendfile         sendfile(2) from SOURCE into DEST\n"
+    "  mmap             SOURCE mapped into memory, written with pwrite\n"
+    "  direct           O_DIRECT reads and writes, bypassing the page cache\n"
     "\nStrategies:\n"
     "  contiguous   N near-equal ranges, one per worker (-j 2 copies the lower and the upper\n"
     "               half); each worker reads and writes one long sequential stream.\n"
@@ -89,7 +98,10 @@ Status ParseChoice(const char* name, const std::string& text,
 
 constexpr std::pair<const char*, Method> kMethods[] = {{"auto", Method::kAuto},
                                                        {"copy_file_range", Method::kCopyFileRange},
-                                                       {"pread", Method::kPread}};
+                                                       {"pread", Method::kPread},
+                                                       {"sendfile", Method::kSendfile},
+                                                       {"mmap", Method::kMmap},
+                                                       {"direct", Method::kDirect}};
 constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous},
                                                             {"interleaved", Strategy::kInterleaved},
                                                             {"dynamic", Strategy::kDynamic},
@@ -111,7 +123,7 @@ po::options_description Describe() {
                                                   po::value<std::string>()->default_value("128K"),
                                                   "bytes per read/write with --method pread")(
       "method", po::value<std::string>()->default_value("auto"),
-      "auto|copy_file_range|pread; auto tries copy_file_range and falls back to pread/pwrite")(
+      "auto|copy_file_range|pread|sendfile|mmap|direct (see Methods below)")(
       "progress", po::value<std::string>()->default_value("auto"),
       "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(

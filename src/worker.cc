@@ -7,6 +7,8 @@
 #include <new>
 #include <thread>
 
+#include "transfer_methods.h"
+
 namespace pcopy {
 namespace {
 
@@ -83,11 +85,21 @@ class RangeSource {
   size_t position_ = 0;
 };
 
+struct AlignedFree {
+  void operator()(char* p) const { ::operator delete(p, std::align_val_t{kDirectAlignment}); }
+};
+
 }  // namespace
 
 int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   slot->state.store(static_cast<uint32_t>(WorkerState::kRunning), std::memory_order_relaxed);
-  std::unique_ptr<char[]> buffer(new (std::nothrow) char[task.buffer_size]);
+  // Aligned for O_DIRECT, and a whole number of alignment units when that method needs it.
+  const size_t buffer_size = static_cast<size_t>(
+      task.method == Method::kDirect ? (task.buffer_size + kDirectAlignment - 1) /
+                                           kDirectAlignment * kDirectAlignment
+                                     : task.buffer_size);
+  std::unique_ptr<char, AlignedFree> buffer(static_cast<char*>(
+      ::operator new(buffer_size, std::align_val_t{kDirectAlignment}, std::nothrow)));
   if (!buffer) {
     RecordFailure(slot, Status::FromErrno("allocate", "copy buffer", ENOMEM));
     return kWorkerFailed;
@@ -98,7 +110,7 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   env.dst_fd = task.dst_fd;
   env.src_name = task.src_name;
   env.dst_name = task.dst_name;
-  env.buffer = std::span<char>(buffer.get(), task.buffer_size);
+  env.buffer = std::span<char>(buffer.get(), buffer_size);
   env.max_step = kCopyFileRangeStep;
   if (task.bwlimit != 0) {
     // Small steps under a rate limit, so the sleeps are short and the rate is even.
@@ -106,6 +118,11 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
     env.buffer = env.buffer.first(std::min<uint64_t>(env.buffer.size(), env.max_step));
   }
 
+  MethodFds method_fds;
+  if (Status s = method_fds.Open(task.method, &env); !s.ok()) {
+    RecordFailure(slot, s);
+    return kWorkerFailed;
+  }
   Pacer pacer(task.bwlimit, task.slow_factor);
   TransferState transfer;
   transfer.method = task.method;
@@ -118,9 +135,7 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
     status = CopyRange(env, &transfer, range->offset, range->length, progress);
     if (!status.ok()) break;
   }
-  slot->used_methods.store((transfer.used_copy_file_range ? kUsedCopyFileRange : 0) |
-                               (transfer.used_pread ? kUsedPread : 0),
-                           std::memory_order_relaxed);
+  slot->used_methods.store(transfer.used, std::memory_order_relaxed);
   slot->fallback_errno.store(transfer.fallback_errno, std::memory_order_relaxed);
   if (!status.ok()) {
     RecordFailure(slot, status);

@@ -27,7 +27,7 @@ enum class SlotOp : uint32_t { kNone = 0, kRead, kWrite, kCopyFileRange, kSource
 struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<uint32_t> state{0};           // a WorkerState
-  std::atomic<uint32_t> used_methods{0};    // bit 0: copy_file_range, bit 1: pread/pwrite
+  std::atomic<uint32_t> used_methods{0};    // MethodBit of each method that moved bytes
   std::atomic<int32_t> fallback_errno{-1};  // as TransferState::fallback_errno
   std::atomic<uint32_t> error_op{0};        // a SlotOp
   std::atomic<int32_t> error_errno{0};
@@ -50,8 +50,6 @@ struct alignas(64) SharedHeader {
 };
 static_assert(std::is_standard_layout_v<SharedHeader>);
 
-inline constexpr uint32_t kUsedCopyFileRange = 1;
-inline constexpr uint32_t kUsedPread = 2;
 
 // Worker side: records a failure (fields first, state last).
 void RecordFailure(WorkerSlot* slot, const Status& status);

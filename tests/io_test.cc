@@ -1,5 +1,7 @@
 #include "io.h"
 
+#include <sys/sendfile.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -134,7 +136,7 @@ ssize_t FakeCopyFileRange(int fd_in, off_t* off_in, int fd_out, off_t* off_out, 
   return w;
 }
 
-constexpr SysCalls kFake = {&FakePread, &FakePwrite, &FakeCopyFileRange};
+constexpr SysCalls kFake = {&FakePread, &FakePwrite, &FakeCopyFileRange, &::sendfile};
 
 class CountingSink final : public ProgressSink {
  public:
@@ -233,8 +235,8 @@ TEST_F(IoTest, PreadCopiesRange) {
   EXPECT_TRUE(Copied(0, kSize));
   EXPECT_EQ(sink_.total, kSize);
   EXPECT_EQ(g.cfr_calls, 0);
-  EXPECT_TRUE(state_.used_pread);
-  EXPECT_FALSE(state_.used_copy_file_range);
+  EXPECT_TRUE(state_.Used(Method::kPread));
+  EXPECT_FALSE(state_.Used(Method::kCopyFileRange));
   EXPECT_EQ(state_.fallback_errno, -1);
 }
 
@@ -246,8 +248,8 @@ TEST_F(IoTest, CopyFileRangeCopiesRange) {
     EXPECT_TRUE(Copied(0, kSize));
     EXPECT_EQ(sink_.total, kSize);
     EXPECT_EQ(g.pread_calls, 0);
-    EXPECT_TRUE(state_.used_copy_file_range);
-    EXPECT_FALSE(state_.used_pread);
+    EXPECT_TRUE(state_.Used(Method::kCopyFileRange));
+    EXPECT_FALSE(state_.Used(Method::kPread));
     EXPECT_EQ(state_.fallback_errno, -1);
     EXPECT_EQ(state_.method, m);
   }
@@ -286,7 +288,7 @@ TEST_F(IoTest, EintrOnEveryOtherCall) {
     EXPECT_EQ(sink_.total, kSize);
     EXPECT_EQ(state_.fallback_errno, -1) << "EINTR is no reason to fall back";
     if (m != Method::kPread) {
-      EXPECT_FALSE(state_.used_pread);
+      EXPECT_FALSE(state_.Used(Method::kPread));
       EXPECT_GT(g.cfr_calls, 2);
     } else {
       EXPECT_GT(g.pread_calls, 2);
@@ -352,8 +354,8 @@ TEST_F(IoTest, FallbackErrnos) {
       EXPECT_EQ(sink_.total, length);
       EXPECT_EQ(state_.fallback_errno, err);
       EXPECT_EQ(state_.method, Method::kPread);
-      EXPECT_TRUE(state_.used_pread);
-      EXPECT_EQ(state_.used_copy_file_range, fail_at != offset);
+      EXPECT_TRUE(state_.Used(Method::kPread));
+      EXPECT_EQ(state_.Used(Method::kCopyFileRange), fail_at != offset);
       // pread/pwrite continue exactly where copy_file_range stopped: not before (bytes twice),
       // not after (a hole).
       EXPECT_EQ(g.first_pread_offset, static_cast<int64_t>(fail_at));
@@ -390,7 +392,7 @@ TEST_F(IoTest, EarlyZeroFallsBack) {
       EXPECT_TRUE(Copied(offset, length));
       EXPECT_EQ(sink_.total, length);
       EXPECT_EQ(state_.fallback_errno, 0);
-      EXPECT_TRUE(state_.used_pread);
+      EXPECT_TRUE(state_.Used(Method::kPread));
       EXPECT_EQ(g.first_pread_offset, static_cast<int64_t>(zero_at));
     }
   }

@@ -143,7 +143,16 @@ TEST(OptionsTest, Method) {
   p = Parse({"--method=pread", "a", "b"});
   ASSERT_OK(p.status);
   EXPECT_EQ(p.cl.options.method, Method::kPread);
-  ExpectRejected({"--method", "mmap", "a", "b"}, "method");
+  p = Parse({"--method", "sendfile", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kSendfile);
+  p = Parse({"--method", "mmap", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kMmap);
+  p = Parse({"--method", "direct", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kDirect);
+  ExpectRejected({"--method", "splice", "a", "b"}, "method");
   ExpectRejected({"--method", "", "a", "b"});
   ExpectRejected({"--method", "PREAD", "a", "b"}, "method");
 }

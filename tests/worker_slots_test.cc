@@ -112,7 +112,7 @@ int ChildBody(void* context) noexcept {
   slot->bytes_done.store(task->bytes, std::memory_order_relaxed);
   switch (task->kind) {
     case 0:
-      slot->used_methods.store(kUsedCopyFileRange | kUsedPread, std::memory_order_relaxed);
+      slot->used_methods.store(MethodBit(Method::kCopyFileRange) | MethodBit(Method::kPread), std::memory_order_relaxed);
       slot->fallback_errno.store(EXDEV, std::memory_order_relaxed);
       slot->state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
       return 0;
@@ -153,7 +153,7 @@ TEST(WorkerSlotsTest, ForkedChildrenReportThroughTheirSlots) {
     EXPECT_EQ(slots[i].bytes_done.load(), 1000 * (i + 1) + 7) << i;
   }
   EXPECT_EQ(StateOf(slots[0]), static_cast<uint32_t>(WorkerState::kDone));
-  EXPECT_EQ(slots[0].used_methods.load(), kUsedCopyFileRange | kUsedPread);
+  EXPECT_EQ(slots[0].used_methods.load(), MethodBit(Method::kCopyFileRange) | MethodBit(Method::kPread));
   EXPECT_EQ(slots[0].fallback_errno.load(), EXDEV);
   for (size_t i = 1; i < kWorkers; ++i) {
     EXPECT_EQ(StateOf(slots[i]), static_cast<uint32_t>(WorkerState::kFailed)) << i;
