@@ -62,7 +62,15 @@ CopyPlan MakePlan(uint64_t size, unsigned jobs, uint64_t chunk_size, Strategy st
   CopyPlan plan;
   plan.size = size;
   plan.strategy = strategy;
-  plan.chunk_size = std::max({chunk_size, uint64_t{1}, CeilDiv(size, kMaxChunks)});
+  plan.chunk_size = std::max<uint64_t>(chunk_size, 1);
+  if (CeilDiv(size, plan.chunk_size) > kMaxChunks) {
+    // Raised to fit kMaxChunks; once that is a page or more, to a multiple of a page, so that
+    // boundaries stay page-aligned.
+    plan.chunk_size = CeilDiv(size, kMaxChunks);
+    if (plan.chunk_size > kPlanAlignment) {
+      plan.chunk_size = CeilDiv(plan.chunk_size, kPlanAlignment) * kPlanAlignment;
+    }
+  }
   if (size == 0) return plan;
   const uint64_t n = std::clamp<uint64_t>(jobs, 1, CeilDiv(size, plan.chunk_size));
   switch (strategy) {

@@ -281,6 +281,61 @@ TEST(OptionsTest, Version) {
   }
 }
 
+TEST(OptionsTest, Strategy) {
+  const std::pair<const char*, Strategy> cases[] = {{"contiguous", Strategy::kContiguous},
+                                                    {"interleaved", Strategy::kInterleaved},
+                                                    {"dynamic", Strategy::kDynamic},
+                                                    {"guided", Strategy::kGuided}};
+  for (const auto& [word, strategy] : cases) {
+    Parsed p = Parse({"--strategy", word, "a", "b"});
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.options.strategy, strategy) << word;
+    const std::string arg = std::string("--strategy=") + word;
+    p = Parse({"a", "b", arg.c_str()});
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.options.strategy, strategy) << word;
+    EXPECT_STREQ(StrategyName(strategy), word);
+  }
+}
+
+TEST(OptionsTest, BadStrategyRejected) {
+  ExpectRejected({"--strategy", "random", "a", "b"}, "invalid strategy: 'random'");
+  ExpectRejected({"--strategy", "random", "a", "b"}, "contiguous|interleaved|dynamic|guided");
+  ExpectRejected({"--strategy", "", "a", "b"}, "strategy");
+  ExpectRejected({"--strategy", "DYNAMIC", "a", "b"}, "strategy");
+  ExpectRejected({"--strategy", "dyn", "a", "b"}, "strategy");
+  ExpectRejected({"--strategy", "dynamic ", "a", "b"}, "strategy");
+  ExpectRejected({"--strategy", "bad\nname", "a", "b"}, "strategy");
+  ExpectRejected({"--strategy=bad\nname", "a", "b"}, "'bad\\nname'");
+  ExpectRejected({"a", "b", "--strategy"});
+}
+
+TEST(OptionsTest, SlowWorker) {
+  EXPECT_EQ(Parse({"a", "b"}).cl.options.slow_worker, 1.0);
+  const std::pair<const char*, double> cases[] = {
+      {"1", 1.0}, {"4", 4.0}, {"2.5", 2.5}, {"1000", 1000.0}, {"1.0", 1.0}};
+  for (const auto& [text, factor] : cases) {
+    const Parsed p = Parse({"--slow-worker", text, "a", "b"});
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.options.slow_worker, factor) << text;
+  }
+  const Parsed p = Parse({"--slow-worker=4", "-j", "2", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.slow_worker, 4.0);
+  EXPECT_EQ(p.cl.options.jobs, 2u);
+}
+
+TEST(OptionsTest, BadSlowWorkerRejected) {
+  for (const char* text : {"0", "0.5", "-1", "abc", "1001", "", "0.999", "1000.5", "4x", "nan",
+                           "inf", "1e400", "2 "}) {
+    SCOPED_TRACE(std::string("'") + text + "'");
+    ExpectRejected({"--slow-worker", text, "a", "b"}, "slow-worker");
+  }
+  ExpectRejected({"--slow-worker", "0", "a", "b"},
+                 "invalid slow-worker factor: '0' (expected 1 to 1000)");
+  ExpectRejected({"a", "b", "--slow-worker"});
+}
+
 TEST(OptionsTest, ParseResetsPreviousResult) {
   CommandLine cl;
   cl.options.fsync = true;

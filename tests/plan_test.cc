@@ -439,5 +439,52 @@ TEST(PlanStrategyTest, MaxChunksRaisesChunkSize) {
   EXPECT_EQ(exact.queue.size(), kMaxChunks);
 }
 
+// The checker above is what the sweeps rely on: it must reject plans that break the rules.
+TEST(PlanStrategyTest, CheckerRejectsBrokenPlans) {
+  const uint64_t size = 950, chunk = 100;
+  auto valid = [&](const CopyPlan& p) { return ValidStrategyPlan(p, size, 3, chunk, p.strategy); };
+
+  const CopyPlan interleaved = MakePlan(size, 3, chunk, Strategy::kInterleaved);
+  ASSERT_TRUE(valid(interleaved));
+  CopyPlan bad = interleaved;
+  std::swap(bad.workers[0].ranges[1], bad.workers[1].ranges[1]);  // still covers every byte once
+  EXPECT_FALSE(valid(bad));
+  bad = interleaved;
+  bad.workers[2].ranges.push_back(bad.workers[0].ranges[0]);  // a byte twice
+  EXPECT_FALSE(valid(bad));
+  bad = interleaved;
+  bad.workers.push_back(WorkerPlan{});  // an idle worker
+  EXPECT_FALSE(valid(bad));
+
+  const CopyPlan dynamic = MakePlan(size, 3, chunk, Strategy::kDynamic);
+  ASSERT_TRUE(valid(dynamic));
+  bad = dynamic;
+  std::swap(bad.queue[0], bad.queue[1]);  // out of file order
+  EXPECT_FALSE(valid(bad));
+  bad = dynamic;
+  bad.queue.pop_back();  // a gap at the end
+  EXPECT_FALSE(valid(bad));
+  bad = dynamic;
+  bad.workers[1].ranges.push_back(bad.queue.back());  // a static range in a dynamic plan
+  EXPECT_FALSE(valid(bad));
+  bad = dynamic;
+  bad.queue[3].length = 50;  // a short chunk before the last
+  bad.queue.insert(bad.queue.begin() + 4, ByteRange{350, 50});
+  EXPECT_FALSE(valid(bad));
+
+  const CopyPlan guided = MakePlan(100000, 3, chunk, Strategy::kGuided);
+  ASSERT_TRUE(ValidStrategyPlan(guided, 100000, 3, chunk, Strategy::kGuided));
+  ASSERT_GE(guided.queue.size(), 3u);
+  bad = guided;
+  // Split the first chunk in two: both halves are far below remaining / 2N.
+  const uint64_t half = bad.queue[0].length / 2 / chunk * chunk;
+  bad.queue.insert(bad.queue.begin() + 1, ByteRange{half, bad.queue[0].length - half});
+  bad.queue[0].length = half;
+  EXPECT_FALSE(ValidStrategyPlan(bad, 100000, 3, chunk, Strategy::kGuided));
+  bad = guided;
+  bad.strategy = Strategy::kDynamic;  // guided chunks are not all chunk-sized
+  EXPECT_FALSE(ValidStrategyPlan(bad, 100000, 3, chunk, Strategy::kDynamic));
+}
+
 }  // namespace
 }  // namespace pcopy

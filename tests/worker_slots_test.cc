@@ -1,14 +1,17 @@
 #include "worker_slots.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <fstream>
+#include <new>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "child_process.h"
 #include "io.h"
@@ -112,7 +115,8 @@ int ChildBody(void* context) noexcept {
   slot->bytes_done.store(task->bytes, std::memory_order_relaxed);
   switch (task->kind) {
     case 0:
-      slot->used_methods.store(MethodBit(Method::kCopyFileRange) | MethodBit(Method::kPread), std::memory_order_relaxed);
+      slot->used_methods.store(MethodBit(Method::kCopyFileRange) | MethodBit(Method::kPread),
+                               std::memory_order_relaxed);
       slot->fallback_errno.store(EXDEV, std::memory_order_relaxed);
       slot->state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
       return 0;
@@ -153,7 +157,8 @@ TEST(WorkerSlotsTest, ForkedChildrenReportThroughTheirSlots) {
     EXPECT_EQ(slots[i].bytes_done.load(), 1000 * (i + 1) + 7) << i;
   }
   EXPECT_EQ(StateOf(slots[0]), static_cast<uint32_t>(WorkerState::kDone));
-  EXPECT_EQ(slots[0].used_methods.load(), MethodBit(Method::kCopyFileRange) | MethodBit(Method::kPread));
+  EXPECT_EQ(slots[0].used_methods.load(),
+            MethodBit(Method::kCopyFileRange) | MethodBit(Method::kPread));
   EXPECT_EQ(slots[0].fallback_errno.load(), EXDEV);
   for (size_t i = 1; i < kWorkers; ++i) {
     EXPECT_EQ(StateOf(slots[i]), static_cast<uint32_t>(WorkerState::kFailed)) << i;
@@ -194,6 +199,119 @@ TEST(WorkerSlotsTest, SlotErrorQuotesPaths) {
   RecordFailure(&slots[0], Status::FromErrno("write", "ignored", ENOSPC, 1));
   EXPECT_EQ(SlotError(slots[0], "s", "a\nb").ToString(),
             "write 'a\\nb' at offset 1: No space left on device");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The header's next_chunk cursor: one fetch_add hands out one chunk index, across processes.
+
+TEST(WorkerSlotsTest, HeaderIsSeparateAndStartsAtZero) {
+  WorkerSlots slots;
+  ASSERT_OK(WorkerSlots::Create(3, &slots));
+  EXPECT_EQ(slots.header().next_chunk.load(), 0u);
+  const auto header = reinterpret_cast<uintptr_t>(&slots.header());
+  const auto first = reinterpret_cast<uintptr_t>(&slots[0]);
+  EXPECT_EQ(header % 64, 0u);
+  EXPECT_GE(first, header + sizeof(SharedHeader)) << "the header overlaps slot 0";
+  EXPECT_EQ(MappingOf(&slots.header()), MappingOf(&slots[0]));
+  slots[0].bytes_done.store(~0ull);
+  slots[0].range_offset.store(~0ull);
+  EXPECT_EQ(slots.header().next_chunk.load(), 0u);
+  slots.header().next_chunk.store(5);
+  EXPECT_EQ(slots[0].bytes_done.load(), ~0ull);
+}
+
+// Shared by the parent and its children (an anonymous shared mapping of its own), so each
+// index's taker is seen by all.
+struct CursorShared {
+  std::atomic<uint32_t> go{0};
+  std::atomic<uint32_t>* owner = nullptr;  // kCursorChunks entries: 0 untaken, else child + 1
+};
+
+constexpr uint64_t kCursorChunks = 200000;
+constexpr size_t kCursorChildren = 6;
+
+struct CursorTask {
+  WorkerSlots* slots;
+  CursorShared* shared;
+  uint32_t id;
+};
+
+// Takes indices as RangeSource does, until the cursor runs past the end. Counts what it took in
+// bytes_done, the sum of the indices in range_offset, and duplicates (indices some other child
+// had already marked) in error_offset.
+int CursorBody(void* context) noexcept {
+  const auto* task = static_cast<const CursorTask*>(context);
+  WorkerSlot& slot = (*task->slots)[task->id];
+  std::atomic<uint64_t>& cursor = task->slots->header().next_chunk;
+  while (task->shared->go.load(std::memory_order_acquire) == 0) {
+  }
+  uint64_t taken = 0, sum = 0, duplicates = 0;
+  for (;;) {
+    const uint64_t k = cursor.fetch_add(1, std::memory_order_relaxed);
+    if (k >= kCursorChunks) break;
+    ++taken;
+    sum += k;
+    if (task->shared->owner[k].exchange(task->id + 1, std::memory_order_relaxed) != 0) {
+      ++duplicates;
+    }
+  }
+  slot.bytes_done.store(taken, std::memory_order_relaxed);
+  slot.range_offset.store(sum, std::memory_order_relaxed);
+  slot.error_offset.store(duplicates, std::memory_order_relaxed);
+  slot.state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
+  return 0;
+}
+
+TEST(WorkerSlotsTest, NextChunkCursorIsSharedByForkedChildren) {
+  WorkerSlots slots;
+  ASSERT_OK(WorkerSlots::Create(kCursorChildren, &slots));
+  const size_t bytes = 64 + kCursorChunks * sizeof(std::atomic<uint32_t>);
+  void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  auto* shared = new (map) CursorShared;
+  shared->owner = new (static_cast<char*>(map) + 64) std::atomic<uint32_t>[kCursorChunks]();
+
+  CursorTask tasks[kCursorChildren];
+  ChildProcess children[kCursorChildren];
+  for (size_t i = 0; i < kCursorChildren; ++i) {
+    tasks[i] = CursorTask{&slots, shared, static_cast<uint32_t>(i)};
+    ASSERT_OK(ChildProcess::Spawn(&CursorBody, &tasks[i], 0, "cursor-test", &children[i]));
+  }
+  shared->go.store(1, std::memory_order_release);  // all start together, to contend
+  for (ChildProcess& c : children) c.Wait();
+
+  uint64_t total = 0, sum = 0;
+  size_t busy = 0;
+  for (size_t i = 0; i < kCursorChildren; ++i) {
+    EXPECT_TRUE(children[i].succeeded()) << children[i].DescribeExit();
+    EXPECT_EQ(StateOf(slots[i]), static_cast<uint32_t>(WorkerState::kDone)) << i;
+    EXPECT_EQ(slots[i].error_offset.load(), 0u) << "child " << i << " took taken indices";
+    total += slots[i].bytes_done.load();
+    sum += slots[i].range_offset.load();
+    busy += slots[i].bytes_done.load() > 0;
+  }
+  // Every index taken exactly once: the counts add up, each was marked, and by the child that
+  // counted it.
+  EXPECT_EQ(total, kCursorChunks);
+  EXPECT_EQ(sum, kCursorChunks * (kCursorChunks - 1) / 2);
+  std::vector<uint64_t> per_child(kCursorChildren, 0);
+  uint64_t untaken = 0;
+  for (uint64_t k = 0; k < kCursorChunks; ++k) {
+    const uint32_t o = shared->owner[k].load();
+    if (o == 0 || o > kCursorChildren) {
+      ++untaken;
+    } else {
+      ++per_child[o - 1];
+    }
+  }
+  EXPECT_EQ(untaken, 0u);
+  for (size_t i = 0; i < kCursorChildren; ++i) {
+    EXPECT_EQ(per_child[i], slots[i].bytes_done.load()) << i;
+  }
+  // Each child's last fetch_add found the end, and the parent sees all of them.
+  EXPECT_EQ(slots.header().next_chunk.load(), kCursorChunks + kCursorChildren);
+  EXPECT_GE(busy, 2u) << "only one child took chunks: no contention was tested";
+  munmap(map, bytes);
 }
 
 }  // namespace
