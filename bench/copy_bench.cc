@@ -7,7 +7,8 @@
 // run); every run writes a new destination file (the previous one is removed first); dirty pages
 // are flushed with syncfs() between runs, outside the timed region, so no run pays for the
 // previous run's writeback; the previous destination is removed just before the run, so every
-// tool writes into memory the guest has just freed. Each tool's first copy is compared byte for byte with the source.
+// tool writes into memory the guest has just freed. Each tool's first copy is compared byte for
+// byte with the source.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -165,8 +166,9 @@ int main(int argc, char** argv) {
   unlink(dst.c_str());
   unlink(src.c_str());
 
-  printf("\n| tool | median GB/s | min GB/s | max GB/s | median ratio to cp (same round) | "
-         "best-run ratio to cp |\n");
+  printf(
+      "\n| tool | median GB/s | min GB/s | max GB/s | median ratio to cp (same round) | "
+      "best-run ratio to cp |\n");
   printf("|---|---|---|---|---|---|\n");
   const double cp_best = tools[0].seconds.empty()
                              ? 0

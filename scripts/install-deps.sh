@@ -3,7 +3,8 @@
 # machine lacks. Run as root; a machine that has everything is left alone (no apt-get update).
 set -euo pipefail
 
-packages=(cmake make g++ libboost-dev libboost-program-options-dev libgtest-dev util-linux)
+packages=(cmake make g++ libboost-dev libboost-program-options-dev libgtest-dev libbenchmark-dev
+          util-linux python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -59,14 +59,22 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
     if ((r.used_methods & MethodBit(m)) == 0) continue;
     if (!text.empty()) text += ", then ";
     switch (m) {
-      case Method::kPread: text += "pread/pwrite with " + FormatBytes(buffer_size) + " buffers"; break;
-      case Method::kMmap: text += "mmap + pwrite"; break;
-      case Method::kDirect: text += "O_DIRECT pread/pwrite"; break;
-      default: text += MethodName(m);
+      case Method::kPread:
+        text += "pread/pwrite with " + FormatBytes(buffer_size) + " buffers";
+        break;
+      case Method::kMmap:
+        text += "mmap + pwrite";
+        break;
+      case Method::kDirect:
+        text += "O_DIRECT pread/pwrite";
+        break;
+      default:
+        text += MethodName(m);
     }
   }
   if (r.fallback_errno == 0) text += " (copy_file_range copied nothing)";
-  if (r.fallback_errno > 0) text += std::string(" (copy_file_range: ") + strerror(r.fallback_errno) + ")";
+  if (r.fallback_errno > 0)
+    text += std::string(" (copy_file_range: ") + strerror(r.fallback_errno) + ")";
   return text;
 }
 
@@ -74,17 +82,28 @@ const char* FileSystemName(int fd) {
   struct statfs st;
   if (fstatfs(fd, &st) != 0) return "unknown";
   switch (static_cast<unsigned long>(st.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x6969: return "nfs";
-    case 0x794C7630: return "overlayfs";
-    case 0x9FA0: return "proc";
-    case 0x62656572: return "sysfs";
-    case 0x2FC12FC1: return "zfs";
-    case 0x65735546: return "fuse";
-    default: return "another file system";
+    case 0xEF53:
+      return "ext4";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x01021994:
+      return "tmpfs";
+    case 0x6969:
+      return "nfs";
+    case 0x794C7630:
+      return "overlayfs";
+    case 0x9FA0:
+      return "proc";
+    case 0x62656572:
+      return "sysfs";
+    case 0x2FC12FC1:
+      return "zfs";
+    case 0x65735546:
+      return "fuse";
+    default:
+      return "another file system";
   }
 }
 
@@ -93,7 +112,8 @@ const char* FileSystemName(int fd) {
 Method ChooseMethod(const Options& o, int src_fd, int dst_fd, FILE* verbose) {
   if (o.method != Method::kAuto) return o.method;
   struct statfs a, b;
-  const bool same_type = fstatfs(src_fd, &a) == 0 && fstatfs(dst_fd, &b) == 0 && a.f_type == b.f_type;
+  const bool same_type =
+      fstatfs(src_fd, &a) == 0 && fstatfs(dst_fd, &b) == 0 && a.f_type == b.f_type;
   if (verbose != nullptr) {
     fprintf(verbose, "pcopy: method auto: SOURCE on %s, DEST on %s: %s\n", FileSystemName(src_fd),
             FileSystemName(dst_fd),

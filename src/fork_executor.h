@@ -48,9 +48,9 @@ struct ExecConfig {
 
 struct ExecResult {
   Status status;
-  int signal = 0;  // the terminating signal that stopped the copy, or 0
-  uint32_t used_methods = 0;       // MethodBit of each method that moved bytes, in any worker
-  int fallback_errno = -1;  // as TransferState::fallback_errno, from any worker
+  int signal = 0;             // the terminating signal that stopped the copy, or 0
+  uint32_t used_methods = 0;  // MethodBit of each method that moved bytes, in any worker
+  int fallback_errno = -1;    // as TransferState::fallback_errno, from any worker
 };
 
 ExecResult RunForked(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,

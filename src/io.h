@@ -51,8 +51,8 @@ struct CopyEnv {
   int dst_fd = -1;
   std::string_view src_name;  // for messages only
   std::string_view dst_name;
-  std::span<char> buffer;  // bounce buffer, aligned to kDirectAlignment; its size is the I/O size
-  uint64_t max_step = 0;   // most bytes moved by one copy_file_range or sendfile call
+  std::span<char> buffer;    // bounce buffer, aligned to kDirectAlignment; its size is the I/O size
+  uint64_t max_step = 0;     // most bytes moved by one copy_file_range or sendfile call
   int sendfile_dst_fd = -1;  // DEST with a file position of its own (sendfile writes there)
   int direct_src_fd = -1;    // SOURCE and DEST opened with O_DIRECT
   int direct_dst_fd = -1;

@@ -96,12 +96,10 @@ Status ParseChoice(const char* name, const std::string& text,
   return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected " + valid + ")");
 }
 
-constexpr std::pair<const char*, Method> kMethods[] = {{"auto", Method::kAuto},
-                                                       {"copy_file_range", Method::kCopyFileRange},
-                                                       {"pread", Method::kPread},
-                                                       {"sendfile", Method::kSendfile},
-                                                       {"mmap", Method::kMmap},
-                                                       {"direct", Method::kDirect}};
+constexpr std::pair<const char*, Method> kMethods[] = {
+    {"auto", Method::kAuto},   {"copy_file_range", Method::kCopyFileRange},
+    {"pread", Method::kPread}, {"sendfile", Method::kSendfile},
+    {"mmap", Method::kMmap},   {"direct", Method::kDirect}};
 constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous},
                                                             {"interleaved", Strategy::kInterleaved},
                                                             {"dynamic", Strategy::kDynamic},

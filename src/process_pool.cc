@@ -108,7 +108,8 @@ struct ProcessPool::Impl {
     drained.assign(n, false);
     for (unsigned i = 0; i < n; ++i) {
       int fds[2];
-      if (pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno("create a pipe for", config.name, errno);
+      if (pipe2(fds, O_CLOEXEC) != 0)
+        return Status::FromErrno("create a pipe for", config.name, errno);
       result_fds[i] = UniqueFd(fds[0]);
       UniqueFd write_end(fds[1]);
       contexts[i] = WorkerContext{this, i, fds[1]};
@@ -238,9 +239,9 @@ Status ProcessPool::Start(const PoolConfig& config, std::unique_ptr<ProcessPool>
   impl->config = config;
   impl->queue_name = UniqueName(config.name);
   try {
-    impl->queue = std::make_unique<bip::message_queue>(
-        bip::create_only, impl->queue_name.c_str(), config.queue_capacity, sizeof(PoolTask),
-        bip::permissions(0600));
+    impl->queue = std::make_unique<bip::message_queue>(bip::create_only, impl->queue_name.c_str(),
+                                                       config.queue_capacity, sizeof(PoolTask),
+                                                       bip::permissions(0600));
     // Mapped now and inherited by every worker: the name is no longer needed by anyone.
     bip::message_queue::remove(impl->queue_name.c_str());
     impl->running_region = bip::anonymous_shared_memory(sizeof(RunningSlot) * config.workers);

@@ -37,9 +37,9 @@ struct PoolTask {
 };
 
 struct PoolResult {
-  uint64_t id = 0;     // the task's id
-  int32_t error = 0;   // the handler's return value: 0 or an errno
-  uint32_t worker = 0; // which worker ran it
+  uint64_t id = 0;      // the task's id
+  int32_t error = 0;    // the handler's return value: 0 or an errno
+  uint32_t worker = 0;  // which worker ran it
   uint64_t value[4] = {};
 };
 
@@ -48,7 +48,7 @@ struct PoolConfig {
   size_t queue_capacity = 64;  // tasks waiting at most; Submit blocks beyond
   // Runs in a worker for each task; returns 0 or an errno. Must not throw.
   int (*handler)(const PoolTask& task, PoolResult* result, void* context) noexcept = nullptr;
-  void* context = nullptr;  // inherited by the workers across fork()
+  void* context = nullptr;          // inherited by the workers across fork()
   std::string name = "pcopy-pool";  // prefix of the queue's name and of the workers' names
 };
 

@@ -24,7 +24,8 @@ uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
 Status MethodFds::Open(Method method, CopyEnv* env) {
   if (method == Method::kSendfile) {
     sendfile_dst_ = Reopen(env->dst_fd, O_WRONLY);
-    if (!sendfile_dst_.valid()) return Status::FromErrno("reopen for sendfile", env->dst_name, errno);
+    if (!sendfile_dst_.valid())
+      return Status::FromErrno("reopen for sendfile", env->dst_name, errno);
     env->sendfile_dst_fd = sendfile_dst_.get();
   } else if (method == Method::kDirect) {
     direct_src_ = Reopen(env->src_fd, O_RDONLY | O_DIRECT);
@@ -67,8 +68,7 @@ Status CopyRangeSendfile(const CopyEnv& env, uint64_t offset, uint64_t length,
   return {};
 }
 
-Status CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length,
-                     ProgressSink& progress) {
+Status CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length, ProgressSink& progress) {
   static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   // Map at most 1 GiB at a time: a huge range need not be mapped whole.
   constexpr uint64_t kWindow = 1ull << 30;
@@ -76,8 +76,8 @@ Status CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length,
     const uint64_t window = std::min(length, kWindow);
     const uint64_t map_start = AlignDown(offset, page);
     const size_t map_length = static_cast<size_t>(offset - map_start + window);
-    void* map = mmap(nullptr, map_length, PROT_READ, MAP_SHARED, env.src_fd,
-                     static_cast<off_t>(map_start));
+    void* map =
+        mmap(nullptr, map_length, PROT_READ, MAP_SHARED, env.src_fd, static_cast<off_t>(map_start));
     if (map == MAP_FAILED) return Status::FromErrno("mmap", env.src_name, errno, offset);
     madvise(map, map_length, MADV_SEQUENTIAL);
     const char* data = static_cast<const char*>(map) + (offset - map_start);
@@ -107,17 +107,19 @@ Status CopyRangeDirect(const CopyEnv& env, uint64_t offset, uint64_t length,
                            "--buffer-size must be at least 4K with --method direct");
   }
   // The unaligned head and tail: buffered, through the ordinary descriptors.
-  if (Status s = CopyRangeReadWrite(env, offset, direct_start - offset, progress); !s.ok()) return s;
+  if (Status s = CopyRangeReadWrite(env, offset, direct_start - offset, progress); !s.ok())
+    return s;
   for (uint64_t pos = direct_start; pos < direct_end;) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(step, direct_end - pos));
     size_t got = 0;
-    if (Status s = ReadFull(*env.sys, env.direct_src_fd, env.src_name, env.buffer.data(), want,
-                            pos, &got);
+    if (Status s =
+            ReadFull(*env.sys, env.direct_src_fd, env.src_name, env.buffer.data(), want, pos, &got);
         !s.ok()) {
       return s;
     }
     if (got < want) return SourceChanged(env.src_name, pos + got);
-    if (Status s = WriteFull(*env.sys, env.direct_dst_fd, env.dst_name, env.buffer.data(), got, pos);
+    if (Status s =
+            WriteFull(*env.sys, env.direct_dst_fd, env.dst_name, env.buffer.data(), got, pos);
         !s.ok()) {
       return s;
     }

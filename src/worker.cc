@@ -86,7 +86,7 @@ class RangeSource {
 };
 
 struct AlignedFree {
-  void operator()(char* p) const { ::operator delete(p, std::align_val_t{kDirectAlignment}); }
+  void operator()(char* p) const { ::operator delete (p, std::align_val_t{kDirectAlignment}); }
 };
 
 }  // namespace
@@ -94,12 +94,12 @@ struct AlignedFree {
 int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   slot->state.store(static_cast<uint32_t>(WorkerState::kRunning), std::memory_order_relaxed);
   // Aligned for O_DIRECT, and a whole number of alignment units when that method needs it.
-  const size_t buffer_size = static_cast<size_t>(
-      task.method == Method::kDirect ? (task.buffer_size + kDirectAlignment - 1) /
-                                           kDirectAlignment * kDirectAlignment
-                                     : task.buffer_size);
+  const size_t buffer_size = static_cast<size_t>(task.method == Method::kDirect
+                                                     ? (task.buffer_size + kDirectAlignment - 1) /
+                                                           kDirectAlignment * kDirectAlignment
+                                                     : task.buffer_size);
   std::unique_ptr<char, AlignedFree> buffer(static_cast<char*>(
-      ::operator new(buffer_size, std::align_val_t{kDirectAlignment}, std::nothrow)));
+      ::operator new (buffer_size, std::align_val_t{kDirectAlignment}, std::nothrow)));
   if (!buffer) {
     RecordFailure(slot, Status::FromErrno("allocate", "copy buffer", ENOMEM));
     return kWorkerFailed;

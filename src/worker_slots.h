@@ -50,7 +50,6 @@ struct alignas(64) SharedHeader {
 };
 static_assert(std::is_standard_layout_v<SharedHeader>);
 
-
 // Worker side: records a failure (fields first, state last).
 void RecordFailure(WorkerSlot* slot, const Status& status);
 // Parent side: the Status a failed slot describes, with the copy's paths filled in.

@@ -1,10 +1,12 @@
 #include "worker_slots.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <new>
@@ -223,12 +225,14 @@ TEST(WorkerSlotsTest, HeaderIsSeparateAndStartsAtZero) {
 // Shared by the parent and its children (an anonymous shared mapping of its own), so each
 // index's taker is seen by all.
 struct CursorShared {
+  std::atomic<uint32_t> ready{0};
   std::atomic<uint32_t> go{0};
-  std::atomic<uint32_t>* owner = nullptr;  // kCursorChunks entries: 0 untaken, else child + 1
+  std::atomic<uint32_t>* owner = nullptr;  // kCursorTotal entries: 0 untaken, else child + 1
 };
 
-constexpr uint64_t kCursorChunks = 200000;
 constexpr size_t kCursorChildren = 6;
+constexpr uint64_t kCursorTakesPerChild = 50000;
+constexpr uint64_t kCursorTotal = kCursorChildren * kCursorTakesPerChild;
 
 struct CursorTask {
   WorkerSlots* slots;
@@ -236,24 +240,27 @@ struct CursorTask {
   uint32_t id;
 };
 
-// Takes indices as RangeSource does, until the cursor runs past the end. Counts what it took in
-// bytes_done, the sum of the indices in range_offset, and duplicates (indices some other child
-// had already marked) in error_offset.
+// Takes kCursorTakesPerChild indices with fetch_add, as RangeSource does, and marks each as its
+// own. Records in its slot how many it took (bytes_done), their sum (range_offset) and how many
+// some other child had already marked (error_offset).
 int CursorBody(void* context) noexcept {
   const auto* task = static_cast<const CursorTask*>(context);
   WorkerSlot& slot = (*task->slots)[task->id];
   std::atomic<uint64_t>& cursor = task->slots->header().next_chunk;
-  while (task->shared->go.load(std::memory_order_acquire) == 0) {
-  }
+  CursorShared& shared = *task->shared;
+  shared.ready.fetch_add(1);
+  while (shared.go.load(std::memory_order_acquire) == 0) sched_yield();
   uint64_t taken = 0, sum = 0, duplicates = 0;
-  for (;;) {
+  for (uint64_t i = 0; i < kCursorTakesPerChild; ++i) {
     const uint64_t k = cursor.fetch_add(1, std::memory_order_relaxed);
-    if (k >= kCursorChunks) break;
+    if (k >= kCursorTotal) {  // more handed out than taken in all: the cursor is not shared
+      ++duplicates;
+      continue;
+    }
     ++taken;
     sum += k;
-    if (task->shared->owner[k].exchange(task->id + 1, std::memory_order_relaxed) != 0) {
-      ++duplicates;
-    }
+    if (shared.owner[k].exchange(task->id + 1, std::memory_order_relaxed) != 0) ++duplicates;
+    if (i % 1024 == 0) sched_yield();  // interleave the children even on few CPUs
   }
   slot.bytes_done.store(taken, std::memory_order_relaxed);
   slot.range_offset.store(sum, std::memory_order_relaxed);
@@ -265,11 +272,11 @@ int CursorBody(void* context) noexcept {
 TEST(WorkerSlotsTest, NextChunkCursorIsSharedByForkedChildren) {
   WorkerSlots slots;
   ASSERT_OK(WorkerSlots::Create(kCursorChildren, &slots));
-  const size_t bytes = 64 + kCursorChunks * sizeof(std::atomic<uint32_t>);
+  const size_t bytes = 64 + kCursorTotal * sizeof(std::atomic<uint32_t>);
   void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(map, MAP_FAILED);
   auto* shared = new (map) CursorShared;
-  shared->owner = new (static_cast<char*>(map) + 64) std::atomic<uint32_t>[kCursorChunks]();
+  shared->owner = new (static_cast<char*>(map) + 64) std::atomic<uint32_t>[kCursorTotal]();
 
   CursorTask tasks[kCursorChildren];
   ChildProcess children[kCursorChildren];
@@ -277,26 +284,33 @@ TEST(WorkerSlotsTest, NextChunkCursorIsSharedByForkedChildren) {
     tasks[i] = CursorTask{&slots, shared, static_cast<uint32_t>(i)};
     ASSERT_OK(ChildProcess::Spawn(&CursorBody, &tasks[i], 0, "cursor-test", &children[i]));
   }
-  shared->go.store(1, std::memory_order_release);  // all start together, to contend
+  // All start together, to contend for the cursor.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (shared->ready.load() < kCursorChildren && std::chrono::steady_clock::now() < deadline) {
+    sched_yield();
+  }
+  EXPECT_EQ(shared->ready.load(), kCursorChildren);
+  shared->go.store(1, std::memory_order_release);
   for (ChildProcess& c : children) c.Wait();
 
   uint64_t total = 0, sum = 0;
-  size_t busy = 0;
   for (size_t i = 0; i < kCursorChildren; ++i) {
     EXPECT_TRUE(children[i].succeeded()) << children[i].DescribeExit();
     EXPECT_EQ(StateOf(slots[i]), static_cast<uint32_t>(WorkerState::kDone)) << i;
-    EXPECT_EQ(slots[i].error_offset.load(), 0u) << "child " << i << " took taken indices";
+    EXPECT_EQ(slots[i].error_offset.load(), 0u) << "child " << i << " took indices twice given";
+    EXPECT_EQ(slots[i].bytes_done.load(), kCursorTakesPerChild) << i;
     total += slots[i].bytes_done.load();
     sum += slots[i].range_offset.load();
-    busy += slots[i].bytes_done.load() > 0;
   }
-  // Every index taken exactly once: the counts add up, each was marked, and by the child that
-  // counted it.
-  EXPECT_EQ(total, kCursorChunks);
-  EXPECT_EQ(sum, kCursorChunks * (kCursorChunks - 1) / 2);
+  // The parent sees every fetch_add of every child.
+  EXPECT_EQ(slots.header().next_chunk.load(), kCursorTotal);
+  // Every index taken exactly once: the counts add up, and each index was marked by the one
+  // child that counted it.
+  EXPECT_EQ(total, kCursorTotal);
+  EXPECT_EQ(sum, kCursorTotal * (kCursorTotal - 1) / 2);
   std::vector<uint64_t> per_child(kCursorChildren, 0);
   uint64_t untaken = 0;
-  for (uint64_t k = 0; k < kCursorChunks; ++k) {
+  for (uint64_t k = 0; k < kCursorTotal; ++k) {
     const uint32_t o = shared->owner[k].load();
     if (o == 0 || o > kCursorChildren) {
       ++untaken;
@@ -306,11 +320,8 @@ TEST(WorkerSlotsTest, NextChunkCursorIsSharedByForkedChildren) {
   }
   EXPECT_EQ(untaken, 0u);
   for (size_t i = 0; i < kCursorChildren; ++i) {
-    EXPECT_EQ(per_child[i], slots[i].bytes_done.load()) << i;
+    EXPECT_EQ(per_child[i], kCursorTakesPerChild) << i;
   }
-  // Each child's last fetch_add found the end, and the parent sees all of them.
-  EXPECT_EQ(slots.header().next_chunk.load(), kCursorChunks + kCursorChildren);
-  EXPECT_GE(busy, 2u) << "only one child took chunks: no contention was tested";
   munmap(map, bytes);
 }
 
