@@ -74,8 +74,10 @@ Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, 
 Status ParseFactor(const std::string& text, double* out) {
   char* end = nullptr;
   errno = 0;
-  const double v = text.empty() ? 0 : strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || errno != 0 || !(v >= 1 && v <= 1000)) {
+  // Plain decimal only: strtod alone would also take " 4", "0x4" and "4e0".
+  const bool decimal = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
+  const double v = decimal ? strtod(text.c_str(), &end) : 0;
+  if (!decimal || *end != '\0' || errno != 0 || !(v >= 1 && v <= 1000)) {
     return Usage("invalid slow-worker factor: " + Quote(text) + " (expected 1 to 1000)");
   }
   *out = v;

@@ -30,15 +30,18 @@ class Pacer {
 
   void Account(uint64_t bytes) {
     using Clock = std::chrono::steady_clock;
-    if (slow_factor_ > 1) {
-      const auto work = Clock::now() - last_;
-      std::this_thread::sleep_for(work * (slow_factor_ - 1));
-    }
     if (rate_ != 0) {
+      // The rate counts working time only: the slow-worker sleeps come on top of it.
       done_ += bytes;
       const double due = static_cast<double>(done_) / static_cast<double>(rate_);
-      const double now = std::chrono::duration<double>(Clock::now() - start_).count();
+      const double now = std::chrono::duration<double>(Clock::now() - start_ - slowed_).count();
       if (due > now) std::this_thread::sleep_for(std::chrono::duration<double>(due - now));
+    }
+    if (slow_factor_ > 1) {
+      const auto extra =
+          std::chrono::duration_cast<Clock::duration>((Clock::now() - last_) * (slow_factor_ - 1));
+      std::this_thread::sleep_for(extra);
+      slowed_ += extra;
     }
     last_ = Clock::now();
   }
@@ -49,6 +52,7 @@ class Pacer {
   uint64_t done_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_;
+  std::chrono::steady_clock::duration slowed_{0};  // total extra sleep for slow_factor
 };
 
 // Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.

@@ -1,1 +1,825 @@
+#include "process_pool.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "test_util.h"
+
+namespace pcopy {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kPoolName[] = "pcopy-pooltest";
+
+// Flags in PoolTask::arg[1] for the Work handler.
+constexpr uint64_t kAnnounce = 1;  // write {id, pid} to Probe::started before working
+constexpr uint64_t kWait = 2;      // wait until Probe::go is readable (5 s at most)
+
+// What the test shares with its workers (inherited across fork): the workers announce the tasks
+// they start on one pipe, and wait for a byte on the other before finishing a kWait task. The
+// byte is never read, so one Open() releases every worker for good.
+class Probe {
+ public:
+  struct Announce {
+    uint64_t id = 0;
+    int64_t pid = 0;
+  };
+
+  Probe() {
+    EXPECT_EQ(pipe2(started_, O_CLOEXEC), 0);
+    EXPECT_EQ(pipe2(go_, O_CLOEXEC), 0);
+  }
+  ~Probe() {
+    for (int fd : {started_[0], started_[1], go_[0], go_[1]}) close(fd);
+  }
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  void Open() { EXPECT_EQ(write(go_[1], "g", 1), 1); }
+
+  // The next task a worker announced, or nothing after timeout.
+  std::optional<Announce> NextStarted(milliseconds timeout) {
+    pollfd p{started_[0], POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
+    Announce a;
+    if (read(started_[0], &a, sizeof a) != static_cast<ssize_t>(sizeof a)) return std::nullopt;
+    return a;
+  }
+
+  // In a worker.
+  void Started(const PoolTask& task) {
+    const Announce a{task.id, getpid()};
+    if (write(started_[1], &a, sizeof a) != static_cast<ssize_t>(sizeof a)) _exit(90);
+  }
+  bool WaitForGo() {
+    pollfd p{go_[0], POLLIN, 0};
+    int r;
+    do {
+      r = poll(&p, 1, 5000);
+    } while (r < 0 && errno == EINTR);
+    return r == 1;
+  }
+
+ private:
+  int started_[2] = {-1, -1};
+  int go_[2] = {-1, -1};
+};
+
+// value[0] = arg[0]^2, value[1] = arg[0] + 1, value[2] = id, value[3] = the worker's pid; sleeps
+// arg[2] microseconds; returns arg[3] as its error. Flags in arg[1] need a Probe as context.
+int Work(const PoolTask& task, PoolResult* result, void* context) noexcept {
+  auto* probe = static_cast<Probe*>(context);
+  if ((task.arg[1] & kAnnounce) != 0) probe->Started(task);
+  if ((task.arg[1] & kWait) != 0 && !probe->WaitForGo()) return ETIMEDOUT;
+  if (task.arg[2] != 0) usleep(static_cast<useconds_t>(task.arg[2]));
+  result->value[0] = task.arg[0] * task.arg[0];
+  result->value[1] = task.arg[0] + 1;
+  result->value[2] = task.id;
+  result->value[3] = static_cast<uint64_t>(getpid());
+  return static_cast<int>(task.arg[3]);
+}
+
+PoolTask Task(uint64_t id, uint64_t x, uint64_t flags = 0, uint64_t sleep_us = 0,
+              uint64_t error = 0) {
+  PoolTask t;
+  t.id = id;
+  t.arg[0] = x;
+  t.arg[1] = flags;
+  t.arg[2] = sleep_us;
+  t.arg[3] = error;
+  return t;
+}
+
+PoolConfig Config(unsigned workers, size_t capacity, Probe* probe = nullptr) {
+  PoolConfig c;
+  c.workers = workers;
+  c.queue_capacity = capacity;
+  c.handler = &Work;
+  c.context = probe;
+  c.name = kPoolName;
+  return c;
+}
+
+long long MsSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
+}
+
+bool Gone(pid_t pid) { return kill(pid, 0) == -1 && errno == ESRCH; }
+
+std::vector<pid_t> Pids(const ProcessPool& pool) {
+  std::vector<pid_t> pids;
+  for (unsigned i = 0; i < pool.workers(); ++i) pids.push_back(pool.worker_pid(i));
+  return pids;
+}
+
+// Entries of /dev/shm and /dev/mqueue whose name contains part.
+std::vector<std::string> IpcNames(const std::string& part) {
+  std::vector<std::string> found;
+  for (const std::string dir : {"/dev/shm", "/dev/mqueue"}) {
+    for (const std::string& name : test::ListDir(dir)) {
+      if (name.find(part) != std::string::npos) found.push_back(dir + "/" + name);
+    }
+  }
+  return found;
+}
+
+#define EXPECT_NO_IPC_NAMES(pool)                                                                 \
+  do {                                                                                            \
+    EXPECT_EQ(IpcNames((pool).queue_name()).size(), 0u) << IpcNames((pool).queue_name()).front(); \
+    EXPECT_EQ(IpcNames("pcopy").size(), 0u) << IpcNames("pcopy").front();                         \
+  } while (0)
+
+// Kills the given workers if the test is still running after limit: every pool call that waits
+// on its workers then returns (with an error) instead of hanging, and the test fails on time.
+class Watchdog {
+ public:
+  Watchdog(std::vector<pid_t> pids, milliseconds limit)
+      : pids_(std::move(pids)), thread_([this, limit] {
+          std::unique_lock<std::mutex> lock(mu_);
+          if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+          fired_ = true;
+          for (pid_t p : pids_) kill(p, SIGKILL);
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fired_;
+  }
+
+ private:
+  std::vector<pid_t> pids_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;  // last: starts once the rest is built
+};
+
+// Collects n results with NextResult, giving up after limit.
+std::vector<PoolResult> Collect(ProcessPool* pool, size_t n, milliseconds limit) {
+  std::vector<PoolResult> results;
+  const auto deadline = Clock::now() + limit;
+  while (results.size() < n && Clock::now() < deadline) {
+    PoolResult r;
+    bool got = false;
+    const Status s = pool->NextResult(milliseconds(100), &r, &got);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) break;
+    if (got) results.push_back(r);
+  }
+  EXPECT_EQ(results.size(), n);
+  return results;
+}
+
+void ExpectWorkerDeath(const Status& s, std::optional<uint64_t> task) {
+  ASSERT_FALSE(s.ok());
+  const std::string m = s.ToString();
+  EXPECT_NE(m.find("pool worker"), std::string::npos) << m;
+  EXPECT_NE(m.find("killed by signal 9"), std::string::npos) << m;
+  if (task) {
+    EXPECT_NE(m.find("while running task " + std::to_string(*task)), std::string::npos) << m;
+  } else {
+    EXPECT_EQ(m.find("while running task"), std::string::npos) << m;
+  }
+}
+
+TEST(ProcessPoolTest, StartRejectsAnIncompleteConfig) {
+  std::unique_ptr<ProcessPool> pool;
+  PoolConfig c = Config(0, 4);
+  EXPECT_FALSE(ProcessPool::Start(c, &pool).ok());
+  EXPECT_EQ(pool, nullptr);
+  c = Config(2, 4);
+  c.handler = nullptr;
+  EXPECT_FALSE(ProcessPool::Start(c, &pool).ok());
+  EXPECT_EQ(pool, nullptr);
+  c = Config(2, 0);
+  EXPECT_FALSE(ProcessPool::Start(c, &pool).ok());
+  EXPECT_EQ(pool, nullptr);
+  EXPECT_TRUE(test::ChildrenOf(getpid()).empty());
+
+  ASSERT_OK(ProcessPool::Start(Config(3, 5), &pool));
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->workers(), 3u);
+  EXPECT_EQ(pool->capacity(), 5u);
+  const std::vector<pid_t> pids = Pids(*pool);
+  EXPECT_EQ(std::set<pid_t>(pids.begin(), pids.end()).size(), 3u);
+  for (pid_t p : pids) EXPECT_GT(p, 0);
+  ASSERT_OK(pool->Join());
+  for (pid_t p : pids) EXPECT_TRUE(Gone(p)) << p;
+}
+
+TEST(ProcessPoolTest, MapReturnsEveryResultInTaskOrder) {
+  for (unsigned workers : {1u, 2u, 4u}) {
+    SCOPED_TRACE("workers=" + std::to_string(workers));
+    std::unique_ptr<ProcessPool> pool;
+    ASSERT_OK(ProcessPool::Start(Config(workers, 16), &pool));
+    Watchdog watchdog(Pids(*pool), milliseconds(5000));
+    // Ids neither sequential nor sorted; each task takes a moment, so every worker gets some.
+    std::vector<PoolTask> tasks;
+    for (uint64_t i = 0; i < 1000; ++i) tasks.push_back(Task(100000 - 7 * i, i, 0, 150));
+    std::vector<PoolResult> results;
+    ASSERT_OK(pool->Map(tasks, &results));
+    ASSERT_EQ(results.size(), tasks.size());
+    std::set<uint32_t> used;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      const PoolResult& r = results[i];
+      ASSERT_EQ(r.id, tasks[i].id) << i;
+      EXPECT_EQ(r.error, 0) << i;
+      EXPECT_EQ(r.value[0], i * i) << i;
+      EXPECT_EQ(r.value[1], i + 1) << i;
+      EXPECT_EQ(r.value[2], tasks[i].id) << i;
+      ASSERT_LT(r.worker, workers) << i;
+      EXPECT_EQ(r.value[3], static_cast<uint64_t>(pool->worker_pid(r.worker))) << i;
+      used.insert(r.worker);
+    }
+    EXPECT_EQ(used.size(), workers);
+    EXPECT_NO_IPC_NAMES(*pool);
+    // The pool is reusable: a second batch on the same workers.
+    ASSERT_OK(pool->Map({Task(1, 3), Task(2, 4)}, &results));
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[0].value[0], 9u);
+    EXPECT_EQ(results[1].value[0], 16u);
+    ASSERT_OK(pool->Join());
+    EXPECT_FALSE(watchdog.fired());
+  }
+}
+
+TEST(ProcessPoolTest, MapEdgeCases) {
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(2, 4), &pool));
+  std::vector<PoolResult> results(3);
+  ASSERT_OK(pool->Map({}, &results));
+  EXPECT_TRUE(results.empty());
+  EXPECT_FALSE(pool->Map({Task(5, 1), Task(6, 2), Task(5, 3)}, &results).ok());
+  bool submitted = true;
+  EXPECT_FALSE(pool->Submit(Task(UINT64_MAX, 1)).ok());
+  EXPECT_FALSE(pool->SubmitFor(Task(UINT64_MAX, 1), milliseconds(10), &submitted).ok());
+  EXPECT_FALSE(submitted);
+  EXPECT_TRUE(pool->Empty());
+  ASSERT_OK(pool->Join());
+}
+
+TEST(ProcessPoolTest, HandlerErrorsComeBackInTheResult) {
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(2, 8), &pool));
+  std::vector<PoolTask> tasks;
+  for (uint64_t i = 0; i < 100; ++i) {
+    tasks.push_back(Task(i, i, 0, 0, i % 3 == 0 ? EIO : (i % 3 == 1 ? ENOSPC : 0)));
+  }
+  std::vector<PoolResult> results;
+  ASSERT_OK(pool->Map(tasks, &results));
+  ASSERT_EQ(results.size(), tasks.size());
+  for (uint64_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(results[i].error, static_cast<int32_t>(tasks[i].arg[3])) << i;
+    EXPECT_EQ(results[i].value[0], i * i) << i;
+  }
+  // Handler errors are the tasks' business: the pool is not broken by them.
+  ASSERT_OK(pool->Join());
+}
+
+TEST(ProcessPoolTest, SubmitThenNextResult) {
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(2, 8), &pool));
+  Watchdog watchdog(Pids(*pool), milliseconds(5000));
+  for (uint64_t i = 0; i < 200; ++i) ASSERT_OK(pool->Submit(Task(1000 + i, i, 0, 20)));
+  const std::vector<PoolResult> results = Collect(pool.get(), 200, milliseconds(4000));
+  std::set<uint64_t> ids;
+  for (const PoolResult& r : results) {
+    EXPECT_TRUE(ids.insert(r.id).second) << "twice: " << r.id;
+    ASSERT_GE(r.id, 1000u);
+    EXPECT_EQ(r.value[0], (r.id - 1000) * (r.id - 1000));
+    EXPECT_EQ(r.error, 0);
+  }
+  EXPECT_EQ(ids.size(), 200u);
+  PoolResult r;
+  bool got = true;
+  ASSERT_OK(pool->NextResult(milliseconds(0), &r, &got));
+  EXPECT_FALSE(got);
+  ASSERT_OK(pool->Join());
+  got = true;
+  ASSERT_OK(pool->NextResult(milliseconds(50), &r, &got));
+  EXPECT_FALSE(got);
+  EXPECT_FALSE(watchdog.fired());
+}
+
+// More tasks than the queue and the result pipes hold together, submitted before any result is
+// read: Submit must keep the workers going (read their results) rather than wait forever on a
+// queue that a worker blocked on its full result pipe will never empty.
+TEST(ProcessPoolTest, SubmitManyBeforeReadingAnyResult) {
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(1, 4), &pool));
+  Watchdog watchdog(Pids(*pool), milliseconds(2000));
+  constexpr uint64_t kTasks = 3000;  // a 64 KiB pipe holds 1365 results
+  const auto t0 = Clock::now();
+  for (uint64_t i = 0; i < kTasks; ++i) {
+    const Status s = pool->Submit(Task(i, i));
+    ASSERT_TRUE(s.ok()) << "Submit of task " << i << " failed after " << MsSince(t0)
+                        << " ms (watchdog fired: " << watchdog.fired() << "): " << s.ToString();
+  }
+  const std::vector<PoolResult> results = Collect(pool.get(), kTasks, milliseconds(1500));
+  ASSERT_OK(pool->Join());
+  EXPECT_FALSE(watchdog.fired());
+}
+
+TEST(ProcessPoolTest, SizeFullEmptyAndSubmitForTimeout) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(1, 4, &probe), &pool));
+  Watchdog watchdog(Pids(*pool), milliseconds(5000));
+  EXPECT_EQ(pool->capacity(), 4u);
+  EXPECT_EQ(pool->Size(), 0u);
+  EXPECT_TRUE(pool->Empty());
+  EXPECT_FALSE(pool->Full());
+
+  bool submitted = false;
+  ASSERT_OK(pool->SubmitFor(Task(0, 0, kAnnounce | kWait), milliseconds(1000), &submitted));
+  ASSERT_TRUE(submitted);
+  const auto first = probe.NextStarted(milliseconds(3000));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->id, 0u);
+  EXPECT_EQ(first->pid, pool->worker_pid(0));
+  EXPECT_TRUE(pool->Empty());  // the worker holds task 0; the queue is empty again
+
+  for (uint64_t i = 1; i <= 4; ++i) {
+    submitted = false;
+    ASSERT_OK(pool->SubmitFor(Task(i, i, kWait), milliseconds(1000), &submitted));
+    ASSERT_TRUE(submitted) << i;
+    EXPECT_EQ(pool->Size(), i);
+    EXPECT_FALSE(pool->Empty());
+    EXPECT_EQ(pool->Full(), i == 4);
+  }
+  submitted = true;
+  auto t0 = Clock::now();
+  ASSERT_OK(pool->SubmitFor(Task(5, 5), milliseconds(50), &submitted));
+  const long long waited = MsSince(t0);
+  EXPECT_FALSE(submitted);
+  EXPECT_GE(waited, 45);
+  EXPECT_LT(waited, 1000);
+  // A zero timeout gives up at once.
+  submitted = true;
+  t0 = Clock::now();
+  ASSERT_OK(pool->SubmitFor(Task(5, 5), milliseconds(0), &submitted));
+  EXPECT_FALSE(submitted);
+  EXPECT_LT(MsSince(t0), 40);
+  EXPECT_EQ(pool->Size(), 4u);
+  EXPECT_TRUE(pool->Full());
+
+  probe.Open();
+  std::vector<PoolResult> results = Collect(pool.get(), 5, milliseconds(3000));
+  std::sort(results.begin(), results.end(),
+            [](const PoolResult& a, const PoolResult& b) { return a.id < b.id; });
+  for (uint64_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].id, i);
+    EXPECT_EQ(results[i].error, 0);
+    EXPECT_EQ(results[i].value[0], i * i);
+  }
+  EXPECT_TRUE(pool->Empty());
+  EXPECT_FALSE(pool->Full());
+  EXPECT_EQ(pool->Size(), 0u);
+  ASSERT_OK(pool->Join());
+  EXPECT_FALSE(watchdog.fired());
+}
+
+TEST(ProcessPoolTest, SubmitBlocksWhileFullAndGoesOnWhenWorkersDrain) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(1, 2, &probe), &pool));
+  Watchdog watchdog(Pids(*pool), milliseconds(5000));
+  ASSERT_OK(pool->Submit(Task(0, 0, kAnnounce | kWait)));
+  ASSERT_TRUE(probe.NextStarted(milliseconds(3000)).has_value());
+  ASSERT_OK(pool->Submit(Task(1, 1, kWait)));
+  ASSERT_OK(pool->Submit(Task(2, 2, kWait)));
+  ASSERT_TRUE(pool->Full());
+
+  std::thread opener([&probe] {
+    std::this_thread::sleep_for(milliseconds(200));
+    probe.Open();
+  });
+  const auto t0 = Clock::now();
+  const Status s = pool->Submit(Task(3, 3));
+  const long long waited = MsSince(t0);
+  opener.join();
+  ASSERT_OK(s);
+  EXPECT_GE(waited, 150);
+  EXPECT_LT(waited, 3000);
+  const std::vector<PoolResult> results = Collect(pool.get(), 4, milliseconds(3000));
+  std::set<uint64_t> ids;
+  for (const PoolResult& r : results) ids.insert(r.id);
+  EXPECT_EQ(ids, (std::set<uint64_t>{0, 1, 2, 3}));
+  ASSERT_OK(pool->Join());
+  EXPECT_FALSE(watchdog.fired());
+}
+
+TEST(ProcessPoolTest, CloseLetsWorkersDrainTheQueueAndJoinKeepsTheResults) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(2, 8, &probe), &pool));
+  const std::vector<pid_t> pids = Pids(*pool);
+  Watchdog watchdog(pids, milliseconds(5000));
+  for (uint64_t i = 0; i < 6; ++i) ASSERT_OK(pool->Submit(Task(10 + i, i, kAnnounce | kWait)));
+  ASSERT_TRUE(probe.NextStarted(milliseconds(3000)).has_value());
+  ASSERT_TRUE(probe.NextStarted(milliseconds(3000)).has_value());
+  EXPECT_EQ(pool->Size(), 4u);
+
+  const auto t0 = Clock::now();
+  ASSERT_OK(pool->Close());  // room for both stop messages: no waiting
+  EXPECT_LT(MsSince(t0), 1000);
+  ASSERT_OK(pool->Close());  // twice is harmless
+  const Status after = pool->Submit(Task(99, 1));
+  EXPECT_FALSE(after.ok());
+  EXPECT_NE(after.ToString().find("closed"), std::string::npos) << after.ToString();
+  bool submitted = true;
+  EXPECT_FALSE(pool->SubmitFor(Task(99, 1), milliseconds(10), &submitted).ok());
+  EXPECT_FALSE(submitted);
+  std::vector<PoolResult> mapped;
+  EXPECT_FALSE(pool->Map({Task(99, 1)}, &mapped).ok());
+
+  probe.Open();
+  ASSERT_OK(pool->Join());
+  for (pid_t p : pids) EXPECT_TRUE(Gone(p)) << p;
+  // Every queued task ran before the workers stopped, and the results outlive them.
+  std::set<uint64_t> ids;
+  for (;;) {
+    PoolResult r;
+    bool got = false;
+    ASSERT_OK(pool->NextResult(milliseconds(10), &r, &got));
+    if (!got) break;
+    EXPECT_EQ(r.error, 0) << r.id;
+    EXPECT_EQ(r.value[0], (r.id - 10) * (r.id - 10));
+    EXPECT_TRUE(ids.insert(r.id).second) << r.id;
+    ASSERT_LE(ids.size(), 6u);
+  }
+  EXPECT_EQ(ids, (std::set<uint64_t>{10, 11, 12, 13, 14, 15}));
+  ASSERT_OK(pool->Join());  // again: nothing left to do
+  EXPECT_FALSE(watchdog.fired());
+}
+
+TEST(ProcessPoolTest, CloseWaitsForRoomForItsStopMessages) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(1, 2, &probe), &pool));
+  Watchdog watchdog(Pids(*pool), milliseconds(5000));
+  ASSERT_OK(pool->Submit(Task(0, 0, kAnnounce | kWait)));
+  ASSERT_TRUE(probe.NextStarted(milliseconds(3000)).has_value());
+  ASSERT_OK(pool->Submit(Task(1, 1, kWait)));
+  ASSERT_OK(pool->Submit(Task(2, 2, kWait)));
+  ASSERT_TRUE(pool->Full());
+  std::thread opener([&probe] {
+    std::this_thread::sleep_for(milliseconds(200));
+    probe.Open();
+  });
+  const auto t0 = Clock::now();
+  const Status s = pool->Close();
+  const long long waited = MsSince(t0);
+  opener.join();
+  ASSERT_OK(s);
+  EXPECT_GE(waited, 150);
+  ASSERT_OK(pool->Join());
+  const std::vector<PoolResult> results = Collect(pool.get(), 3, milliseconds(1000));
+  std::set<uint64_t> ids;
+  for (const PoolResult& r : results) ids.insert(r.id);
+  EXPECT_EQ(ids, (std::set<uint64_t>{0, 1, 2}));
+  EXPECT_FALSE(watchdog.fired());
+}
+
+TEST(ProcessPoolTest, WorkerKilledWhileRunningATaskFailsNextResult) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(2, 8, &probe), &pool));
+  const std::vector<pid_t> pids = Pids(*pool);
+  Watchdog watchdog(pids, milliseconds(6000));
+  ASSERT_OK(pool->Submit(Task(41, 1, kAnnounce | kWait)));
+  const auto started = probe.NextStarted(milliseconds(3000));
+  ASSERT_TRUE(started.has_value());
+  ASSERT_EQ(started->id, 41u);
+  ASSERT_TRUE(started->pid == pids[0] || started->pid == pids[1]);
+  ASSERT_EQ(kill(static_cast<pid_t>(started->pid), SIGKILL), 0);
+
+  auto t0 = Clock::now();
+  PoolResult r;
+  bool got = true;
+  const Status s = pool->NextResult(milliseconds(5000), &r, &got);
+  EXPECT_LT(MsSince(t0), 4000);
+  EXPECT_FALSE(got);
+  ExpectWorkerDeath(s, 41);
+  // The pool stays broken: every later call says so, at once.
+  t0 = Clock::now();
+  ExpectWorkerDeath(pool->NextResult(milliseconds(1000), &r, &got), 41);
+  ExpectWorkerDeath(pool->Submit(Task(42, 1)), 41);
+  std::vector<PoolResult> results;
+  ExpectWorkerDeath(pool->Map({Task(43, 1)}, &results), 41);
+  ExpectWorkerDeath(pool->Join(), 41);
+  EXPECT_LT(MsSince(t0), 4000);
+  EXPECT_FALSE(watchdog.fired());
+  for (pid_t p : pids) EXPECT_TRUE(Gone(p)) << p;
+  EXPECT_TRUE(test::ChildrenOf(getpid()).empty());
+}
+
+TEST(ProcessPoolTest, WorkerKilledWhileRunningATaskFailsMap) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(2, 8, &probe), &pool));
+  const std::vector<pid_t> pids = Pids(*pool);
+  Watchdog watchdog(pids, milliseconds(6000));
+  std::vector<PoolTask> tasks;
+  for (uint64_t i = 0; i < 200; ++i) tasks.push_back(Task(i, i, i == 77 ? kAnnounce | kWait : 0));
+  std::thread killer([&probe] {
+    if (const auto started = probe.NextStarted(milliseconds(5000))) {
+      kill(static_cast<pid_t>(started->pid), SIGKILL);
+    }
+  });
+  const auto t0 = Clock::now();
+  std::vector<PoolResult> results;
+  const Status s = pool->Map(tasks, &results);
+  killer.join();
+  EXPECT_LT(MsSince(t0), 5000);
+  ExpectWorkerDeath(s, 77);
+  ExpectWorkerDeath(pool->Join(), 77);
+  EXPECT_FALSE(watchdog.fired());
+  for (pid_t p : pids) EXPECT_TRUE(Gone(p)) << p;
+}
+
+TEST(ProcessPoolTest, WorkerKilledWhileRunningATaskFailsJoin) {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(3, 8, &probe), &pool));
+  const std::vector<pid_t> pids = Pids(*pool);
+  Watchdog watchdog(pids, milliseconds(6000));
+  ASSERT_OK(pool->Submit(Task(7, 1, kAnnounce | kWait)));
+  const auto started = probe.NextStarted(milliseconds(3000));
+  ASSERT_TRUE(started.has_value());
+  ASSERT_EQ(kill(static_cast<pid_t>(started->pid), SIGKILL), 0);
+  const auto t0 = Clock::now();
+  ExpectWorkerDeath(pool->Join(), 7);
+  EXPECT_LT(MsSince(t0), 4000);
+  EXPECT_FALSE(watchdog.fired());
+  for (pid_t p : pids) EXPECT_TRUE(Gone(p)) << p;
+  EXPECT_TRUE(test::ChildrenOf(getpid()).empty());
+}
+
+TEST(ProcessPoolTest, IdleWorkerKilledIsReportedWithoutATask) {
+  std::unique_ptr<ProcessPool> pool;
+  ASSERT_OK(ProcessPool::Start(Config(1, 4), &pool));
+  Watchdog watchdog(Pids(*pool), milliseconds(6000));
+  std::vector<PoolResult> results;
+  ASSERT_OK(pool->Map({Task(1, 2)}, &results));  // the worker is up and waiting for more
+  ASSERT_EQ(kill(pool->worker_pid(0), SIGKILL), 0);
+  const auto t0 = Clock::now();
+  PoolResult r;
+  bool got = true;
+  ExpectWorkerDeath(pool->NextResult(milliseconds(5000), &r, &got), std::nullopt);
+  EXPECT_FALSE(got);
+  ExpectWorkerDeath(pool->Join(), std::nullopt);
+  EXPECT_LT(MsSince(t0), 4000);
+  EXPECT_FALSE(watchdog.fired());
+}
+
+struct ChildOutcome {
+  bool finished = false;  // the body returned within the limit
+  int wait_status = 0;
+  std::string report;  // what the body returned
+};
+
+// Runs body in a forked child under alarm(limit_s), so that a hang inside the pool (on a futex
+// in the queue, say) cannot hang the test; reaps the child and, as the subreaper, the workers
+// it leaves behind.
+ChildOutcome RunBounded(std::string (*body)(), unsigned limit_s) {
+  ChildOutcome outcome;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe";
+    return outcome;
+  }
+  const pid_t child = fork();
+  if (child < 0) {
+    ADD_FAILURE() << "fork";
+    return outcome;
+  }
+  if (child == 0) {
+    close(fds[0]);
+    alarm(limit_s);
+    const std::string report = body();
+    if (write(fds[1], report.data(), report.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  const auto deadline = Clock::now() + std::chrono::seconds(limit_s + 2);
+  for (;;) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (Clock::now() > deadline || poll(&p, 1, 100) < 0) break;
+    if (p.revents == 0) continue;
+    char buf[512];
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    outcome.report.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  pid_t reaped = 0;
+  for (int i = 0; i < 200 && reaped == 0; ++i) {
+    reaped = waitpid(child, &outcome.wait_status, WNOHANG);
+    if (reaped == 0) std::this_thread::sleep_for(milliseconds(10));
+  }
+  if (reaped == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &outcome.wait_status, 0);
+  }
+  outcome.finished = WIFEXITED(outcome.wait_status) && WEXITSTATUS(outcome.wait_status) == 0;
+  for (int i = 0; i < 200 && !test::ChildrenOf(getpid()).empty(); ++i) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return outcome;
+}
+
+// Both workers wait for tasks; one of them is killed there; then a batch is mapped.
+std::string MapAfterAnIdleWorkerDied() {
+  std::unique_ptr<ProcessPool> pool;
+  if (!ProcessPool::Start(Config(2, 4), &pool).ok()) return "Start failed";
+  std::vector<PoolResult> results;
+  if (!pool->Map({Task(1, 1), Task(2, 2), Task(3, 3), Task(4, 4)}, &results).ok()) {
+    return "the first Map failed";
+  }
+  usleep(20000);  // both workers back in receive
+  kill(pool->worker_pid(1), SIGKILL);
+  usleep(20000);
+  std::vector<PoolTask> tasks;
+  for (uint64_t i = 0; i < 200; ++i) tasks.push_back(Task(100 + i, i));
+  const Status map = pool->Map(tasks, &results);
+  const Status join = pool->Join();
+  return "Map: " + (map.ok() ? std::string("ok") : map.ToString()) +
+         "\nJoin: " + (join.ok() ? std::string("ok") : join.ToString());
+}
+
+TEST(ProcessPoolTest, WorkerKilledWhileWaitingForATask) {
+  const auto t0 = Clock::now();
+  const ChildOutcome outcome = RunBounded(&MapAfterAnIdleWorkerDied, 4);
+  EXPECT_TRUE(outcome.finished) << "the pool's owner hung or crashed: wait status "
+                                << outcome.wait_status << " (SIGALRM is " << SIGALRM
+                                << "), it said: " << outcome.report;
+  EXPECT_LT(MsSince(t0), 8000);
+  EXPECT_NE(outcome.report.find("Join: pool worker 1"), std::string::npos) << outcome.report;
+  EXPECT_NE(outcome.report.find("killed by signal 9"), std::string::npos) << outcome.report;
+}
+
+TEST(ProcessPoolTest, DestructorKillsAndReapsWorkersOfAPoolNeverJoined) {
+  Probe probe;
+  std::vector<pid_t> pids;
+  {
+    std::unique_ptr<ProcessPool> pool;
+    ASSERT_OK(ProcessPool::Start(Config(3, 8, &probe), &pool));
+    pids = Pids(*pool);
+    // Two workers inside a task that would wait 5 s, one waiting for a task; more queued.
+    for (uint64_t i = 0; i < 5; ++i) ASSERT_OK(pool->Submit(Task(i, i, kAnnounce | kWait)));
+    ASSERT_TRUE(probe.NextStarted(milliseconds(3000)).has_value());
+    ASSERT_TRUE(probe.NextStarted(milliseconds(3000)).has_value());
+    for (pid_t p : pids) ASSERT_FALSE(Gone(p)) << p;
+    const auto t0 = Clock::now();
+    pool.reset();
+    EXPECT_LT(MsSince(t0), 2000);
+  }
+  // Reaped, not merely killed: a zombie still answers kill(pid, 0).
+  for (pid_t p : pids) EXPECT_TRUE(Gone(p)) << p;
+  EXPECT_TRUE(test::ChildrenOf(getpid()).empty());
+}
+
+TEST(ProcessPoolTest, QueueNameIsUniqueAndNeverVisible) {
+  std::unique_ptr<ProcessPool> a, b;
+  ASSERT_OK(ProcessPool::Start(Config(1, 4), &a));
+  ASSERT_OK(ProcessPool::Start(Config(1, 4), &b));
+  EXPECT_NE(a->queue_name(), b->queue_name());
+  const std::string prefix = std::string(kPoolName) + "-" + std::to_string(getpid()) + "-";
+  EXPECT_EQ(a->queue_name().rfind(prefix, 0), 0u) << a->queue_name();
+  EXPECT_EQ(b->queue_name().rfind(prefix, 0), 0u) << b->queue_name();
+  const std::string name_a = a->queue_name(), name_b = b->queue_name();
+  // Started and working, the queues have no name anywhere.
+  EXPECT_NO_IPC_NAMES(*a);
+  EXPECT_NO_IPC_NAMES(*b);
+  std::vector<PoolResult> results;
+  ASSERT_OK(a->Map({Task(1, 1), Task(2, 2)}, &results));
+  ASSERT_OK(b->Map({Task(1, 1), Task(2, 2)}, &results));
+  EXPECT_NO_IPC_NAMES(*a);
+  ASSERT_OK(a->Join());
+  EXPECT_NO_IPC_NAMES(*a);
+  a.reset();  // joined
+  b.reset();  // never joined
+  EXPECT_TRUE(IpcNames(name_a).empty());
+  EXPECT_TRUE(IpcNames(name_b).empty());
+  EXPECT_TRUE(IpcNames("pcopy").empty());
+}
+
+// Runs in a forked child: starts a pool, runs a few tasks, leaves more queued behind a blocked
+// worker, writes "<pid0> <pid1> <queue name>\n" to fd, then dies by sig (raised, or sent by the
+// test). alarm() ends it in any case.
+[[noreturn]] void PoolOwner(int fd, int sig, Probe* probe) {
+  alarm(5);
+  signal(SIGINT, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  std::unique_ptr<ProcessPool> pool;
+  if (!ProcessPool::Start(Config(2, 4, probe), &pool).ok()) _exit(10);
+  std::vector<PoolResult> results;
+  if (!pool->Map({Task(1, 1), Task(2, 2), Task(3, 3)}, &results).ok()) _exit(11);
+  for (uint64_t i = 0; i < 3; ++i) {
+    if (!pool->Submit(Task(10 + i, i, kWait)).ok()) _exit(12);
+  }
+  const std::string line = std::to_string(pool->worker_pid(0)) + " " +
+                           std::to_string(pool->worker_pid(1)) + " " + pool->queue_name() + "\n";
+  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(13);
+  if (sig == SIGKILL) raise(SIGKILL);
+  for (;;) pause();
+}
+
+TEST(ProcessPoolTest, PoolOwnerKilledBySignalLeavesNoName) {
+  for (int sig : {SIGKILL, SIGINT}) {
+    SCOPED_TRACE("signal " + std::to_string(sig));
+    Probe probe;
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      PoolOwner(fds[1], sig, &probe);
+    }
+    close(fds[1]);
+    std::string line;
+    const auto deadline = Clock::now() + milliseconds(5000);
+    while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
+      pollfd p{fds[0], POLLIN, 0};
+      if (poll(&p, 1, 100) != 1) continue;
+      char buf[256];
+      const ssize_t n = read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    close(fds[0]);
+    std::istringstream in(line);
+    pid_t w0 = 0, w1 = 0;
+    std::string name;
+    in >> w0 >> w1 >> name;
+    EXPECT_GT(w0, 0) << "child said: '" << line << "'";
+    EXPECT_GT(w1, 0);
+    EXPECT_EQ(name.rfind(std::string(kPoolName) + "-" + std::to_string(child) + "-", 0), 0u)
+        << name;
+    if (!name.empty()) {
+      EXPECT_TRUE(IpcNames(name).empty()) << "while the pool runs";
+    }
+    if (sig != SIGKILL) kill(child, sig);
+
+    int status = 0;
+    pid_t reaped = 0;
+    for (int i = 0; i < 500 && reaped == 0; ++i) {
+      reaped = waitpid(child, &status, WNOHANG);
+      if (reaped == 0) std::this_thread::sleep_for(milliseconds(10));
+    }
+    if (reaped == 0) {
+      ADD_FAILURE() << "the pool's owner did not die";
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+    }
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "wait status " << status;
+    // The orphaned workers die with their owner (and come here, the subreaper, to be reaped).
+    for (pid_t w : {w0, w1}) {
+      if (w <= 0) continue;
+      for (int i = 0; i < 500 && !Gone(w); ++i) {
+        if (waitpid(w, nullptr, WNOHANG) != w) std::this_thread::sleep_for(milliseconds(10));
+      }
+      EXPECT_TRUE(Gone(w)) << "worker " << w;
+    }
+    if (!name.empty()) {
+      EXPECT_TRUE(IpcNames(name).empty()) << IpcNames(name).front();
+    }
+    EXPECT_TRUE(IpcNames("pcopy").empty());
+  }
+}
+
+}  // namespace
+}  // namespace pcopy

@@ -1,0 +1,51 @@
+// lab.h: pcopy-bench, the benchmark lab. Shared types of its three parts: lab_main.cc (the
+// matrix, the rounds, the timing), ceilings.cc (what this machine can do at most) and
+// lab_report.cc (tables, CSV, JSON, the plot). Benchmarks never run under CTest; the test suite
+// only smoke-runs `pcopy-bench --quick`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lab {
+
+// One thing timed each round: a baseline command or one pcopy configuration.
+struct Tool {
+  std::string name;               // as shown in the tables
+  std::vector<std::string> argv;  // SOURCE and DEST are appended
+  bool is_pcopy = false;
+  std::string strategy;             // pcopy only
+  unsigned jobs = 0;                // pcopy only
+  std::string chunk;                // pcopy only
+  std::string method;               // pcopy only
+  std::vector<double> seconds;      // one per round that succeeded
+  std::vector<double> ratio_to_cp;  // cp's time / this tool's time, same round
+  int failures = 0;
+};
+
+struct Ceilings {
+  double memcpy_gbps = 0;        // one thread copying a warm buffer
+  double direct_read_gbps = 0;   // O_DIRECT reads of the source file
+  double direct_write_gbps = 0;  // O_DIRECT writes of a new file in the directory
+};
+
+struct Conditions {
+  uint64_t size = 0;
+  int rounds = 0;
+  bool cold = false;  // caches dropped before each run
+  bool fsync = false;
+  double slow_worker = 1;
+  std::string dir;
+};
+
+Ceilings MeasureCeilings(const std::string& dir, const std::string& source, uint64_t size);
+
+double Median(std::vector<double> v);
+
+// Writes results.csv, results.json, results.md and, if gnuplot is installed, throughput.png
+// into out_dir, and prints the Markdown table. Returns false if a file could not be written.
+bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Conditions& cond,
+            const std::string& out_dir);
+
+}  // namespace lab

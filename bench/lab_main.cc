@@ -1,0 +1,243 @@
+// lab_main.cc: pcopy-bench's entry point: builds the matrix (strategy x jobs x chunk size x
+// method, plus the baselines a user compares against: cp, dd bs=1M, cat, and the classic Python
+// two-process copy), generates the source, and times every tool once per round, in an order that
+// rotates each round. Only same-round ratios to cp are worth quoting on a shared machine.
+//
+// Per run: the previous copy is flushed (syncfs, untimed), the source is warmed (hot) or the page
+// cache dropped (cold, root only), then the previous destination is removed just before the timed
+// copy, so every tool writes into memory freed the same way (README "Benchmarks").
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/algorithm/string.hpp>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "demo.h"
+#include "lab.h"
+#include "random_fill.h"
+#include "size_parse.h"
+#include "unique_fd.h"
+
+extern char** environ;
+
+namespace {
+
+int RunCommand(const std::vector<std::string>& argv, const std::string& stdout_path) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!stdout_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+  }
+  pid_t pid;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ReadThrough(const std::string& path) {
+  pcopy::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::vector<char> buf(1 << 20);
+  while (fd.valid() && read(fd.get(), buf.data(), buf.size()) > 0) {
+  }
+}
+
+void SyncFs(const std::string& dir) {
+  pcopy::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.valid()) syncfs(fd.get());
+}
+
+bool DropCaches() {
+  sync();
+  pcopy::UniqueFd fd(open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC));
+  return fd.valid() && write(fd.get(), "3\n", 2) == 2;
+}
+
+std::vector<std::string> Split(const std::string& list) {
+  std::vector<std::string> out;
+  boost::split(out, list, boost::is_any_of(","));
+  out.erase(std::remove(out.begin(), out.end(), ""), out.end());
+  return out;
+}
+
+struct Args {
+  std::string size = "4G", dir = ".", out = "bench/results", pcopy = PCOPY_BINARY;
+  std::string strategies = "contiguous,interleaved,dynamic,guided", jobs = "1,2,4,8";
+  std::string chunks = "1M", methods = "auto", python = "python3";
+  int rounds = 5;
+  bool cold = false, fsync = false, quick = false, no_baselines = false;
+  double slow_worker = 1;
+};
+
+lab::Tool Baseline(const std::string& name, std::vector<std::string> argv) {
+  lab::Tool t;
+  t.name = name;
+  t.argv = std::move(argv);
+  return t;
+}
+
+std::vector<lab::Tool> BuildTools(const Args& a) {
+  std::vector<lab::Tool> tools;  // cp first: every ratio is against tools[0]
+  tools.push_back(Baseline("cp", {"cp"}));
+  if (!a.no_baselines) {
+    tools.push_back(Baseline("dd bs=1M", {"dd-wrapper"}));
+    tools.push_back(Baseline("cat", {"cat-wrapper"}));
+    tools.push_back(Baseline("python 2-process", {a.python, BENCH_DIR "/classic_two_process.py"}));
+  }
+  for (const std::string& strategy : Split(a.strategies)) {
+    for (const std::string& jobs : Split(a.jobs)) {
+      for (const std::string& chunk : Split(a.chunks)) {
+        for (const std::string& method : Split(a.methods)) {
+          lab::Tool t;
+          t.name = "pcopy " + strategy + " -j " + jobs + " --chunk-size " + chunk + " " + method;
+          t.argv = {a.pcopy, "-q",           "--strategy", strategy,   "-j",
+                    jobs,    "--chunk-size", chunk,        "--method", method};
+          if (a.fsync) t.argv.push_back("--fsync");
+          if (a.slow_worker > 1) {
+            std::ostringstream f;
+            f << a.slow_worker;
+            t.argv.insert(t.argv.end(), {"--slow-worker", f.str()});
+          }
+          t.is_pcopy = true;
+          t.strategy = strategy;
+          t.jobs = static_cast<unsigned>(std::stoul(jobs));
+          t.chunk = chunk;
+          t.method = method;
+          tools.push_back(t);
+        }
+      }
+    }
+  }
+  return tools;
+}
+
+// dd and cat write through the shell-free forms: dd if= of=, and cat SOURCE > DEST.
+int RunTool(const lab::Tool& t, const std::string& src, const std::string& dst) {
+  if (t.argv[0] == "dd-wrapper") {
+    return RunCommand({"dd", "if=" + src, "of=" + dst, "bs=1M", "status=none"}, "");
+  }
+  if (t.argv[0] == "cat-wrapper") return RunCommand({"cat", src}, dst);
+  std::vector<std::string> cmd = t.argv;
+  cmd.push_back(src);
+  cmd.push_back(dst);
+  return RunCommand(cmd, "");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace po = boost::program_options;
+  Args a;
+  po::options_description d("Usage: pcopy-bench [OPTIONS]\nThe pcopy benchmark lab.\nOptions");
+  d.add_options()("help,h", "show this help")("size", po::value(&a.size),
+                                              "size of the generated source (default 4G)")(
+      "rounds", po::value(&a.rounds), "interleaved rounds (default 5)")(
+      "dir", po::value(&a.dir), "where the files are made and removed (default .)")(
+      "out", po::value(&a.out), "where results.{md,csv,json} and throughput.png go")(
+      "strategies", po::value(&a.strategies), "comma-separated (default: all four)")(
+      "jobs", po::value(&a.jobs), "comma-separated (default 1,2,4,8)")(
+      "chunk-sizes", po::value(&a.chunks), "comma-separated (default 1M)")(
+      "methods", po::value(&a.methods), "comma-separated (default auto)")(
+      "slow-worker", po::value(&a.slow_worker), "make worker 0 FACTOR times slower")(
+      "cold", po::bool_switch(&a.cold), "drop the page cache before each run (root)")(
+      "fsync", po::bool_switch(&a.fsync), "pcopy runs with --fsync")(
+      "no-baselines", po::bool_switch(&a.no_baselines), "only cp and pcopy")(
+      "python", po::value(&a.python), "the Python for the classic exercise (default python3)")(
+      "pcopy", po::value(&a.pcopy), "the pcopy binary")(
+      "quick", po::bool_switch(&a.quick), "a small matrix on 64 MiB, 1 round: under a minute");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, d), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "pcopy-bench: %s\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << d;
+    printf("%s", text.str().c_str());
+    return 0;
+  }
+  if (a.quick) {
+    if (!vm.count("size")) a.size = "64M";
+    if (!vm.count("rounds")) a.rounds = 1;
+    if (!vm.count("jobs")) a.jobs = "1,2";
+  }
+  const std::optional<uint64_t> size = pcopy::ParseSize(a.size);
+  if (!size || *size == 0 || a.rounds < 1 || a.slow_worker < 1) {
+    fprintf(stderr, "pcopy-bench: invalid --size, --rounds or --slow-worker\n");
+    return 2;
+  }
+  if (a.cold && !DropCaches()) {
+    fprintf(stderr, "pcopy-bench: --cold needs root (cannot write /proc/sys/vm/drop_caches)\n");
+    return 2;
+  }
+  lab::Conditions cond{*size, a.rounds, a.cold, a.fsync, a.slow_worker, a.dir};
+  std::vector<lab::Tool> tools = BuildTools(a);
+  const std::string src = a.dir + "/pcopy-bench.src", dst = a.dir + "/pcopy-bench.dst";
+  printf("pcopy-bench: generating %s in %s; %zu tools x %d rounds\n",
+         pcopy::FormatBytes(*size).c_str(), a.dir.c_str(), tools.size(), a.rounds);
+  fflush(stdout);
+  if (pcopy::Status s = pcopy::WriteRandomFile(src, *size, 42); !s.ok()) {
+    fprintf(stderr, "pcopy-bench: %s\n", s.ToString().c_str());
+    unlink(src.c_str());
+    return 1;
+  }
+  const lab::Ceilings ceilings = lab::MeasureCeilings(a.dir, src, *size);
+  int failures = 0;
+  for (int round = 0; round < a.rounds; ++round) {
+    std::vector<double> secs(tools.size(), 0);
+    for (size_t k = 0; k < tools.size(); ++k) {
+      const size_t i = (k + static_cast<size_t>(round)) % tools.size();
+      lab::Tool& tool = tools[i];
+      SyncFs(a.dir);
+      if (a.cold) {
+        DropCaches();
+      } else {
+        ReadThrough(src);
+      }
+      unlink(dst.c_str());
+      const auto t0 = std::chrono::steady_clock::now();
+      const int rc = RunTool(tool, src, dst);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      bool ok = rc == 0;
+      if (ok && round == 0) {  // each tool's first copy is checked byte for byte
+        bool equal = false;
+        uint64_t where = 0;
+        ok = pcopy::CompareFiles(src, dst, &equal, &where).ok() && equal;
+      }
+      if (!ok) {
+        fprintf(stderr, "pcopy-bench: %s failed (exit %d) or its copy differs\n", tool.name.c_str(),
+                rc);
+        ++tool.failures;
+        ++failures;
+        continue;
+      }
+      tool.seconds.push_back(s);
+      secs[i] = s;
+      printf("round %d  %-48s %7.3f s  %6.2f GB/s\n", round + 1, tool.name.c_str(), s,
+             static_cast<double>(*size) / s / 1e9);
+      fflush(stdout);
+    }
+    for (size_t i = 0; i < tools.size(); ++i) {
+      if (secs[0] > 0 && secs[i] > 0) tools[i].ratio_to_cp.push_back(secs[0] / secs[i]);
+    }
+  }
+  unlink(dst.c_str());
+  unlink(src.c_str());
+  const bool written = lab::Report(tools, ceilings, cond, a.out);
+  return failures == 0 && written ? 0 : 1;
+}

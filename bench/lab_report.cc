@@ -1,0 +1,175 @@
+// lab_report.cc: turns the lab's timings into a Markdown table (printed and written), CSV, JSON
+// and a PNG plot of throughput against jobs, one line per strategy (gnuplot, when installed).
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "lab.h"
+
+namespace lab {
+namespace {
+
+struct Row {
+  const Tool* tool;
+  double median_gbps, min_gbps, max_gbps, median_ratio, best_ratio, pct_ceiling;
+};
+
+std::vector<Row> Summarize(const std::vector<Tool>& tools, const Ceilings& c,
+                           const Conditions& cond) {
+  std::vector<Row> rows;
+  const double gb = static_cast<double>(cond.size) / 1e9;
+  double cp_best = 0;
+  for (const Tool& t : tools) {
+    if (t.name == "cp" && !t.seconds.empty()) {
+      cp_best = *std::min_element(t.seconds.begin(), t.seconds.end());
+    }
+  }
+  const double ceiling = cond.cold ? c.direct_read_gbps : c.memcpy_gbps;
+  for (const Tool& t : tools) {
+    if (t.seconds.empty()) continue;
+    const auto [lo, hi] = std::minmax_element(t.seconds.begin(), t.seconds.end());
+    Row r{&t,       gb / Median(t.seconds), gb / *hi,
+          gb / *lo, Median(t.ratio_to_cp),  cp_best > 0 ? cp_best / *lo : 0,
+          0};
+    r.pct_ceiling = ceiling > 0 ? 100 * r.median_gbps / ceiling : 0;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::string ConditionsLine(const Conditions& c, const Ceilings& ceil) {
+  char buf[512];
+  snprintf(buf, sizeof buf,
+           "%.2f GiB file in %s, %d interleaved rounds; source %s; destination a new file each "
+           "run; %s; slow worker x%.1f. Ceilings: memcpy %.2f GB/s, O_DIRECT read %.2f GB/s, "
+           "O_DIRECT write %.2f GB/s.",
+           static_cast<double>(c.size) / (1 << 30), c.dir.c_str(), c.rounds,
+           c.cold ? "cold (caches dropped before each run)" : "hot (read before each run)",
+           c.fsync ? "pcopy with --fsync" : "no fsync", c.slow_worker, ceil.memcpy_gbps,
+           ceil.direct_read_gbps, ceil.direct_write_gbps);
+  return buf;
+}
+
+std::string Markdown(const std::vector<Row>& rows, const Conditions& cond, const Ceilings& ceil) {
+  std::ostringstream md;
+  md << ConditionsLine(cond, ceil) << "\n\n"
+     << "| tool | median GB/s | min | max | ratio to cp (median of same-round) | best-run "
+        "ratio to cp | % of ceiling |\n|---|---|---|---|---|---|---|\n";
+  char buf[256];
+  for (const Row& r : rows) {
+    snprintf(buf, sizeof buf, "| %s | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.0f%% |\n",
+             r.tool->name.c_str(), r.median_gbps, r.min_gbps, r.max_gbps, r.median_ratio,
+             r.best_ratio, r.pct_ceiling);
+    md << buf;
+  }
+  return md.str();
+}
+
+bool WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+void Plot(const std::vector<Row>& rows, const std::string& out_dir) {
+  if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    printf("pcopy-bench: gnuplot not installed; no plot\n");
+    return;
+  }
+  // One series per strategy: median GB/s against jobs, for the first chunk size and method.
+  std::map<std::string, std::map<unsigned, double>> series;
+  std::string chunk, method;
+  for (const Row& r : rows) {
+    const Tool& t = *r.tool;
+    if (!t.is_pcopy) continue;
+    if (chunk.empty()) chunk = t.chunk, method = t.method;
+    if (t.chunk == chunk && t.method == method) series[t.strategy][t.jobs] = r.median_gbps;
+  }
+  std::ostringstream data, script;
+  script << "set terminal pngcairo size 900,560\nset output '" << out_dir
+         << "/throughput.png'\nset title 'pcopy throughput (median GB/s), chunk " << chunk
+         << ", method " << method << "'\nset xlabel 'jobs'\nset ylabel 'GB/s'\nset logscale x 2\n"
+         << "set key left top\nset grid\nplot ";
+  size_t index = 0;
+  for (const auto& [strategy, points] : series) {
+    for (const auto& [jobs, gbps] : points) data << jobs << " " << gbps << "\n";
+    data << "\n\n";
+    script << (index ? ", " : "") << "'" << out_dir << "/throughput.dat' index " << index
+           << " with linespoints title '" << strategy << "'";
+    ++index;
+  }
+  for (const Row& r : rows) {
+    if (r.tool->name == "cp") {
+      script << (index ? ", " : "") << r.median_gbps << " title 'cp' dashtype 2";
+    }
+  }
+  script << "\n";
+  if (WriteText(out_dir + "/throughput.dat", data.str()) &&
+      WriteText(out_dir + "/throughput.gp", script.str()) &&
+      system(("gnuplot '" + out_dir + "/throughput.gp'").c_str()) == 0) {
+    printf("pcopy-bench: plot written to %s/throughput.png\n", out_dir.c_str());
+  } else {
+    printf("pcopy-bench: gnuplot failed; no plot\n");
+  }
+}
+
+}  // namespace
+
+bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Conditions& cond,
+            const std::string& out_dir) {
+  const std::vector<Row> rows = Summarize(tools, ceilings, cond);
+  const std::string md = Markdown(rows, cond, ceilings);
+  printf("\n%s", md.c_str());
+  mkdir(out_dir.c_str(), 0755);
+
+  std::ostringstream csv;
+  csv << "tool,strategy,jobs,chunk,method,runs,failures,median_gbps,min_gbps,max_gbps,"
+         "median_ratio_to_cp,best_ratio_to_cp,pct_of_ceiling\n";
+  std::ostringstream json;
+  json << "{\n  \"conditions\": " << JsonString(ConditionsLine(cond, ceilings))
+       << ",\n  \"size_bytes\": " << cond.size << ",\n  \"rounds\": " << cond.rounds
+       << ",\n  \"cold\": " << (cond.cold ? "true" : "false")
+       << ",\n  \"ceilings_gbps\": {\"memcpy\": " << ceilings.memcpy_gbps
+       << ", \"direct_read\": " << ceilings.direct_read_gbps
+       << ", \"direct_write\": " << ceilings.direct_write_gbps << "},\n  \"results\": [";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const Tool& t = *r.tool;
+    csv << '"' << t.name << "\"," << t.strategy << ',' << t.jobs << ',' << t.chunk << ','
+        << t.method << ',' << t.seconds.size() << ',' << t.failures << ',' << r.median_gbps << ','
+        << r.min_gbps << ',' << r.max_gbps << ',' << r.median_ratio << ',' << r.best_ratio << ','
+        << r.pct_ceiling << "\n";
+    json << (i ? "," : "") << "\n    {\"tool\": " << JsonString(t.name)
+         << ", \"strategy\": " << JsonString(t.strategy) << ", \"jobs\": " << t.jobs
+         << ", \"chunk\": " << JsonString(t.chunk) << ", \"method\": " << JsonString(t.method)
+         << ", \"seconds\": [";
+    for (size_t k = 0; k < t.seconds.size(); ++k) json << (k ? ", " : "") << t.seconds[k];
+    json << "], \"median_gbps\": " << r.median_gbps
+         << ", \"median_ratio_to_cp\": " << r.median_ratio
+         << ", \"best_ratio_to_cp\": " << r.best_ratio << ", \"pct_of_ceiling\": " << r.pct_ceiling
+         << "}";
+  }
+  json << "\n  ]\n}\n";
+  const bool ok = WriteText(out_dir + "/results.md", md) &&
+                  WriteText(out_dir + "/results.csv", csv.str()) &&
+                  WriteText(out_dir + "/results.json", json.str());
+  Plot(rows, out_dir);
+  printf("pcopy-bench: results in %s/results.{md,csv,json}\n", out_dir.c_str());
+  return ok;
+}
+
+}  // namespace lab
