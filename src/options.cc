@@ -116,12 +116,12 @@ po::options_description Describe() {
   // Every value is taken as a string and validated here, so each bad value gets pcopy's own
   // one-line message rather than a Boost exception text.
   d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
-      "strategy", po::value<std::string>()->default_value("contiguous"),
+      "strategy", po::value<std::string>()->default_value("dynamic"),
       "how the work is split: contiguous|interleaved|dynamic|guided")(
       "chunk-size", po::value<std::string>()->default_value("1M"),
-      "smallest range worth a worker of its own")("buffer-size",
-                                                  po::value<std::string>()->default_value("128K"),
-                                                  "bytes per read/write with --method pread")(
+      "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
+      "buffer-size", po::value<std::string>()->default_value("128K"),
+      "bytes per read/write with --method pread")(
       "method", po::value<std::string>()->default_value("auto"),
       "auto|copy_file_range|pread|sendfile|mmap|direct (see Methods below)")(
       "progress", po::value<std::string>()->default_value("auto"),

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <boost/interprocess/anonymous_shared_memory.hpp>
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <cerrno>
@@ -23,17 +22,13 @@ namespace bip = boost::interprocess;
 namespace {
 
 constexpr uint64_t kStopId = UINT64_MAX;
-constexpr std::chrono::milliseconds kSlice(100);  // how long one wait on the queue may last
+constexpr std::chrono::milliseconds kSlice(100);    // one wait for results while joining
+constexpr std::chrono::milliseconds kPollSlice(5);  // one wait for room in a full queue
 
 // What each worker is running, in shared memory: task id + 1, or 0 when idle.
 struct alignas(64) RunningSlot {
   std::atomic<uint64_t> task_plus_one{0};
 };
-
-boost::posix_time::ptime Deadline(std::chrono::milliseconds from_now) {
-  return boost::posix_time::microsec_clock::universal_time() +
-         boost::posix_time::milliseconds(from_now.count());
-}
 
 std::string UniqueName(const std::string& prefix) {
   static unsigned counter = 0;
@@ -70,38 +65,62 @@ struct ProcessPool::Impl {
   RunningSlot* running = nullptr;
   std::vector<WorkerContext> contexts;
   std::vector<ChildProcess> children;
-  std::vector<UniqueFd> result_fds;  // read ends, one per worker
-  std::vector<bool> drained;         // end of file seen on the worker's pipe
-  std::deque<PoolResult> buffered;   // results read while closing
+  std::vector<UniqueFd> result_fds;            // read ends, one per worker
+  std::vector<bool> drained;                   // end of file seen on the worker's pipe
+  std::deque<PoolResult> buffered;             // results read while waiting to send
+  std::vector<uint64_t> last_result_plus_one;  // per worker: the last task it returned, + 1
+  // One byte per task sent wakes a worker; both ends non-blocking (a full doorbell already
+  // promises enough wake-ups, and a worker that finds no byte just polls again).
+  UniqueFd doorbell_read;
+  UniqueFd doorbell_write;
   bool closed = false;
   Status broken;  // the first worker failure; the pool runs no more tasks after one
 
+  // A worker never waits inside the queue: it sleeps in poll() on the doorbell and takes tasks
+  // with try_receive. glibc's process-shared condition variables are not safe against a waiter
+  // that dies (a later signal can block on it forever), so no worker may ever be one.
   static int WorkerMain(void* arg) noexcept {
     auto* ctx = static_cast<WorkerContext*>(arg);
     Impl& impl = *ctx->impl;
     for (;;) {
-      PoolTask task;
-      bip::message_queue::size_type got = 0;
-      unsigned priority = 0;
-      try {
-        impl.queue->receive(&task, sizeof task, got, priority);
-      } catch (...) {
-        return 3;
+      pollfd bell{impl.doorbell_read.get(), POLLIN, 0};
+      if (poll(&bell, 1, -1) < 0 && errno != EINTR) return 6;
+      char ring;
+      while (read(impl.doorbell_read.get(), &ring, 1) < 0 && errno == EINTR) {
       }
-      if (got != sizeof task) return 4;
-      if (task.id == kStopId) return 0;
-      impl.running[ctx->index].task_plus_one.store(task.id + 1, std::memory_order_relaxed);
-      PoolResult result;
-      result.error = impl.config.handler(task, &result, impl.config.context);
-      result.id = task.id;
-      result.worker = ctx->index;
-      if (!WriteAll(ctx->result_fd, &result, sizeof result)) return 5;
-      impl.running[ctx->index].task_plus_one.store(0, std::memory_order_relaxed);
+      for (;;) {
+        PoolTask task;
+        bip::message_queue::size_type got = 0;
+        unsigned priority = 0;
+        bool received = false;
+        try {
+          received = impl.queue->try_receive(&task, sizeof task, got, priority);
+        } catch (...) {
+          return 3;
+        }
+        if (!received) break;  // empty: back to the doorbell
+        if (got != sizeof task) return 4;
+        if (task.id == kStopId) return 0;
+        impl.running[ctx->index].task_plus_one.store(task.id + 1, std::memory_order_relaxed);
+        PoolResult result;
+        result.error = impl.config.handler(task, &result, impl.config.context);
+        result.id = task.id;
+        result.worker = ctx->index;
+        if (!WriteAll(ctx->result_fd, &result, sizeof result)) return 5;
+        impl.running[ctx->index].task_plus_one.store(0, std::memory_order_relaxed);
+      }
     }
   }
 
   Status StartWorkers() {
     const unsigned n = config.workers;
+    int bell[2];
+    if (pipe2(bell, O_CLOEXEC | O_NONBLOCK) != 0) {
+      return Status::FromErrno("create a pipe for", config.name, errno);
+    }
+    doorbell_read = UniqueFd(bell[0]);
+    doorbell_write = UniqueFd(bell[1]);
+    last_result_plus_one.assign(n, 0);
     contexts.resize(n);
     children.resize(n);
     result_fds.resize(n);
@@ -133,8 +152,12 @@ struct ProcessPool::Impl {
     if (closed && children[i].succeeded()) return {};
     std::string what = "pool worker " + std::to_string(i) + " (pid " +
                        std::to_string(children[i].pid()) + ") " + children[i].DescribeExit();
+    // The worker clears its slot only after writing the result: a task whose result already
+    // arrived was finished, not interrupted.
     const uint64_t task = running[i].task_plus_one.load(std::memory_order_relaxed);
-    if (task != 0) what += " while running task " + std::to_string(task - 1);
+    if (task != 0 && task != last_result_plus_one[i]) {
+      what += " while running task " + std::to_string(task - 1);
+    }
     if (broken.ok()) broken = Status::Message(what);
     return broken;
   }
@@ -164,6 +187,7 @@ struct ProcessPool::Impl {
         n = read(fds[k].fd, out, sizeof *out);
       } while (n < 0 && errno == EINTR);
       if (n == static_cast<ssize_t>(sizeof *out)) {
+        last_result_plus_one[which[k]] = out->id + 1;
         *got = true;
         return {};
       }
@@ -188,39 +212,47 @@ struct ProcessPool::Impl {
     return true;
   }
 
-  // Sends one record, waiting at most timeout while the queue is full; reads results meanwhile
-  // into `buffered` when collect is set, so workers blocked on a full pipe cannot stall the queue.
-  Status Send(const PoolTask& task, std::chrono::milliseconds timeout, bool collect, bool* sent) {
+  // Reads every result that is ready now into `buffered`.
+  Status DrainReady() {
+    for (;;) {
+      PoolResult r;
+      bool got = false;
+      if (Status s = Poll(std::chrono::milliseconds(0), &r, &got); !s.ok()) return s;
+      if (!got) return {};
+      buffered.push_back(r);
+    }
+  }
+
+  // Sends one record, waiting at most timeout while the queue is full. Results are read into
+  // `buffered` meanwhile: a worker blocked on a full result pipe would otherwise never take the
+  // next task, and the queue would stay full for good.
+  Status Send(const PoolTask& task, std::chrono::milliseconds timeout, bool* sent) {
     *sent = false;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (!broken.ok()) return broken;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
       try {
-        if (left.count() <= 0) {
-          *sent = queue->try_send(&task, sizeof task, 0);
-        } else {
-          *sent = queue->timed_send(&task, sizeof task, 0, Deadline(std::min(left, kSlice)));
-        }
+        *sent = queue->try_send(&task, sizeof task, 0);
       } catch (const bip::interprocess_exception& e) {
         return Status::Failure("send a task to", config.name, e.what());
       }
-      if (*sent || left.count() <= 0) return {};
-      // Still full: make sure someone is alive to empty it.
-      if (collect) {
-        PoolResult r;
-        bool got = false;
-        if (Status s = Poll(std::chrono::milliseconds(0), &r, &got); !s.ok()) return s;
-        if (got) buffered.push_back(r);
-      } else {
-        for (unsigned i = 0; i < children.size(); ++i) {
-          if (!drained[i] && children[i].TryReap()) {
-            if (Status s = WorkerEnded(i); !s.ok()) return s;
-          }
+      if (*sent) {
+        const char ring = 1;
+        while (write(doorbell_write.get(), &ring, 1) < 0 && errno == EINTR) {
         }
+        return {};
       }
+      if (Status s = DrainReady(); !s.ok()) return s;
       if (AllReaped()) return Status::Message("the process pool has no worker left");
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return {};
+      // Wait for a result (a worker that finished something may take the next task) or a short
+      // while; never on the queue's own condition variable.
+      PoolResult r;
+      bool got = false;
+      if (Status s = Poll(std::min(left, kPollSlice), &r, &got); !s.ok()) return s;
+      if (got) buffered.push_back(r);
     }
   }
 };
@@ -261,7 +293,7 @@ Status ProcessPool::Submit(const PoolTask& task) {
   if (task.id == kStopId) return Status::Message("task id UINT64_MAX is reserved");
   bool sent = false;
   for (;;) {
-    if (Status s = impl_->Send(task, std::chrono::hours(24), false, &sent); !s.ok()) return s;
+    if (Status s = impl_->Send(task, std::chrono::hours(24), &sent); !s.ok()) return s;
     if (sent) return {};
   }
 }
@@ -271,7 +303,7 @@ Status ProcessPool::SubmitFor(const PoolTask& task, std::chrono::milliseconds ti
   *submitted = false;
   if (impl_->closed) return Status::Message("submit to a closed process pool");
   if (task.id == kStopId) return Status::Message("task id UINT64_MAX is reserved");
-  return impl_->Send(task, timeout, false, submitted);
+  return impl_->Send(task, timeout, submitted);
 }
 
 size_t ProcessPool::Size() const { return impl_->queue->get_num_msg(); }
@@ -340,7 +372,7 @@ Status ProcessPool::Close() {
   for (unsigned i = 0; i < impl_->config.workers; ++i) {
     bool sent = false;
     while (!sent) {
-      if (Status s = impl_->Send(stop, kSlice, true, &sent); !s.ok()) return s;
+      if (Status s = impl_->Send(stop, kSlice, &sent); !s.ok()) return s;
       if (impl_->AllReaped()) return {};
     }
   }
@@ -348,6 +380,10 @@ Status ProcessPool::Close() {
 }
 
 Status ProcessPool::Join() {
+  if (!impl_->broken.ok()) {
+    impl_->KillAll();
+    return impl_->broken;
+  }
   Status status = Close();
   while (status.ok() && !impl_->AllReaped()) {
     PoolResult r;

@@ -14,9 +14,15 @@
 // The queue's name is unique per pool (pid, counter and random bits), created exclusively with
 // owner-only permissions, and unlinked as soon as it is mapped, before any worker is forked: the
 // workers inherit the mapping, so no exit path (a signal or SIGKILL included) can leave the name
-// in /dev/shm. Caveat: Boost 1.74's queue lock is not robust, so a worker killed inside a queue
-// operation can leave it held; the parent only ever waits on the queue with a timeout and then
-// reports the pool broken instead of hanging.
+// in /dev/shm.
+//
+// Dying workers and the queue's locks: glibc's process-shared condition variables are not safe
+// against a waiter that dies (a later signal can wait for it forever), so no process ever waits
+// on the queue's condition variables. Workers sleep in poll() on a doorbell pipe (one byte per
+// task) and take tasks with try_receive; the parent only uses try_send and waits in poll() on
+// the result pipes. What remains is the queue's mutex, held for the few instructions of one
+// try_receive: a worker SIGKILLed exactly there leaves it held (Boost 1.74 has no robust
+// process-shared mutex), and the parent's next queue operation would block.
 #pragma once
 
 #include <sys/types.h>

@@ -1,12 +1,15 @@
 // e2e_copy_test.cc: successful copies through the real pcopy binary. Every test compares real
 // bytes, checks the exit code, what was printed, the mode of DEST and that no temporary is left.
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -77,7 +80,7 @@ void ExpectCopied(const RunResult& r, const std::string& src, const std::string&
 struct CopyCase {
   uint64_t size;
   unsigned jobs;
-  const char* method;  // auto, copy_file_range, pread
+  const char* method;  // auto, copy_file_range, pread (and, 256 MiB only, sendfile, mmap, direct)
   bool small_chunks;   // --chunk-size 4K instead of the default 1M
 };
 
@@ -158,7 +161,7 @@ std::vector<CopyCase> SmallCases() {
 
 INSTANTIATE_TEST_SUITE_P(E2eCopy, E2eCopyMatrix, testing::ValuesIn(SmallCases()), CaseName);
 
-// 256 MiB only with a few job counts and the two explicit methods: it is the expensive part.
+// 256 MiB only with a few job counts and the explicit methods: it is the expensive part.
 constexpr uint64_t kLargeSize = 256 * kMiB;
 
 class E2eCopyLarge : public testing::TestWithParam<CopyCase> {
@@ -180,7 +183,10 @@ INSTANTIATE_TEST_SUITE_P(E2eCopy, E2eCopyLarge,
                                          CopyCase{kLargeSize, 7, "copy_file_range", false},
                                          CopyCase{kLargeSize, 1, "pread", false},
                                          CopyCase{kLargeSize, 2, "pread", false},
-                                         CopyCase{kLargeSize, 7, "pread", false}),
+                                         CopyCase{kLargeSize, 7, "pread", false},
+                                         CopyCase{kLargeSize, 2, "sendfile", false},
+                                         CopyCase{kLargeSize, 2, "mmap", false},
+                                         CopyCase{kLargeSize, 2, "direct", false}),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +250,184 @@ std::vector<StrategyCase> StrategyCases() {
 INSTANTIATE_TEST_SUITE_P(E2eCopy, E2eStrategyMatrix, testing::ValuesIn(StrategyCases()),
                          StrategyCaseName);
 
+// ---------------------------------------------------------------------------------------------
+// The sendfile, mmap and direct methods: method x size x -j x chunk size x strategy.
+
+struct MethodCase {
+  const char* method;  // sendfile, mmap, direct
+  uint64_t size;
+  unsigned jobs;
+  const char* chunk;     // --chunk-size, or nullptr for the default
+  const char* strategy;  // contiguous, dynamic
+};
+
+std::string MethodCaseName(const testing::TestParamInfo<MethodCase>& info) {
+  const MethodCase& c = info.param;
+  return std::string(c.method) + "_size" + std::to_string(c.size) + "_j" + std::to_string(c.jobs) +
+         "_chunk" + (c.chunk != nullptr ? c.chunk : "default") + "_" + c.strategy;
+}
+
+const std::vector<uint64_t> kMethodSizes = {0, 1, 4095, 4096, 4097, kMiB + 7, 16 * kMiB + 4095};
+
+class E2eMethodMatrix : public testing::TestWithParam<MethodCase> {
+ protected:
+  static void SetUpTestSuite() { sources_ = new SourceSet(kMethodSizes); }
+  static void TearDownTestSuite() {
+    delete sources_;
+    sources_ = nullptr;
+  }
+  static SourceSet* sources_;
+};
+SourceSet* E2eMethodMatrix::sources_ = nullptr;
+
+TEST_P(E2eMethodMatrix, CopiesByteExact) {
+  const MethodCase& c = GetParam();
+  TempDir out;
+  const std::string src = sources_->Path(c.size), dst = out / "dst";
+  std::vector<std::string> args = {"--method",   c.method,  "-j", std::to_string(c.jobs),
+                                   "--strategy", c.strategy};
+  if (c.chunk != nullptr) {
+    args.push_back("--chunk-size");
+    args.push_back(c.chunk);
+  }
+  args.push_back(src);
+  args.push_back(dst);
+  ExpectCopied(RunPcopy(args), src, dst);
+  EXPECT_EQ(out.List(), std::vector<std::string>{"dst"});
+}
+
+// Every method x size x -j x chunk size x strategy, except --chunk-size 1 under dynamic scheduling
+// from 1 MiB on: that hands out hundreds of thousands of one- or two-byte chunks, seconds per copy,
+// and the small sizes cover it.
+std::vector<MethodCase> MethodCases() {
+  const char* const kChunks[] = {"4K", nullptr, "1"};
+  std::vector<MethodCase> cases;
+  for (const char* method : {"sendfile", "mmap", "direct"}) {
+    for (uint64_t size : kMethodSizes) {
+      const bool large = size >= kMiB;
+      for (const char* strategy : {"contiguous", "dynamic"}) {
+        const bool dynamic = std::string(strategy) == "dynamic";
+        for (unsigned jobs : {1u, 2u, 3u, 7u, 16u}) {
+          for (const char* chunk : kChunks) {
+            if (large && dynamic && chunk != nullptr && std::string(chunk) == "1") continue;
+            cases.push_back({method, size, jobs, chunk, strategy});
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(E2eCopy, E2eMethodMatrix, testing::ValuesIn(MethodCases()),
+                         MethodCaseName);
+
+// The last line of out (without its newline).
+std::string LastLine(const std::string& out) {
+  std::string s = out;
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s.substr(s.rfind('\n') + 1);
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// --buffer-size below 4 KiB, or not a multiple of it, still works with O_DIRECT: the worker
+// rounds its buffer up to whole 4 KiB blocks.
+TEST(E2eCopy, DirectWithOddBufferSizes) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 256 * 1024 + 5000, 30);
+  for (const char* buffer : {"1000", "1", "4097"}) {
+    SCOPED_TRACE(std::string("--buffer-size ") + buffer);
+    const std::string dst = t / (std::string("dst-") + buffer);
+    const RunResult r = RunPcopy({"-v", "-j", "3", "--chunk-size", "4K", "--method", "direct",
+                                  "--buffer-size", buffer, src, dst});
+    ExpectCopied(r, src, dst, /*expect_silent=*/false);
+    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(EndsWith(LastLine(r.out), ", method O_DIRECT pread/pwrite")) << r.out;
+  }
+}
+
+TEST(E2eCopy, VerboseNamesTheNewMethods) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 4 * kMiB + 3, 31);
+  const std::pair<const char*, const char*> kExpected[] = {
+      {"sendfile", "method sendfile"},
+      {"mmap", "method mmap + pwrite"},
+      {"direct", "method O_DIRECT pread/pwrite"}};
+  for (const auto& [method, description] : kExpected) {
+    SCOPED_TRACE(method);
+    const std::string dst = t / (std::string("dst-") + method);
+    const RunResult r = RunPcopy({"-v", "-j", "2", "--method", method, src, dst});
+    ExpectCopied(r, src, dst, /*expect_silent=*/false);
+    EXPECT_EQ(r.err, "");
+    const std::string last = LastLine(r.out);
+    EXPECT_EQ(last.rfind("pcopy: copied ", 0), 0u) << r.out;
+    EXPECT_TRUE(EndsWith(last, std::string("with 2 workers, ") + description)) << r.out;
+    EXPECT_EQ(r.out.find("method auto"), std::string::npos) << "an explicit method is not auto";
+  }
+}
+
+// The "pcopy: method auto: SOURCE on A, DEST on B: CHOICE" line, or "" if there is none.
+std::string AutoLine(const std::string& out) {
+  const std::string prefix = "pcopy: method auto: ";
+  const size_t at = out.find(prefix);
+  if (at == std::string::npos) return "";
+  return out.substr(at, out.find('\n', at) - at);
+}
+
+bool OnTmpfs(const std::string& path) {
+  struct statfs st {};
+  return statfs(path.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
+}
+
+// Across file system types copy_file_range could only answer EXDEV: auto goes straight to
+// pread/pwrite, and says so.
+TEST(E2eCopy, AutoIntoTmpfsUsesPread) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to mount a tmpfs";
+  TempDir t;
+  const std::string src = t / "src", mnt = t / "mnt", dst = mnt + "/dst";
+  if (OnTmpfs(t.path())) GTEST_SKIP() << t.path() << " is on tmpfs itself: DEST would be alike";
+  MakeRandomFile(src, 4 * kMiB + 3, 32);
+  ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
+  TmpfsMount mount(mnt, "size=16m");
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+  const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  const std::string line = AutoLine(r.out);
+  EXPECT_TRUE(EndsWith(line, ", DEST on tmpfs: pread/pwrite")) << r.out;
+  EXPECT_EQ(line.find("SOURCE on tmpfs"), std::string::npos) << r.out;
+  EXPECT_NE(LastLine(r.out).find("method pread/pwrite"), std::string::npos) << r.out;
+  EXPECT_EQ(ListDir(mnt), std::vector<std::string>{"dst"});
+}
+
+TEST(E2eCopy, AutoWithinOneDirectoryUsesCopyFileRange) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 4 * kMiB + 3, 33);
+  const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  const std::string line = AutoLine(r.out);
+  ASSERT_NE(line, "") << r.out;
+  // "SOURCE on A, DEST on A: copy_file_range...": one file system, so one type.
+  const size_t src_at = line.find("SOURCE on "), dst_at = line.find(", DEST on ");
+  const size_t choice_at = line.find(": ", dst_at);
+  ASSERT_NE(src_at, std::string::npos) << line;
+  ASSERT_NE(dst_at, std::string::npos) << line;
+  ASSERT_NE(choice_at, std::string::npos) << line;
+  EXPECT_EQ(line.substr(src_at + 10, dst_at - src_at - 10),
+            line.substr(dst_at + 10, choice_at - dst_at - 10))
+      << line;
+  EXPECT_EQ(line.substr(choice_at + 2).rfind("copy_file_range", 0), 0u) << line;
+  EXPECT_NE(LastLine(r.out).find("method copy_file_range"), std::string::npos) << r.out;
+}
+
 // A slow worker under dynamic scheduling: the other worker takes over the chunks it does not get
 // to, and the copy is still complete.
 TEST(E2eCopy, DynamicWithSlowWorkerIsByteExact) {
@@ -279,7 +463,9 @@ TEST(E2eCopy, SlowWorkerIsSlowerUnderBwlimit) {
   const std::string src = t / "src", dst = t / "dst";
   MakeRandomFile(src, 16 * kMiB, 22);
   const auto start = std::chrono::steady_clock::now();
-  ExpectCopied(RunPcopy({"--bwlimit", "32M", "-j", "2", "--slow-worker", "4", src, dst}), src, dst);
+  ExpectCopied(RunPcopy({"--strategy", "contiguous", "--bwlimit", "32M", "-j", "2", "--slow-worker",
+                         "4", src, dst}),
+               src, dst);
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(took, 1.2) << "worker 0 was not slowed down: the copy took " << took << " s";
@@ -338,7 +524,8 @@ TEST(E2eCopy, UnalignedRangesAndMaximumJobs) {
   }
   const std::string big = t / "big", dst = t / "dst-1024";
   MakeRandomFile(big, kMiB + 7, 19);
-  const RunResult r = RunPcopy({"-v", "-j", "1024", "--chunk-size", "1", big, dst});
+  const RunResult r =
+      RunPcopy({"-v", "-j", "1024", "--chunk-size", "1", "--strategy", "contiguous", big, dst});
   ExpectCopied(r, big, dst, /*expect_silent=*/false);
   EXPECT_NE(r.out.find("plan: contiguous, 1024 workers"), std::string::npos) << r.out;
 }
@@ -479,7 +666,8 @@ TEST(E2eCopy, VerbosePrintsPlanAndMethod) {
     const RunResult r = RunPcopy({"-v", "-j", "2", "--method", method, src, dst});
     ExpectCopied(r, src, dst, /*expect_silent=*/false);
     EXPECT_EQ(r.err, "");
-    EXPECT_NE(r.out.find("pcopy: plan: contiguous, 2 workers"), std::string::npos) << r.out;
+    // The default strategy.
+    EXPECT_NE(r.out.find("pcopy: plan: dynamic, 2 workers"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find(std::string("method ") + method), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("with 2 workers"), std::string::npos) << r.out;
   }

@@ -129,6 +129,46 @@ TEST(E2eFaults, NoSpaceKeepsExistingDest) {
   EXPECT_EQ(ListDir(small), std::vector<std::string>{"dst"});
 }
 
+// sendfile, mmap + pwrite and O_DIRECT hit the full disk each in their own way; each must still
+// end in one line and leave nothing. tmpfs may refuse O_DIRECT altogether (EINVAL at open): then
+// the one line names O_DIRECT and DEST instead.
+TEST(E2eFaults, NoSpaceWithEachMethod) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  TempDir t;
+  const std::string src = t / "src", small = t / "small";
+  MakeRandomFile(src, 4 * kMiB + 5, 48);
+  ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
+  TmpfsMount mount(small, "size=1m");
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+
+  for (const char* method : {"sendfile", "mmap", "direct"}) {
+    for (const std::vector<std::string>& options :
+         {std::vector<std::string>{"-j", "1"},
+          std::vector<std::string>{"-j", "3", "--chunk-size", "4K", "--strategy", "contiguous"},
+          std::vector<std::string>{"-j", "4", "--strategy", "dynamic", "--buffer-size", "5000"}}) {
+      SCOPED_TRACE(std::string(method) + " " + testing::PrintToString(options));
+      const std::string dst = small + "/dst";
+      std::vector<std::string> args = options;
+      args.insert(args.end(), {"--method", method, src, dst});
+      const RunResult r = RunPcopy(args);
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_EQ(r.signal, 0);
+      EXPECT_EQ(r.out, "");
+      EXPECT_EQ(r.err.rfind("pcopy: ", 0), 0u) << r.err;
+      EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
+      const bool direct_refused = std::string(method) == "direct" &&
+                                  r.err.find("O_DIRECT") != std::string::npos &&
+                                  r.err.find("Invalid argument") != std::string::npos;
+      if (!direct_refused) {
+        EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+      }
+      EXPECT_NE(r.err.find(Quoted(dst)), std::string::npos) << r.err;
+      EXPECT_TRUE(ListDir(small).empty())
+          << "left behind: " << testing::PrintToString(ListDir(small));
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signals and killed processes, on a throttled copy of a 64 MiB source (--bwlimit 20M takes
 // over 3 s, so the copy is surely under way when the test strikes).

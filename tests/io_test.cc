@@ -1,17 +1,22 @@
 #include "io.h"
 
-#include <sys/sendfile.h>
-
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "test_util.h"
+#include "transfer_methods.h"
 #include "unique_fd.h"
 
 namespace pcopy {
@@ -39,11 +44,29 @@ struct Faults {
   bool cfr_zero = false;  // copy_file_range returns 0 from cfr_zero_at on (an "early 0")
   uint64_t cfr_zero_at = 0;
   bool cfr_pretend = false;  // copy_file_range claims success without moving data
+  int sf_errno = 0;
+  uint64_t sf_fail_at = 0;
+  bool sf_zero = false;  // sendfile returns 0 from sf_zero_at on, as at the end of the source
+  uint64_t sf_zero_at = 0;
+  bool pwrite_discard = false;  // pwrite claims success without writing (or reading buf)
+  int direct_src_fd = -1;       // reads and writes on these must be O_DIRECT-aligned
+  int direct_dst_fd = -1;
+  uint64_t probe_offset[3] = {~0ull, ~0ull, ~0ull};  // a discarded pwrite over one of these
+                                                     // offsets records the byte written there
 
   // What the fakes saw.
   int pread_calls = 0;
   int pwrite_calls = 0;
   int cfr_calls = 0;
+  int sf_calls = 0;
+  int direct_reads = 0;      // preads on direct_src_fd
+  int direct_writes = 0;     // pwrites on direct_dst_fd
+  int unaligned_direct = 0;  // ... of which had an unaligned offset, count or buffer
+  uint64_t max_sf_len = 0;
+  uint64_t discarded_next = 0;  // where the next discarded pwrite should start
+  uint64_t discarded = 0;       // bytes discarded, all in one run from the first offset
+  bool discarded_gap = false;   // a discarded pwrite did not start where the last one ended
+  int probe_byte[3] = {-1, -1, -1};
   int64_t first_pread_offset = -1;
   uint64_t max_cfr_len = 0;
   bool runaway = false;  // a loop kept calling a syscall that could not make progress
@@ -91,8 +114,19 @@ bool Runaway(int calls) {
   return true;
 }
 
+// Counts the preads or pwrites on an O_DIRECT descriptor, and those a real O_DIRECT file would
+// refuse.
+void CheckDirect(int fd, const void* buf, size_t count, off_t offset, int direct_fd, int* calls) {
+  if (fd < 0 || fd != direct_fd) return;
+  ++*calls;
+  if (count % 4096 != 0 || offset % 4096 != 0 || reinterpret_cast<uintptr_t>(buf) % 4096 != 0) {
+    ++g.unaligned_direct;
+  }
+}
+
 ssize_t FakePread(int fd, void* buf, size_t count, off_t offset) {
   ++g.pread_calls;
+  CheckDirect(fd, buf, count, offset, g.direct_src_fd, &g.direct_reads);
   if (g.first_pread_offset < 0) g.first_pread_offset = offset;
   if (Runaway(g.pread_calls) || Interrupt(g.pread_calls)) return -1;
   if (FailsAt(g.pread_errno, g.pread_fail_at, static_cast<uint64_t>(offset), &count)) return -1;
@@ -101,9 +135,23 @@ ssize_t FakePread(int fd, void* buf, size_t count, off_t offset) {
 
 ssize_t FakePwrite(int fd, const void* buf, size_t count, off_t offset) {
   ++g.pwrite_calls;
+  CheckDirect(fd, buf, count, offset, g.direct_dst_fd, &g.direct_writes);
   if (Runaway(g.pwrite_calls) || Interrupt(g.pwrite_calls)) return -1;
   if (g.pwrite_returns_zero) return 0;
   if (FailsAt(g.pwrite_errno, g.pwrite_fail_at, static_cast<uint64_t>(offset), &count)) return -1;
+  if (g.pwrite_discard) {
+    const auto at = static_cast<uint64_t>(offset);
+    if (g.discarded != 0 && at != g.discarded_next) g.discarded_gap = true;
+    for (size_t i = 0; i < std::size(g.probe_offset); ++i) {
+      if (g.probe_offset[i] >= at && g.probe_offset[i] - at < count) {
+        g.probe_byte[i] =
+            static_cast<unsigned char>(static_cast<const char*>(buf)[g.probe_offset[i] - at]);
+      }
+    }
+    g.discarded += count;
+    g.discarded_next = at + count;
+    return static_cast<ssize_t>(count);
+  }
   return ::pwrite(fd, buf, Cap(count), offset);
 }
 
@@ -136,7 +184,30 @@ ssize_t FakeCopyFileRange(int fd_in, off_t* off_in, int fd_out, off_t* off_out, 
   return w;
 }
 
-constexpr SysCalls kFake = {&FakePread, &FakePwrite, &FakeCopyFileRange, &::sendfile};
+// Like sendfile(2): reads in_fd at *offset and writes at out_fd's file position, advancing both.
+ssize_t FakeSendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
+  ++g.sf_calls;
+  g.max_sf_len = std::max<uint64_t>(g.max_sf_len, count);
+  if (Runaway(g.sf_calls) || Interrupt(g.sf_calls)) return -1;
+  if (offset == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  const auto at = static_cast<uint64_t>(*offset);
+  if (FailsAt(g.sf_errno, g.sf_fail_at, at, &count)) return -1;
+  if (g.sf_zero && at >= g.sf_zero_at) return 0;
+  if (g.sf_zero) count = static_cast<size_t>(std::min<uint64_t>(count, g.sf_zero_at - at));
+  static char bounce[256 << 10];
+  count = std::min(Cap(count), sizeof bounce);
+  const ssize_t n = ::pread(in_fd, bounce, count, *offset);
+  if (n <= 0) return n;
+  const ssize_t w = ::write(out_fd, bounce, static_cast<size_t>(n));
+  if (w < 0) return w;
+  *offset += w;
+  return w;
+}
+
+constexpr SysCalls kFake = {&FakePread, &FakePwrite, &FakeCopyFileRange, &FakeSendfile};
 
 class CountingSink final : public ProgressSink {
  public:
@@ -155,7 +226,11 @@ class CountingSink final : public ProgressSink {
   return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << fragment << "'";
 }
 
-const char* kMethodNames[] = {"auto", "copy_file_range", "pread"};
+const char* kMethodNames[] = {"auto", "copy_file_range", "pread", "sendfile", "mmap", "direct"};
+
+struct AlignedFree {
+  void operator()(char* p) const { ::operator delete (p, std::align_val_t{kDirectAlignment}); }
+};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -175,21 +250,44 @@ class IoTest : public ::testing::Test {
     dst_before_ = test::ReadFile(dst_);
     src_fd_ = UniqueFd(open(src_.c_str(), O_RDONLY | O_CLOEXEC));
     dst_fd_ = UniqueFd(open(dst_.c_str(), O_RDWR | O_CLOEXEC));
+    // sendfile writes at a file position: its DEST descriptor is an open of its own.
+    sendfile_dst_fd_ = UniqueFd(open(dst_.c_str(), O_WRONLY | O_CLOEXEC));
+    direct_src_fd_ = UniqueFd();
+    direct_dst_fd_ = UniqueFd();
     ASSERT_TRUE(src_fd_.valid());
     ASSERT_TRUE(dst_fd_.valid());
+    ASSERT_TRUE(sendfile_dst_fd_.valid());
+  }
+
+  // Opens SOURCE and DEST again with O_DIRECT, as MethodFds does in a worker. Empty if that
+  // worked; else why not (the file system refuses O_DIRECT).
+  std::string OpenDirect() {
+    direct_src_fd_ = UniqueFd(open(src_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
+    if (!direct_src_fd_.valid()) return dir_.path() + " refuses O_DIRECT: " + strerror(errno);
+    direct_dst_fd_ = UniqueFd(open(dst_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+    if (!direct_dst_fd_.valid()) return dir_.path() + " refuses O_DIRECT: " + strerror(errno);
+    g.direct_src_fd = direct_src_fd_.get();
+    g.direct_dst_fd = direct_dst_fd_.get();
+    return "";
   }
 
   CopyEnv Env(size_t buffer_size = 64 << 10, uint64_t max_step = 1 << 20,
               const SysCalls* sys = &kFake) {
-    buffer_.assign(buffer_size, '\0');
+    // Aligned as a worker's is, for O_DIRECT.
+    buffer_.reset(static_cast<char*>(
+        ::operator new (std::max<size_t>(buffer_size, 1), std::align_val_t{kDirectAlignment})));
+    memset(buffer_.get(), 0, buffer_size);
     CopyEnv env;
     env.sys = sys;
     env.src_fd = src_fd_.get();
     env.dst_fd = dst_fd_.get();
     env.src_name = src_;
     env.dst_name = dst_;
-    env.buffer = std::span<char>(buffer_.data(), buffer_.size());
+    env.buffer = std::span<char>(buffer_.get(), buffer_size);
     env.max_step = max_step;
+    env.sendfile_dst_fd = sendfile_dst_fd_.get();
+    env.direct_src_fd = direct_src_fd_.get();
+    env.direct_dst_fd = direct_dst_fd_.get();
     return env;
   }
 
@@ -221,8 +319,8 @@ class IoTest : public ::testing::Test {
   test::TempDir dir_;
   std::string src_, dst_;
   std::string src_bytes_, dst_before_;
-  UniqueFd src_fd_, dst_fd_;
-  std::vector<char> buffer_;
+  UniqueFd src_fd_, dst_fd_, sendfile_dst_fd_, direct_src_fd_, direct_dst_fd_;
+  std::unique_ptr<char, AlignedFree> buffer_;
   TransferState state_;
   CountingSink sink_;
 };
@@ -620,6 +718,340 @@ TEST_F(IoTest, WriteFullZeroIsAnError) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.offset(), std::optional<uint64_t>(77));
   EXPECT_EQ(g.pwrite_calls, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sendfile, mmap and direct (transfer_methods.h).
+
+TEST_F(IoTest, SendfileCopiesRange) {
+  const uint64_t offset = 3 * 4096 + 5, length = 700001;
+  MakeFiles(kSize, kSize);
+  ASSERT_OK(Copy(Method::kSendfile, offset, length));
+  EXPECT_TRUE(Copied(offset, length));
+  EXPECT_EQ(sink_.total, length);
+  EXPECT_TRUE(state_.Used(Method::kSendfile));
+  EXPECT_FALSE(state_.Used(Method::kPread));
+  EXPECT_EQ(state_.method, Method::kSendfile);
+  EXPECT_GT(g.sf_calls, 0);
+  EXPECT_EQ(g.pread_calls + g.pwrite_calls + g.cfr_calls, 0);
+  EXPECT_LE(g.max_sf_len, 1u << 20) << "a sendfile call above max_step";
+}
+
+TEST_F(IoTest, SendfileEintrAndShortCounts) {
+  struct Variant {
+    bool eintr;
+    size_t cap;
+    bool random;
+  };
+  for (const Variant& v : {Variant{true, 0, false}, Variant{false, 4095, true},
+                           Variant{true, 4095, true}, Variant{true, 1, false}}) {
+    SCOPED_TRACE("eintr " + std::to_string(v.eintr) + " cap " + std::to_string(v.cap));
+    g = Faults{};
+    g.eintr_every_other = v.eintr;
+    g.cap = v.cap;
+    g.random_caps = v.random;
+    const uint64_t size = v.cap == 1 ? 5000 : 300000, offset = 7, length = size - 10;
+    MakeFiles(size, size);
+    ASSERT_OK(Copy(Method::kSendfile, offset, length));
+    EXPECT_TRUE(Copied(offset, length));
+    EXPECT_EQ(sink_.total, length);
+    EXPECT_EQ(sink_.zero_adds, 0);
+    EXPECT_GT(g.sf_calls, 2);
+  }
+}
+
+// sendfile writes at the descriptor's position: each range must start by moving it there,
+// whatever an earlier range (or anything else) left it at.
+TEST_F(IoTest, SendfileRangesInAnyOrder) {
+  MakeFiles(kSize, kSize);
+  state_.method = Method::kSendfile;
+  const CopyEnv env = Env();
+  ASSERT_EQ(lseek(env.sendfile_dst_fd, 12345, SEEK_SET), 12345);
+  ASSERT_OK(CopyRange(env, &state_, 500000, kSize - 500000, sink_));
+  ASSERT_OK(CopyRange(env, &state_, 4097, 500000 - 4097, sink_));
+  EXPECT_TRUE(Copied(4097, kSize - 4097));
+  EXPECT_EQ(sink_.total, kSize - 4097);
+}
+
+TEST_F(IoTest, SendfileEarlyZeroIsSourceChanged) {
+  const uint64_t offset = 4096, length = 600000;
+  for (uint64_t zero_at : {offset, offset + 99999}) {
+    SCOPED_TRACE("0 at " + std::to_string(zero_at));
+    g = Faults{};
+    g.sf_zero = true;
+    g.sf_zero_at = zero_at;
+    MakeFiles(kSize, kSize);
+    const Status s = Copy(Method::kSendfile, offset, length);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.ToString(), SourceChanged(src_, zero_at).ToString());
+    EXPECT_TRUE(Contains(s.ToString(), "read '" + src_ + "' at offset " + std::to_string(zero_at) +
+                                           ": unexpected end of file"));
+    EXPECT_EQ(s.offset(), std::optional<uint64_t>(zero_at));
+    EXPECT_EQ(sink_.total, zero_at - offset);
+    EXPECT_EQ(g.pread_calls, 0) << "sendfile has no fallback";
+  }
+}
+
+TEST_F(IoTest, SendfileSourceShorterThanRange) {
+  MakeFiles(10000, 20000);
+  const Status s = Copy(Method::kSendfile, 0, 20000, 4096);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString(), SourceChanged(src_, 10000).ToString());
+  EXPECT_EQ(sink_.total, 10000u);
+}
+
+TEST_F(IoTest, SendfileEnospcIsAWrite) {
+  const uint64_t offset = 8192, length = 900000, full_at = 8192 + 333333;
+  for (int err : {ENOSPC, EDQUOT, EFBIG}) {
+    SCOPED_TRACE(strerror(err));
+    g = Faults{};
+    g.sf_errno = err;
+    g.sf_fail_at = full_at;
+    MakeFiles(kSize, kSize);
+    const Status s = Copy(Method::kSendfile, offset, length);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.ToString(),
+              "write '" + dst_ + "' at offset " + std::to_string(full_at) + ": " + strerror(err));
+    EXPECT_EQ(s.err(), err);
+    EXPECT_EQ(sink_.total, full_at - offset);
+  }
+}
+
+TEST_F(IoTest, SendfileOtherErrorsNameBothFiles) {
+  g.sf_errno = EIO;
+  g.sf_fail_at = 70001;
+  MakeFiles(kSize, kSize);
+  const Status s = Copy(Method::kSendfile, 0, kSize);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString(),
+            "sendfile '" + src_ + "' to '" + dst_ + "' at offset 70001: Input/output error");
+  EXPECT_EQ(sink_.total, 70001u);
+}
+
+TEST_F(IoTest, MmapCopiesUnalignedRanges) {
+  for (uint64_t offset : {0ull, 1ull, 4095ull, 4097ull, 12345ull}) {
+    for (uint64_t length : {1ull, 4096ull, 300001ull}) {
+      for (bool faults : {false, true}) {
+        SCOPED_TRACE("offset " + std::to_string(offset) + " length " + std::to_string(length) +
+                     (faults ? " with EINTR and short writes" : ""));
+        g = Faults{};
+        g.eintr_every_other = faults;
+        g.cap = faults ? 4095 : 0;
+        g.random_caps = faults;
+        MakeFiles(400000, 400000);
+        // A buffer that is no multiple of a page, and smaller than the longest range.
+        ASSERT_OK(Copy(Method::kMmap, offset, length, 10000));
+        EXPECT_TRUE(Copied(offset, length));
+        EXPECT_EQ(sink_.total, length);
+        EXPECT_EQ(sink_.zero_adds, 0);
+        EXPECT_TRUE(state_.Used(Method::kMmap));
+        EXPECT_FALSE(state_.Used(Method::kPread));
+        EXPECT_EQ(g.pread_calls, 0) << "mmap reads through the mapping";
+        if (!faults) {
+          EXPECT_EQ(g.pwrite_calls, static_cast<int>((length + 9999) / 10000));
+        }
+      }
+    }
+  }
+}
+
+// A range longer than the 1 GiB mapping window: mapped in two windows, written without a gap or
+// an overlap, and the bytes on either side of the seam are the source's. A sparse source and
+// pwrites that go nowhere keep this cheap.
+TEST_F(IoTest, MmapRangeOverTheWindow) {
+  const uint64_t offset = 1000, length = (1ull << 30) + 10000, window_end = offset + (1ull << 30);
+  {
+    UniqueFd fd(open(src_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ASSERT_TRUE(fd.valid());
+    ASSERT_EQ(ftruncate(fd.get(), static_cast<off_t>(offset + length + 3)), 0);
+    ASSERT_EQ(pwrite(fd.get(), "Y", 1, static_cast<off_t>(window_end - 1)), 1);
+    ASSERT_EQ(pwrite(fd.get(), "X", 1, static_cast<off_t>(window_end)), 1);
+    ASSERT_EQ(pwrite(fd.get(), "Z", 1, static_cast<off_t>(offset + length - 1)), 1);
+  }
+  test::WriteFile(dst_, "");
+  src_fd_ = UniqueFd(open(src_.c_str(), O_RDONLY | O_CLOEXEC));
+  dst_fd_ = UniqueFd(open(dst_.c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(src_fd_.valid());
+  ASSERT_TRUE(dst_fd_.valid());
+  g.pwrite_discard = true;
+  g.probe_offset[0] = window_end - 1;
+  g.probe_offset[1] = window_end;
+  g.probe_offset[2] = offset + length - 1;
+  state_.method = Method::kMmap;
+  const CopyEnv env = Env(1 << 20);
+  ASSERT_OK(CopyRange(env, &state_, offset, length, sink_));
+  EXPECT_EQ(sink_.total, length);
+  EXPECT_EQ(g.discarded, length);
+  EXPECT_FALSE(g.discarded_gap) << "a pwrite did not start where the one before it ended";
+  EXPECT_EQ(g.discarded_next, offset + length);
+  EXPECT_EQ(g.probe_byte[0], 'Y');
+  EXPECT_EQ(g.probe_byte[1], 'X');
+  EXPECT_EQ(g.probe_byte[2], 'Z');
+}
+
+// Runs f in a forked child and returns what it returned, or how the child died: touching a
+// mapping past the end of its file is SIGBUS, which must not take the test binary with it.
+std::string InChild(const std::function<std::string()>& f) {
+  int fds[2];
+  if (pipe(fds) != 0) return std::string("pipe: ") + strerror(errno);
+  const pid_t pid = fork();
+  if (pid < 0) return std::string("fork: ") + strerror(errno);
+  if (pid == 0) {
+    close(fds[0]);
+    const std::string result = f();
+    _exit(write(fds[1], result.data(), result.size()) == static_cast<ssize_t>(result.size()) ? 0
+                                                                                             : 1);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return std::string("waitpid: ") + strerror(errno);
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return out;
+}
+
+// CopyRange's contract, which the mmap copier shares (transfer_methods.h): a source that ends
+// before the range does is "source changed" at the exact offset, never zeros or a fault. Past the
+// end of the file, a mapping holds zeros to the end of the last page and faults after it.
+TEST_F(IoTest, MmapSourceShorterThanRange) {
+  const uint64_t src_size = 10000;
+  for (uint64_t length : {3 * 4096ull, 20000ull}) {
+    SCOPED_TRACE("range [0, " + std::to_string(length) + ")");
+    MakeFiles(src_size, 20000);
+    const std::string result = InChild([&] {
+      TransferState state;
+      state.method = Method::kMmap;
+      CountingSink sink;
+      const CopyEnv env = Env(4096);
+      return CopyRange(env, &state, 0, length, sink).ToString();
+    });
+    EXPECT_EQ(result, SourceChanged(src_, src_size).ToString());
+  }
+}
+
+struct DirectRange {
+  uint64_t offset;
+  uint64_t length;
+  size_t buffer;
+};
+
+// The aligned middle of a range goes through the O_DIRECT descriptors in aligned pieces; the
+// unaligned head and tail through the ordinary ones.
+TEST_F(IoTest, DirectUnalignedHeadAndTail) {
+  for (const DirectRange& r :
+       {DirectRange{1000, 3 * 4096 + 5, 64 << 10}, DirectRange{0, 8 * 4096, 64 << 10},
+        DirectRange{4096, 5, 64 << 10}, DirectRange{1000, 100, 64 << 10},
+        DirectRange{4095, 2, 64 << 10}, DirectRange{1000, 300001, 64 << 10},
+        DirectRange{4097, 300001, 10000}, DirectRange{0, 400000, 4096}}) {
+    for (bool eintr : {false, true}) {
+      SCOPED_TRACE("offset " + std::to_string(r.offset) + " length " + std::to_string(r.length) +
+                   " buffer " + std::to_string(r.buffer) + (eintr ? " with EINTR" : ""));
+      g = Faults{};
+      g.eintr_every_other = eintr;
+      MakeFiles(400000, 400000);
+      if (const std::string why = OpenDirect(); !why.empty()) GTEST_SKIP() << why;
+      ASSERT_OK(Copy(Method::kDirect, r.offset, r.length, r.buffer));
+      EXPECT_TRUE(Copied(r.offset, r.length));
+      EXPECT_EQ(sink_.total, r.length);
+      EXPECT_EQ(sink_.zero_adds, 0);
+      EXPECT_TRUE(state_.Used(Method::kDirect));
+      const uint64_t first_block = (r.offset + 4095) / 4096 * 4096;
+      const bool whole_block = first_block + 4096 <= r.offset + r.length;
+      EXPECT_EQ(g.direct_reads > 0, whole_block) << g.direct_reads << " O_DIRECT reads";
+      EXPECT_EQ(g.direct_writes > 0, whole_block) << g.direct_writes << " O_DIRECT writes";
+      EXPECT_EQ(g.unaligned_direct, 0);
+    }
+  }
+}
+
+TEST_F(IoTest, DirectSourceShorterThanRange) {
+  MakeFiles(10000, 20000);
+  if (const std::string why = OpenDirect(); !why.empty()) GTEST_SKIP() << why;
+  const Status s = Copy(Method::kDirect, 0, 20000, 8192);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString(), SourceChanged(src_, 10000).ToString());
+  EXPECT_LE(sink_.total, 10000u);
+}
+
+TEST_F(IoTest, DirectNeedsAWholeBlockOfBuffer) {
+  MakeFiles(20000, 20000);
+  const Status s = Copy(Method::kDirect, 0, 20000, 4095);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(Contains(s.ToString(), "at least 4K")) << s.ToString();
+  EXPECT_EQ(g.pwrite_calls, 0);
+}
+
+// The real syscalls, with the descriptors a worker's MethodFds opens through /proc/self/fd.
+TEST_F(IoTest, RealSysCallsNewMethods) {
+  for (Method m : {Method::kSendfile, Method::kMmap, Method::kDirect}) {
+    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+    MakeFiles(kSize, kSize);
+    CopyEnv env = Env(64 << 10, 1 << 20, &RealSysCalls());
+    env.sendfile_dst_fd = env.direct_src_fd = env.direct_dst_fd = -1;
+    MethodFds fds;
+    if (const Status s = fds.Open(m, &env); !s.ok()) {
+      if (m == Method::kDirect && s.err() == EINVAL) {
+        std::cout << "[   NOTE   ] " << dir_.path() << " refuses O_DIRECT: " << s.ToString()
+                  << "\n";
+        continue;
+      }
+      FAIL() << s.ToString();
+    }
+    state_ = TransferState{};
+    state_.method = m;
+    sink_ = CountingSink{};
+    ASSERT_OK(CopyRange(env, &state_, 4097, kSize - 4097 - 3, sink_));
+    EXPECT_TRUE(Copied(4097, kSize - 4097 - 3));
+    EXPECT_EQ(sink_.total, kSize - 4097 - 3);
+  }
+}
+
+TEST_F(IoTest, MethodFdsOpensWhatEachMethodNeeds) {
+  MakeFiles(4096, 4096);
+  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread, Method::kMmap}) {
+    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+    CopyEnv env = Env();
+    env.sendfile_dst_fd = env.direct_src_fd = env.direct_dst_fd = -1;
+    MethodFds fds;
+    ASSERT_OK(fds.Open(m, &env));
+    EXPECT_EQ(env.sendfile_dst_fd, -1);
+    EXPECT_EQ(env.direct_src_fd, -1);
+    EXPECT_EQ(env.direct_dst_fd, -1);
+  }
+  {
+    CopyEnv env = Env();
+    env.sendfile_dst_fd = -1;
+    MethodFds fds;
+    ASSERT_OK(fds.Open(Method::kSendfile, &env));
+    ASSERT_GE(env.sendfile_dst_fd, 0);
+    EXPECT_NE(env.sendfile_dst_fd, env.dst_fd);
+    // A file position of its own: moving it leaves DEST's descriptor where it was.
+    ASSERT_EQ(lseek(env.dst_fd, 100, SEEK_SET), 100);
+    ASSERT_EQ(lseek(env.sendfile_dst_fd, 3000, SEEK_SET), 3000);
+    EXPECT_EQ(lseek(env.dst_fd, 0, SEEK_CUR), 100);
+    EXPECT_EQ(fcntl(env.sendfile_dst_fd, F_GETFL) & O_ACCMODE, O_WRONLY);
+    EXPECT_NE(fcntl(env.sendfile_dst_fd, F_GETFD) & FD_CLOEXEC, 0);
+  }
+  {
+    CopyEnv env = Env();
+    env.direct_src_fd = env.direct_dst_fd = -1;
+    MethodFds fds;
+    const Status s = fds.Open(Method::kDirect, &env);
+    if (!s.ok()) {
+      EXPECT_EQ(s.err(), EINVAL) << s.ToString();
+      GTEST_SKIP() << dir_.path() << " refuses O_DIRECT: " << s.ToString();
+    }
+    for (int fd : {env.direct_src_fd, env.direct_dst_fd}) {
+      ASSERT_GE(fd, 0);
+      EXPECT_NE(fcntl(fd, F_GETFL) & O_DIRECT, 0);
+      EXPECT_NE(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+    }
+    EXPECT_EQ(fcntl(env.direct_src_fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+    EXPECT_EQ(fcntl(env.direct_dst_fd, F_GETFL) & O_ACCMODE, O_WRONLY);
+  }
 }
 
 TEST(IoFallbackErrnoTest, Classification) {

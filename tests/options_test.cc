@@ -56,7 +56,7 @@ TEST(OptionsTest, Defaults) {
   EXPECT_EQ(o.chunk_size, 1u << 20);
   EXPECT_EQ(o.buffer_size, 128u << 10);
   EXPECT_EQ(o.method, Method::kAuto);
-  EXPECT_EQ(o.strategy, Strategy::kContiguous);
+  EXPECT_EQ(o.strategy, Strategy::kDynamic);
   EXPECT_EQ(o.progress, ProgressMode::kAuto);
   EXPECT_FALSE(o.no_clobber);
   EXPECT_FALSE(o.fsync);

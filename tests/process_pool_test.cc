@@ -142,10 +142,26 @@ std::vector<std::string> IpcNames(const std::string& part) {
   return found;
 }
 
-#define EXPECT_NO_IPC_NAMES(pool)                                                                 \
-  do {                                                                                            \
-    EXPECT_EQ(IpcNames((pool).queue_name()).size(), 0u) << IpcNames((pool).queue_name()).front(); \
-    EXPECT_EQ(IpcNames("pcopy").size(), 0u) << IpcNames("pcopy").front();                         \
+// Those of IpcNames(part) still there 20 ms later: another pool, in a test binary running beside
+// this one, has its queue's name for an instant between creating and unlinking it; a leak stays.
+std::vector<std::string> LingeringIpcNames(const std::string& part) {
+  const std::vector<std::string> first = IpcNames(part);
+  if (first.empty()) return first;
+  std::this_thread::sleep_for(milliseconds(20));
+  std::vector<std::string> lingering;
+  for (const std::string& name : IpcNames(part)) {
+    if (std::find(first.begin(), first.end(), name) != first.end()) lingering.push_back(name);
+  }
+  return lingering;
+}
+
+// This pool's queue, the queues of every pool this process started, and anything named pcopy.
+#define EXPECT_NO_IPC_NAMES(pool)                                                            \
+  do {                                                                                       \
+    EXPECT_EQ(IpcNames((pool).queue_name()).size(), 0u) << IpcNames((pool).queue_name())[0]; \
+    const std::string _ours = std::string(kPoolName) + "-" + std::to_string(getpid()) + "-"; \
+    EXPECT_EQ(IpcNames(_ours).size(), 0u) << IpcNames(_ours)[0];                             \
+    EXPECT_EQ(LingeringIpcNames("pcopy").size(), 0u) << LingeringIpcNames("pcopy")[0];       \
   } while (0)
 
 // Kills the given workers if the test is still running after limit: every pool call that waits
@@ -386,7 +402,7 @@ TEST(ProcessPoolTest, SizeFullEmptyAndSubmitForTimeout) {
   t0 = Clock::now();
   ASSERT_OK(pool->SubmitFor(Task(5, 5), milliseconds(0), &submitted));
   EXPECT_FALSE(submitted);
-  EXPECT_LT(MsSince(t0), 40);
+  EXPECT_LT(MsSince(t0), 500);
   EXPECT_EQ(pool->Size(), 4u);
   EXPECT_TRUE(pool->Full());
 
@@ -588,7 +604,8 @@ TEST(ProcessPoolTest, IdleWorkerKilledIsReportedWithoutATask) {
   ASSERT_OK(ProcessPool::Start(Config(1, 4), &pool));
   Watchdog watchdog(Pids(*pool), milliseconds(6000));
   std::vector<PoolResult> results;
-  ASSERT_OK(pool->Map({Task(1, 2)}, &results));  // the worker is up and waiting for more
+  ASSERT_OK(pool->Map({Task(1, 2)}, &results));
+  std::this_thread::sleep_for(milliseconds(20));  // the worker is back waiting for a task
   ASSERT_EQ(kill(pool->worker_pid(0), SIGKILL), 0);
   const auto t0 = Clock::now();
   PoolResult r;
@@ -598,6 +615,27 @@ TEST(ProcessPoolTest, IdleWorkerKilledIsReportedWithoutATask) {
   ExpectWorkerDeath(pool->Join(), std::nullopt);
   EXPECT_LT(MsSince(t0), 4000);
   EXPECT_FALSE(watchdog.fired());
+}
+
+// The caller has the result of task 1, so the worker is done with it, even if the worker has not
+// yet told the pool so when it dies: the death must not be blamed on task 1 (a caller would run
+// it again). The window is short, so this is tried up to 200 times.
+TEST(ProcessPoolTest, WorkerKilledJustAfterItsResultWasReadNamesNoTask) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    std::unique_ptr<ProcessPool> pool;
+    ASSERT_OK(ProcessPool::Start(Config(1, 4), &pool));
+    Watchdog watchdog(Pids(*pool), milliseconds(3000));
+    std::vector<PoolResult> results;
+    ASSERT_OK(pool->Map({Task(1, 2)}, &results));
+    ASSERT_EQ(kill(pool->worker_pid(0), SIGKILL), 0);
+    PoolResult r;
+    bool got = true;
+    const Status s = pool->NextResult(milliseconds(2000), &r, &got);
+    ExpectWorkerDeath(s, std::nullopt);
+    (void)pool->Join();
+    if (HasFailure()) break;
+  }
 }
 
 struct ChildOutcome {
@@ -658,34 +696,73 @@ ChildOutcome RunBounded(std::string (*body)(), unsigned limit_s) {
   return outcome;
 }
 
-// Both workers wait for tasks; one of them is killed there; then a batch is mapped.
+// Both workers wait for tasks; one of them is killed there; then a batch is mapped. Whether the
+// dead waiter gets in the way depends on the queue's internal state, so this is tried 20 times.
 std::string MapAfterAnIdleWorkerDied() {
-  std::unique_ptr<ProcessPool> pool;
-  if (!ProcessPool::Start(Config(2, 4), &pool).ok()) return "Start failed";
-  std::vector<PoolResult> results;
-  if (!pool->Map({Task(1, 1), Task(2, 2), Task(3, 3), Task(4, 4)}, &results).ok()) {
-    return "the first Map failed";
+  std::string report;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::unique_ptr<ProcessPool> pool;
+    if (!ProcessPool::Start(Config(2, 4), &pool).ok()) return "Start failed";
+    std::vector<PoolResult> results;
+    if (!pool->Map({Task(1, 1), Task(2, 2), Task(3, 3), Task(4, 4)}, &results).ok()) {
+      return "the first Map failed";
+    }
+    usleep(10000);  // both workers back in receive
+    kill(pool->worker_pid(1), SIGKILL);
+    usleep(10000);
+    std::vector<PoolTask> tasks;
+    for (uint64_t i = 0; i < 200; ++i) tasks.push_back(Task(100 + i, i));
+    const Status map = pool->Map(tasks, &results);
+    const Status join = pool->Join();
+    report = "attempt " + std::to_string(attempt) +
+             ": Map: " + (map.ok() ? std::string("ok") : map.ToString()) +
+             "\nJoin: " + (join.ok() ? std::string("ok") : join.ToString());
+    if (join.ok()) break;
   }
-  usleep(20000);  // both workers back in receive
-  kill(pool->worker_pid(1), SIGKILL);
-  usleep(20000);
-  std::vector<PoolTask> tasks;
-  for (uint64_t i = 0; i < 200; ++i) tasks.push_back(Task(100 + i, i));
-  const Status map = pool->Map(tasks, &results);
-  const Status join = pool->Join();
-  return "Map: " + (map.ok() ? std::string("ok") : map.ToString()) +
-         "\nJoin: " + (join.ok() ? std::string("ok") : join.ToString());
+  return report;
 }
 
 TEST(ProcessPoolTest, WorkerKilledWhileWaitingForATask) {
   const auto t0 = Clock::now();
-  const ChildOutcome outcome = RunBounded(&MapAfterAnIdleWorkerDied, 4);
+  const ChildOutcome outcome = RunBounded(&MapAfterAnIdleWorkerDied, 3);
   EXPECT_TRUE(outcome.finished) << "the pool's owner hung or crashed: wait status "
                                 << outcome.wait_status << " (SIGALRM is " << SIGALRM
                                 << "), it said: " << outcome.report;
-  EXPECT_LT(MsSince(t0), 8000);
+  EXPECT_LT(MsSince(t0), 6000);
   EXPECT_NE(outcome.report.find("Join: pool worker 1"), std::string::npos) << outcome.report;
   EXPECT_NE(outcome.report.find("killed by signal 9"), std::string::npos) << outcome.report;
+}
+
+// A worker dies while running a task, with a full queue behind it and many of its results not
+// read yet: Join must report the death promptly, however many results are still in the pipe.
+std::string JoinAfterADeathWithResultsUnread() {
+  Probe probe;
+  std::unique_ptr<ProcessPool> pool;
+  if (!ProcessPool::Start(Config(1, 4, &probe), &pool).ok()) return "Start failed";
+  for (uint64_t i = 0; i < 1000; ++i) {  // 48 KB of results: they fit the pipe
+    if (!pool->Submit(Task(i, i)).ok()) return "Submit failed";
+  }
+  if (!pool->Submit(Task(1000, 0, kAnnounce | kWait)).ok()) return "Submit failed";
+  if (!probe.NextStarted(milliseconds(2000))) return "task 1000 never started";
+  for (uint64_t i = 1001; i <= 1004; ++i) {
+    if (!pool->Submit(Task(i, 0, kWait)).ok()) return "Submit failed";
+  }
+  if (!pool->Full()) return "the queue is not full";
+  kill(pool->worker_pid(0), SIGKILL);
+  const auto t0 = Clock::now();
+  const Status join = pool->Join();
+  return "Join took " + std::to_string(MsSince(t0)) +
+         " ms: " + (join.ok() ? std::string("ok") : join.ToString());
+}
+
+TEST(ProcessPoolTest, JoinAfterADeathWithResultsUnread) {
+  const ChildOutcome outcome = RunBounded(&JoinAfterADeathWithResultsUnread, 3);
+  EXPECT_TRUE(outcome.finished) << "the pool's owner hung or crashed: wait status "
+                                << outcome.wait_status << " (SIGALRM is " << SIGALRM
+                                << "), it said: " << outcome.report;
+  EXPECT_NE(outcome.report.find("killed by signal 9 (Killed) while running task 1000"),
+            std::string::npos)
+      << outcome.report;
 }
 
 TEST(ProcessPoolTest, DestructorKillsAndReapsWorkersOfAPoolNeverJoined) {
@@ -731,7 +808,7 @@ TEST(ProcessPoolTest, QueueNameIsUniqueAndNeverVisible) {
   b.reset();  // never joined
   EXPECT_TRUE(IpcNames(name_a).empty());
   EXPECT_TRUE(IpcNames(name_b).empty());
-  EXPECT_TRUE(IpcNames("pcopy").empty());
+  EXPECT_TRUE(LingeringIpcNames("pcopy").empty());
 }
 
 // Runs in a forked child: starts a pool, runs a few tasks, leaves more queued behind a blocked
@@ -817,7 +894,7 @@ TEST(ProcessPoolTest, PoolOwnerKilledBySignalLeavesNoName) {
     if (!name.empty()) {
       EXPECT_TRUE(IpcNames(name).empty()) << IpcNames(name).front();
     }
-    EXPECT_TRUE(IpcNames("pcopy").empty());
+    EXPECT_TRUE(LingeringIpcNames("pcopy").empty());
   }
 }
 
