@@ -225,6 +225,13 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     ExecResult r = RunForked(plan, config, signals, view.get());
     if (r.signal != 0) return Interrupted(r.signal);
     if (!r.status.ok()) return Failed(r.status);
+    // A source truncated during the copy can still let every read succeed (a shrink and regrow,
+    // or the zero-filled tail of a mapped page): check its size once more before publishing.
+    struct stat now;
+    if (src.kind == SourceKind::kRegular && fstat(src.fd.get(), &now) == 0 &&
+        static_cast<uint64_t>(now.st_size) < src.size) {
+      return Failed(SourceChanged(o.source, static_cast<uint64_t>(now.st_size)));
+    }
     outcome.report.bytes = src.size;
     outcome.report.workers = plan.workers.size();
     outcome.report.method = DescribeMethod(r, o.buffer_size);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,6 +75,12 @@ Status CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length, Progr
   constexpr uint64_t kWindow = 1ull << 30;
   while (length > 0) {
     const uint64_t window = std::min(length, kWindow);
+    // Bytes of a mapping's last page beyond the end of the file read as zeros, without any
+    // fault: a source that shrank must be caught here, not copied as zeros.
+    struct stat st;
+    if (fstat(env.src_fd, &st) != 0) return Status::FromErrno("stat", env.src_name, errno);
+    const auto src_size = static_cast<uint64_t>(st.st_size);
+    if (src_size < offset + window) return SourceChanged(env.src_name, src_size);
     const uint64_t map_start = AlignDown(offset, page);
     const size_t map_length = static_cast<size_t>(offset - map_start + window);
     void* map =
@@ -89,6 +96,11 @@ Status CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length, Progr
       done += n;
     }
     munmap(map, map_length);
+    if (!status.ok() && status.err() == EFAULT && fstat(env.src_fd, &st) == 0 &&
+        static_cast<uint64_t>(st.st_size) < offset + window) {
+      // The source shrank while mapped: pwrite met pages past its end.
+      return SourceChanged(env.src_name, static_cast<uint64_t>(st.st_size));
+    }
     if (!status.ok()) return status;
     offset += window;
     length -= window;
