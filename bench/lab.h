@@ -35,6 +35,7 @@ struct Conditions {
   int rounds = 0;
   bool cold = false;  // caches dropped before each run
   bool fsync = false;
+  bool prefault = true;  // SIZE of memory touched and freed before each run
   double slow_worker = 1;
   std::string dir;
 };

@@ -46,10 +46,11 @@ std::string ConditionsLine(const Conditions& c, const Ceilings& ceil) {
   char buf[512];
   snprintf(buf, sizeof buf,
            "%.2f GiB file in %s, %d interleaved rounds; source %s; destination a new file each "
-           "run; %s; slow worker x%.1f. Ceilings: memcpy %.2f GB/s, O_DIRECT read %.2f GB/s, "
+           "run%s; %s; slow worker x%.1f. Ceilings: memcpy %.2f GB/s, O_DIRECT read %.2f GB/s, "
            "O_DIRECT write %.2f GB/s.",
            static_cast<double>(c.size) / (1 << 30), c.dir.c_str(), c.rounds,
            c.cold ? "cold (caches dropped before each run)" : "hot (read before each run)",
+           c.prefault ? ", written into just-backed memory (prefault)" : "",
            c.fsync ? "pcopy with --fsync" : "no fsync", c.slow_worker, ceil.memcpy_gbps,
            ceil.direct_read_gbps, ceil.direct_write_gbps);
   return buf;
@@ -103,7 +104,7 @@ void Plot(const std::vector<Row>& rows, const std::string& out_dir) {
   script << "set terminal pngcairo size 900,560\nset output '" << out_dir
          << "/throughput.png'\nset title 'pcopy throughput (median GB/s), chunk " << chunk
          << ", method " << method << "'\nset xlabel 'jobs'\nset ylabel 'GB/s'\nset logscale x 2\n"
-         << "set key left top\nset grid\nplot ";
+         << "set yrange [0:*]\nset key left bottom\nset grid\nplot ";
   size_t index = 0;
   for (const auto& [strategy, points] : series) {
     for (const auto& [jobs, gbps] : points) data << jobs << " " << gbps << "\n";
