@@ -37,19 +37,17 @@ Status CopyFileRangeError(const CopyEnv& env, int err, uint64_t offset) {
 
 }  // namespace
 
-Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
-                          ProgressSink& progress) {
+Status CopyThroughBuffer(const CopyEnv& env, int src_fd, int dst_fd, std::span<char> buffer,
+                         uint64_t offset, uint64_t length, ProgressSink& progress) {
   while (length > 0) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(length, env.buffer.size()));
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(length, buffer.size()));
     size_t got = 0;
-    if (Status s =
-            ReadFull(*env.sys, env.src_fd, env.src_name, env.buffer.data(), want, offset, &got);
+    if (Status s = ReadFull(*env.sys, src_fd, env.src_name, buffer.data(), want, offset, &got);
         !s.ok()) {
       return s;
     }
     if (got < want) return SourceChanged(env.src_name, offset + got);
-    if (Status s = WriteFull(*env.sys, env.dst_fd, env.dst_name, env.buffer.data(), got, offset);
-        !s.ok()) {
+    if (Status s = WriteFull(*env.sys, dst_fd, env.dst_name, buffer.data(), got, offset); !s.ok()) {
       return s;
     }
     offset += got;
@@ -57,6 +55,11 @@ Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
     progress.Add(got);
   }
   return {};
+}
+
+Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
+                          ProgressSink& progress) {
+  return CopyThroughBuffer(env, env.src_fd, env.dst_fd, env.buffer, offset, length, progress);
 }
 
 const SysCalls& RealSysCalls() { return kReal; }

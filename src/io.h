@@ -71,6 +71,11 @@ struct TransferState {
 Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
                  ProgressSink& progress);
 
+// Reads into buffer and writes out, piece by piece, between the given descriptors (env names
+// them in messages); "source changed" if the source ends first.
+Status CopyThroughBuffer(const CopyEnv& env, int src_fd, int dst_fd, std::span<char> buffer,
+                         uint64_t offset, uint64_t length, ProgressSink& progress);
+
 // CopyRange with pread/pwrite through env.buffer only.
 Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
                           ProgressSink& progress);

@@ -121,22 +121,11 @@ Status CopyRangeDirect(const CopyEnv& env, uint64_t offset, uint64_t length,
   // The unaligned head and tail: buffered, through the ordinary descriptors.
   if (Status s = CopyRangeReadWrite(env, offset, direct_start - offset, progress); !s.ok())
     return s;
-  for (uint64_t pos = direct_start; pos < direct_end;) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(step, direct_end - pos));
-    size_t got = 0;
-    if (Status s =
-            ReadFull(*env.sys, env.direct_src_fd, env.src_name, env.buffer.data(), want, pos, &got);
-        !s.ok()) {
-      return s;
-    }
-    if (got < want) return SourceChanged(env.src_name, pos + got);
-    if (Status s =
-            WriteFull(*env.sys, env.direct_dst_fd, env.dst_name, env.buffer.data(), got, pos);
-        !s.ok()) {
-      return s;
-    }
-    pos += got;
-    progress.Add(got);
+  if (Status s =
+          CopyThroughBuffer(env, env.direct_src_fd, env.direct_dst_fd, env.buffer.first(step),
+                            direct_start, direct_end - direct_start, progress);
+      !s.ok()) {
+    return s;
   }
   return CopyRangeReadWrite(env, direct_end, end - direct_end, progress);
 }
