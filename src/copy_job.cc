@@ -218,6 +218,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     config.buffer_size = o.buffer_size;
     config.bwlimit = o.bwlimit;
     config.slow_factor = o.slow_worker;
+    config.retries = o.retries;
+    config.stall_timeout = o.stall_timeout;
     std::unique_ptr<ProgressView> view;
     if (auto style = ChooseProgress(o, console)) {
       view = std::make_unique<ProgressView>(*style, console.err, 0);
@@ -235,6 +237,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     outcome.report.bytes = src.size;
     outcome.report.workers = plan.workers.size();
     outcome.report.method = DescribeMethod(r, o.buffer_size);
+    outcome.report.retried = r.retried;
   }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
@@ -249,13 +252,24 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   }
   outcome.report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM
+  // killer): said on stderr unless -q, like cp's warnings.
+  if (!o.quiet) {
+    for (const std::string& line : outcome.report.retried) {
+      fprintf(console.err, "pcopy: retried: %s\n", line.c_str());
+    }
+  }
   if (o.verbose) {
     const CopyReport& r = outcome.report;
     fprintf(console.out, "%s -> %s\n", Quote(o.source).c_str(), Quote(r.dest_path).c_str());
-    fprintf(console.out, "pcopy: copied %s in %.3f s (%s) with %zu worker%s, method %s%s\n",
+    fprintf(console.out, "pcopy: copied %s in %.3f s (%s) with %zu worker%s, method %s%s%s\n",
             FormatBytes(r.bytes).c_str(), r.seconds,
             FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
-            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o.fsync ? ", fsync" : "");
+            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o.fsync ? ", fsync" : "",
+            r.retried.empty() ? ""
+                              : (", " + std::to_string(r.retried.size()) + " worker" +
+                                 (r.retried.size() == 1 ? "" : "s") + " replaced")
+                                    .c_str());
   }
   return outcome;
 }

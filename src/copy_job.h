@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "io.h"
 #include "options.h"
@@ -30,9 +31,10 @@ struct CopyReport {
   std::string dest_path;  // the file that was written
   uint64_t bytes = 0;
   double seconds = 0;
-  size_t workers = 0;    // 0: copied sequentially by the parent (size unknown or 0)
-  std::string method;    // what actually moved the bytes, in words
-  bool skipped = false;  // -n found DEST already there
+  size_t workers = 0;                // 0: copied sequentially by the parent (size unknown or 0)
+  std::string method;                // what actually moved the bytes, in words
+  bool skipped = false;              // -n found DEST already there
+  std::vector<std::string> retried;  // workers replaced during the copy, one line each
 };
 
 struct CopyOutcome {

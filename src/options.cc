@@ -71,6 +71,28 @@ Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, 
   return {};
 }
 
+Status ParseCount(const char* name, const std::string& text, unsigned max, unsigned* out) {
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoul(text) > max) {
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected 0 to " +
+                 std::to_string(max) + ")");
+  }
+  *out = static_cast<unsigned>(std::stoul(text));
+  return {};
+}
+
+Status ParseSeconds(const std::string& text, double* out) {
+  const bool decimal = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
+  char* end = nullptr;
+  const double v = decimal ? strtod(text.c_str(), &end) : -1;
+  if (!decimal || *end != '\0' || !(v >= 0 && v <= 86400)) {
+    return Usage("invalid stall timeout: " + Quote(text) + " (expected 0 to 86400 seconds)");
+  }
+  *out = v;
+  return {};
+}
+
 Status ParseFactor(const std::string& text, double* out) {
   char* end = nullptr;
   errno = 0;
@@ -130,6 +152,10 @@ po::options_description Describe() {
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),
       "limit the whole copy to RATE bytes per second (0: no limit)")(
+      "retries", po::value<std::string>()->default_value("3"),
+      "replace a worker that dies or stalls, resuming its work, at most N times")(
+      "stall-timeout", po::value<std::string>()->default_value("60"),
+      "seconds a worker may copy nothing before it is replaced (0: never)")(
       "slow-worker", po::value<std::string>()->default_value("1"),
       "make worker 0 FACTOR times slower, to study strategies on an uneven machine")(
       "verbose,v", "print the plan, the method used and the throughput")(
@@ -160,6 +186,8 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     return s;
   }
   if (Status s = ParseFactor(str("slow-worker"), &o.slow_worker); !s.ok()) return s;
+  if (Status s = ParseCount("retries", str("retries"), 1000, &o.retries); !s.ok()) return s;
+  if (Status s = ParseSeconds(str("stall-timeout"), &o.stall_timeout); !s.ok()) return s;
   if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
   if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
     return s;

@@ -41,8 +41,10 @@ struct Options {
   bool fsync = false;
   bool verbose = false;
   bool quiet = false;
-  uint64_t bwlimit = 0;    // bytes per second for the whole copy; 0 = unlimited
-  double slow_worker = 1;  // worker 0 runs this many times slower (benchmarking aid)
+  uint64_t bwlimit = 0;       // bytes per second for the whole copy; 0 = unlimited
+  double slow_worker = 1;     // worker 0 runs this many times slower (benchmarking aid)
+  unsigned retries = 3;       // workers that die or stall may be replaced this many times
+  double stall_timeout = 60;  // seconds without progress before a worker is replaced; 0: off
   uint64_t demo_size = kDefaultDemoSize;
 };
 

@@ -73,9 +73,15 @@ class SlotProgress final : public ProgressSink {
 // The next range this worker copies: its own list for a static plan, the shared queue otherwise.
 class RangeSource {
  public:
-  explicit RangeSource(const WorkerTask& task) : task_(task) {}
+  explicit RangeSource(const WorkerTask& task) : task_(task), position_(task.start_index) {}
+  // The index of the range Next() returned last, within this worker's own list.
+  size_t index() const { return position_ == 0 ? 0 : position_ - 1; }
   const ByteRange* Next() {
     const CopyPlan& plan = *task_.plan;
+    if (task_.redo.length != 0 && !redone_) {
+      redone_ = true;
+      return &task_.redo;
+    }
     if (plan.self_scheduled()) {
       const uint64_t k = task_.next_chunk->fetch_add(1, std::memory_order_relaxed);
       return k < plan.queue.size() ? &plan.queue[k] : nullptr;
@@ -86,7 +92,8 @@ class RangeSource {
 
  private:
   const WorkerTask& task_;
-  size_t position_ = 0;
+  size_t position_;
+  bool redone_ = false;
 };
 
 struct AlignedFree {
@@ -134,10 +141,16 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   RangeSource source(task);
   Status status;
   while (const ByteRange* range = source.Next()) {
+    slot->range_done.store(0, std::memory_order_relaxed);
+    slot->range_index.store(source.index(), std::memory_order_relaxed);
     slot->range_offset.store(range->offset, std::memory_order_relaxed);
     slot->range_length.store(range->length, std::memory_order_relaxed);
     status = CopyRange(env, &transfer, range->offset, range->length, progress);
     if (!status.ok()) break;
+    slot->completed_bytes.store(
+        slot->completed_bytes.load(std::memory_order_relaxed) + range->length,
+        std::memory_order_relaxed);
+    slot->range_done.store(1, std::memory_order_release);
   }
   slot->used_methods.store(transfer.used, std::memory_order_relaxed);
   slot->fallback_errno.store(transfer.fallback_errno, std::memory_order_relaxed);

@@ -32,6 +32,10 @@ struct WorkerTask {
   uint64_t buffer_size = 0;
   uint64_t bwlimit = 0;    // bytes per second for this worker; 0 = unlimited
   double slow_factor = 1;  // > 1 makes this worker that many times slower (--slow-worker)
+  // A replacement for a worker that died: a static plan's worker resumes at this index of its
+  // range list; a self-scheduled one first redoes `redo` (the chunk the other left unfinished).
+  size_t start_index = 0;
+  ByteRange redo;
 };
 
 int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept;

@@ -4,7 +4,7 @@
 // anonymous_shared_memory: MAP_SHARED|MAP_ANONYMOUS), so forked workers inherit the mapping and
 // nothing is ever named in /dev/shm. Each worker writes only its own slot; the parent only reads.
 // There is no lock: every field is a lock-free atomic, so a worker killed at any instruction
-// cannot leave anything held. A slot is one cache line so workers never share one.
+// cannot leave anything held. Slots are cache-line aligned so workers never share a line.
 // A failed worker stores its error fields first and its state last (release); the parent reads
 // the state first (acquire), so a kFailed state always comes with a complete error.
 #pragma once
@@ -35,13 +35,18 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> error_offset{0};
   std::atomic<uint64_t> range_offset{0};  // the range being copied now (a dynamic plan's chunk)
   std::atomic<uint64_t> range_length{0};  // 0 before the first
+  // Only whole ranges count as done: what a worker that died had finished, and where its
+  // replacement resumes (its own range list's index for a static plan).
+  std::atomic<uint64_t> completed_bytes{0};
+  std::atomic<uint64_t> range_index{0};
+  std::atomic<uint32_t> range_done{0};  // 1 once the current range is completely written
 };
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<int32_t>::is_always_lock_free);
 static_assert(std::is_standard_layout_v<WorkerSlot>);
-static_assert(sizeof(WorkerSlot) == 64);
+static_assert(sizeof(WorkerSlot) == 128);  // two whole cache lines, so no slot shares one
 
 // Shared by all workers: the cursor of a self-scheduled plan (the index of the next chunk of
 // CopyPlan::queue to hand out). Taking a chunk is one fetch_add, so there is nothing to lock.

@@ -478,7 +478,8 @@ TEST(E2eCopy, DynamicWorkerKilledFailsCleanly) {
   MakeRandomFile(src, 32 * kMiB, 23);
   ASSERT_EQ(mkdir((t / "out").c_str(), 0755), 0);
   // --bwlimit 20M: about 1.6 s, so the copy is surely under way when the worker is killed.
-  PcopyProcess p({"--strategy", "dynamic", "--bwlimit", "20M", "-j", "2", src, dst});
+  PcopyProcess p(
+      {"--strategy", "dynamic", "--retries", "0", "--bwlimit", "20M", "-j", "2", src, dst});
   std::vector<pid_t> workers;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (workers.size() < 2 && std::chrono::steady_clock::now() < deadline) {

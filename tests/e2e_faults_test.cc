@@ -188,8 +188,13 @@ class SignalFixture : public testing::Test {
     source_ = nullptr;
     dir_ = nullptr;
   }
-  static std::vector<std::string> ThrottledArgs(const std::string& dst) {
-    return {"--bwlimit", "20M", "-j", "2", *source_, dst};
+  static std::vector<std::string> ThrottledArgs(const std::string& dst,
+                                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--bwlimit", "20M", "-j", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(*source_);
+    args.push_back(dst);
+    return args;
   }
 
   static TempDir* dir_;
@@ -263,10 +268,11 @@ TEST_F(E2eFaultsKill, InterruptMessageNamesSignal) {
   EXPECT_NE(r.err.find("interrupted by SIGINT"), std::string::npos) << r.err;
 }
 
+// With --retries 0 a dead worker fails the copy cleanly.
 TEST_F(E2eFaultsKill, WorkerKilled) {
   TempDir t;
   const std::string dst = t / "dst";
-  PcopyProcess p(ThrottledArgs(dst));
+  PcopyProcess p(ThrottledArgs(dst, {"--retries", "0"}));
   const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
   ASSERT_EQ(workers.size(), 2u);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -287,7 +293,7 @@ TEST_F(E2eFaultsKill, WorkerKilledKeepsExistingDest) {
   TempDir t;
   const std::string dst = t / "dst";
   WriteFile(dst, "old content");
-  PcopyProcess p(ThrottledArgs(dst));
+  PcopyProcess p(ThrottledArgs(dst, {"--retries", "0"}));
   const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
   ASSERT_EQ(workers.size(), 2u);
   ASSERT_EQ(kill(workers[1], SIGKILL), 0);
@@ -296,6 +302,78 @@ TEST_F(E2eFaultsKill, WorkerKilledKeepsExistingDest) {
   EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(dst), "old content");
   EXPECT_EQ(t.List(), std::vector<std::string>{"dst"});
+}
+
+// A worker killed mid-copy is replaced by one that resumes its unfinished ranges, whatever the
+// strategy, and the copy completes byte-exact; stderr says what was retried.
+class E2eFaultsRetry : public SignalFixture, public testing::WithParamInterface<const char*> {};
+
+TEST_P(E2eFaultsRetry, KilledWorkerIsReplaced) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  PcopyProcess p(ThrottledArgs(dst, {"--strategy", GetParam(), "-v"}));
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(workers[0], SIGKILL), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SameBytes(*source_, dst));
+  EXPECT_TRUE(Temporaries(t.path()).empty());
+  EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
+  EXPECT_EQ(r.err.rfind("pcopy: retried: worker ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("took over its unfinished work (retry 1 of 3)"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find(", 1 worker replaced"), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(E2eFaults, E2eFaultsRetry,
+                         testing::Values("contiguous", "interleaved", "dynamic", "guided"));
+
+// Workers that keep dying exhaust --retries: then the copy fails cleanly, saying so.
+TEST_F(E2eFaultsKill, RetriesRunOut) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  PcopyProcess p({"--bwlimit", "20M", "-j", "1", "--retries", "1", *source_, dst});
+  const std::vector<pid_t> first = WaitForNWorkers(p, 1, 10000);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(kill(first[0], SIGKILL), 0);
+  std::vector<pid_t> second;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    second = p.Workers();
+    if (!second.empty() && second[0] != first[0]) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(second.empty());
+  ASSERT_NE(second[0], first[0]) << "no replacement worker appeared";
+  ASSERT_EQ(kill(second[0], SIGKILL), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("killed by signal 9 (Killed) after 1 retry while copying"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(Exists(dst));
+  EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
+}
+
+// A worker that makes no progress for --stall-timeout seconds (here: stopped) is replaced.
+TEST_F(E2eFaultsKill, StalledWorkerIsReplaced) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  PcopyProcess p(ThrottledArgs(dst, {"--stall-timeout", "0.5"}));
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  ASSERT_EQ(workers.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(kill(workers[1], SIGSTOP), 0);
+  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SameBytes(*source_, dst));
+  EXPECT_NE(r.err.find("copied nothing for 0 s and was killed"), std::string::npos) << r.err;
+  EXPECT_TRUE(Temporaries(t.path()).empty());
 }
 
 // The parent cannot clean up after SIGKILL, but its workers must not outlive it: they die of

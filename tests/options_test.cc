@@ -336,6 +336,29 @@ TEST(OptionsTest, BadSlowWorkerRejected) {
   ExpectRejected({"a", "b", "--slow-worker"});
 }
 
+TEST(OptionsTest, RetriesAndStallTimeout) {
+  Parsed p = Parse({"a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.retries, 3u);
+  EXPECT_EQ(p.cl.options.stall_timeout, 60.0);
+  p = Parse({"--retries", "0", "--stall-timeout", "0.5", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.retries, 0u);
+  EXPECT_EQ(p.cl.options.stall_timeout, 0.5);
+  p = Parse({"--retries=1000", "--stall-timeout=0", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.retries, 1000u);
+  EXPECT_EQ(p.cl.options.stall_timeout, 0.0);
+  for (const char* bad : {"-1", "1001", "abc", "", "1.5", " 2", "99999999999"}) {
+    SCOPED_TRACE(bad);
+    ExpectRejected({"--retries", bad, "a", "b"}, "retries");
+  }
+  for (const char* bad : {"-1", "abc", "", "86401", "1e3", "0x10"}) {
+    SCOPED_TRACE(bad);
+    ExpectRejected({"--stall-timeout", bad, "a", "b"}, "stall timeout");
+  }
+}
+
 TEST(OptionsTest, ParseResetsPreviousResult) {
   CommandLine cl;
   cl.options.fsync = true;

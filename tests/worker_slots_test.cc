@@ -70,7 +70,7 @@ TEST(WorkerSlotsTest, SlotsAreOneCacheLineApart) {
     const auto addr = reinterpret_cast<uintptr_t>(&slots[i]);
     EXPECT_EQ(addr % 64, 0u) << i;
     if (i > 0) {
-      EXPECT_EQ(addr - reinterpret_cast<uintptr_t>(&slots[i - 1]), 64u) << i;
+      EXPECT_EQ(addr - reinterpret_cast<uintptr_t>(&slots[i - 1]), sizeof(WorkerSlot)) << i;
     }
   }
 }
