@@ -12,6 +12,7 @@
 
 #include "destination.h"
 #include "fork_executor.h"
+#include "leftovers.h"
 #include "plan.h"
 #include "progress_view.h"
 #include "size_parse.h"
@@ -186,6 +187,12 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
+  for (const std::string& name : RemoveLeftovers(DirName(dst.path))) {
+    if (o.verbose) {
+      fprintf(console.out, "pcopy: removed %s, left by a pcopy that no longer runs\n",
+              Quote(name).c_str());
+    }
+  }
   TempFile temp;
   if (Status s = TempFile::Create(DirName(dst.path), o.dest, &temp); !s.ok()) return Failed(s);
   // Sized up front: the file system sees the final size once, and a reader of the temporary

@@ -2,27 +2,16 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
+
+#include "leftovers.h"
 
 namespace pcopy {
 namespace {
-
-std::string RandomSuffix() {
-  uint64_t r = 0;
-  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) {
-    r = static_cast<uint64_t>(getpid()) * 0x9E3779B97F4A7C15ull ^
-        static_cast<uint64_t>(time(nullptr));
-  }
-  char buf[24];
-  snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(r & 0xFFFFFFFFFFFFull));
-  return buf;
-}
 
 Status SyncDirectory(const std::string& dir) {
   UniqueFd d(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -80,7 +69,7 @@ void TempFile::Discard() noexcept {
 
 Status TempFile::Create(const std::string& dir, const std::string& display_name, TempFile* out) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    std::string path = dir + "/.pcopy-" + std::to_string(getpid()) + "-" + RandomSuffix() + ".tmp";
+    std::string path = dir + "/" + TemporaryName();
     int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       if (errno == EEXIST) continue;

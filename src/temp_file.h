@@ -1,11 +1,11 @@
 // temp_file.h: the hidden temporary that becomes DEST only when it is complete.
 //
 // Created in DEST's own directory (so the final rename() is atomic and never crosses a file
-// system) with O_CREAT|O_EXCL and mode 0600, named ".pcopy-<pid>-<random>.tmp" so a leftover can
-// be traced to its process. Workers inherit its descriptor across fork() and write disjoint
-// ranges. Commit() optionally fsyncs, sets the final mode, and renames it over DEST; until then the
-// destructor unlinks it, so every error path and every handled signal leaves nothing behind.
-// Owned by the parent only; workers never commit or unlink.
+// system) with O_CREAT|O_EXCL and mode 0600, named ".pcopy-<host>-<pid>-<random>.tmp" so a
+// leftover can be traced to its process (leftovers.h). Workers inherit its descriptor across fork()
+// and write disjoint ranges. Commit() optionally fsyncs, sets the final mode, and renames it over
+// DEST; until then the destructor unlinks it, so every error path and every handled signal leaves
+// nothing behind. Owned by the parent only; workers never commit or unlink.
 #pragma once
 
 #include <sys/types.h>

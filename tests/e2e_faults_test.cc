@@ -385,7 +385,8 @@ TEST_F(E2eFaultsKill, ParentKilledTakesWorkersWithIt) {
   const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
   ASSERT_EQ(workers.size(), 2u);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(kill(p.pid(), SIGKILL), 0);
+  const pid_t parent = p.pid();
+  ASSERT_EQ(kill(parent, SIGKILL), 0);
   const RunResult r = p.Finish();
   EXPECT_EQ(r.signal, SIGKILL);
 
@@ -394,6 +395,20 @@ TEST_F(E2eFaultsKill, ParentKilledTakesWorkersWithIt) {
   EXPECT_LE(took, 1.0) << "workers took " << took << " s to die";
   EXPECT_TRUE(ChildrenOf(getpid()).empty());
   EXPECT_FALSE(Exists(dst)) << "an incomplete DEST was published";
+
+  // The temporary it left names its pid; the next pcopy into the directory removes it.
+  const std::vector<std::string> left = Temporaries(t.path());
+  ASSERT_EQ(left.size(), 1u) << testing::PrintToString(t.List());
+  std::string pid_part = "-";  // built by append: g++ 12 warns falsely on "-" + ... (PR105329)
+  pid_part.append(std::to_string(parent)).append("-");
+  EXPECT_NE(left[0].find(pid_part), std::string::npos) << left[0];
+  const RunResult again = RunPcopy({"-v", *source_, dst});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  std::string removed = "removed '";
+  removed.append(left[0]).append("'");
+  EXPECT_NE(again.out.find(removed), std::string::npos) << again.out;
+  EXPECT_EQ(t.List(), std::vector<std::string>{"dst"});
+  EXPECT_TRUE(SameBytes(*source_, dst));
 }
 
 // The source shrinks under the workers: the copy fails with "source changed" instead of

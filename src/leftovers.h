@@ -1,0 +1,37 @@
+// leftovers.h: the names pcopy gives its temporaries, and the removal of those that a pcopy
+// killed outright (SIGKILL, a power cut of the process, the OOM killer) could not remove itself.
+//
+// A temporary is ".pcopy-<host>-<pid>-<12 hex digits>.tmp" in DEST's directory. Before creating
+// its own, pcopy removes the ones that this host's processes left behind and whose process no
+// longer exists, if they are regular files owned by the same user. Another host's temporaries
+// (a shared NFS directory) are never touched, since their pid means nothing here. Runs in the
+// parent only, before any worker exists.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pcopy {
+
+struct TemporaryOwner {
+  std::string host;
+  pid_t pid = 0;
+};
+
+// A new name for this process's temporary.
+std::string TemporaryName();
+
+// True if name has the form above; *owner says whose it is.
+bool ParseTemporaryName(std::string_view name, TemporaryOwner* owner);
+
+// This host's name as it appears in temporary names: [A-Za-z0-9._] only, at most 64 bytes.
+std::string HostForNames();
+
+// Removes dir's leftovers (see above); returns the names removed. Errors are ignored: a leftover
+// that cannot be removed is no reason to refuse a copy.
+std::vector<std::string> RemoveLeftovers(const std::string& dir);
+
+}  // namespace pcopy

@@ -1,0 +1,82 @@
+#include "leftovers.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "test_util.h"
+
+namespace pcopy {
+namespace {
+
+using test::Exists;
+using test::TempDir;
+using test::WriteFile;
+
+// A pid that surely belongs to no process: a child that has exited and been reaped.
+pid_t DeadPid() {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+std::string Name(const std::string& host, pid_t pid) {
+  return ".pcopy-" + host + "-" + std::to_string(pid) + "-0123456789ab.tmp";
+}
+
+TEST(LeftoversTest, TemporaryNameNamesThisHostAndProcess) {
+  const std::string name = TemporaryName();
+  TemporaryOwner owner;
+  ASSERT_TRUE(ParseTemporaryName(name, &owner)) << name;
+  EXPECT_EQ(owner.host, HostForNames());
+  EXPECT_EQ(owner.pid, getpid());
+  EXPECT_NE(TemporaryName(), name);  // random part
+  EXPECT_EQ(HostForNames().find_first_not_of(
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._"),
+            std::string::npos);
+}
+
+TEST(LeftoversTest, ParseRejectsOtherNames) {
+  TemporaryOwner owner;
+  for (const char* name :
+       {"", ".pcopy-.tmp", ".pcopy-host-12-0123456789ab", "pcopy-host-12-0123456789ab.tmp",
+        ".pcopy-host-12-0123456789a.tmp", ".pcopy-host-12-0123456789abc.tmp",
+        ".pcopy-host-x2-0123456789ab.tmp", ".pcopy-host--0123456789ab.tmp",
+        ".pcopy--12-0123456789ab.tmp", ".pcopy-host-0-0123456789ab.tmp",
+        ".pcopy-host-12-0123456789ag.tmp", ".pcopy-12-0123456789ab.tmp"}) {
+    EXPECT_FALSE(ParseTemporaryName(name, &owner)) << name;
+  }
+  ASSERT_TRUE(ParseTemporaryName(".pcopy-my.host_1-4242-00000000abcd.tmp", &owner));
+  EXPECT_EQ(owner.host, "my.host_1");
+  EXPECT_EQ(owner.pid, 4242);
+}
+
+TEST(LeftoversTest, RemovesOnlyThisHostsTemporariesOfDeadProcesses) {
+  TempDir t;
+  const std::string host = HostForNames();
+  const std::string dead = Name(host, DeadPid());
+  const std::string alive = Name(host, getppid());
+  const std::string mine = Name(host, getpid());
+  const std::string other_host = Name(host + "x", DeadPid());
+  const std::string not_ours = "dead.tmp";
+  for (const std::string& n : {dead, alive, mine, other_host, not_ours}) WriteFile(t / n, "x");
+  const std::string dead_dir = Name(host, DeadPid());
+  ASSERT_EQ(mkdir((t / dead_dir).c_str(), 0700), 0);  // not a regular file: kept
+
+  const std::vector<std::string> removed = RemoveLeftovers(t.path());
+  EXPECT_EQ(removed, std::vector<std::string>{dead});
+  EXPECT_FALSE(Exists(t / dead));
+  for (const std::string& n : {alive, mine, other_host, not_ours, dead_dir}) {
+    EXPECT_TRUE(Exists(t / n)) << n;
+  }
+}
+
+TEST(LeftoversTest, MissingDirectoryIsNoError) {
+  EXPECT_TRUE(RemoveLeftovers("/nonexistent/pcopy/dir").empty());
+}
+
+}  // namespace
+}  // namespace pcopy
