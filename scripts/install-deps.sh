@@ -3,7 +3,7 @@
 # machine lacks. Run as root; a machine that has everything is left alone (no apt-get update).
 set -euo pipefail
 
-packages=(cmake make g++ libboost-dev libboost-program-options-dev libgtest-dev libbenchmark-dev
+packages=(cmake make g++ libboost-dev libboost-program-options-dev libgtest-dev libbenchmark-dev libxxhash-dev
           util-linux python3 gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #include "copy_job.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "check_job.h"
 #include "destination.h"
 #include "fork_executor.h"
 #include "leftovers.h"
@@ -18,6 +20,7 @@
 #include "size_parse.h"
 #include "source_file.h"
 #include "temp_file.h"
+#include "verify.h"
 
 namespace pcopy {
 namespace {
@@ -241,6 +244,20 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
         static_cast<uint64_t>(now.st_size) < src.size) {
       return Failed(SourceChanged(o.source, static_cast<uint64_t>(now.st_size)));
     }
+    if (o.verify) {
+      uint64_t recopied = 0;
+      if (Status s = VerifyCopy(o, src, temp.fd(), &recopied, &outcome.report.digest, sys);
+          !s.ok()) {
+        return Failed(s);
+      }
+      if (o.verbose) {
+        fprintf(
+            console.out,
+            "pcopy: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
+            Quote(o.source).c_str(),
+            recopied == 0 ? "" : (", " + std::to_string(recopied) + " MiB copied again").c_str());
+      }
+    }
     outcome.report.bytes = src.size;
     outcome.report.workers = plan.workers.size();
     outcome.report.method = DescribeMethod(r, o.buffer_size);
@@ -259,6 +276,21 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   }
   outcome.report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (o.checksum) {
+    if (outcome.report.digest.empty()) {
+      // Not computed by --verify: digest the copy (the same bytes as the source).
+      LeafReport leaves;
+      UniqueFd published(open(dst.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!published.valid()) return Failed(Status::FromErrno("cannot open", dst.path, errno));
+      if (Status s = DigestLeaves({published.get(), dst.path}, {}, outcome.report.bytes, o.jobs, {},
+                                  &leaves);
+          !s.ok()) {
+        return Failed(s);
+      }
+      outcome.report.digest = TreeDigest(leaves.digests);
+    }
+    fprintf(console.out, "%s  %s\n", outcome.report.digest.c_str(), dst.path.c_str());
+  }
   // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM
   // killer): said on stderr unless -q, like cp's warnings.
   if (!o.quiet) {

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "check_job.h"
 #include "copy_job.h"
 #include "demo.h"
 #include "options.h"
@@ -23,9 +24,20 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   pcopy::SignalGuard signals;
   const pcopy::Console console;
-  pcopy::CopyOutcome outcome = cmd.action == pcopy::Action::kDemo
-                                   ? pcopy::RunDemo(cmd.options, signals, console)
-                                   : pcopy::RunCopy(cmd.options, signals, console);
+  pcopy::CopyOutcome outcome;
+  switch (cmd.action) {
+    case pcopy::Action::kDemo:
+      outcome = pcopy::RunDemo(cmd.options, signals, console);
+      break;
+    case pcopy::Action::kCompare:
+      outcome = pcopy::RunCompare(cmd.options, console);
+      break;
+    case pcopy::Action::kChecksum:
+      outcome = pcopy::RunChecksum(cmd.options, console);
+      break;
+    default:
+      outcome = pcopy::RunCopy(cmd.options, signals, console);
+  }
   if (!outcome.status.ok()) fprintf(stderr, "pcopy: %s\n", outcome.status.ToString().c_str());
   if (fflush(stdout) != 0 && outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;
   return outcome.exit_code;

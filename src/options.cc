@@ -17,6 +17,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: pcopy [OPTION]... SOURCE DEST\n"
     "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
+    "  or:  pcopy --compare FILE1 FILE2\n"
+    "  or:  pcopy --checksum FILE\n"
     "  or:  pcopy [--demo [--demo-size SIZE]]\n";
 
 constexpr const char* kAfterOptions =
@@ -160,6 +162,9 @@ po::options_description Describe() {
       "make worker 0 FACTOR times slower, to study strategies on an uneven machine")(
       "verbose,v", "print the plan, the method used and the throughput")(
       "quiet,q", "print nothing but errors")(
+      "verify", "read the copy back from storage and compare it with SOURCE (XXH3-128 by 1 MiB)")(
+      "checksum", "print a digest of the content (with one FILE: of FILE) that -j cannot change")(
+      "compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
       "demo", "copy a generated file, check the copy, report the throughput")(
       "demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")(
       "help,h", "show this help and exit")("version,V", "show the version and exit");
@@ -210,7 +215,22 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     out->action = Action::kDemo;
     return {};
   }
+  o.verify = vm.count("verify") > 0;
+  o.checksum = vm.count("checksum") > 0;
+  if (vm.count("compare")) {
+    if (o.verify || o.checksum) return Usage("--compare goes with neither --verify nor --checksum");
+    if (operands.size() != 2) return Usage("--compare takes two files");
+    o.source = operands[0];
+    o.dest = operands[1];
+    out->action = Action::kCompare;
+    return {};
+  }
   if (operands.empty()) return Usage("missing file operand");
+  if (operands.size() == 1 && o.checksum && !o.verify) {
+    o.source = operands[0];
+    out->action = Action::kChecksum;
+    return {};
+  }
   if (operands.size() == 1) {
     return Usage("missing destination file operand after " + Quote(operands[0]));
   }

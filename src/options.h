@@ -41,6 +41,8 @@ struct Options {
   bool fsync = false;
   bool verbose = false;
   bool quiet = false;
+  bool verify = false;        // --verify: compare the copy with the source before publishing it
+  bool checksum = false;      // --checksum: print the content's tree digest
   uint64_t bwlimit = 0;       // bytes per second for the whole copy; 0 = unlimited
   double slow_worker = 1;     // worker 0 runs this many times slower (benchmarking aid)
   unsigned retries = 3;       // workers that die or stall may be replaced this many times
@@ -48,7 +50,7 @@ struct Options {
   uint64_t demo_size = kDefaultDemoSize;
 };
 
-enum class Action { kCopy, kDemo, kHelp, kVersion };
+enum class Action { kCopy, kDemo, kCompare, kChecksum, kHelp, kVersion };
 
 struct CommandLine {
   Action action = Action::kCopy;

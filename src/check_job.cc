@@ -1,0 +1,124 @@
+#include "check_job.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "verify.h"
+
+namespace pcopy {
+namespace {
+
+// Makes the next reads of fd come from storage: its dirty pages written, its clean ones dropped.
+Status DropCachedPages(int fd, const std::string& name) {
+  if (fdatasync(fd) != 0) return Status::FromErrno("fsync", name, errno);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  return {};
+}
+
+struct Opened {
+  UniqueFd fd;
+  uint64_t size = 0;
+};
+
+Status OpenForReading(const std::string& path, Opened* out) {
+  SourceFile f;
+  if (Status s = OpenSource(path, &f); !s.ok()) return s;
+  out->fd = std::move(f.fd);
+  out->size = f.size;
+  return {};
+}
+
+}  // namespace
+
+Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
+                  std::string* source_digest, const SysCalls& sys) {
+  *recopied = 0;
+  const DigestInput a{src.fd.get(), o.source}, b{temp_fd, o.dest};
+  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  LeafReport report;
+  if (Status s = DigestLeaves(a, b, src.size, o.jobs, {}, &report); !s.ok()) return s;
+  *source_digest = TreeDigest(report.digests);
+  if (report.differing.empty()) return {};
+
+  // Copy the differing leaves once more, then read them back from storage again.
+  std::vector<char> buffer(static_cast<size_t>(o.buffer_size));
+  CopyEnv env;
+  env.sys = &sys;
+  env.src_fd = src.fd.get();
+  env.dst_fd = temp_fd;
+  env.src_name = o.source;
+  env.dst_name = o.dest;
+  env.buffer = std::span<char>(buffer.data(), buffer.size());
+  class NoProgress final : public ProgressSink {
+    void Add(uint64_t) override {}
+  } none;
+  for (uint64_t leaf : report.differing) {
+    const uint64_t offset = leaf * kLeafSize;
+    const uint64_t length = std::min(kLeafSize, src.size - offset);
+    if (Status s = CopyRangeReadWrite(env, offset, length, none); !s.ok()) return s;
+  }
+  *recopied = report.differing.size();
+  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  LeafReport again;
+  if (Status s = DigestLeaves(a, b, src.size, o.jobs, report.differing, &again); !s.ok()) return s;
+  if (!again.differing.empty()) {
+    const uint64_t offset = again.differing.front() * kLeafSize;
+    return Status::Failure("verify", o.dest,
+                           "bytes " + std::to_string(offset) + "-" +
+                               std::to_string(std::min(offset + kLeafSize, src.size) - 1) +
+                               " still differ from " + Quote(o.source) + " after a re-copy",
+                           offset);
+  }
+  return {};
+}
+
+CopyOutcome RunCompare(const Options& o, const Console& console) {
+  Opened a, b;
+  if (Status s = OpenForReading(o.source, &a); !s.ok()) return {s, kCompareTrouble, {}};
+  if (Status s = OpenForReading(o.dest, &b); !s.ok()) return {s, kCompareTrouble, {}};
+  const DigestInput da{a.fd.get(), o.source}, db{b.fd.get(), o.dest};
+  const uint64_t common = std::min(a.size, b.size);
+  LeafReport report;
+  if (Status s = DigestLeaves(da, db, common, o.jobs, {}, &report); !s.ok()) {
+    return {s, kCompareTrouble, {}};
+  }
+  bool found = false;
+  uint64_t where = common;
+  if (!report.differing.empty()) {
+    const uint64_t offset = report.differing.front() * kLeafSize;
+    if (Status s =
+            FirstDifference(da, db, offset, std::min(kLeafSize, common - offset), &found, &where);
+        !s.ok()) {
+      return {s, kCompareTrouble, {}};
+    }
+  }
+  if (!found && a.size == b.size) {
+    if (o.verbose) {
+      fprintf(console.out, "%s and %s are identical (%llu bytes)\n", Quote(o.source).c_str(),
+              Quote(o.dest).c_str(), static_cast<unsigned long long>(a.size));
+    }
+    return {};
+  }
+  if (!o.quiet) {
+    fprintf(console.out, "%s %s differ: first difference at byte offset %llu%s\n",
+            Quote(o.source).c_str(), Quote(o.dest).c_str(), static_cast<unsigned long long>(where),
+            found ? "" : " (one file is shorter)");
+  }
+  return {{}, kCompareDifferent, {}};
+}
+
+CopyOutcome RunChecksum(const Options& o, const Console& console) {
+  Opened f;
+  if (Status s = OpenForReading(o.source, &f); !s.ok()) return {s, kExitFailure, {}};
+  LeafReport report;
+  if (Status s = DigestLeaves({f.fd.get(), o.source}, {}, f.size, o.jobs, {}, &report); !s.ok()) {
+    return {s, kExitFailure, {}};
+  }
+  fprintf(console.out, "%s  %s\n", TreeDigest(report.digests).c_str(), o.source.c_str());
+  return {};
+}
+
+}  // namespace pcopy

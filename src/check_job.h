@@ -1,0 +1,29 @@
+// check_job.h: the checking jobs of the command line: --verify inside a copy, --compare A B,
+// and --checksum FILE. They all stand on verify.h's parallel leaf digests.
+#pragma once
+
+#include <string>
+
+#include "copy_job.h"
+#include "io.h"
+#include "options.h"
+#include "source_file.h"
+
+namespace pcopy {
+
+// Exit codes of --compare, as cmp(1): 0 identical, 1 different, 2 trouble.
+inline constexpr int kCompareDifferent = 1;
+inline constexpr int kCompareTrouble = 2;
+
+// --verify: compares the finished temporary with the source, reading the temporary back from
+// storage (fdatasync, then POSIX_FADV_DONTNEED drops its cached pages). Leaves that differ are
+// copied again once, with pread/pwrite, and checked again; a second difference is an error.
+// *recopied counts the leaves copied again; *source_digest is the tree digest of the source.
+Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
+                  std::string* source_digest, const SysCalls& sys);
+
+// --compare A B and --checksum FILE.
+CopyOutcome RunCompare(const Options& o, const Console& console);
+CopyOutcome RunChecksum(const Options& o, const Console& console);
+
+}  // namespace pcopy

@@ -1,0 +1,48 @@
+// verify.h: XXH3-128 digests of files by fixed-size leaves, computed in parallel on a
+// ProcessPool. It serves --verify (the copy compared with its source, read back from storage),
+// --compare A B, and --checksum (a tree digest that does not depend on -j or the strategy: leaf
+// digests of 1 MiB each, then one XXH3-128 over them in canonical form).
+//
+// Process contract: the pool's workers inherit the open descriptors and read with pread; they
+// write nothing. The parent owns the pool and joins it before returning.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace pcopy {
+
+inline constexpr uint64_t kLeafSize = 1ull << 20;
+
+struct Digest128 {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  bool operator==(const Digest128&) const = default;
+};
+
+struct LeafReport {
+  std::vector<Digest128> digests;   // of file a, one per leaf asked for, in the order asked
+  std::vector<uint64_t> differing;  // leaves where a and b differ (when b was given)
+};
+
+struct DigestInput {
+  int fd = -1;
+  std::string name;  // for messages
+};
+
+// Digests the leaves of a (all of them if `leaves` is empty) of a file of `size` bytes, and
+// compares them with b's when b.fd >= 0, on `jobs` worker processes.
+Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
+                    const std::vector<uint64_t>& leaves, LeafReport* out);
+
+// The tree digest over all leaves, as 32 hex digits.
+std::string TreeDigest(const std::vector<Digest128>& leaves);
+
+// The first offset in [offset, offset + length) where a and b differ; *found false if none.
+Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
+                       bool* found, uint64_t* where);
+
+}  // namespace pcopy

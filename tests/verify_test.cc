@@ -1,0 +1,154 @@
+// verify_test.cc: --verify, --compare and --checksum; and the re-copy of a corrupted leaf,
+// through a fake pwrite that damages what the workers write.
+#include "verify.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "copy_job.h"
+#include "test_util.h"
+
+namespace pcopy {
+namespace {
+
+using test::ReadFile;
+using test::RunPcopy;
+using test::RunResult;
+using test::SameBytes;
+using test::TempDir;
+using test::Temporaries;
+
+constexpr uint64_t kMiB = 1 << 20;
+
+std::string DigestOf(const RunResult& r) { return r.out.substr(0, r.out.find(' ')); }
+
+TEST(VerifyTest, ChecksumDoesNotDependOnJobsOrStrategy) {
+  TempDir t;
+  const std::string src = t / "src";
+  test::MakeRandomFile(src, 5 * kMiB + 77, 3);
+  const RunResult base = RunPcopy({"--checksum", src});
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  const std::string digest = DigestOf(base);
+  ASSERT_EQ(digest.size(), 32u) << base.out;
+  EXPECT_EQ(base.out, digest + "  " + src + "\n");
+  for (const char* jobs : {"1", "2", "7"}) {
+    for (const char* strategy : {"contiguous", "dynamic"}) {
+      const std::string dst = t / (std::string("dst-") + jobs + strategy);
+      const RunResult r = RunPcopy({"--checksum", "-j", jobs, "--strategy", strategy, src, dst});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(DigestOf(r), digest) << jobs << " " << strategy;
+      EXPECT_TRUE(SameBytes(src, dst));
+    }
+  }
+  test::WriteFile(t / "other", "a different file");
+  EXPECT_NE(DigestOf(RunPcopy({"--checksum", t / "other"})), digest);
+}
+
+TEST(VerifyTest, VerifiedCopySaysSo) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  test::MakeRandomFile(src, 3 * kMiB + 1, 4);
+  const RunResult r = RunPcopy({"-v", "--verify", "--checksum", src, dst});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SameBytes(src, dst));
+  EXPECT_NE(r.out.find("verified against"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(DigestOf(RunPcopy({"--checksum", src}))), std::string::npos) << r.out;
+}
+
+TEST(VerifyTest, CompareExitCodesAndFirstDifference) {
+  TempDir t;
+  const std::string a = t / "a", b = t / "b", shorter = t / "short";
+  test::MakeRandomFile(a, 3 * kMiB + 5, 5);
+  std::string bytes = ReadFile(a);
+  test::WriteFile(b, bytes);
+  RunResult r = RunPcopy({"--compare", a, b});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  bytes[2 * kMiB + 12345] ^= 1;
+  bytes[2 * kMiB + 99999] ^= 1;
+  test::WriteFile(b, bytes);
+  r = RunPcopy({"--compare", a, b});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("first difference at byte offset " + std::to_string(2 * kMiB + 12345)),
+            std::string::npos)
+      << r.out;
+  test::WriteFile(shorter, ReadFile(a).substr(0, 1000));
+  r = RunPcopy({"--compare", a, shorter});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("offset 1000 (one file is shorter)"), std::string::npos) << r.out;
+  r = RunPcopy({"--compare", a, t / "missing"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
+}
+
+// The fake pwrite flips one byte of what lands at kDamageAt: in the workers only (the re-copy
+// in the parent is then clean), or everywhere.
+constexpr uint64_t kDamageAt = 1 * kMiB + 4321;
+pid_t g_parent = 0;
+bool g_damage_parent_too = false;
+
+ssize_t DamagingPwrite(int fd, const void* buf, size_t count, off_t offset) {
+  const auto start = static_cast<uint64_t>(offset);
+  if ((getpid() != g_parent || g_damage_parent_too) && start <= kDamageAt &&
+      kDamageAt < start + count) {
+    std::string copy(static_cast<const char*>(buf), count);
+    copy[kDamageAt - start] ^= 0x5a;
+    return ::pwrite(fd, copy.data(), count, offset);
+  }
+  return ::pwrite(fd, buf, count, offset);
+}
+
+CopyOutcome CopyWithDamage(const std::string& src, const std::string& dst, bool parent_too) {
+  SysCalls sys = RealSysCalls();
+  sys.pwrite = &DamagingPwrite;
+  g_parent = getpid();
+  g_damage_parent_too = parent_too;
+  Options o;
+  o.source = src;
+  o.dest = dst;
+  o.jobs = 2;
+  o.method = Method::kPread;
+  o.verify = true;
+  o.progress = ProgressMode::kNone;
+  FILE* sink = fopen("/dev/null", "w");
+  SignalGuard signals;
+  const CopyOutcome outcome = RunCopy(o, signals, Console{sink, sink}, sys);
+  fclose(sink);
+  return outcome;
+}
+
+TEST(VerifyTest, DamagedLeafIsCopiedAgain) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  test::MakeRandomFile(src, 3 * kMiB, 6);
+  const CopyOutcome outcome = CopyWithDamage(src, dst, /*parent_too=*/false);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  EXPECT_TRUE(SameBytes(src, dst));
+}
+
+TEST(VerifyTest, PersistentDamageFailsAndPublishesNothing) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  test::MakeRandomFile(src, 3 * kMiB, 7);
+  const CopyOutcome outcome = CopyWithDamage(src, dst, /*parent_too=*/true);
+  EXPECT_EQ(outcome.exit_code, kExitFailure);
+  EXPECT_NE(outcome.status.ToString().find("verify '" + dst +
+                                           "' at offset 1048576: bytes "
+                                           "1048576-2097151 still differ"),
+            std::string::npos)
+      << outcome.status.ToString();
+  EXPECT_FALSE(test::Exists(dst));
+  EXPECT_TRUE(Temporaries(t.path()).empty());
+}
+
+TEST(VerifyTest, TreeDigestOfNothingIsStable) {
+  EXPECT_EQ(TreeDigest({}), TreeDigest({}));
+  EXPECT_NE(TreeDigest({}), TreeDigest({Digest128{1, 2}}));
+  EXPECT_NE(TreeDigest({Digest128{1, 2}, Digest128{3, 4}}),
+            TreeDigest({Digest128{3, 4}, Digest128{1, 2}}));
+}
+
+}  // namespace
+}  // namespace pcopy
