@@ -239,10 +239,17 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     if (!r.status.ok()) return Failed(r.status);
     // A source truncated during the copy can still let every read succeed (a shrink and regrow,
     // or the zero-filled tail of a mapped page): check its size once more before publishing.
+    // A source that grew is copied as it was when opened (its first src.size bytes): the copy
+    // is a consistent prefix, and the user is told, since cp would have read on to the end.
     struct stat now;
-    if (src.kind == SourceKind::kRegular && fstat(src.fd.get(), &now) == 0 &&
-        static_cast<uint64_t>(now.st_size) < src.size) {
-      return Failed(SourceChanged(o.source, static_cast<uint64_t>(now.st_size)));
+    if (src.kind == SourceKind::kRegular && fstat(src.fd.get(), &now) == 0) {
+      const auto size_now = static_cast<uint64_t>(now.st_size);
+      if (size_now < src.size) return Failed(SourceChanged(o.source, size_now));
+      if (size_now > src.size && !o.quiet) {
+        fprintf(console.err,
+                "pcopy: warning: %s grew during the copy; copied its first %llu bytes\n",
+                Quote(o.source).c_str(), static_cast<unsigned long long>(src.size));
+      }
     }
     if (o.verify) {
       uint64_t recopied = 0;
