@@ -19,8 +19,6 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
-std::string Quoted(const std::string& path) { return "'" + path + "'"; }
-
 bool IsKind(const std::string& path, mode_t kind) {
   struct stat st {};
   return lstat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == kind;

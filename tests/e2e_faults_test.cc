@@ -25,8 +25,6 @@ constexpr int kExitTimeoutMs = 15000;
 
 using Clock = std::chrono::steady_clock;
 
-std::string Quoted(const std::string& path) { return "'" + path + "'"; }
-
 // Alive: exists and is not a zombie (a zombie has already died; only its reaping is pending).
 bool Alive(pid_t pid) {
   if (kill(pid, 0) != 0) return false;
@@ -51,26 +49,6 @@ double WaitUntilGone(const std::vector<pid_t>& pids, int timeout_ms, bool reap) 
     if (Clock::now() - start > std::chrono::milliseconds(timeout_ms)) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-}
-
-// Waits until pcopy has forked n workers; returns their pids (empty on timeout).
-std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (Clock::now() < deadline) {
-    std::vector<pid_t> w = p.Workers();
-    if (w.size() >= n) return w;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return {};
-}
-
-// Finishes p, failing rather than hanging if it does not exit in time.
-RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
-  if (!p.WaitForExit(timeout_ms)) {
-    ADD_FAILURE() << "pcopy (pid " << p.pid() << ") did not exit within " << timeout_ms << " ms";
-    kill(p.pid(), SIGKILL);
-  }
-  return p.Finish();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,28 +34,6 @@ constexpr int kExitTimeoutMs = 15000;
 
 using Clock = std::chrono::steady_clock;
 
-std::string Quoted(const std::string& path) { return "'" + path + "'"; }
-
-// Waits until pcopy has forked n workers; returns their pids (empty on timeout).
-std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (Clock::now() < deadline) {
-    std::vector<pid_t> w = p.Workers();
-    if (w.size() >= n) return w;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return {};
-}
-
-// Finishes p, failing rather than hanging if it does not exit in time.
-RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
-  if (!p.WaitForExit(timeout_ms)) {
-    ADD_FAILURE() << "pcopy (pid " << p.pid() << ") did not exit within " << timeout_ms << " ms";
-    kill(p.pid(), SIGKILL);
-  }
-  return p.Finish();
-}
-
 bool StillRunning(const PcopyProcess& p) { return !p.WaitForExit(0); }
 
 void AppendToFile(const std::string& path, const std::string& bytes) {

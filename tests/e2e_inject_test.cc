@@ -51,8 +51,6 @@ std::string Cat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-std::string Quoted(const std::string& path) { return Cat({"'", path, "'"}); }
-
 // Runs argv (argv[0] looked up in PATH) with stdin from /dev/null and no terminal; collects its
 // exit status, stdout and stderr. Exit code 127: it could not be executed. Killed (and reported)
 // after kCommandTimeoutMs, so a hang fails the test instead of stalling the suite.

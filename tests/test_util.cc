@@ -23,7 +23,8 @@ namespace pcopy::test {
 
 TempDir::TempDir() {
   const char* tmp = getenv("TMPDIR");
-  std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pcopy-test-XXXXXX";
+  std::string templ =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pcopy-test-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp: " << strerror(errno);
   }
@@ -185,6 +186,29 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
     while (in >> k) kids.push_back(k);
   }
   return kids;
+}
+
+std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::vector<pid_t> w = p.Workers();
+    if (w.size() >= n) return w;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return {};
+}
+
+RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
+  if (!p.WaitForExit(timeout_ms)) {
+    ADD_FAILURE() << "pcopy (pid " << p.pid() << ") did not exit within " << timeout_ms << " ms";
+    kill(p.pid(), SIGKILL);
+  }
+  return p.Finish();
+}
+
+std::string Quoted(const std::string& path) {
+  std::string quoted = "'";
+  return quoted.append(path).append("'");
 }
 
 bool IsRoot() { return geteuid() == 0; }

@@ -11,15 +11,15 @@
 
 #include "status.h"
 
-#define ASSERT_OK(expr)                                             \
-  do {                                                              \
-    const ::pcopy::Status _s = (expr);                              \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();         \
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const ::pcopy::Status _s = (expr);                      \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                             \
-  do {                                                              \
-    const ::pcopy::Status _s = (expr);                              \
-    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();         \
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const ::pcopy::Status _s = (expr);                      \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
 
 namespace pcopy::test {
@@ -51,10 +51,10 @@ bool SameBytes(const std::string& a, const std::string& b);
 std::vector<std::string> Temporaries(const std::string& dir);
 
 struct RunResult {
-  int exit_code = -1;   // -1 if killed by a signal
-  int signal = 0;       // the signal that killed it, if any
-  std::string out;      // stdout
-  std::string err;      // stderr
+  int exit_code = -1;  // -1 if killed by a signal
+  int signal = 0;      // the signal that killed it, if any
+  std::string out;     // stdout
+  std::string err;     // stderr
 };
 
 // Runs the built pcopy binary with args and no terminal; waits for it.
@@ -79,6 +79,13 @@ class PcopyProcess {
   TempDir io_dir_;  // declared before the paths, which are initialized from it
   std::string out_path_, err_path_;
 };
+
+// Waits until pcopy has forked n workers; returns their pids (empty on timeout).
+std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms);
+// Finishes p, failing the test rather than hanging if it does not exit in time.
+RunResult FinishWithin(PcopyProcess& p, int timeout_ms);
+// 'path', as pcopy quotes a plain name in its messages.
+std::string Quoted(const std::string& path);
 
 // The direct children of pid, from /proc/<pid>/task/*/children.
 std::vector<pid_t> ChildrenOf(pid_t pid);
