@@ -186,8 +186,16 @@ class InjectTest : public testing::Test {
   InjectedRun Run(const std::string& traced, const std::vector<std::string>& strace_options,
                   const std::vector<std::string>& options) {
     const std::string trace_path = trace_dir_ / "trace";
-    std::vector<std::string> argv = {
-        "strace", "-f", "-qq", "-o", trace_path, "-e", Cat({"trace=", traced})};
+    // LeakSanitizer cannot run under ptrace: in the sanitizer build it would abort pcopy at exit.
+    std::vector<std::string> argv = {"strace",
+                                     "-f",
+                                     "-qq",
+                                     "-o",
+                                     trace_path,
+                                     "-e",
+                                     Cat({"trace=", traced}),
+                                     "-E",
+                                     "ASAN_OPTIONS=detect_leaks=0"};
     argv.insert(argv.end(), strace_options.begin(), strace_options.end());
     argv.push_back(PCOPY_BINARY);
     argv.insert(argv.end(), options.begin(), options.end());
