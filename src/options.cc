@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -51,17 +51,6 @@ constexpr const char* kAfterOptions =
 
 Status Usage(const std::string& what) { return Status::Message(what + " (try 'pcopy --help')"); }
 
-Status ParseJobs(const std::string& text, unsigned* jobs) {
-  std::optional<uint64_t> v = ParseSize(text);
-  bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits_only || !v || *v < 1 || *v > kMaxJobs) {
-    return Usage("invalid number of jobs: " + Quote(text) + " (expected 1 to " +
-                 std::to_string(kMaxJobs) + ")");
-  }
-  *jobs = static_cast<unsigned>(*v);
-  return {};
-}
-
 Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, uint64_t* out) {
   std::optional<uint64_t> v = ParseSize(text);
   if (!v || *v < min) {
@@ -73,36 +62,30 @@ Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, 
   return {};
 }
 
-Status ParseCount(const char* name, const std::string& text, unsigned max, unsigned* out) {
+// A whole number from min to max: digits only (no sign, no suffix, no spaces).
+Status ParseCount(const char* name, const std::string& text, unsigned min, unsigned max,
+                  unsigned* out) {
   const bool digits = !text.empty() && text.size() <= 9 &&
                       text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits || std::stoul(text) > max) {
-    return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected 0 to " +
-                 std::to_string(max) + ")");
+  if (!digits || std::stoul(text) < min || std::stoul(text) > max) {
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected " +
+                 std::to_string(min) + " to " + std::to_string(max) + ")");
   }
   *out = static_cast<unsigned>(std::stoul(text));
   return {};
 }
 
-Status ParseSeconds(const std::string& text, double* out) {
+// A plain decimal from min to max: strtod alone would also take " 4", "0x4" and "4e0".
+// unit, if any, follows the range in the message ("expected 0 to 86400 seconds").
+Status ParseDecimal(const char* name, const std::string& text, double min, double max,
+                    const char* unit, double* out) {
   const bool decimal = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
   char* end = nullptr;
-  const double v = decimal ? strtod(text.c_str(), &end) : -1;
-  if (!decimal || *end != '\0' || !(v >= 0 && v <= 86400)) {
-    return Usage("invalid stall timeout: " + Quote(text) + " (expected 0 to 86400 seconds)");
-  }
-  *out = v;
-  return {};
-}
-
-Status ParseFactor(const std::string& text, double* out) {
-  char* end = nullptr;
-  errno = 0;
-  // Plain decimal only: strtod alone would also take " 4", "0x4" and "4e0".
-  const bool decimal = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
-  const double v = decimal ? strtod(text.c_str(), &end) : 0;
-  if (!decimal || *end != '\0' || errno != 0 || !(v >= 1 && v <= 1000)) {
-    return Usage("invalid slow-worker factor: " + Quote(text) + " (expected 1 to 1000)");
+  const double v = decimal ? strtod(text.c_str(), &end) : min - 1;
+  if (!decimal || *end != '\0' || !(v >= min && v <= max)) {
+    char range[64];
+    snprintf(range, sizeof range, " (expected %g to %g%s)", min, max, unit);
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) + range);
   }
   *out = v;
   return {};
@@ -175,7 +158,10 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   Options& o = out->options;
   o.jobs = vm.count("jobs") ? 0 : OnlineCpus();
   if (vm.count("jobs")) {
-    if (Status s = ParseJobs(vm["jobs"].as<std::string>(), &o.jobs); !s.ok()) return s;
+    if (Status s = ParseCount("number of jobs", vm["jobs"].as<std::string>(), 1, kMaxJobs, &o.jobs);
+        !s.ok()) {
+      return s;
+    }
   }
   auto str = [&](const char* k) { return vm[k].as<std::string>(); };
   if (Status s = ParseSizeOption("chunk size", str("chunk-size"), 1, &o.chunk_size); !s.ok()) {
@@ -190,9 +176,17 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   if (Status s = ParseSizeOption("demo size", str("demo-size"), 1, &o.demo_size); !s.ok()) {
     return s;
   }
-  if (Status s = ParseFactor(str("slow-worker"), &o.slow_worker); !s.ok()) return s;
-  if (Status s = ParseCount("retries", str("retries"), 1000, &o.retries); !s.ok()) return s;
-  if (Status s = ParseSeconds(str("stall-timeout"), &o.stall_timeout); !s.ok()) return s;
+  if (Status s =
+          ParseDecimal("slow-worker factor", str("slow-worker"), 1, 1000, "", &o.slow_worker);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseCount("retries", str("retries"), 0, 1000, &o.retries); !s.ok()) return s;
+  if (Status s = ParseDecimal("stall timeout", str("stall-timeout"), 0, 86400, " seconds",
+                              &o.stall_timeout);
+      !s.ok()) {
+    return s;
+  }
   if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
   if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
     return s;
