@@ -10,17 +10,20 @@
 
 namespace lab {
 
+inline constexpr const char* kPythonTool = "python 2-process";
+
 // One thing timed each round: a baseline command or one pcopy configuration.
 struct Tool {
   std::string name;               // as shown in the tables
   std::vector<std::string> argv;  // SOURCE and DEST are appended
   bool is_pcopy = false;
-  std::string strategy;             // pcopy only
-  unsigned jobs = 0;                // pcopy only
-  std::string chunk;                // pcopy only
-  std::string method;               // pcopy only
-  std::vector<double> seconds;      // one per round that succeeded
-  std::vector<double> ratio_to_cp;  // cp's time / this tool's time, same round
+  std::string strategy;                 // pcopy only
+  unsigned jobs = 0;                    // pcopy only
+  std::string chunk;                    // pcopy only
+  std::string method;                   // pcopy only
+  std::vector<double> seconds;          // one per round that succeeded
+  std::vector<double> ratio_to_cp;      // cp's time / this tool's time, same round
+  std::vector<double> ratio_to_python;  // the same against the classic Python exercise
   int failures = 0;
 };
 
@@ -35,7 +38,11 @@ struct Conditions {
   int rounds = 0;
   bool cold = false;  // caches dropped before each run
   bool fsync = false;
-  bool prefault = true;  // SIZE of memory touched and freed before each run
+  // How the memory the destination's page cache comes from was prepared (README "Benchmarks"):
+  // "reused": freed by removing the previous copy just before the run; "fresh": freed `settle`
+  // seconds before the run; "prefault": SIZE of anonymous memory touched and freed just before.
+  std::string memory = "reused";
+  double settle = 0;
   double slow_worker = 1;
   std::string dir;
 };

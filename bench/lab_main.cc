@@ -1,22 +1,28 @@
 // lab_main.cc: pcopy-bench's entry point: builds the matrix (strategy x jobs x chunk size x
 // method, plus the baselines a user compares against: cp, dd bs=1M, cat, and the classic Python
-// two-process copy), generates the source, and times every tool once per round, in an order that
-// rotates each round. Only same-round ratios to cp are worth quoting on a shared machine.
+// two-process copy), generates the source, and times every tool once per round, in an order
+// shuffled each round. Only same-round ratios are worth quoting on a shared machine.
 //
 // Per run: the previous copy is flushed (syncfs, untimed), the source is warmed (hot) or the page
-// cache dropped (cold, root only), then the previous destination is removed just before the timed
-// copy, so every tool writes into memory freed the same way (README "Benchmarks").
+// cache dropped (cold, root only), then the previous destination (SIZE bytes, as an untimed
+// warm-up copy makes it for the first run) is removed, so every tool writes into memory freed the
+// same way: just before the run (reused), --settle seconds before (fresh), or after SIZE of
+// anonymous memory was touched and freed (prefault); README "Benchmarks".
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/algorithm/string.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
+#include <numeric>
+#include <random>
 #include <sstream>
+#include <thread>
 
 #include "demo.h"
 #include "lab.h"
@@ -61,9 +67,8 @@ void SyncFs(const std::string& dir) {
 }
 
 // Touches `bytes` of new anonymous memory and frees it, so the timed copy that follows allocates
-// its page cache from memory the host has just backed. Without this, on a virtual machine with
-// free page reporting, whether a run gets backed pages depends on what ran before it: runs
-// alternated between about 0.7 and 4 GB/s by position in the order, whatever the tool.
+// its page cache from memory the host has just backed, in blocks large enough for any folio
+// size: this hides the cost of large writes into a new file that the other modes show.
 void Prefault(uint64_t bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return;
@@ -92,8 +97,9 @@ struct Args {
   std::string strategies = "contiguous,interleaved,dynamic,guided", jobs = "1,2,4,8";
   std::string chunks = "1M", methods = "auto", python = "python3";
   int rounds = 5;
-  bool cold = false, fsync = false, quick = false, no_baselines = false, no_prefault = false;
-  double slow_worker = 1;
+  std::string memory = "reused";
+  bool cold = false, fsync = false, quick = false, no_baselines = false;
+  double slow_worker = 1, settle = 5;
 };
 
 lab::Tool Baseline(const std::string& name, std::vector<std::string> argv) {
@@ -109,7 +115,7 @@ std::vector<lab::Tool> BuildTools(const Args& a) {
   if (!a.no_baselines) {
     tools.push_back(Baseline("dd bs=1M", {"dd-wrapper"}));
     tools.push_back(Baseline("cat", {"cat-wrapper"}));
-    tools.push_back(Baseline("python 2-process", {a.python, BENCH_DIR "/classic_two_process.py"}));
+    tools.push_back(Baseline(lab::kPythonTool, {a.python, BENCH_DIR "/classic_two_process.py"}));
   }
   for (const std::string& strategy : Split(a.strategies)) {
     for (const std::string& jobs : Split(a.jobs)) {
@@ -168,8 +174,10 @@ int main(int argc, char** argv) {
       "slow-worker", po::value(&a.slow_worker), "make worker 0 FACTOR times slower")(
       "cold", po::bool_switch(&a.cold), "drop the page cache before each run (root)")(
       "fsync", po::bool_switch(&a.fsync), "pcopy runs with --fsync")(
-      "no-prefault", po::bool_switch(&a.no_prefault),
-      "do not touch and free SIZE of memory before each run (README \"Benchmarks\")")(
+      "memory", po::value(&a.memory),
+      "reused (default): the previous copy is removed just before each run; fresh: removed "
+      "--settle seconds before; prefault: SIZE of memory touched and freed just before")(
+      "settle", po::value(&a.settle), "seconds between removal and run for --memory fresh (5)")(
       "no-baselines", po::bool_switch(&a.no_baselines), "only cp and pcopy")(
       "python", po::value(&a.python), "the Python for the classic exercise (default python3)")(
       "pcopy", po::value(&a.pcopy), "the pcopy binary")(
@@ -194,16 +202,25 @@ int main(int argc, char** argv) {
     if (!vm.count("jobs")) a.jobs = "1,2";
   }
   const std::optional<uint64_t> size = pcopy::ParseSize(a.size);
-  if (!size || *size == 0 || a.rounds < 1 || a.slow_worker < 1) {
-    fprintf(stderr, "pcopy-bench: invalid --size, --rounds or --slow-worker\n");
+  if (!size || *size == 0 || a.rounds < 1 || a.slow_worker < 1 || a.settle < 0) {
+    fprintf(stderr, "pcopy-bench: invalid --size, --rounds, --slow-worker or --settle\n");
+    return 2;
+  }
+  if (a.memory != "reused" && a.memory != "fresh" && a.memory != "prefault") {
+    fprintf(stderr, "pcopy-bench: invalid --memory '%s' (reused, fresh or prefault)\n",
+            a.memory.c_str());
     return 2;
   }
   if (a.cold && !DropCaches()) {
     fprintf(stderr, "pcopy-bench: --cold needs root (cannot write /proc/sys/vm/drop_caches)\n");
     return 2;
   }
-  lab::Conditions cond{*size, a.rounds, a.cold, a.fsync, !a.no_prefault, a.slow_worker, a.dir};
+  lab::Conditions cond{*size,         a.rounds, a.cold,
+                       a.fsync,       a.memory, a.memory == "fresh" ? a.settle : 0,
+                       a.slow_worker, a.dir};
   std::vector<lab::Tool> tools = BuildTools(a);
+  size_t python = 0;
+  while (python < tools.size() && tools[python].name != lab::kPythonTool) ++python;
   const std::string src = a.dir + "/pcopy-bench.src", dst = a.dir + "/pcopy-bench.dst";
   printf("pcopy-bench: generating %s in %s; %zu tools x %d rounds\n",
          pcopy::FormatBytes(*size).c_str(), a.dir.c_str(), tools.size(), a.rounds);
@@ -214,11 +231,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   const lab::Ceilings ceilings = lab::MeasureCeilings(a.dir, src, *size);
+  RunCommand({"cp", src, dst}, "");  // warm-up: the first run also replaces a SIZE-byte copy
   int failures = 0;
+  std::mt19937 shuffler(20261127);  // fixed: a rerun times the tools in the same orders
   for (int round = 0; round < a.rounds; ++round) {
     std::vector<double> secs(tools.size(), 0);
-    for (size_t k = 0; k < tools.size(); ++k) {
-      const size_t i = (k + static_cast<size_t>(round)) % tools.size();
+    // A new order every round: what a run leaves in memory changes how fast the next run gets
+    // memory, so no tool may always follow the same one (a rotation would keep the pairs).
+    std::vector<size_t> order(tools.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::shuffle(order.begin(), order.end(), shuffler);
+    for (const size_t i : order) {
       lab::Tool& tool = tools[i];
       SyncFs(a.dir);
       if (a.cold) {
@@ -227,7 +250,11 @@ int main(int argc, char** argv) {
         ReadThrough(src);
       }
       unlink(dst.c_str());
-      if (!a.no_prefault) Prefault(*size);
+      if (a.memory == "fresh") {
+        std::this_thread::sleep_for(std::chrono::duration<double>(a.settle));
+      } else if (a.memory == "prefault") {
+        Prefault(*size);
+      }
       const auto t0 = std::chrono::steady_clock::now();
       const int rc = RunTool(tool, src, dst);
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -251,7 +278,11 @@ int main(int argc, char** argv) {
       fflush(stdout);
     }
     for (size_t i = 0; i < tools.size(); ++i) {
-      if (secs[0] > 0 && secs[i] > 0) tools[i].ratio_to_cp.push_back(secs[0] / secs[i]);
+      if (secs[i] <= 0) continue;
+      if (secs[0] > 0) tools[i].ratio_to_cp.push_back(secs[0] / secs[i]);
+      if (python < tools.size() && secs[python] > 0) {
+        tools[i].ratio_to_python.push_back(secs[python] / secs[i]);
+      }
     }
   }
   unlink(dst.c_str());

@@ -17,6 +17,7 @@ namespace {
 struct Row {
   const Tool* tool;
   double median_gbps, min_gbps, max_gbps, median_ratio, best_ratio, pct_ceiling;
+  double python_ratio;  // 0 when the Python exercise did not run
 };
 
 std::vector<Row> Summarize(const std::vector<Tool>& tools, const Ceilings& c,
@@ -33,24 +34,38 @@ std::vector<Row> Summarize(const std::vector<Tool>& tools, const Ceilings& c,
   for (const Tool& t : tools) {
     if (t.seconds.empty()) continue;
     const auto [lo, hi] = std::minmax_element(t.seconds.begin(), t.seconds.end());
-    Row r{&t,       gb / Median(t.seconds), gb / *hi,
-          gb / *lo, Median(t.ratio_to_cp),  cp_best > 0 ? cp_best / *lo : 0,
-          0};
+    Row r{};
+    r.tool = &t;
+    r.median_gbps = gb / Median(t.seconds);
+    r.min_gbps = gb / *hi;
+    r.max_gbps = gb / *lo;
+    r.median_ratio = Median(t.ratio_to_cp);
+    r.best_ratio = cp_best > 0 ? cp_best / *lo : 0;
     r.pct_ceiling = ceiling > 0 ? 100 * r.median_gbps / ceiling : 0;
+    r.python_ratio = t.ratio_to_python.empty() ? 0 : Median(t.ratio_to_python);
     rows.push_back(r);
   }
   return rows;
 }
 
 std::string ConditionsLine(const Conditions& c, const Ceilings& ceil) {
-  char buf[512];
+  char memory[160];
+  if (c.memory == "fresh") {
+    snprintf(memory, sizeof memory, "written into memory freed %.0f s before the run (fresh)",
+             c.settle);
+  } else if (c.memory == "prefault") {
+    snprintf(memory, sizeof memory, "written into just-backed memory (prefault)");
+  } else {
+    snprintf(memory, sizeof memory,
+             "written into the memory freed by removing the previous copy just before (reused)");
+  }
+  char buf[768];
   snprintf(buf, sizeof buf,
            "%.2f GiB file in %s, %d interleaved rounds; source %s; destination a new file each "
-           "run%s; %s; slow worker x%.1f. Ceilings: memcpy %.2f GB/s, O_DIRECT read %.2f GB/s, "
+           "run, %s; %s; slow worker x%.1f. Ceilings: memcpy %.2f GB/s, O_DIRECT read %.2f GB/s, "
            "O_DIRECT write %.2f GB/s.",
            static_cast<double>(c.size) / (1 << 30), c.dir.c_str(), c.rounds,
-           c.cold ? "cold (caches dropped before each run)" : "hot (read before each run)",
-           c.prefault ? ", written into just-backed memory (prefault)" : "",
+           c.cold ? "cold (caches dropped before each run)" : "hot (read before each run)", memory,
            c.fsync ? "pcopy with --fsync" : "no fsync", c.slow_worker, ceil.memcpy_gbps,
            ceil.direct_read_gbps, ceil.direct_write_gbps);
   return buf;
@@ -60,12 +75,18 @@ std::string Markdown(const std::vector<Row>& rows, const Conditions& cond, const
   std::ostringstream md;
   md << ConditionsLine(cond, ceil) << "\n\n"
      << "| tool | median GB/s | min | max | ratio to cp (median of same-round) | best-run "
-        "ratio to cp | % of ceiling |\n|---|---|---|---|---|---|---|\n";
-  char buf[256];
+        "ratio to cp | ratio to python (median of same-round) | % of ceiling |\n"
+        "|---|---|---|---|---|---|---|---|\n";
+  char buf[320], python[32];
   for (const Row& r : rows) {
-    snprintf(buf, sizeof buf, "| %s | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.0f%% |\n",
+    if (r.python_ratio > 0) {
+      snprintf(python, sizeof python, "%.2fx", r.python_ratio);
+    } else {
+      snprintf(python, sizeof python, "-");
+    }
+    snprintf(buf, sizeof buf, "| %s | %.2f | %.2f | %.2f | %.2fx | %.2fx | %s | %.0f%% |\n",
              r.tool->name.c_str(), r.median_gbps, r.min_gbps, r.max_gbps, r.median_ratio,
-             r.best_ratio, r.pct_ceiling);
+             r.best_ratio, python, r.pct_ceiling);
     md << buf;
   }
   return md.str();
@@ -139,11 +160,12 @@ bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Cond
 
   std::ostringstream csv;
   csv << "tool,strategy,jobs,chunk,method,runs,failures,median_gbps,min_gbps,max_gbps,"
-         "median_ratio_to_cp,best_ratio_to_cp,pct_of_ceiling\n";
+         "median_ratio_to_cp,best_ratio_to_cp,pct_of_ceiling,median_ratio_to_python\n";
   std::ostringstream json;
   json << "{\n  \"conditions\": " << JsonString(ConditionsLine(cond, ceilings))
        << ",\n  \"size_bytes\": " << cond.size << ",\n  \"rounds\": " << cond.rounds
        << ",\n  \"cold\": " << (cond.cold ? "true" : "false")
+       << ",\n  \"memory\": " << JsonString(cond.memory)
        << ",\n  \"ceilings_gbps\": {\"memcpy\": " << ceilings.memcpy_gbps
        << ", \"direct_read\": " << ceilings.direct_read_gbps
        << ", \"direct_write\": " << ceilings.direct_write_gbps << "},\n  \"results\": [";
@@ -153,7 +175,7 @@ bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Cond
     csv << '"' << t.name << "\"," << t.strategy << ',' << t.jobs << ',' << t.chunk << ','
         << t.method << ',' << t.seconds.size() << ',' << t.failures << ',' << r.median_gbps << ','
         << r.min_gbps << ',' << r.max_gbps << ',' << r.median_ratio << ',' << r.best_ratio << ','
-        << r.pct_ceiling << "\n";
+        << r.pct_ceiling << ',' << r.python_ratio << "\n";
     json << (i ? "," : "") << "\n    {\"tool\": " << JsonString(t.name)
          << ", \"strategy\": " << JsonString(t.strategy) << ", \"jobs\": " << t.jobs
          << ", \"chunk\": " << JsonString(t.chunk) << ", \"method\": " << JsonString(t.method)
@@ -162,7 +184,7 @@ bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Cond
     json << "], \"median_gbps\": " << r.median_gbps
          << ", \"median_ratio_to_cp\": " << r.median_ratio
          << ", \"best_ratio_to_cp\": " << r.best_ratio << ", \"pct_of_ceiling\": " << r.pct_ceiling
-         << "}";
+         << ", \"median_ratio_to_python\": " << r.python_ratio << "}";
   }
   json << "\n  ]\n}\n";
   const bool ok = WriteText(out_dir + "/results.md", md) &&

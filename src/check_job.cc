@@ -31,6 +31,13 @@ Status OpenForReading(const std::string& path, Opened* out) {
   return {};
 }
 
+// "bytes 1048576-2097151": leaf `leaf` of a file of `size` bytes.
+std::string LeafBytes(uint64_t leaf, uint64_t size) {
+  const uint64_t offset = leaf * kLeafSize;
+  return "bytes " + std::to_string(offset) + "-" +
+         std::to_string(std::min(offset + kLeafSize, size) - 1);
+}
+
 }  // namespace
 
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
@@ -65,12 +72,30 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
   LeafReport again;
   if (Status s = DigestLeaves(a, b, src.size, o.jobs, report.differing, &again); !s.ok()) return s;
   if (!again.differing.empty()) {
-    const uint64_t offset = again.differing.front() * kLeafSize;
-    return Status::Failure("verify", o.dest,
-                           "bytes " + std::to_string(offset) + "-" +
-                               std::to_string(std::min(offset + kLeafSize, src.size) - 1) +
-                               " still differ from " + Quote(o.source) + " after a re-copy",
-                           offset);
+    const uint64_t leaf = again.differing.front();
+    return Status::Failure(
+        "verify", o.dest,
+        LeafBytes(leaf, src.size) + " still differ from " + Quote(o.source) + " after a re-copy",
+        leaf * kLeafSize);
+  }
+  return {};
+}
+
+Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
+                      const std::vector<Digest128>& read) {
+  if (size == 0) return {};
+  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  LeafReport report;
+  if (Status s = DigestLeaves({temp_fd, o.dest}, {}, size, o.jobs, {}, &report); !s.ok()) {
+    return s;
+  }
+  for (uint64_t leaf = 0; leaf < report.digests.size(); ++leaf) {
+    if (leaf >= read.size() || !(report.digests[leaf] == read[leaf])) {
+      return Status::Failure(
+          "verify", o.dest,
+          LeafBytes(leaf, size) + " differ from what was read from " + Quote(o.source),
+          leaf * kLeafSize);
+    }
   }
   return {};
 }

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "copy_job.h"
 #include "io.h"
 #include "options.h"
 #include "source_file.h"
+#include "verify.h"
 
 namespace pcopy {
 
@@ -21,6 +23,12 @@ inline constexpr int kCompareTrouble = 2;
 // *recopied counts the leaves copied again; *source_digest is the tree digest of the source.
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
                   std::string* source_digest, const SysCalls& sys);
+
+// --verify for a source of unknown size, read once to the end (a /proc file would not give the
+// same bytes twice): the temporary, read back from storage, is compared with the leaf digests of
+// what was read (`read`, from StreamDigests). A difference is an error; nothing is re-copied.
+Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
+                      const std::vector<Digest128>& read);
 
 // --compare A B and --checksum FILE.
 CopyOutcome RunCompare(const Options& o, const Console& console);

@@ -151,7 +151,7 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
 // A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
 Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
                  int dst_fd, const std::string& dst_name, uint64_t buffer_size,
-                 SignalGuard& signals, uint64_t* copied) {
+                 SignalGuard& signals, StreamDigests* digests, uint64_t* copied) {
   std::unique_ptr<char[]> buffer(new char[buffer_size]);
   uint64_t offset = 0;
   for (;;) {
@@ -163,6 +163,7 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
     }
     if (got == 0) break;
     if (Status s = WriteFull(sys, dst_fd, dst_name, buffer.get(), got, offset); !s.ok()) return s;
+    if (digests != nullptr) digests->Update(buffer.get(), got);
     offset += got;
   }
   *copied = offset;
@@ -208,10 +209,22 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   if (src.size == 0) {
     if (o.verbose) fprintf(console.out, "pcopy: size unknown or 0: reading to the end\n");
     uint64_t copied = 0;
-    if (Status s =
-            CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals, &copied);
+    StreamDigests read;
+    if (Status s = CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals,
+                             o.verify ? &read : nullptr, &copied);
         !s.ok()) {
       return Failed(s);
+    }
+    if (o.verify) {
+      const std::vector<Digest128>& leaves = read.Finish();
+      if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves); !s.ok()) return Failed(s);
+      outcome.report.digest = TreeDigest(leaves);
+      if (o.verbose) {
+        fprintf(console.out,
+                "pcopy: verified against the bytes read from %s (read once: its size is "
+                "unknown): XXH3-128 by 1 MiB, DEST read back from storage\n",
+                Quote(o.source).c_str());
+      }
     }
     outcome.report.bytes = copied;
     outcome.report.method = "read/write by one process";

@@ -112,6 +112,33 @@ Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, u
   return {};
 }
 
+StreamDigests::StreamDigests() : state_(XXH3_createState()) { XXH3_128bits_reset(state_); }
+
+StreamDigests::~StreamDigests() { XXH3_freeState(state_); }
+
+void StreamDigests::Update(const char* data, size_t length) {
+  while (length > 0) {
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(length, kLeafSize - in_leaf_));
+    XXH3_128bits_update(state_, data, take);
+    data += take;
+    length -= take;
+    in_leaf_ += take;
+    if (in_leaf_ == kLeafSize) CloseLeaf();
+  }
+}
+
+const std::vector<Digest128>& StreamDigests::Finish() {
+  if (in_leaf_ > 0) CloseLeaf();
+  return digests_;
+}
+
+void StreamDigests::CloseLeaf() {
+  const XXH128_hash_t h = XXH3_128bits_digest(state_);
+  digests_.push_back(Digest128{h.high64, h.low64});
+  XXH3_128bits_reset(state_);
+  in_leaf_ = 0;
+}
+
 std::string TreeDigest(const std::vector<Digest128>& leaves) {
   XXH3_state_t* state = XXH3_createState();
   XXH3_128bits_reset(state);

@@ -13,6 +13,8 @@
 
 #include "status.h"
 
+struct XXH3_state_s;  // xxhash.h's XXH3_state_t
+
 namespace pcopy {
 
 inline constexpr uint64_t kLeafSize = 1ull << 20;
@@ -37,6 +39,26 @@ struct DigestInput {
 // compares them with b's when b.fd >= 0, on `jobs` worker processes.
 Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
                     const std::vector<uint64_t>& leaves, LeafReport* out);
+
+// Leaf digests of bytes seen once, in order (a source that cannot be read twice, such as a
+// /proc file): after Finish, the digests DigestLeaves gives for a file holding those bytes.
+class StreamDigests {
+ public:
+  StreamDigests();
+  ~StreamDigests();
+  StreamDigests(const StreamDigests&) = delete;
+  StreamDigests& operator=(const StreamDigests&) = delete;
+
+  void Update(const char* data, size_t length);
+  const std::vector<Digest128>& Finish();  // closes the last, partial leaf
+
+ private:
+  void CloseLeaf();
+
+  ::XXH3_state_s* state_;
+  uint64_t in_leaf_ = 0;  // bytes of the current leaf seen so far
+  std::vector<Digest128> digests_;
+};
 
 // The tree digest over all leaves, as 32 hex digits.
 std::string TreeDigest(const std::vector<Digest128>& leaves);

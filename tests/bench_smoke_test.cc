@@ -33,13 +33,18 @@ TEST(BenchSmoke, QuickLabWritesValidTables) {
     std::vector<std::string> fields;
     std::istringstream row(csv[i]);
     for (std::string f; std::getline(row, f, ',');) fields.push_back(f);
-    ASSERT_EQ(fields.size(), 13u) << csv[i];
+    ASSERT_EQ(fields.size(), 14u) << csv[i];
     EXPECT_EQ(fields[5], "1") << csv[i];  // runs
     EXPECT_EQ(fields[6], "0") << csv[i];  // failures
     EXPECT_GT(std::stod(fields[7]), 0.0) << csv[i];
+    EXPECT_GT(std::stod(fields[13]), 0.0) << csv[i];  // same-round ratio to the Python exercise
   }
+  EXPECT_EQ(csv[4].rfind("\"python 2-process\",", 0), 0u) << csv[4];
+  EXPECT_EQ(csv[4].substr(csv[4].rfind(',')), ",1") << csv[4];  // Python against itself
   const std::string md = ReadFile(out + "/results.md");
   EXPECT_NE(md.find("| tool | median GB/s |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| ratio to python (median of same-round) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("removing the previous copy just before (reused)"), std::string::npos) << md;
   EXPECT_NE(md.find("| pcopy dynamic -j 2 --chunk-size 1M auto |"), std::string::npos) << md;
   const std::string json = ReadFile(out + "/results.json");
   size_t entries = 0;
@@ -51,6 +56,18 @@ TEST(BenchSmoke, QuickLabWritesValidTables) {
   EXPECT_NE(json.find("\"ceilings_gbps\""), std::string::npos);
   EXPECT_FALSE(Exists(t / "pcopy-bench.src"));  // the lab removes what it made
   EXPECT_FALSE(Exists(t / "pcopy-bench.dst"));
+}
+
+TEST(BenchSmoke, UnknownMemoryModeIsAUsageError) {
+  TempDir t;
+  const std::string cmd = std::string(PCOPY_BENCH_BINARY) + " --quick --memory warm --dir " +
+                          t.path() + " > " + (t / "log") + " 2>&1";
+  const int status = system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_EQ(ReadFile(t / "log"),
+            "pcopy-bench: invalid --memory 'warm' (reused, fresh or prefault)\n");
+  EXPECT_FALSE(Exists(t / "pcopy-bench.src"));
 }
 
 #else

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "check_job.h"
 #include "copy_job.h"
 #include "test_util.h"
 
@@ -86,25 +87,28 @@ TEST(VerifyTest, CompareExitCodesAndFirstDifference) {
 // The fake pwrite flips one byte of what lands at kDamageAt: in the workers only (the re-copy
 // in the parent is then clean), or everywhere.
 constexpr uint64_t kDamageAt = 1 * kMiB + 4321;
+uint64_t g_damage_at = kDamageAt;
 pid_t g_parent = 0;
 bool g_damage_parent_too = false;
 
 ssize_t DamagingPwrite(int fd, const void* buf, size_t count, off_t offset) {
   const auto start = static_cast<uint64_t>(offset);
-  if ((getpid() != g_parent || g_damage_parent_too) && start <= kDamageAt &&
-      kDamageAt < start + count) {
+  if ((getpid() != g_parent || g_damage_parent_too) && start <= g_damage_at &&
+      g_damage_at < start + count) {
     std::string copy(static_cast<const char*>(buf), count);
-    copy[kDamageAt - start] ^= 0x5a;
+    copy[g_damage_at - start] ^= 0x5a;
     return ::pwrite(fd, copy.data(), count, offset);
   }
   return ::pwrite(fd, buf, count, offset);
 }
 
-CopyOutcome CopyWithDamage(const std::string& src, const std::string& dst, bool parent_too) {
+CopyOutcome CopyWithDamage(const std::string& src, const std::string& dst, bool parent_too,
+                           uint64_t damage_at = kDamageAt) {
   SysCalls sys = RealSysCalls();
   sys.pwrite = &DamagingPwrite;
   g_parent = getpid();
   g_damage_parent_too = parent_too;
+  g_damage_at = damage_at;
   Options o;
   o.source = src;
   o.dest = dst;
@@ -139,6 +143,94 @@ TEST(VerifyTest, PersistentDamageFailsAndPublishesNothing) {
                                            "1048576-2097151 still differ"),
             std::string::npos)
       << outcome.status.ToString();
+  EXPECT_FALSE(test::Exists(dst));
+  EXPECT_TRUE(Temporaries(t.path()).empty());
+}
+
+// Leaf digests of a file, as --verify and --checksum compute them.
+std::vector<Digest128> LeavesOf(const std::string& path, uint64_t size) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  LeafReport report;
+  const Status s = DigestLeaves({fd, path}, {}, size, 2, {}, &report);
+  close(fd);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return report.digests;
+}
+
+TEST(VerifyTest, StreamDigestsMatchTheFileDigestsWhateverThePieces) {
+  TempDir t;
+  const std::string path = t / "file";
+  const uint64_t size = 2 * kMiB + kMiB / 2 + 3;
+  test::MakeRandomFile(path, size, 8);
+  const std::string bytes = ReadFile(path);
+  const std::vector<Digest128> expected = LeavesOf(path, size);
+  ASSERT_EQ(expected.size(), 3u);
+  for (size_t piece : {size_t{1} << 20, size_t{100003}, size_t{4096}, bytes.size()}) {
+    StreamDigests stream;
+    for (size_t at = 0; at < bytes.size(); at += piece) {
+      stream.Update(bytes.data() + at, std::min(piece, bytes.size() - at));
+    }
+    EXPECT_EQ(stream.Finish(), expected) << "pieces of " << piece;
+    EXPECT_EQ(stream.Finish(), expected) << "Finish twice";
+  }
+  StreamDigests nothing;
+  EXPECT_TRUE(nothing.Finish().empty());
+}
+
+TEST(VerifyTest, ReadOnceVerifyNamesTheFirstLeafThatDiffers) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  test::MakeRandomFile(dst, 3 * kMiB + 10, 9);
+  std::string read = ReadFile(dst);
+  Options o;
+  o.source = "/proc/example";
+  o.dest = dst;
+  o.jobs = 2;
+  const int fd = open(dst.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  {
+    StreamDigests same;
+    same.Update(read.data(), read.size());
+    const Status s = VerifyReadOnce(o, fd, read.size(), same.Finish());
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  read[2 * kMiB + 17] ^= 1;
+  StreamDigests other;
+  other.Update(read.data(), read.size());
+  const Status s = VerifyReadOnce(o, fd, read.size(), other.Finish());
+  close(fd);
+  EXPECT_EQ(s.ToString(), "verify '" + dst +
+                              "' at offset 2097152: bytes 2097152-3145727 differ from what was "
+                              "read from '/proc/example'");
+}
+
+TEST(VerifyTest, ProcSourceIsVerifiedAgainstWhatWasRead) {
+  TempDir t;
+  const std::string dst = t / "dst";
+  const RunResult r = RunPcopy({"-v", "--verify", "--checksum", "/proc/version", dst});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(ReadFile(dst), ReadFile("/proc/version"));
+  EXPECT_NE(r.out.find("pcopy: verified against the bytes read from '/proc/version' (read once: "
+                       "its size is unknown)"),
+            std::string::npos)
+      << r.out;
+  const RunResult sum = RunPcopy({"--checksum", dst});
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  EXPECT_NE(r.out.find(DigestOf(sum) + "  " + dst + "\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(Temporaries(t.path()).empty());
+}
+
+TEST(VerifyTest, DamagedCopyOfAProcSourceFailsAndPublishesNothing) {
+  // A /proc file is read once, by the parent: its damaged write cannot be re-copied.
+  TempDir t;
+  const std::string dst = t / "dst";
+  const CopyOutcome outcome = CopyWithDamage("/proc/version", dst, /*parent_too=*/true, 10);
+  EXPECT_EQ(outcome.exit_code, kExitFailure);
+  const std::string message = outcome.status.ToString();
+  EXPECT_EQ(message.rfind("verify '" + dst + "' at offset 0: bytes 0-", 0), 0u) << message;
+  EXPECT_NE(message.find(" differ from what was read from '/proc/version'"), std::string::npos)
+      << message;
   EXPECT_FALSE(test::Exists(dst));
   EXPECT_TRUE(Temporaries(t.path()).empty());
 }
