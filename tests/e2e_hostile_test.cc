@@ -32,8 +32,6 @@ constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGiB = 1ull << 30;
 constexpr int kExitTimeoutMs = 15000;
 
-using Clock = std::chrono::steady_clock;
-
 bool StillRunning(const PcopyProcess& p) { return !p.WaitForExit(0); }
 
 void AppendToFile(const std::string& path, const std::string& bytes) {
@@ -551,60 +549,24 @@ INSTANTIATE_TEST_SUITE_P(E2eHostile, E2eHostileReader, testing::Values(false, tr
 // Outputs that cannot be written (/dev/full: every write fails with ENOSPC). pcopy must not
 // die of it, and must not claim success when its -v report was lost.
 
-struct Exit {
-  int code = -1;  // -1 if killed by a signal
-  int signal = 0;
-};
-
-// Runs pcopy with stdout and stderr on the given files (opened for writing), stdin on /dev/null.
-Exit RunWithOutputs(const std::vector<std::string>& args, const std::string& out,
-                    const std::string& err, int timeout_ms) {
-  std::vector<std::string> all = {PCOPY_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int in = open("/dev/null", O_RDONLY);
-    const int o = open(out.c_str(), O_WRONLY);
-    const int e = open(err.c_str(), O_WRONLY);
-    if (in < 0 || o < 0 || e < 0) _exit(126);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  Exit result;
-  if (pid < 0) return result;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  for (;;) {
-    const pid_t got = waitpid(pid, &status, WNOHANG);
-    if (got == pid) break;
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "pcopy did not exit within " << timeout_ms << " ms";
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  return result;
+// Runs pcopy with stdout and stderr on the given files or devices, stdin on /dev/null.
+ExitStatus RunPcopyWithOutputs(const std::vector<std::string>& args, const std::string& out,
+                               const std::string& err, int timeout_ms) {
+  std::vector<std::string> argv = {PCOPY_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunWithOutputs(argv, out, err, timeout_ms);
 }
 
 TEST(E2eHostile, ErrorToFullStderr) {
   TempDir t;
-  const Exit e = RunWithOutputs({t / "missing", t / "dst"}, "/dev/null", "/dev/full", 10000);
+  const ExitStatus e =
+      RunPcopyWithOutputs({t / "missing", t / "dst"}, "/dev/null", "/dev/full", 10000);
   EXPECT_EQ(e.signal, 0) << "pcopy died of signal " << e.signal;
   EXPECT_EQ(e.code, 1);
   EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
 
   // --help whose text cannot be written is a failure too.
-  const Exit h = RunWithOutputs({"--help"}, "/dev/full", "/dev/full", 10000);
+  const ExitStatus h = RunPcopyWithOutputs({"--help"}, "/dev/full", "/dev/full", 10000);
   EXPECT_EQ(h.signal, 0);
   EXPECT_NE(h.code, 0);
 }
@@ -622,7 +584,7 @@ TEST(E2eHostile, VerboseCopyToFullOutputs) {
     std::vector<std::string> args = {"-j", "2"};
     args.insert(args.end(), options.begin(), options.end());
     args.insert(args.end(), {src, dst});
-    const Exit e = RunWithOutputs(args, "/dev/full", "/dev/full", kExitTimeoutMs);
+    const ExitStatus e = RunPcopyWithOutputs(args, "/dev/full", "/dev/full", kExitTimeoutMs);
     EXPECT_EQ(e.signal, 0) << "pcopy died of signal " << e.signal;
     EXPECT_NE(e.code, 0) << "the -v report was lost, yet pcopy exited 0";
     EXPECT_NE(e.code, -1);

@@ -16,19 +16,14 @@
 // it on the stderr pcopy shares).
 //
 // Needs strace and permission to ptrace; skips with a message otherwise.
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <initializer_list>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -57,49 +52,10 @@ std::string Cat(std::initializer_list<std::string_view> parts) {
 RunResult RunCommand(const std::vector<std::string>& argv) {
   TempDir io;
   const std::string out = io / "stdout", err = io / "stderr";
-  std::vector<std::string> copy = argv;
-  std::vector<char*> args;
-  for (std::string& a : copy) args.push_back(a.data());
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    const int in = open("/dev/null", O_RDONLY);
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || o < 0 || e < 0) _exit(126);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  const ExitStatus status = RunWithOutputs(argv, out, err, kCommandTimeoutMs);
   RunResult r;
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << strerror(errno);
-    return r;
-  }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kCommandTimeoutMs);
-  int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) {
-      ADD_FAILURE() << "waitpid: " << strerror(errno);
-      return r;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << argv[0] << " did not exit within " << kCommandTimeoutMs << " ms; killed";
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.exit_code = status.code;
+  r.signal = status.signal;
   r.out = ReadFile(out);
   r.err = ReadFile(err);
   return r;

@@ -92,25 +92,33 @@ std::vector<std::string> Temporaries(const std::string& dir) {
 
 namespace {
 
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
-  std::vector<char*> argv;
-  std::string binary = PCOPY_BINARY;
-  argv.push_back(binary.data());
-  std::vector<std::string> copy = args;
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
+// Forks and executes argv (looked up in PATH) with stdin from /dev/null and stdout and stderr on
+// out and err; in a process group of its own if own_group. Returns the pid, or -1.
+pid_t Launch(std::vector<std::string> argv, const std::string& out, const std::string& err,
+             bool own_group) {
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const pid_t pid = fork();
   if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (own_group) setpgid(0, 0);
+    const int in = open("/dev/null", O_RDONLY);
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || o < 0 || e < 0) _exit(126);
     dup2(in, 0);
     dup2(o, 1);
     dup2(e, 2);
-    execv(argv[0], argv.data());
+    execvp(args[0], args.data());
     _exit(127);
   }
   return pid;
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  std::vector<std::string> argv = {PCOPY_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Launch(std::move(argv), out, err, /*own_group=*/false);
 }
 
 RunResult Collect(pid_t pid, const std::string& out, const std::string& err) {
@@ -131,6 +139,37 @@ RunResult RunPcopy(const std::vector<std::string>& args) {
   TempDir io;
   const std::string out = io / "stdout", err = io / "stderr";
   return Collect(Spawn(args, out, err), out, err);
+}
+
+ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
+                          const std::string& err, int timeout_ms) {
+  ExitStatus result;
+  const pid_t pid = Launch(argv, out, err, /*own_group=*/true);
+  if (pid < 0) {
+    ADD_FAILURE() << "fork: " << strerror(errno);
+    return result;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) {
+      ADD_FAILURE() << "waitpid: " << strerror(errno);
+      return result;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << argv[0] << " did not exit within " << timeout_ms << " ms; killed";
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
 }
 
 PcopyProcess::PcopyProcess(const std::vector<std::string>& args)

@@ -60,6 +60,18 @@ struct RunResult {
 // Runs the built pcopy binary with args and no terminal; waits for it.
 RunResult RunPcopy(const std::vector<std::string>& args);
 
+struct ExitStatus {
+  int code = -1;  // -1 if killed by a signal
+  int signal = 0;
+};
+
+// Runs argv (argv[0] looked up in PATH) in its own process group with stdin from /dev/null and
+// stdout and stderr written to out and err (created or truncated: a file, or a device such as
+// /dev/full). Exit code 127: it could not be executed. After timeout_ms the group is killed and
+// the test fails, so a hang cannot stall the suite.
+ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
+                          const std::string& err, int timeout_ms);
+
 // Starts pcopy in the background; stdout/stderr go to files read by Finish().
 class PcopyProcess {
  public:
