@@ -7,6 +7,7 @@
 #include <new>
 #include <thread>
 
+#include "pacer.h"
 #include "transfer_methods.h"
 
 namespace pcopy {
@@ -16,44 +17,6 @@ namespace {
 // even at memory speed (64 MiB is about 20 ms at 3 GB/s). 8 MiB steps measured no faster and
 // possibly slower than 64 MiB or 1 GiB ones on 4 GiB copies (README "Defaults").
 constexpr uint64_t kCopyFileRangeStep = 64ull << 20;
-
-// Paces a worker: keeps it at or below its share of --bwlimit, and makes it slow_factor times
-// slower than it would be (--slow-worker, for studying strategies on an uneven machine) by
-// sleeping (factor - 1) times as long as each piece took.
-class Pacer {
- public:
-  Pacer(uint64_t bytes_per_second, double slow_factor)
-      : rate_(bytes_per_second),
-        slow_factor_(slow_factor),
-        start_(std::chrono::steady_clock::now()),
-        last_(start_) {}
-
-  void Account(uint64_t bytes) {
-    using Clock = std::chrono::steady_clock;
-    if (rate_ != 0) {
-      // The rate counts working time only: the slow-worker sleeps come on top of it.
-      done_ += bytes;
-      const double due = static_cast<double>(done_) / static_cast<double>(rate_);
-      const double now = std::chrono::duration<double>(Clock::now() - start_ - slowed_).count();
-      if (due > now) std::this_thread::sleep_for(std::chrono::duration<double>(due - now));
-    }
-    if (slow_factor_ > 1) {
-      const auto extra =
-          std::chrono::duration_cast<Clock::duration>((Clock::now() - last_) * (slow_factor_ - 1));
-      std::this_thread::sleep_for(extra);
-      slowed_ += extra;
-    }
-    last_ = Clock::now();
-  }
-
- private:
-  uint64_t rate_;
-  double slow_factor_;
-  uint64_t done_ = 0;
-  std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_;
-  std::chrono::steady_clock::duration slowed_{0};  // total extra sleep for slow_factor
-};
 
 // Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.
 class SlotProgress final : public ProgressSink {
