@@ -118,6 +118,7 @@ Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint
       state->used |= MethodBit(Method::kDirect);
       return CopyRangeDirect(env, offset, length, progress);
     case Method::kAuto:
+    case Method::kCopyFileRangeOrPread:
     case Method::kCopyFileRange:
     case Method::kPread:
       break;

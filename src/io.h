@@ -26,12 +26,23 @@ struct SysCalls {
 
 const SysCalls& RealSysCalls();
 
-// How a range is moved (--method). kAuto starts with copy_file_range and switches to pread/pwrite,
-// for good, at the exact offset reached when the kernel declines (EXDEV, EINVAL, ENOSYS,
-// EOPNOTSUPP, EPERM) or returns 0 early (some file systems, such as procfs, do). kCopyFileRange
-// reports those errors instead, but still falls back on an early 0, because only a read can tell
-// whether the source ended. The others are described in transfer_methods.h.
-enum class Method { kAuto, kCopyFileRange, kPread, kSendfile, kMmap, kDirect };
+// How a range is moved (--method). kAuto is the user's "let pcopy choose"; the copy job resolves
+// it per file system before any worker starts (ChooseMethod in copy_job.cc), and a caller that
+// passes it unresolved gets kCopyFileRangeOrPread. kCopyFileRangeOrPread starts with
+// copy_file_range and switches to pread/pwrite, for good, at the exact offset reached when the
+// kernel declines (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM) or returns 0 early (some file
+// systems, such as procfs, do). kCopyFileRange reports those errors instead, but still falls back
+// on an early 0, because only a read can tell whether the source ended. The others are described
+// in transfer_methods.h.
+enum class Method {
+  kAuto,
+  kCopyFileRange,
+  kPread,
+  kSendfile,
+  kMmap,
+  kDirect,
+  kCopyFileRangeOrPread
+};
 
 constexpr uint32_t MethodBit(Method m) { return 1u << static_cast<unsigned>(m); }
 

@@ -26,10 +26,13 @@ constexpr const char* kAfterOptions =
     "DEST/basename(SOURCE). DEST appears only when it is complete: it is written as a hidden\n"
     "temporary file beside it and renamed into place.\n"
     "\nMethods:\n"
-    "  auto             copy_file_range when SOURCE and DEST are on the same kind of file\n"
-    "                   system (an in-kernel copy; a reflink on xfs and btrfs), falling back to\n"
-    "                   pread/pwrite where the kernel declines; pread/pwrite otherwise\n"
+    "  auto             copy_file_range+pread where SOURCE and DEST are on one kind of file\n"
+    "                   system that can share extents or copy on the server (xfs, btrfs,\n"
+    "                   bcachefs, zfs, nfs, smb, ceph); pread otherwise (ext4, tmpfs, or\n"
+    "                   two kinds), since small writes fill a new file's page cache fastest\n"
     "  copy_file_range  the kernel copies; its refusals are errors\n"
+    "  copy_file_range+pread\n"
+    "                   copy_file_range, switching to pread/pwrite where the kernel declines\n"
     "  pread            read into a --buffer-size buffer, write it out\n"
     "  sendfile         sendfile(2) from SOURCE into DEST\n"
     "  mmap             SOURCE mapped into memory, written with pwrite\n"
@@ -106,9 +109,13 @@ Status ParseChoice(const char* name, const std::string& text,
 }
 
 constexpr std::pair<const char*, Method> kMethods[] = {
-    {"auto", Method::kAuto},   {"copy_file_range", Method::kCopyFileRange},
-    {"pread", Method::kPread}, {"sendfile", Method::kSendfile},
-    {"mmap", Method::kMmap},   {"direct", Method::kDirect}};
+    {"auto", Method::kAuto},
+    {"copy_file_range", Method::kCopyFileRange},
+    {"copy_file_range+pread", Method::kCopyFileRangeOrPread},
+    {"pread", Method::kPread},
+    {"sendfile", Method::kSendfile},
+    {"mmap", Method::kMmap},
+    {"direct", Method::kDirect}};
 constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous},
                                                             {"interleaved", Strategy::kInterleaved},
                                                             {"dynamic", Strategy::kDynamic},
@@ -124,15 +131,15 @@ po::options_description Describe() {
   // one-line message rather than a Boost exception text.
   d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
       "strategy", po::value<std::string>()->default_value("dynamic"),
-      "how the work is split: contiguous|interleaved|dynamic|guided")(
-      "chunk-size", po::value<std::string>()->default_value("1M"),
-      "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
-      "buffer-size", po::value<std::string>()->default_value("128K"),
-      "bytes per read/write with --method pread")(
+      "how the work is split: contiguous, interleaved, dynamic or guided (see Strategies "
+      "below)")("chunk-size", po::value<std::string>()->default_value("1M"),
+                "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
+      "buffer-size", po::value<std::string>()->default_value("32K"),
+      "bytes per read/write with --method pread or mmap (direct: 1M)")(
       "method", po::value<std::string>()->default_value("auto"),
-      "auto|copy_file_range|pread|sendfile|mmap|direct (see Methods below)")(
-      "progress", po::value<std::string>()->default_value("auto"),
-      "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
+      "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap or direct (see "
+      "Methods below)")("progress", po::value<std::string>()->default_value("auto"),
+                        "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),
@@ -188,6 +195,9 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     return s;
   }
   if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
+  if (o.method == Method::kDirect && vm["buffer-size"].defaulted()) {
+    o.buffer_size = kDefaultDirectBufferSize;
+  }
   if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
     return s;
   }

@@ -137,10 +137,12 @@ TEST_P(E2eHostileReplace, SourcePathReplacedDuringCopy) {
   EXPECT_EQ(t.List(), (std::vector<std::string>{"dst", "src"}));
 }
 
-std::string MethodName(const testing::TestParamInfo<const char*>& p) { return p.param; }
+std::string MethodName(const testing::TestParamInfo<const char*>& p) { return ParamName(p.param); }
 
 INSTANTIATE_TEST_SUITE_P(E2eHostile, E2eHostileReplace,
-                         testing::Values("auto", "pread", "sendfile", "mmap"), MethodName);
+                         testing::Values("auto", "copy_file_range+pread", "pread", "sendfile",
+                                         "mmap"),
+                         MethodName);
 
 // ---------------------------------------------------------------------------------------------
 // File names built to break things: spaces, a newline (which could forge a second message

@@ -1,10 +1,10 @@
 // e2e_inject_test.cc: the real pcopy binary with syscall faults injected by strace(1)
 // (`strace -f -e inject=SYSCALL:error=ERRNO:when=N`): EIO, ENOSPC and EDQUOT from the copy
 // syscalls, errors from the parent's commit steps (ftruncate, fsync, fchmod, close, rename),
-// EINTR on every other call, and copy_file_range refusals that --method auto must absorb by
-// falling back to pread/pwrite. A failure must be one line naming the operation, the path and the
-// cause, exit 1, leave DEST as it was, no temporary, and the source unchanged; an absorbed fault
-// must still give a byte-exact copy.
+// EINTR on every other call, and copy_file_range refusals that --method copy_file_range+pread
+// must absorb by falling back to pread/pwrite. A failure must be one line naming the operation, the
+// path and the cause, exit 1, leave DEST as it was, no temporary, and the source unchanged; an
+// absorbed fault must still give a byte-exact copy.
 //
 // How strace counts: a `when=N` counter belongs to each traced process (strace copies the
 // injection settings into every process it starts tracing, forked workers included), so when=3
@@ -34,7 +34,7 @@ namespace {
 constexpr uint64_t kKiB = 1ull << 10;
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kSourceSize = 6 * kMiB;
-constexpr uint64_t kBufferSize = 128 * kKiB;  // pcopy's default --buffer-size
+constexpr uint64_t kBufferSize = 32 * kKiB;  // pcopy's default --buffer-size
 constexpr int kCommandTimeoutMs = 60000;
 const char kOldContent[] = "the old DEST, which a failed copy must leave alone\n";
 
@@ -287,9 +287,10 @@ TEST_F(E2eInjectCopyErrors, PwriteNoSpaceAndQuota) {
 }
 
 TEST_F(E2eInjectCopyErrors, CopyFileRangeNoSpaceIsAWriteErrorNotAFallback) {
-  // ENOSPC is not one of the refusals auto falls back on, and it reads as the write it is.
+  // ENOSPC is not one of the refusals copy_file_range+pread falls back on, and it reads as the
+  // write it is.
   ExpectCleanFailure("copy_file_range", {"-e", "inject=copy_file_range:error=ENOSPC:when=2"},
-                     {"-j", "2", "--method", "auto"},
+                     {"-j", "2", "--method", "copy_file_range+pread"},
                      {Cat({"write ", Quoted(dst_)}), true, strerror(ENOSPC)});
 }
 
@@ -420,11 +421,11 @@ TEST_F(E2eInjectRetry, EintrOnEveryOtherCopyCall) {
        "copy_file_range",
        {"-e", "inject=copy_file_range:error=EINTR:when=1+2"},
        {"-j", "2", "--method", "copy_file_range"}},
-      // auto must retry EINTR, not take it for a refusal and fall back.
-      {"copy_file_range, auto",
+      // copy_file_range+pread must retry EINTR, not take it for a refusal and fall back.
+      {"copy_file_range+pread",
        "copy_file_range",
        {"-e", "inject=copy_file_range:error=EINTR:when=1+2"},
-       {"-j", "2", "--method", "auto", "-v"}},
+       {"-j", "2", "--method", "copy_file_range+pread", "-v"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -463,15 +464,16 @@ TEST(E2eInjectSmallIo, TinyAndOddBuffers) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// --method auto: copy_file_range refusals fall back to pread/pwrite at the exact offset reached.
+// --method copy_file_range+pread (what auto picks on xfs, btrfs, nfs...): copy_file_range refusals
+// fall back to pread/pwrite at the exact offset reached.
 
 class E2eInjectFallback : public InjectTest {};
 
 TEST_F(E2eInjectFallback, RefusalsFallBackToPreadPwrite) {
   // 512 KiB chunks: 12 chunks, one copy_file_range call each, so some worker reaches its third
   // call and falls back in the middle of its work.
-  const std::vector<std::string> options = {"-j",           "2",    "--method", "auto",
-                                            "--chunk-size", "512K", "-v"};
+  const std::vector<std::string> options = {
+      "-j", "2", "--method", "copy_file_range+pread", "--chunk-size", "512K", "-v"};
   for (const int err : {EXDEV, EOPNOTSUPP, ENOSYS, EINVAL, EPERM}) {
     for (const int when : {1, 3}) {
       SCOPED_TRACE(Cat({strerrorname_np(err), " at call ", std::to_string(when)}));
@@ -497,8 +499,9 @@ TEST_F(E2eInjectFallback, RefusalsFallBackToPreadPwrite) {
 TEST_F(E2eInjectFallback, EarlyZeroFallsBack) {
   // copy_file_range answering 0 before the end (a file system that copies nothing): the rest is
   // copied with pread/pwrite, which reads the real data.
-  const InjectedRun run = Run("copy_file_range", {"-e", "inject=copy_file_range:retval=0:when=2"},
-                              {"-j", "2", "--method", "auto", "--chunk-size", "512K", "-v"});
+  const InjectedRun run =
+      Run("copy_file_range", {"-e", "inject=copy_file_range:retval=0:when=2"},
+          {"-j", "2", "--method", "copy_file_range+pread", "--chunk-size", "512K", "-v"});
   ExpectExactCopy(run);
   EXPECT_GT(run.injected, 0u) << run.trace;
   const std::string last = LastLine(run.result.out);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "options.h"
 #include "test_util.h"
 #include "transfer_methods.h"
 #include "unique_fd.h"
@@ -226,8 +227,6 @@ class CountingSink final : public ProgressSink {
   return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << fragment << "'";
 }
 
-const char* kMethodNames[] = {"auto", "copy_file_range", "pread", "sendfile", "mmap", "direct"};
-
 struct AlignedFree {
   void operator()(char* p) const { ::operator delete (p, std::align_val_t{kDirectAlignment}); }
 };
@@ -339,8 +338,8 @@ TEST_F(IoTest, PreadCopiesRange) {
 }
 
 TEST_F(IoTest, CopyFileRangeCopiesRange) {
-  for (Method m : {Method::kAuto, Method::kCopyFileRange}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange}) {
+    SCOPED_TRACE(MethodName(m));
     MakeFiles(kSize, kSize);
     ASSERT_OK(Copy(m, 0, kSize));
     EXPECT_TRUE(Copied(0, kSize));
@@ -354,8 +353,8 @@ TEST_F(IoTest, CopyFileRangeCopiesRange) {
 }
 
 TEST_F(IoTest, InnerRangeLeavesTheRestAlone) {
-  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     g = Faults{};
     MakeFiles(kSize, kSize);
     const uint64_t offset = 3 * 4096 + 5, length = 700001;
@@ -367,7 +366,7 @@ TEST_F(IoTest, InnerRangeLeavesTheRestAlone) {
 
 TEST_F(IoTest, ZeroLengthDoesNothing) {
   MakeFiles(4096, 4096);
-  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread}) {
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange, Method::kPread}) {
     ASSERT_OK(Copy(m, 100, 0));
   }
   EXPECT_TRUE(Copied(0, 0));
@@ -376,8 +375,8 @@ TEST_F(IoTest, ZeroLengthDoesNothing) {
 }
 
 TEST_F(IoTest, EintrOnEveryOtherCall) {
-  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     g = Faults{};
     g.eintr_every_other = true;
     MakeFiles(kSize, kSize);
@@ -396,8 +395,8 @@ TEST_F(IoTest, EintrOnEveryOtherCall) {
 }
 
 TEST_F(IoTest, ShortCounts) {
-  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     g = Faults{};
     g.cap = 4095;
     g.random_caps = true;
@@ -411,8 +410,8 @@ TEST_F(IoTest, ShortCounts) {
 }
 
 TEST_F(IoTest, OneByteAtATime) {
-  for (Method m : {Method::kAuto, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     g = Faults{};
     g.cap = 1;
     MakeFiles(5000, 5000);
@@ -423,8 +422,8 @@ TEST_F(IoTest, OneByteAtATime) {
 }
 
 TEST_F(IoTest, ShortCountsAndEintrTogether) {
-  for (Method m : {Method::kAuto, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     g = Faults{};
     g.cap = 4095;
     g.random_caps = true;
@@ -447,7 +446,7 @@ TEST_F(IoTest, FallbackErrnos) {
       g.cfr_errno = err;
       g.cfr_fail_at = fail_at;
       MakeFiles(kSize, kSize);
-      ASSERT_OK(Copy(Method::kAuto, offset, length));
+      ASSERT_OK(Copy(Method::kCopyFileRangeOrPread, offset, length));
       EXPECT_TRUE(Copied(offset, length));
       EXPECT_EQ(sink_.total, length);
       EXPECT_EQ(state_.fallback_errno, err);
@@ -461,11 +460,25 @@ TEST_F(IoTest, FallbackErrnos) {
   }
 }
 
+// The job resolves --method auto before workers start; an unresolved kAuto that reaches
+// CopyRange still copies, as copy_file_range with the fallback.
+TEST_F(IoTest, UnresolvedAutoFallsBackLikeCopyFileRangeOrPread) {
+  const uint64_t fail_at = 123457;
+  g.cfr_errno = EXDEV;
+  g.cfr_fail_at = fail_at;
+  MakeFiles(kSize, kSize);
+  ASSERT_OK(Copy(Method::kAuto, 0, kSize));
+  EXPECT_TRUE(Copied(0, kSize));
+  EXPECT_EQ(state_.fallback_errno, EXDEV);
+  EXPECT_TRUE(state_.Used(Method::kCopyFileRange));
+  EXPECT_EQ(g.first_pread_offset, static_cast<int64_t>(fail_at));
+}
+
 TEST_F(IoTest, FallbackSurvivesIntoTheNextRange) {
   MakeFiles(kSize, kSize);
   g.cfr_errno = EXDEV;
   g.cfr_fail_at = 0;
-  state_.method = Method::kAuto;
+  state_.method = Method::kCopyFileRangeOrPread;
   const CopyEnv env = Env();
   ASSERT_OK(CopyRange(env, &state_, 0, 4096, sink_));
   const int calls = g.cfr_calls;
@@ -478,10 +491,9 @@ TEST_F(IoTest, FallbackSurvivesIntoTheNextRange) {
 
 TEST_F(IoTest, EarlyZeroFallsBack) {
   const uint64_t offset = 4096, length = 600000;
-  for (Method m : {Method::kAuto, Method::kCopyFileRange}) {
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange}) {
     for (uint64_t zero_at : {offset, offset + 99999}) {
-      SCOPED_TRACE(std::string(kMethodNames[static_cast<int>(m)]) + " at " +
-                   std::to_string(zero_at));
+      SCOPED_TRACE(std::string(MethodName(m)) + " at " + std::to_string(zero_at));
       g = Faults{};
       g.cfr_zero = true;
       g.cfr_zero_at = zero_at;
@@ -529,7 +541,7 @@ TEST_F(IoTest, OtherCopyFileRangeErrorsAreNotFallbacks) {
   g.cfr_errno = EIO;
   g.cfr_fail_at = 200000;
   MakeFiles(kSize, kSize);
-  const Status s = Copy(Method::kAuto, 0, kSize);
+  const Status s = Copy(Method::kCopyFileRangeOrPread, 0, kSize);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.err(), EIO);
   EXPECT_EQ(s.op(), "copy_file_range");
@@ -552,8 +564,8 @@ TEST_F(IoTest, PwriteEnospc) {
 }
 
 TEST_F(IoTest, CopyFileRangeEnospcIsAWrite) {
-  for (Method m : {Method::kAuto, Method::kCopyFileRange}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange}) {
+    SCOPED_TRACE(MethodName(m));
     const uint64_t full_at = 4096 * 50 + 7;
     g = Faults{};
     g.cfr_errno = ENOSPC;
@@ -586,15 +598,15 @@ TEST_F(IoTest, PreadEioAfterFallback) {
   g.pread_errno = EIO;
   g.pread_fail_at = 70001;
   MakeFiles(kSize, kSize);
-  const Status s = Copy(Method::kAuto, 0, kSize);
+  const Status s = Copy(Method::kCopyFileRangeOrPread, 0, kSize);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.ToString(), "read '" + src_ + "' at offset 70001: Input/output error");
 }
 
 TEST_F(IoTest, SourceShorterThanRange) {
   const uint64_t src_size = 10000;
-  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kCopyFileRange, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     g = Faults{};
     MakeFiles(src_size, 20000);
     const Status s = Copy(m, 0, 20000, 4096);
@@ -638,7 +650,7 @@ TEST_F(IoTest, CopyFileRangeStepsStayBelowTwoGiB) {
   MakeFiles(0, 0);
   g.cfr_pretend = true;
   const uint64_t length = 5ull << 30;
-  state_.method = Method::kAuto;
+  state_.method = Method::kCopyFileRangeOrPread;
   CopyEnv env = Env(4096, UINT64_MAX);
   ASSERT_OK(CopyRange(env, &state_, 0, length, sink_));
   EXPECT_EQ(sink_.total, length);
@@ -664,8 +676,8 @@ TEST_F(IoTest, PreadUsesTheBufferSize) {
 }
 
 TEST_F(IoTest, RealSysCallsCopy) {
-  for (Method m : {Method::kAuto, Method::kPread}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m : {Method::kCopyFileRangeOrPread, Method::kPread}) {
+    SCOPED_TRACE(MethodName(m));
     MakeFiles(kSize, kSize);
     state_ = TransferState{};
     state_.method = m;
@@ -987,7 +999,7 @@ TEST_F(IoTest, DirectNeedsAWholeBlockOfBuffer) {
 // The real syscalls, with the descriptors a worker's MethodFds opens through /proc/self/fd.
 TEST_F(IoTest, RealSysCallsNewMethods) {
   for (Method m : {Method::kSendfile, Method::kMmap, Method::kDirect}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+    SCOPED_TRACE(MethodName(m));
     MakeFiles(kSize, kSize);
     CopyEnv env = Env(64 << 10, 1 << 20, &RealSysCalls());
     env.sendfile_dst_fd = env.direct_src_fd = env.direct_dst_fd = -1;
@@ -1011,8 +1023,9 @@ TEST_F(IoTest, RealSysCallsNewMethods) {
 
 TEST_F(IoTest, MethodFdsOpensWhatEachMethodNeeds) {
   MakeFiles(4096, 4096);
-  for (Method m : {Method::kAuto, Method::kCopyFileRange, Method::kPread, Method::kMmap}) {
-    SCOPED_TRACE(kMethodNames[static_cast<int>(m)]);
+  for (Method m :
+       {Method::kCopyFileRangeOrPread, Method::kCopyFileRange, Method::kPread, Method::kMmap}) {
+    SCOPED_TRACE(MethodName(m));
     CopyEnv env = Env();
     env.sendfile_dst_fd = env.direct_src_fd = env.direct_dst_fd = -1;
     MethodFds fds;

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,13 +22,16 @@ struct Parsed {
 };
 
 // argv[0] is always "pcopy"; args are the rest.
-Parsed Parse(std::initializer_list<const char*> args) {
+Parsed Parse(std::span<const char* const> args) {
   std::vector<const char*> argv = {"pcopy"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back(nullptr);
   Parsed p;
   p.status = ParseCommandLine(static_cast<int>(argv.size() - 1), argv.data(), &p.cl);
   return p;
+}
+Parsed Parse(std::initializer_list<const char*> args) {
+  return Parse(std::span<const char* const>(args.begin(), args.size()));
 }
 
 // A rejection: not ok, and one line of text.
@@ -54,7 +58,7 @@ TEST(OptionsTest, Defaults) {
   EXPECT_EQ(o.jobs, OnlineCpus());
   EXPECT_GE(o.jobs, 1u);
   EXPECT_EQ(o.chunk_size, 1u << 20);
-  EXPECT_EQ(o.buffer_size, 128u << 10);
+  EXPECT_EQ(o.buffer_size, 32u << 10);
   EXPECT_EQ(o.method, Method::kAuto);
   EXPECT_EQ(o.strategy, Strategy::kDynamic);
   EXPECT_EQ(o.progress, ProgressMode::kAuto);
@@ -133,6 +137,23 @@ TEST(OptionsTest, BufferSize) {
   ExpectRejected({"--buffer-size", "2G", "a", "b"}, "buffer size");
 }
 
+// O_DIRECT requests are synchronous, so direct defaults to 1 MiB; a size the user gives is kept,
+// whatever the method and in either order.
+TEST(OptionsTest, BufferSizeDefaultFollowsTheMethod) {
+  const std::pair<std::vector<const char*>, uint64_t> cases[] = {
+      {{"--method", "direct", "a", "b"}, 1u << 20},
+      {{"--method", "pread", "a", "b"}, 32u << 10},
+      {{"--method", "mmap", "a", "b"}, 32u << 10},
+      {{"--method", "direct", "--buffer-size", "32K", "a", "b"}, 32u << 10},
+      {{"--buffer-size", "128K", "--method", "direct", "a", "b"}, 128u << 10},
+      {{"--method", "direct", "--buffer-size", "1M", "a", "b"}, 1u << 20}};
+  for (const auto& [args, expected] : cases) {
+    const Parsed p = Parse(args);
+    ASSERT_OK(p.status);
+    EXPECT_EQ(p.cl.options.buffer_size, expected) << args[0] << ' ' << args[1] << ' ' << args[2];
+  }
+}
+
 TEST(OptionsTest, Method) {
   Parsed p = Parse({"--method", "auto", "a", "b"});
   ASSERT_OK(p.status);
@@ -140,6 +161,9 @@ TEST(OptionsTest, Method) {
   p = Parse({"--method", "copy_file_range", "a", "b"});
   ASSERT_OK(p.status);
   EXPECT_EQ(p.cl.options.method, Method::kCopyFileRange);
+  p = Parse({"--method", "copy_file_range+pread", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.method, Method::kCopyFileRangeOrPread);
   p = Parse({"--method=pread", "a", "b"});
   ASSERT_OK(p.status);
   EXPECT_EQ(p.cl.options.method, Method::kPread);
@@ -160,6 +184,7 @@ TEST(OptionsTest, Method) {
 TEST(OptionsTest, MethodAndStrategyNames) {
   EXPECT_STREQ(MethodName(Method::kAuto), "auto");
   EXPECT_STREQ(MethodName(Method::kCopyFileRange), "copy_file_range");
+  EXPECT_STREQ(MethodName(Method::kCopyFileRangeOrPread), "copy_file_range+pread");
   EXPECT_STREQ(MethodName(Method::kPread), "pread");
   EXPECT_STREQ(StrategyName(Strategy::kContiguous), "contiguous");
 }

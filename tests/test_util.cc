@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "random_fill.h"
+#include "unique_fd.h"
 
 namespace pcopy::test {
 
@@ -250,6 +251,13 @@ std::string Quoted(const std::string& path) {
   return quoted.append(path).append("'");
 }
 
+std::string ParamName(std::string name) {
+  for (size_t plus = name.find('+'); plus != std::string::npos; plus = name.find('+', plus)) {
+    name.replace(plus, 1, "_or_");
+  }
+  return name;
+}
+
 bool IsRoot() { return geteuid() == 0; }
 
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -266,8 +274,12 @@ bool IsOneLine(const std::string& s) {
   return s.size() > 1 && s.back() == '\n' && s.find('\n') == s.size() - 1;
 }
 
+Mount::~Mount() {
+  if (mounted_ && umount(dir_.c_str()) != 0) umount2(dir_.c_str(), MNT_DETACH);
+}
+
 TmpfsMount::TmpfsMount(const std::string& dir, const std::string& options, unsigned long flags)
-    : dir_(dir) {
+    : Mount(dir) {
   if (mount("tmpfs", dir.c_str(), "tmpfs", flags, options.c_str()) == 0) {
     mounted_ = true;
   } else {
@@ -275,8 +287,29 @@ TmpfsMount::TmpfsMount(const std::string& dir, const std::string& options, unsig
   }
 }
 
-TmpfsMount::~TmpfsMount() {
-  if (mounted_ && umount(dir_.c_str()) != 0) umount2(dir_.c_str(), MNT_DETACH);
+LoopMount::LoopMount(const std::string& dir, const std::string& type, const std::string& image_path,
+                     uint64_t image_size)
+    : Mount(dir), image_(image_path) {
+  {
+    UniqueFd fd(open(image_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd.valid() || ftruncate(fd.get(), static_cast<off_t>(image_size)) != 0) {
+      error_ = "create " + image_ + ": " + strerror(errno);
+      return;
+    }
+  }
+  const std::string log = image_ + ".log";
+  const std::string mkfs = "mkfs." + type;
+  if (RunWithOutputs({mkfs, "-q", image_}, log, log, 60000).code != 0) {
+    error_ = mkfs + " " + image_ + " failed (is it installed?): " + ReadFile(log);
+  } else if (RunWithOutputs({"mount", "-o", "loop", image_, dir_}, log, log, 60000).code != 0) {
+    error_ = "mount -o loop " + image_ + " " + dir_ + ": " + ReadFile(log);
+  } else {
+    mounted_ = true;
+  }
+  unlink(log.c_str());
 }
+
+// Runs before ~Mount unmounts: the loop device keeps the unlinked image open until then.
+LoopMount::~LoopMount() { unlink(image_.c_str()); }
 
 }  // namespace pcopy::test

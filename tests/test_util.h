@@ -104,28 +104,51 @@ std::vector<pid_t> ChildrenOf(pid_t pid);
 
 bool IsRoot();
 
+// name as a GoogleTest parameter name, which takes letters, digits and '_' only:
+// "copy_file_range+pread" becomes "copy_file_range_or_pread".
+std::string ParamName(std::string name);
+
 // The names in any directory (not . and ..), sorted; empty if it cannot be read.
 std::vector<std::string> ListDir(const std::string& dir);
 
 // True when s is exactly one non-empty line ending in a newline (how pcopy reports an error).
 bool IsOneLine(const std::string& s);
 
-// A tmpfs mounted on an existing directory for the lifetime of the object (root only), so a test
-// can provide a full or read-only file system. Always unmounted, lazily if still busy.
-class TmpfsMount {
+// A file system mounted on an existing directory for the lifetime of the object (root only).
+// Always unmounted, lazily if still busy.
+class Mount {
  public:
-  // options as for mount -o, e.g. "size=1m"; flags e.g. MS_RDONLY.
-  TmpfsMount(const std::string& dir, const std::string& options, unsigned long flags = 0);
-  ~TmpfsMount();
-  TmpfsMount(const TmpfsMount&) = delete;
-  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  ~Mount();
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
   bool mounted() const { return mounted_; }
   const std::string& error() const { return error_; }  // why it is not mounted
 
- private:
+ protected:
+  explicit Mount(const std::string& dir) : dir_(dir) {}
   std::string dir_;
   bool mounted_ = false;
   std::string error_;
+};
+
+// A tmpfs, so a test can provide a full or read-only file system.
+class TmpfsMount : public Mount {
+ public:
+  // options as for mount -o, e.g. "size=1m"; flags e.g. MS_RDONLY.
+  TmpfsMount(const std::string& dir, const std::string& options, unsigned long flags = 0);
+};
+
+// A fresh file system of the given type: mkfs.TYPE (which must be installed) on a sparse image
+// of image_size bytes at image_path, loop-mounted. The image is removed at the end; unmounting a
+// loop mount made by mount(8) also detaches its loop device.
+class LoopMount : public Mount {
+ public:
+  LoopMount(const std::string& dir, const std::string& type, const std::string& image_path,
+            uint64_t image_size);
+  ~LoopMount();
+
+ private:
+  std::string image_;
 };
 
 }  // namespace pcopy::test
