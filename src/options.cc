@@ -131,15 +131,15 @@ po::options_description Describe() {
   // one-line message rather than a Boost exception text.
   d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
       "strategy", po::value<std::string>()->default_value("dynamic"),
-      "how the work is split: contiguous, interleaved, dynamic or guided (see Strategies "
-      "below)")("chunk-size", po::value<std::string>()->default_value("1M"),
-                "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
+      "how the work is split: contiguous, interleaved, dynamic or guided")(
+      "chunk-size", po::value<std::string>()->default_value("1M"),
+      "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
       "buffer-size", po::value<std::string>()->default_value("32K"),
       "bytes per read/write with --method pread or mmap (direct: 1M)")(
       "method", po::value<std::string>()->default_value("auto"),
-      "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap or direct (see "
-      "Methods below)")("progress", po::value<std::string>()->default_value("auto"),
-                        "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
+      "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap, direct")(
+      "progress", po::value<std::string>()->default_value("auto"),
+      "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),

@@ -22,7 +22,7 @@ const char* StrategyName(Strategy s);
 inline constexpr uint64_t kDefaultChunkSize = 1ull << 20;
 // The size of each write decides the size of the page-cache folios a new ext4 file gets, and
 // large folios intermittently stall on a virtual machine: 4 GiB copies with 128 KiB writes were
-// slow (2.3-5.8 s) in 10 runs of 10, with 32 KiB writes in 0-2 of 10 (README "Defaults").
+// slow (2.3-5.8 s) in 10 runs of 10, with 32 KiB writes in 0-2 runs of 8-12 (README "Defaults").
 inline constexpr uint64_t kDefaultBufferSize = 32ull << 10;
 // O_DIRECT requests wait for the device one by one: on 1 GiB, -j 2, 32 KiB requests ran at
 // 0.31 GB/s, 128 KiB at 0.65 GB/s and 1 MiB (the default chunk, so the largest a range allows)

@@ -31,7 +31,7 @@ class Pacer {
   void Account(uint64_t bytes);
 
  private:
-  // Sleeps for up to d and returns how long it really slept.
+  // Sleeps for d and returns how long it really slept (sleeps overshoot).
   std::chrono::nanoseconds Sleep(std::chrono::nanoseconds d);
 
   const PacerClock& clock_;

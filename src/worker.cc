@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <memory>
 #include <new>
-#include <thread>
 
 #include "pacer.h"
 #include "transfer_methods.h"
