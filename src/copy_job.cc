@@ -227,6 +227,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
         !s.ok()) {
       return Failed(s);
     }
+    // CopyToEnd stops early on a signal: nothing partial is worth verifying.
+    if (signals.terminating_signal() != 0) return Interrupted(signals.terminating_signal());
     if (o.verify) {
       const std::vector<Digest128>& leaves = read.Finish();
       if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves); !s.ok()) return Failed(s);

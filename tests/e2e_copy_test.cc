@@ -389,9 +389,10 @@ std::string AutoLine(const std::string& out) {
   return out.substr(at, out.find('\n', at) - at);
 }
 
-bool OnTmpfs(const std::string& path) {
+// Whether path is on a file system of this type (statfs f_type, e.g. TMPFS_MAGIC).
+bool OnFileSystem(const std::string& path, long magic) {
   struct statfs st {};
-  return statfs(path.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
+  return statfs(path.c_str(), &st) == 0 && st.f_type == magic;
 }
 
 // Across file system types copy_file_range could only answer EXDEV: auto goes straight to
@@ -400,7 +401,9 @@ TEST(E2eCopy, AutoIntoTmpfsUsesPread) {
   if (!IsRoot()) GTEST_SKIP() << "needs root to mount a tmpfs";
   TempDir t;
   const std::string src = t / "src", mnt = t / "mnt", dst = mnt + "/dst";
-  if (OnTmpfs(t.path())) GTEST_SKIP() << t.path() << " is on tmpfs itself: DEST would be alike";
+  if (OnFileSystem(t.path(), TMPFS_MAGIC)) {
+    GTEST_SKIP() << t.path() << " is on tmpfs itself: DEST would be alike";
+  }
   MakeRandomFile(src, 4 * kMiB + 3, 32);
   ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
   TmpfsMount mount(mnt, "size=16m");
@@ -423,9 +426,7 @@ TEST(E2eCopy, AutoIntoTmpfsUsesPread) {
 // stall on this class of machine: auto takes pread/pwrite with the default 32 KiB buffers.
 TEST(E2eCopy, AutoWithinExt4UsesSmallPreadWrites) {
   TempDir t;
-  struct statfs st {};
-  ASSERT_EQ(statfs(t.path().c_str(), &st), 0);
-  if (st.f_type != EXT4_SUPER_MAGIC) GTEST_SKIP() << t.path() << " is not on ext4";
+  if (!OnFileSystem(t.path(), EXT4_SUPER_MAGIC)) GTEST_SKIP() << t.path() << " is not on ext4";
   const std::string src = t / "src", dst = t / "dst";
   MakeRandomFile(src, 4 * kMiB + 3, 33);
   const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});

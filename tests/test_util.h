@@ -118,7 +118,6 @@ bool IsOneLine(const std::string& s);
 // Always unmounted, lazily if still busy.
 class Mount {
  public:
-  ~Mount();
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;
   bool mounted() const { return mounted_; }
@@ -126,6 +125,7 @@ class Mount {
 
  protected:
   explicit Mount(const std::string& dir) : dir_(dir) {}
+  ~Mount();  // not virtual: only the derived mounts are ever owned
   std::string dir_;
   bool mounted_ = false;
   std::string error_;
