@@ -24,11 +24,11 @@
 #include <sstream>
 #include <thread>
 
-#include "demo.h"
+#include "app/demo.h"
+#include "app/random_file.h"
+#include "base/size_parse.h"
+#include "base/unique_fd.h"
 #include "lab.h"
-#include "random_fill.h"
-#include "size_parse.h"
-#include "unique_fd.h"
 
 extern char** environ;
 

@@ -3,11 +3,11 @@
 #include <csignal>
 #include <cstdio>
 
-#include "check_job.h"
-#include "copy_job.h"
-#include "demo.h"
-#include "options.h"
-#include "signal_guard.h"
+#include "app/check_job.h"
+#include "app/copy_job.h"
+#include "app/demo.h"
+#include "app/options.h"
+#include "os/signal_guard.h"
 
 int main(int argc, char** argv) {
   pcopy::CommandLine cmd;

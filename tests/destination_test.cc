@@ -1,4 +1,4 @@
-#include "destination.h"
+#include "os/destination.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "test_util.h"
-#include "unique_fd.h"
 
 namespace pcopy::test {
 namespace {

@@ -1,4 +1,4 @@
-#include "io.h"
+#include "copy/io.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -15,16 +15,17 @@
 #include <string>
 #include <vector>
 
-#include "options.h"
+#include "app/options.h"
+#include "base/unique_fd.h"
+#include "copy/range_copy.h"
+#include "copy/transfer_methods.h"
 #include "test_util.h"
-#include "transfer_methods.h"
-#include "unique_fd.h"
 
 namespace pcopy {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// The fake syscall layer. Static state, because a SysCalls table holds plain function pointers.
+// The fake syscall layer. Static state, shared by the in-process tests and inherited by workers.
 // The fakes move real bytes between the real files, and inject faults on top.
 
 struct Faults {
@@ -208,7 +209,24 @@ ssize_t FakeSendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
   return w;
 }
 
-constexpr SysCalls kFake = {&FakePread, &FakePwrite, &FakeCopyFileRange, &FakeSendfile};
+// The fakes as a SysCalls: every other call goes to the kernel.
+class FakeSysCalls final : public SysCalls {
+ public:
+  ssize_t pread(int fd, void* buf, size_t count, off_t offset) const override {
+    return FakePread(fd, buf, count, offset);
+  }
+  ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) const override {
+    return FakePwrite(fd, buf, count, offset);
+  }
+  ssize_t copy_file_range(int fd_in, off_t* off_in, int fd_out, off_t* off_out, size_t len,
+                          unsigned flags) const override {
+    return FakeCopyFileRange(fd_in, off_in, fd_out, off_out, len, flags);
+  }
+  ssize_t sendfile(int out_fd, int in_fd, off_t* offset, size_t count) const override {
+    return FakeSendfile(out_fd, in_fd, offset, count);
+  }
+};
+const FakeSysCalls kFake;
 
 class CountingSink final : public ProgressSink {
  public:

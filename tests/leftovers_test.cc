@@ -1,4 +1,4 @@
-#include "leftovers.h"
+#include "os/leftovers.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>

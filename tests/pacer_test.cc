@@ -1,6 +1,6 @@
 // pacer_test.cc: --slow-worker and --bwlimit pacing against a fake clock whose sleeps overshoot,
 // as real short sleeps do.
-#include "pacer.h"
+#include "copy/pacer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "process_pool.h"
+#include "exec/process_pool.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "progress_view.h"
+#include "app/progress_view.h"
 
 #include <unistd.h>
 

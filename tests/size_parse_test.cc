@@ -1,4 +1,4 @@
-#include "size_parse.h"
+#include "base/size_parse.h"
 
 #include <cmath>
 #include <limits>

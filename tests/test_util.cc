@@ -17,8 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "random_fill.h"
-#include "unique_fd.h"
+#include "app/random_file.h"
+#include "base/unique_fd.h"
 
 namespace pcopy::test {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "status.h"
+#include "base/status.h"
 
 #define ASSERT_OK(expr)                                     \
   do {                                                      \

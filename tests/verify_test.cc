@@ -1,14 +1,15 @@
 // verify_test.cc: --verify, --compare and --checksum; and the re-copy of a corrupted leaf,
 // through a fake pwrite that damages what the workers write.
-#include "verify.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "check_job.h"
-#include "copy_job.h"
+#include "app/check_job.h"
+#include "app/copy_job.h"
+#include "app/verify_copy.h"
+#include "copy/digest.h"
+#include "exec/parallel_digest.h"
 #include "test_util.h"
 
 namespace pcopy {
@@ -104,8 +105,11 @@ ssize_t DamagingPwrite(int fd, const void* buf, size_t count, off_t offset) {
 
 CopyOutcome CopyWithDamage(const std::string& src, const std::string& dst, bool parent_too,
                            uint64_t damage_at = kDamageAt) {
-  SysCalls sys = RealSysCalls();
-  sys.pwrite = &DamagingPwrite;
+  class Damaging final : public SysCalls {
+    ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) const override {
+      return DamagingPwrite(fd, buf, count, offset);
+    }
+  } sys;
   g_parent = getpid();
   g_damage_parent_too = parent_too;
   g_damage_at = damage_at;

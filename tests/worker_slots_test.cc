@@ -1,4 +1,4 @@
-#include "worker_slots.h"
+#include "exec/worker_slots.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
-#include "io.h"
+#include "copy/io.h"
+#include "os/child_process.h"
 #include "test_util.h"
 
 namespace pcopy {

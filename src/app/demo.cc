@@ -1,0 +1,126 @@
+#include "app/demo.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "app/random_file.h"
+#include "base/size_parse.h"
+#include "base/unique_fd.h"
+#include "os/temp_file.h"
+
+namespace pcopy {
+namespace {
+
+// Removes the demo's directory and whatever the demo put in it, on every path out.
+class DemoDir {
+ public:
+  ~DemoDir() {
+    for (const std::string& f : files_) unlink(f.c_str());
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+  Status Create() {
+    const char* tmp = getenv("TMPDIR");
+    std::string templ =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pcopy-demo-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) {
+      return Status::FromErrno("cannot create a demo directory in", DirName(templ), errno);
+    }
+    dir_ = templ;
+    return {};
+  }
+  std::string File(const std::string& name) {
+    files_.push_back(dir_ + "/" + name);
+    return files_.back();
+  }
+
+ private:
+  std::string dir_;
+  std::vector<std::string> files_;
+};
+
+}  // namespace
+
+Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
+                    uint64_t* first_difference) {
+  UniqueFd fa(open(a.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fa.valid()) return Status::FromErrno("cannot open", a, errno);
+  UniqueFd fb(open(b.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fb.valid()) return Status::FromErrno("cannot open", b, errno);
+  constexpr size_t kBlock = 1 << 20;
+  std::vector<char> ba(kBlock), bb(kBlock);
+  for (uint64_t offset = 0;; offset += kBlock) {
+    size_t na = 0, nb = 0;
+    if (Status s = ReadFull(RealSysCalls(), fa.get(), a, ba.data(), kBlock, offset, &na); !s.ok()) {
+      return s;
+    }
+    if (Status s = ReadFull(RealSysCalls(), fb.get(), b, bb.data(), kBlock, offset, &nb); !s.ok()) {
+      return s;
+    }
+    const size_t n = std::min(na, nb);
+    if (memcmp(ba.data(), bb.data(), n) != 0 || na != nb) {
+      size_t i = 0;
+      while (i < n && ba[i] == bb[i]) ++i;
+      *equal = false;
+      *first_difference = offset + i;
+      return {};
+    }
+    if (na < kBlock) break;
+  }
+  *equal = true;
+  return {};
+}
+
+CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console& console) {
+  DemoDir dir;
+  if (Status s = dir.Create(); !s.ok()) return CopyOutcome{s, kExitFailure, {}};
+  Options o = options;
+  o.source = dir.File("source.bin");
+  o.dest = dir.File("copy.bin");
+  if (!o.quiet) {
+    fprintf(console.out, "pcopy demo: writing %s of random data to %s\n",
+            FormatBytes(o.demo_size).c_str(), o.source.c_str());
+    fflush(console.out);
+  }
+  if (Status s = WriteRandomFile(o.source, o.demo_size, 0x5eed, &signals); !s.ok()) {
+    return CopyOutcome{s, kExitFailure, {}};
+  }
+  if (signals.Poll() != 0) {
+    return CopyOutcome{
+        Status::Message("demo interrupted"), ExitCodeForSignal(signals.terminating_signal()), {}};
+  }
+  if (!o.quiet) {
+    fprintf(console.out, "pcopy demo: copying it with %u job%s (pcopy -j %u %s %s)\n", o.jobs,
+            o.jobs == 1 ? "" : "s", o.jobs, o.source.c_str(), o.dest.c_str());
+    fflush(console.out);
+  }
+  CopyOutcome outcome = RunCopy(o, signals, console);
+  if (!outcome.status.ok()) return outcome;
+
+  bool equal = false;
+  uint64_t where = 0;
+  if (Status s = CompareFiles(o.source, o.dest, &equal, &where); !s.ok()) {
+    return CopyOutcome{s, kExitFailure, outcome.report};
+  }
+  if (!equal) {
+    return CopyOutcome{
+        Status::Message("demo copy differs from its source at offset " + std::to_string(where)),
+        kExitFailure, outcome.report};
+  }
+  const CopyReport& r = outcome.report;
+  if (!o.quiet) {
+    fprintf(console.out,
+            "pcopy demo: copied %s in %.3f s: %s with %zu worker%s (%s); the copy is identical "
+            "to the source. Removed the demo files.\n",
+            FormatBytes(r.bytes).c_str(), r.seconds,
+            FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
+            r.workers, r.workers == 1 ? "" : "s", r.method.c_str());
+  }
+  return outcome;
+}
+
+}  // namespace pcopy

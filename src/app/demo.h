@@ -1,0 +1,20 @@
+// demo.h: the built-in demo that `pcopy` with no arguments runs.
+//
+// Generates a random file (1 GiB unless --demo-size) in a new temporary directory under $TMPDIR
+// (or /tmp), copies it with the user's options through the same RunCopy a real copy uses,
+// compares the copy byte for byte, prints the throughput, and removes everything it made, also
+// when the copy fails or is interrupted.
+#pragma once
+
+#include "app/copy_job.h"
+
+namespace pcopy {
+
+CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console& console);
+
+// Compares two files byte for byte. *equal is false on the first difference, or a length
+// difference, and *first_difference is its offset.
+Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
+                    uint64_t* first_difference);
+
+}  // namespace pcopy

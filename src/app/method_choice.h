@@ -1,0 +1,16 @@
+// method_choice.h: what --method auto becomes for one SOURCE and DEST, and why.
+#pragma once
+
+#include <cstdio>
+
+#include "app/options.h"
+#include "os/sys_calls.h"
+
+namespace pcopy {
+
+// o.method unless it is auto; then copy_file_range+pread where both files are on one file system
+// type that can share extents or copy on the server, pread elsewhere. With verbose, says which
+// and why on one line.
+Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose);
+
+}  // namespace pcopy

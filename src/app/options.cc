@@ -1,0 +1,309 @@
+#include "app/options.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "base/size_parse.h"
+
+namespace po = boost::program_options;
+
+namespace pcopy {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: pcopy [OPTION]... SOURCE DEST\n"
+    "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
+    "  or:  pcopy --compare FILE1 FILE2\n"
+    "  or:  pcopy --checksum FILE\n"
+    "  or:  pcopy [--demo [--demo-size SIZE]]\n";
+
+constexpr const char* kAfterOptions =
+    "\nSOURCE is a regular file or a block device. If DEST is a directory, the copy goes to\n"
+    "DEST/basename(SOURCE). DEST appears only when it is complete: it is written as a hidden\n"
+    "temporary file beside it and renamed into place.\n"
+    "\nMethods:\n"
+    "  auto             copy_file_range+pread where SOURCE and DEST are on one kind of file\n"
+    "                   system that can share extents or copy on the server (xfs, btrfs,\n"
+    "                   bcachefs, zfs, nfs, smb, ceph); pread otherwise (ext4, tmpfs, or\n"
+    "                   two kinds), since small writes fill a new file's page cache fastest\n"
+    "  copy_file_range  the kernel copies; its refusals are errors\n"
+    "  copy_file_range+pread\n"
+    "                   copy_file_range, switching to pread/pwrite where the kernel declines\n"
+    "  pread            read into a --buffer-size buffer, write it out\n"
+    "  sendfile         sendfile(2) from SOURCE into DEST\n"
+    "  mmap             SOURCE mapped into memory, written with pwrite\n"
+    "  direct           O_DIRECT reads and writes, bypassing the page cache\n"
+    "\nStrategies:\n"
+    "  contiguous   N near-equal ranges, one per worker (-j 2 copies the lower and the upper\n"
+    "               half); each worker reads and writes one long sequential stream.\n"
+    "  interleaved  chunks dealt round-robin (chunk i to worker i mod N); the workers advance\n"
+    "               through the file together.\n"
+    "  dynamic      each worker takes the next chunk when it finishes one, so a slow worker\n"
+    "               does less and no worker idles while work remains.\n"
+    "  guided       like dynamic, with chunks that shrink as the work does (about remaining /\n"
+    "               2N, never below --chunk-size): few hand-outs early, an even finish.\n"
+    "\nSIZE and RATE take K, M, G, T (powers of 1024; KiB, MiB, ... are the same) or KB, MB,\n"
+    "GB, TB (powers of 1000).\n"
+    "\nExit status: 0 copied (or skipped by -n), 1 the copy failed and DEST is untouched,\n"
+    "2 bad usage, 128+N ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n"
+    "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
+
+Status Usage(const std::string& what) { return Status::Message(what + " (try 'pcopy --help')"); }
+
+Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, uint64_t* out) {
+  std::optional<uint64_t> v = ParseSize(text);
+  if (!v || *v < min) {
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) +
+                 (min > 0 ? " (expected a size of at least " + std::to_string(min) + " bytes)"
+                          : " (expected a size such as 64K, 1M or 2GiB)"));
+  }
+  *out = *v;
+  return {};
+}
+
+// A whole number from min to max: digits only (no sign, no suffix, no spaces).
+Status ParseCount(const char* name, const std::string& text, unsigned min, unsigned max,
+                  unsigned* out) {
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoul(text) < min || std::stoul(text) > max) {
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected " +
+                 std::to_string(min) + " to " + std::to_string(max) + ")");
+  }
+  *out = static_cast<unsigned>(std::stoul(text));
+  return {};
+}
+
+// A plain decimal from min to max: strtod alone would also take " 4", "0x4" and "4e0".
+// unit, if any, follows the range in the message ("expected 0 to 86400 seconds").
+Status ParseDecimal(const char* name, const std::string& text, double min, double max,
+                    const char* unit, double* out) {
+  const bool decimal = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
+  char* end = nullptr;
+  const double v = decimal ? strtod(text.c_str(), &end) : min - 1;
+  if (!decimal || *end != '\0' || !(v >= min && v <= max)) {
+    char range[64];
+    snprintf(range, sizeof range, " (expected %g to %g%s)", min, max, unit);
+    return Usage(std::string("invalid ") + name + ": " + Quote(text) + range);
+  }
+  *out = v;
+  return {};
+}
+
+template <typename Enum, size_t N>
+Status ParseChoice(const char* name, const std::string& text,
+                   const std::pair<const char*, Enum> (&choices)[N], Enum* out) {
+  std::string valid;
+  for (const auto& [word, value] : choices) {
+    if (text == word) {
+      *out = value;
+      return {};
+    }
+    valid += valid.empty() ? word : std::string("|") + word;
+  }
+  return Usage(std::string("invalid ") + name + ": " + Quote(text) + " (expected " + valid + ")");
+}
+
+constexpr std::pair<const char*, Method> kMethods[] = {
+    {"auto", Method::kAuto},
+    {"copy_file_range", Method::kCopyFileRange},
+    {"copy_file_range+pread", Method::kCopyFileRangeOrPread},
+    {"pread", Method::kPread},
+    {"sendfile", Method::kSendfile},
+    {"mmap", Method::kMmap},
+    {"direct", Method::kDirect}};
+constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strategy::kContiguous},
+                                                            {"interleaved", Strategy::kInterleaved},
+                                                            {"dynamic", Strategy::kDynamic},
+                                                            {"guided", Strategy::kGuided}};
+constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {{"auto", ProgressMode::kAuto},
+                                                                   {"bar", ProgressMode::kBar},
+                                                                   {"plain", ProgressMode::kPlain},
+                                                                   {"none", ProgressMode::kNone}};
+
+po::options_description Describe() {
+  po::options_description d("Options");
+  // Every value is taken as a string and validated here, so each bad value gets pcopy's own
+  // one-line message rather than a Boost exception text.
+  d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
+      "strategy", po::value<std::string>()->default_value("dynamic"),
+      "how the work is split: contiguous, interleaved, dynamic or guided")(
+      "chunk-size", po::value<std::string>()->default_value("1M"),
+      "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
+      "buffer-size", po::value<std::string>()->default_value("32K"),
+      "bytes per read/write with --method pread or mmap (direct: 1M)")(
+      "method", po::value<std::string>()->default_value("auto"),
+      "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap, direct")(
+      "progress", po::value<std::string>()->default_value("auto"),
+      "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
+      "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
+      "fsync", "make the data durable before DEST appears")(
+      "bwlimit", po::value<std::string>()->default_value("0"),
+      "limit the whole copy to RATE bytes per second (0: no limit)")(
+      "retries", po::value<std::string>()->default_value("3"),
+      "replace a worker that dies or stalls, resuming its work, at most N times")(
+      "stall-timeout", po::value<std::string>()->default_value("60"),
+      "seconds a worker may copy nothing before it is replaced (0: never)")(
+      "slow-worker", po::value<std::string>()->default_value("1"),
+      "make worker 0 FACTOR times slower, to study strategies on an uneven machine")(
+      "verbose,v", "print the plan, the method used and the throughput")(
+      "quiet,q", "print nothing but errors")(
+      "verify", "read the copy back from storage and compare it with SOURCE (XXH3-128 by 1 MiB)")(
+      "checksum", "print a digest of the content (with one FILE: of FILE) that -j cannot change")(
+      "compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
+      "demo", "copy a generated file, check the copy, report the throughput")(
+      "demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")(
+      "help,h", "show this help and exit")("version,V", "show the version and exit");
+  return d;
+}
+
+Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* out) {
+  Options& o = out->options;
+  o.jobs = vm.count("jobs") ? 0 : OnlineCpus();
+  if (vm.count("jobs")) {
+    if (Status s = ParseCount("number of jobs", vm["jobs"].as<std::string>(), 1, kMaxJobs, &o.jobs);
+        !s.ok()) {
+      return s;
+    }
+  }
+  auto str = [&](const char* k) { return vm[k].as<std::string>(); };
+  if (Status s = ParseSizeOption("chunk size", str("chunk-size"), 1, &o.chunk_size); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseSizeOption("buffer size", str("buffer-size"), 1, &o.buffer_size); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseSizeOption("bandwidth limit", str("bwlimit"), 0, &o.bwlimit); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseSizeOption("demo size", str("demo-size"), 1, &o.demo_size); !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          ParseDecimal("slow-worker factor", str("slow-worker"), 1, 1000, "", &o.slow_worker);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseCount("retries", str("retries"), 0, 1000, &o.retries); !s.ok()) return s;
+  if (Status s = ParseDecimal("stall timeout", str("stall-timeout"), 0, 86400, " seconds",
+                              &o.stall_timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
+  if (o.method == Method::kDirect && vm["buffer-size"].defaulted()) {
+    o.buffer_size = kDefaultDirectBufferSize;
+  }
+  if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseChoice("progress mode", str("progress"), kProgressModes, &o.progress);
+      !s.ok()) {
+    return s;
+  }
+  o.no_clobber = vm.count("no-clobber") > 0;
+  o.fsync = vm.count("fsync") > 0;
+  o.verbose = vm.count("verbose") > 0;
+  o.quiet = vm.count("quiet") > 0;
+  if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
+  if (o.buffer_size > (1ull << 30)) return Usage("invalid buffer size: at most 1 GiB");
+
+  std::vector<std::string> operands;
+  if (vm.count("operands")) operands = vm["operands"].as<std::vector<std::string>>();
+  if (vm.count("demo") || no_arguments) {
+    if (!operands.empty()) return Usage("--demo takes no operands");
+    out->action = Action::kDemo;
+    return {};
+  }
+  o.verify = vm.count("verify") > 0;
+  o.checksum = vm.count("checksum") > 0;
+  if (vm.count("compare")) {
+    if (o.verify || o.checksum) return Usage("--compare goes with neither --verify nor --checksum");
+    if (operands.size() != 2) return Usage("--compare takes two files");
+    o.source = operands[0];
+    o.dest = operands[1];
+    out->action = Action::kCompare;
+    return {};
+  }
+  if (operands.empty()) return Usage("missing file operand");
+  if (operands.size() == 1 && o.checksum && !o.verify) {
+    o.source = operands[0];
+    out->action = Action::kChecksum;
+    return {};
+  }
+  if (operands.size() == 1) {
+    return Usage("missing destination file operand after " + Quote(operands[0]));
+  }
+  if (operands.size() > 2) return Usage("extra operand " + Quote(operands[2]));
+  o.source = operands[0];
+  o.dest = operands[1];
+  out->action = Action::kCopy;
+  return {};
+}
+
+}  // namespace
+
+const char* MethodName(Method m) {
+  for (const auto& [word, value] : kMethods) {
+    if (value == m) return word;
+  }
+  return "?";
+}
+
+const char* StrategyName(Strategy s) {
+  for (const auto& [word, value] : kStrategies) {
+    if (value == s) return word;
+  }
+  return "?";
+}
+
+unsigned OnlineCpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1u : n > static_cast<long>(kMaxJobs) ? kMaxJobs : static_cast<unsigned>(n);
+}
+
+Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
+  *out = CommandLine{};
+  po::options_description visible = Describe();
+  po::options_description all;
+  all.add(visible).add_options()("operands", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("operands", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(
+        po::command_line_parser(argc, argv)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(e.what());
+  } catch (const std::exception& e) {
+    return Usage(e.what());
+  }
+
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << kUsage << "Copy SOURCE to DEST with parallel worker processes.\n\n"
+         << visible << kAfterOptions;
+    out->action = Action::kHelp;
+    out->text = text.str();
+    return {};
+  }
+  if (vm.count("version")) {
+    out->action = Action::kVersion;
+    out->text = std::string("pcopy ") + PCOPY_VERSION + "\n";
+    return {};
+  }
+  return Interpret(vm, argc <= 1, out);
+}
+
+}  // namespace pcopy

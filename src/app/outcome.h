@@ -1,0 +1,39 @@
+// outcome.h: what every job of the command line returns to main, and where it prints.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace pcopy {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Console {
+  FILE* out = stdout;  // -v lines and summaries
+  FILE* err = stderr;  // progress
+};
+
+struct CopyReport {
+  std::string dest_path;  // the file that was written
+  uint64_t bytes = 0;
+  double seconds = 0;
+  size_t workers = 0;                // 0: copied sequentially by the parent (size unknown or 0)
+  std::string method;                // what actually moved the bytes, in words
+  bool skipped = false;              // -n found DEST already there
+  std::vector<std::string> retried;  // workers replaced during the copy, one line each
+  std::string digest;  // the content's tree digest, when --verify or --checksum computed it
+};
+
+struct CopyOutcome {
+  Status status;
+  int exit_code = kExitOk;
+  CopyReport report;
+};
+
+}  // namespace pcopy

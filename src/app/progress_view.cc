@@ -1,0 +1,125 @@
+#include "app/progress_view.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/size_parse.h"
+
+namespace pcopy {
+namespace {
+
+constexpr double kRateWindow = 1.0;  // seconds of history behind the displayed rate
+constexpr int kWorkerBarWidth = 6;
+
+std::string Bar(uint64_t done, uint64_t total, int width) {
+  const double frac = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
+  const int filled = std::clamp(static_cast<int>(frac * width), 0, width);
+  return std::string(static_cast<size_t>(filled), '#') +
+         std::string(static_cast<size_t>(width - filled), '.');
+}
+
+std::string Percent(uint64_t done, uint64_t total) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "%5.1f%%",
+           total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total));
+  return buf;
+}
+
+}  // namespace
+
+int TerminalColumns(int fd) {
+  winsize ws{};
+  if (!isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
+ProgressView::ProgressView(ProgressStyle style, FILE* out, int columns)
+    : style_(style),
+      out_(out),
+      columns_(columns > 0 ? columns : 80),
+      follow_terminal_(columns <= 0) {}
+
+double ProgressView::Rate(const ProgressSnapshot& s) {
+  const uint64_t done = s.done_total();
+  samples_.emplace_back(s.elapsed, done);
+  while (samples_.size() > 2 && s.elapsed - samples_[1].first >= kRateWindow) samples_.pop_front();
+  const auto& [t0, b0] = samples_.front();
+  if (s.elapsed - t0 < 0.2) return s.elapsed > 0 ? static_cast<double>(done) / s.elapsed : 0;
+  return static_cast<double>(done - b0) / (s.elapsed - t0);
+}
+
+std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const {
+  const uint64_t done = s.done_total();
+  const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
+  // snprintf rather than operator+ chains: g++ 12 raises a false -Wrestrict on those (PR105329).
+  char tail_buf[128];
+  snprintf(tail_buf, sizeof tail_buf, " %s %s/%s %s ETA %s", Percent(done, s.total).c_str(),
+           FormatBytes(done).c_str(), FormatBytes(s.total).c_str(), FormatRate(rate).c_str(),
+           FormatDuration(eta).c_str());
+  const std::string tail = tail_buf;
+  std::string workers;
+  for (size_t i = 0; i < s.done.size() && s.done.size() > 1; ++i) {
+    workers += ' ';
+    workers += Bar(s.done[i], s.planned[i], kWorkerBarWidth);
+  }
+  // The per-worker bars only when they fit beside a main bar of at least 20 columns.
+  const int budget = columns_ - 1;  // never write into the last column: some terminals wrap
+  if (static_cast<int>(tail.size() + workers.size()) + 22 > budget) workers.clear();
+  const int bar_width = std::max(budget - static_cast<int>(tail.size() + workers.size()) - 2, 0);
+  std::string line;
+  if (bar_width >= 10) {
+    line += '[';
+    line += Bar(done, s.total, bar_width);
+    line += ']';
+  }
+  line += tail;
+  line += workers;
+  if (static_cast<int>(line.size()) > budget) line.resize(static_cast<size_t>(std::max(budget, 0)));
+  return line;
+}
+
+std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) const {
+  const uint64_t done = s.done_total();
+  const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
+  char buf[160];
+  snprintf(buf, sizeof buf, "pcopy: %s %s of %s, %s, ETA %s", Percent(done, s.total).c_str(),
+           FormatBytes(done).c_str(), FormatBytes(s.total).c_str(), FormatRate(rate).c_str(),
+           FormatDuration(eta).c_str());
+  return buf;
+}
+
+void ProgressView::OnProgress(const ProgressSnapshot& s) {
+  const double rate = Rate(s);
+  if (style_ == ProgressStyle::kBar) {
+    if (follow_terminal_) {
+      const int now = TerminalColumns(fileno(out_));
+      if (now > 0) columns_ = now;
+    }
+    fprintf(out_, "\r%s\033[K", BarLine(s, rate).c_str());
+    drawn_ = true;
+  } else if (s.elapsed - last_plain_ >= 1.0) {
+    last_plain_ = s.elapsed;
+    fprintf(out_, "%s\n", PlainLine(s, rate).c_str());
+  }
+  fflush(out_);
+}
+
+void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
+  const double average = s.elapsed > 0 ? static_cast<double>(s.done_total()) / s.elapsed : 0;
+  if (style_ == ProgressStyle::kBar) {
+    if (ok) {
+      fprintf(out_, "\r%s\033[K\n", BarLine(s, average).c_str());
+    } else if (drawn_) {
+      fputc('\n', out_);  // leave the last state visible; the error goes on the next line
+    }
+  } else if (ok) {
+    fprintf(out_, "pcopy: 100.0%% %s in %.2f s, %s\n", FormatBytes(s.done_total()).c_str(),
+            s.elapsed, FormatRate(average).c_str());
+  }
+  fflush(out_);
+}
+
+}  // namespace pcopy

@@ -1,0 +1,47 @@
+// progress_view.h: draws the copy's progress on a terminal or as log lines.
+//
+// Bar: one line redrawn in place (carriage return) about ten times a second: total percent,
+// bytes, rate, ETA and, when the terminal is wide enough, a small bar per worker. Plain: one line
+// a second, for logs. Runs in the parent only, fed by the executor's snapshots.
+#pragma once
+
+#include <cstdio>
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "exec/fork_executor.h"
+
+namespace pcopy {
+
+enum class ProgressStyle { kBar, kPlain };
+
+class ProgressView final : public ProgressObserver {
+ public:
+  // columns: the width to draw the bar in; 0 asks out's terminal before every redraw, so a
+  // resized window is followed (80 if out is not a terminal).
+  ProgressView(ProgressStyle style, FILE* out, int columns);
+
+  void OnProgress(const ProgressSnapshot& snapshot) override;
+  void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
+
+  // The line the bar shows for a snapshot; exposed for tests.
+  std::string BarLine(const ProgressSnapshot& snapshot, double rate) const;
+  std::string PlainLine(const ProgressSnapshot& snapshot, double rate) const;
+
+ private:
+  double Rate(const ProgressSnapshot& snapshot);
+
+  ProgressStyle style_;
+  FILE* out_;
+  int columns_;
+  bool follow_terminal_;
+  double last_plain_ = 0;
+  bool drawn_ = false;
+  std::deque<std::pair<double, uint64_t>> samples_;  // (elapsed, bytes) over the last second
+};
+
+// The terminal width of fd, or 0 if it is not a terminal.
+int TerminalColumns(int fd);
+
+}  // namespace pcopy

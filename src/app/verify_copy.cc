@@ -1,0 +1,91 @@
+#include "app/verify_copy.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "copy/io.h"
+#include "exec/parallel_digest.h"
+
+namespace pcopy {
+namespace {
+
+// Makes the next reads of fd come from storage: its dirty pages written, its clean ones dropped.
+Status DropCachedPages(int fd, const std::string& name) {
+  if (fdatasync(fd) != 0) return Status::FromErrno("fsync", name, errno);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  return {};
+}
+
+// "bytes 1048576-2097151": leaf `leaf` of a file of `size` bytes.
+std::string LeafBytes(uint64_t leaf, uint64_t size) {
+  const uint64_t offset = leaf * kLeafSize;
+  return "bytes " + std::to_string(offset) + "-" +
+         std::to_string(std::min(offset + kLeafSize, size) - 1);
+}
+
+}  // namespace
+
+Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
+                  std::string* source_digest, const SysCalls& sys) {
+  *recopied = 0;
+  const DigestInput a{src.fd.get(), o.source}, b{temp_fd, o.dest};
+  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  LeafReport report;
+  if (Status s = DigestLeaves(a, b, src.size, o.jobs, {}, &report); !s.ok()) return s;
+  *source_digest = TreeDigest(report.digests);
+  if (report.differing.empty()) return {};
+
+  // Copy the differing leaves once more, then read them back from storage again.
+  std::vector<char> buffer(static_cast<size_t>(o.buffer_size));
+  CopyEnv env;
+  env.sys = &sys;
+  env.src_fd = src.fd.get();
+  env.dst_fd = temp_fd;
+  env.src_name = o.source;
+  env.dst_name = o.dest;
+  env.buffer = std::span<char>(buffer.data(), buffer.size());
+  class NoProgress final : public ProgressSink {
+    void Add(uint64_t) override {}
+  } none;
+  for (uint64_t leaf : report.differing) {
+    const uint64_t offset = leaf * kLeafSize;
+    const uint64_t length = std::min(kLeafSize, src.size - offset);
+    if (Status s = CopyRangeReadWrite(env, offset, length, none); !s.ok()) return s;
+  }
+  *recopied = report.differing.size();
+  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  LeafReport again;
+  if (Status s = DigestLeaves(a, b, src.size, o.jobs, report.differing, &again); !s.ok()) return s;
+  if (!again.differing.empty()) {
+    const uint64_t leaf = again.differing.front();
+    return Status::Failure(
+        "verify", o.dest,
+        LeafBytes(leaf, src.size) + " still differ from " + Quote(o.source) + " after a re-copy",
+        leaf * kLeafSize);
+  }
+  return {};
+}
+
+Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
+                      const std::vector<Digest128>& read) {
+  if (size == 0) return {};
+  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  LeafReport report;
+  if (Status s = DigestLeaves({temp_fd, o.dest}, {}, size, o.jobs, {}, &report); !s.ok()) {
+    return s;
+  }
+  for (uint64_t leaf = 0; leaf < report.digests.size(); ++leaf) {
+    if (leaf >= read.size() || !(report.digests[leaf] == read[leaf])) {
+      return Status::Failure(
+          "verify", o.dest,
+          LeafBytes(leaf, size) + " differ from what was read from " + Quote(o.source),
+          leaf * kLeafSize);
+    }
+  }
+  return {};
+}
+
+}  // namespace pcopy

@@ -1,0 +1,29 @@
+// verify_copy.h: --verify, the copy read back from storage and compared with its source before
+// it is published. Stands on exec/parallel_digest.h; re-copies a differing leaf once in-process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/options.h"
+#include "copy/digest.h"
+#include "os/source_file.h"
+#include "os/sys_calls.h"
+
+namespace pcopy {
+
+// --verify: compares the finished temporary with the source, reading the temporary back from
+// storage (fdatasync, then POSIX_FADV_DONTNEED drops its cached pages). Leaves that differ are
+// copied again once, with pread/pwrite, and checked again; a second difference is an error.
+// *recopied counts the leaves copied again; *source_digest is the tree digest of the source.
+Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
+                  std::string* source_digest, const SysCalls& sys);
+
+// --verify for a source of unknown size, read once to the end (a /proc file would not give the
+// same bytes twice): the temporary, read back from storage, is compared with the leaf digests of
+// what was read (`read`, from StreamDigests). A difference is an error; nothing is re-copied.
+Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
+                      const std::vector<Digest128>& read);
+
+}  // namespace pcopy

@@ -1,0 +1,112 @@
+#include "copy/digest.h"
+
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "copy/io.h"
+
+namespace pcopy {
+
+int DigestRange(int fd, uint64_t offset, uint64_t length, char* buf, Digest128* out) noexcept {
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) return ENOMEM;
+  XXH3_128bits_reset(state);
+  int rc = 0;
+  while (length > 0 && rc == 0) {
+    size_t got = 0;
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(length, kLeafSize));
+    if (Status s = ReadFull(RealSysCalls(), fd, "", buf, want, offset, &got); !s.ok()) {
+      rc = s.err() != 0 ? s.err() : EIO;
+    } else if (got < want) {
+      rc = kShortRead;
+    } else {
+      XXH3_128bits_update(state, buf, got);
+      offset += got;
+      length -= got;
+    }
+  }
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  *out = Digest128{h.high64, h.low64};
+  XXH3_freeState(state);
+  return rc;
+}
+
+StreamDigests::StreamDigests() : state_(XXH3_createState()) { XXH3_128bits_reset(state_); }
+
+StreamDigests::~StreamDigests() { XXH3_freeState(state_); }
+
+void StreamDigests::Update(const char* data, size_t length) {
+  while (length > 0) {
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(length, kLeafSize - in_leaf_));
+    XXH3_128bits_update(state_, data, take);
+    data += take;
+    length -= take;
+    in_leaf_ += take;
+    if (in_leaf_ == kLeafSize) CloseLeaf();
+  }
+}
+
+const std::vector<Digest128>& StreamDigests::Finish() {
+  if (in_leaf_ > 0) CloseLeaf();
+  return digests_;
+}
+
+void StreamDigests::CloseLeaf() {
+  const XXH128_hash_t h = XXH3_128bits_digest(state_);
+  digests_.push_back(Digest128{h.high64, h.low64});
+  XXH3_128bits_reset(state_);
+  in_leaf_ = 0;
+}
+
+std::string TreeDigest(const std::vector<Digest128>& leaves) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  for (const Digest128& d : leaves) {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH128_hash_t{d.low, d.high});
+    XXH3_128bits_update(state, c.digest, sizeof c.digest);
+  }
+  XXH128_canonical_t root;
+  XXH128_canonicalFromHash(&root, XXH3_128bits_digest(state));
+  XXH3_freeState(state);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char byte : root.digest) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 15];
+  }
+  return hex;
+}
+
+Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
+                       bool* found, uint64_t* where) {
+  *found = false;
+  std::vector<char> ba(kLeafSize), bb(kLeafSize);
+  while (length > 0) {
+    const size_t want = static_cast<size_t>(std::min(length, kLeafSize));
+    size_t na = 0, nb = 0;
+    if (Status s = ReadFull(RealSysCalls(), a.fd, a.name, ba.data(), want, offset, &na); !s.ok()) {
+      return s;
+    }
+    if (Status s = ReadFull(RealSysCalls(), b.fd, b.name, bb.data(), want, offset, &nb); !s.ok()) {
+      return s;
+    }
+    const size_t n = std::min(na, nb);
+    const auto mismatch = std::mismatch(ba.begin(), ba.begin() + static_cast<long>(n), bb.begin());
+    if (mismatch.first != ba.begin() + static_cast<long>(n) || na != nb) {
+      *found = true;
+      *where = offset + static_cast<uint64_t>(mismatch.first - ba.begin());
+      return {};
+    }
+    if (n < want) return {};
+    offset += n;
+    length -= n;
+  }
+  return {};
+}
+
+}  // namespace pcopy

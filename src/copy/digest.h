@@ -1,0 +1,64 @@
+// digest.h: XXH3-128 digests of file contents by fixed-size leaves: the kernel under --verify,
+// --compare and --checksum. A tree digest (leaf digests of 1 MiB each, then one XXH3-128 over
+// them in canonical form) does not depend on -j or the strategy. Everything here runs in one
+// process; exec/parallel_digest.h spreads leaves over a process pool.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+struct XXH3_state_s;  // xxhash.h's XXH3_state_t
+
+namespace pcopy {
+
+inline constexpr uint64_t kLeafSize = 1ull << 20;
+
+struct Digest128 {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  bool operator==(const Digest128&) const = default;
+};
+
+struct DigestInput {
+  int fd = -1;
+  std::string name;  // for messages
+};
+
+// What DigestRange returns when the file ended before the range did.
+inline constexpr int kShortRead = -1;
+
+// Digests [offset, offset + length) of fd through buf (at least kLeafSize bytes): 0, an errno,
+// or kShortRead. Safe in a forked worker: it allocates nothing but XXH3's state.
+int DigestRange(int fd, uint64_t offset, uint64_t length, char* buf, Digest128* out) noexcept;
+
+// Leaf digests of bytes seen once, in order (a source that cannot be read twice, such as a
+// /proc file): after Finish, the digests DigestLeaves gives for a file holding those bytes.
+class StreamDigests {
+ public:
+  StreamDigests();
+  ~StreamDigests();
+  StreamDigests(const StreamDigests&) = delete;
+  StreamDigests& operator=(const StreamDigests&) = delete;
+
+  void Update(const char* data, size_t length);
+  const std::vector<Digest128>& Finish();  // closes the last, partial leaf
+
+ private:
+  void CloseLeaf();
+
+  ::XXH3_state_s* state_;
+  uint64_t in_leaf_ = 0;  // bytes of the current leaf seen so far
+  std::vector<Digest128> digests_;
+};
+
+// The tree digest over all leaves, as 32 hex digits.
+std::string TreeDigest(const std::vector<Digest128>& leaves);
+
+// The first offset in [offset, offset + length) where a and b differ; *found false if none.
+Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
+                       bool* found, uint64_t* where);
+
+}  // namespace pcopy

@@ -1,0 +1,300 @@
+#include "exec/fork_executor.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "exec/worker.h"
+#include "exec/worker_slots.h"
+#include "os/child_process.h"
+
+namespace pcopy {
+namespace {
+
+constexpr std::chrono::milliseconds kTick(100);
+
+struct WorkerContext {
+  WorkerTask task;
+  WorkerSlot* slot;
+};
+
+int WorkerMain(void* context) noexcept {
+  auto* ctx = static_cast<WorkerContext*>(context);
+  return RunWorker(ctx->task, ctx->slot);
+}
+
+// "worker 1 (pid 4242, bytes 0-1048575)": the range it was copying when it stopped.
+std::string DescribeWorker(size_t index, pid_t pid, const WorkerSlot& slot) {
+  std::string text = "worker " + std::to_string(index) + " (pid " + std::to_string(pid);
+  const uint64_t length = slot.range_length.load(std::memory_order_relaxed);
+  if (length != 0) {
+    const uint64_t offset = slot.range_offset.load(std::memory_order_relaxed);
+    text += ", bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+  }
+  return text + ")";
+}
+
+class Run {
+ public:
+  Run(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
+      ProgressObserver* observer)
+      : plan_(plan), config_(config), signals_(signals), observer_(observer) {}
+
+  ExecResult Execute() {
+    const size_t n = plan_.workers.size();
+    if (Status s = WorkerSlots::Create(n, &slots_); !s.ok()) {
+      result_.status = s;
+      return result_;
+    }
+    start_ = std::chrono::steady_clock::now();
+    if (Status s = SpawnAll(); !s.ok()) {
+      result_.status = s;
+      StopAll();
+    } else {
+      Monitor();
+    }
+    CollectMethods();
+    if (observer_) observer_->OnFinish(Snapshot(), result_.status.ok() && result_.signal == 0);
+    return result_;
+  }
+
+ private:
+  Status SpawnAll() {
+    const size_t n = plan_.workers.size();
+    contexts_.resize(n);
+    children_.resize(n);
+    pid_t pgid = 0;
+    for (size_t i = 0; i < n; ++i) {
+      WorkerTask& t = contexts_[i].task;
+      t.plan = &plan_;
+      t.index = i;
+      t.next_chunk = &slots_.header().next_chunk;
+      t.sys = config_.sys;
+      t.src_fd = config_.src_fd;
+      t.dst_fd = config_.dst_fd;
+      t.src_name = config_.src_name;
+      t.dst_name = config_.dst_name;
+      t.method = config_.method;
+      t.buffer_size = config_.buffer_size;
+      t.bwlimit = config_.bwlimit == 0 ? 0 : std::max<uint64_t>(config_.bwlimit / n, 1);
+      t.slow_factor = i == 0 ? config_.slow_factor : 1;
+      contexts_[i].slot = &slots_[i];
+      if (Status s = ChildProcess::Spawn(&WorkerMain, &contexts_[i], pgid,
+                                         "pcopy-w" + std::to_string(i), &children_[i]);
+          !s.ok()) {
+        return s;
+      }
+      if (pgid == 0) pgid_ = pgid = children_[i].pid();
+    }
+    return {};
+  }
+
+  void Monitor() {
+    using Clock = std::chrono::steady_clock;
+    last_bytes_.assign(children_.size(), 0);
+    last_change_.assign(children_.size(), Clock::now());
+    stalled_.assign(children_.size(), false);
+    for (;;) {
+      const int sig = signals_.Wait(kTick);
+      if (sig != 0 && sig != SIGCHLD) {
+        result_.signal = sig;
+        StopAll();
+        return;
+      }
+      bool all_reaped = true;
+      for (size_t i = 0; i < children_.size() && !failed_; ++i) {
+        if (!children_[i].TryReap()) {
+          all_reaped = false;
+          CheckStall(i);
+          continue;
+        }
+        if (children_[i].succeeded()) continue;
+        const auto state =
+            static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
+        if (state != WorkerState::kFailed && retries_used_ < config_.retries) {
+          if (Status s = Replace(i); !s.ok()) {
+            failed_ = true;
+            result_.status = s;
+          }
+          all_reaped = false;
+          continue;
+        }
+        failed_ = true;
+        result_.status = WorkerFailure(i);
+      }
+      if (failed_) {
+        StopAll();
+        return;
+      }
+      if (all_reaped) break;
+      if (observer_) observer_->OnProgress(Snapshot());
+    }
+    CheckComplete();
+  }
+
+  // Every worker exited 0; the copy is complete only if whole ranges add up as planned.
+  void CheckComplete() {
+    uint64_t total = 0;
+    for (size_t i = 0; i < children_.size(); ++i) {
+      const uint64_t done = slots_[i].completed_bytes.load(std::memory_order_relaxed);
+      total += done;
+      if (!plan_.self_scheduled() && done != plan_.workers[i].bytes()) {
+        result_.status = Status::Message(DescribeWorker(i, children_[i].pid(), slots_[i]) +
+                                         " exited after copying " + std::to_string(done) + " of " +
+                                         std::to_string(plan_.workers[i].bytes()) + " bytes");
+        return;
+      }
+    }
+    if (total != plan_.size) {
+      result_.status = Status::Message("the workers exited after copying " + std::to_string(total) +
+                                       " of " + std::to_string(plan_.size) + " bytes");
+    }
+  }
+
+  // A worker that has copied nothing for stall_timeout seconds is killed; Monitor then treats
+  // it like any worker that died.
+  void CheckStall(size_t i) {
+    const uint64_t bytes = slots_[i].bytes_done.load(std::memory_order_relaxed);
+    const auto now = std::chrono::steady_clock::now();
+    if (bytes != last_bytes_[i]) {
+      last_bytes_[i] = bytes;
+      last_change_[i] = now;
+      return;
+    }
+    if (config_.stall_timeout > 0 && !stalled_[i] &&
+        std::chrono::duration<double>(now - last_change_[i]).count() >= config_.stall_timeout) {
+      stalled_[i] = true;
+      children_[i].Kill(SIGKILL);
+    }
+  }
+
+  std::string HowItEnded(size_t i) const {
+    if (stalled_[i]) {
+      char buf[96];
+      snprintf(buf, sizeof buf, "copied nothing for %.0f s and was killed", config_.stall_timeout);
+      return buf;
+    }
+    return children_[i].DescribeExit();
+  }
+
+  // Starts a new worker in place of worker i, resuming what it left unfinished.
+  Status Replace(size_t i) {
+    WorkerSlot& slot = slots_[i];
+    WorkerTask& task = contexts_[i].task;
+    std::string what = DescribeWorker(i, children_[i].pid(), slot) + " " + HowItEnded(i);
+    const bool started = slot.range_length.load(std::memory_order_relaxed) != 0;
+    const bool finished = slot.range_done.load(std::memory_order_acquire) != 0;
+    if (plan_.self_scheduled()) {
+      task.redo = started && !finished
+                      ? ByteRange{slot.range_offset.load(std::memory_order_relaxed),
+                                  slot.range_length.load(std::memory_order_relaxed)}
+                      : ByteRange{};
+    } else if (started) {
+      task.start_index = slot.range_index.load(std::memory_order_relaxed) + (finished ? 1 : 0);
+    }
+    slot.bytes_done.store(slot.completed_bytes.load(std::memory_order_relaxed),
+                          std::memory_order_relaxed);
+    slot.range_length.store(0, std::memory_order_relaxed);
+    slot.range_done.store(0, std::memory_order_relaxed);
+    slot.state.store(static_cast<uint32_t>(WorkerState::kStarting), std::memory_order_relaxed);
+    stalled_[i] = false;
+    last_change_[i] = std::chrono::steady_clock::now();
+    ++retries_used_;
+    const pid_t group = AnyAlive() ? pgid_ : 0;
+    if (Status s = ChildProcess::Spawn(&WorkerMain, &contexts_[i], group,
+                                       "pcopy-w" + std::to_string(i), &children_[i]);
+        !s.ok()) {
+      return s;
+    }
+    if (group == 0) pgid_ = children_[i].pid();
+    result_.retried.push_back(what + "; a new worker (pid " + std::to_string(children_[i].pid()) +
+                              ") took over its unfinished work (retry " +
+                              std::to_string(retries_used_) + " of " +
+                              std::to_string(config_.retries) + ")");
+    return {};
+  }
+
+  bool AnyAlive() const {
+    for (const ChildProcess& c : children_) {
+      if (c.alive()) return true;
+    }
+    return false;
+  }
+
+  // The error a failed worker recorded, or how it died if it recorded none.
+  Status WorkerFailure(size_t i) const {
+    const auto state = static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
+    if (state == WorkerState::kFailed)
+      return SlotError(slots_[i], config_.src_name, config_.dst_name);
+    std::string text = DescribeWorker(i, children_[i].pid(), slots_[i]) + " " + HowItEnded(i);
+    if (retries_used_ > 0) {
+      text +=
+          " after " + std::to_string(retries_used_) + (retries_used_ == 1 ? " retry" : " retries");
+    }
+    return Status::Message(text + " while copying " + Quote(config_.src_name) + " to " +
+                           Quote(config_.dst_name));
+  }
+
+  void StopAll() {
+    // One signal to the whole group, then each child individually in case it had not joined the
+    // group yet; SIGKILL because a worker holds nothing that needs an orderly release. The group
+    // is signalled only while a worker is alive: a group with no member left has a number the
+    // kernel may give to another process.
+    if (pgid_ > 0 && AnyAlive()) killpg(pgid_, SIGKILL);
+    for (ChildProcess& c : children_) c.Kill(SIGKILL);
+    for (ChildProcess& c : children_) c.Wait();
+  }
+
+  void CollectMethods() {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const uint32_t used = slots_[i].used_methods.load(std::memory_order_relaxed);
+      result_.used_methods |= used;
+      const int fallback = slots_[i].fallback_errno.load(std::memory_order_relaxed);
+      if (fallback >= 0 && result_.fallback_errno < 0) result_.fallback_errno = fallback;
+    }
+  }
+
+  ProgressSnapshot Snapshot() const {
+    ProgressSnapshot s;
+    s.total = plan_.size;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      s.done.push_back(slots_[i].bytes_done.load(std::memory_order_relaxed));
+      s.planned.push_back(plan_.self_scheduled() ? plan_.size / slots_.size()
+                                                 : plan_.workers[i].bytes());
+    }
+    s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return s;
+  }
+
+  const CopyPlan& plan_;
+  const ExecConfig& config_;
+  SignalGuard& signals_;
+  ProgressObserver* observer_;
+  WorkerSlots slots_;
+  std::vector<WorkerContext> contexts_;
+  std::vector<ChildProcess> children_;
+  pid_t pgid_ = 0;
+  bool failed_ = false;
+  unsigned retries_used_ = 0;
+  std::vector<uint64_t> last_bytes_;  // per worker, for stall detection
+  std::vector<std::chrono::steady_clock::time_point> last_change_;
+  std::vector<bool> stalled_;  // killed for making no progress
+  std::chrono::steady_clock::time_point start_;
+  ExecResult result_;
+};
+
+}  // namespace
+
+uint64_t ProgressSnapshot::done_total() const {
+  uint64_t sum = 0;
+  for (uint64_t d : done) sum += d;
+  return sum;
+}
+
+ExecResult RunForked(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
+                     ProgressObserver* observer) {
+  return Run(plan, config, signals, observer).Execute();
+}
+
+}  // namespace pcopy

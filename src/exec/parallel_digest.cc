@@ -1,0 +1,85 @@
+#include "exec/parallel_digest.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <new>
+
+#include "exec/process_pool.h"
+
+namespace pcopy {
+namespace {
+
+struct Context {
+  int a_fd;
+  int b_fd;
+  uint64_t size;
+};
+
+// Runs in a pool worker: arg[0] = leaf index. value[0..1] = a's digest, value[2] = 1 if b's
+// leaf differs, value[3] = which file failed (0 a, 1 b).
+int LeafTask(const PoolTask& task, PoolResult* result, void* context) noexcept {
+  static char* buffer = nullptr;  // one per worker process, kept for its lifetime
+  if (buffer == nullptr) buffer = new (std::nothrow) char[kLeafSize];
+  if (buffer == nullptr) return ENOMEM;
+  const auto* ctx = static_cast<const Context*>(context);
+  const uint64_t offset = task.arg[0] * kLeafSize;
+  const uint64_t length = std::min(kLeafSize, ctx->size - offset);
+  Digest128 a{}, b{};
+  if (int rc = DigestRange(ctx->a_fd, offset, length, buffer, &a); rc != 0) return rc;
+  result->value[0] = a.high;
+  result->value[1] = a.low;
+  if (ctx->b_fd >= 0) {
+    if (int rc = DigestRange(ctx->b_fd, offset, length, buffer, &b); rc != 0) {
+      result->value[3] = 1;
+      return rc;
+    }
+    result->value[2] = a == b ? 0 : 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
+                    const std::vector<uint64_t>& leaves, LeafReport* out) {
+  *out = LeafReport{};
+  std::vector<uint64_t> wanted = leaves;
+  if (wanted.empty()) {
+    for (uint64_t k = 0; k * kLeafSize < size; ++k) wanted.push_back(k);
+  }
+  if (wanted.empty()) return {};
+  Context ctx{a.fd, b.fd, size};
+  PoolConfig config;
+  config.workers = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(wanted.size())));
+  config.queue_capacity = 256;
+  config.handler = &LeafTask;
+  config.context = &ctx;
+  config.name = "pcopy-verify";
+  std::unique_ptr<ProcessPool> pool;
+  if (Status s = ProcessPool::Start(config, &pool); !s.ok()) return s;
+  std::vector<PoolTask> tasks(wanted.size());
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    tasks[i].id = i;
+    tasks[i].arg[0] = wanted[i];
+  }
+  std::vector<PoolResult> results;
+  if (Status s = pool->Map(tasks, &results); !s.ok()) return s;
+  if (Status s = pool->Join(); !s.ok()) return s;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const PoolResult& r = results[i];
+    const uint64_t offset = wanted[i] * kLeafSize;
+    if (r.error != 0) {
+      const std::string& name = r.value[3] == 1 ? b.name : a.name;
+      if (r.error == kShortRead) {
+        return Status::Failure("read", name, "unexpected end of file (the file changed)", offset);
+      }
+      return Status::FromErrno("read", name, r.error, offset);
+    }
+    out->digests.push_back(Digest128{r.value[0], r.value[1]});
+    if (r.value[2] != 0) out->differing.push_back(wanted[i]);
+  }
+  return {};
+}
+
+}  // namespace pcopy

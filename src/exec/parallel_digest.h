@@ -1,0 +1,26 @@
+// parallel_digest.h: leaf digests of one or two files computed in parallel on a ProcessPool,
+// for --verify (the copy compared with its source), --compare A B and --checksum.
+//
+// Process contract: the pool's workers inherit the open descriptors and read with pread; they
+// write nothing. The parent owns the pool and joins it before returning.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+#include "copy/digest.h"
+
+namespace pcopy {
+
+struct LeafReport {
+  std::vector<Digest128> digests;   // of file a, one per leaf asked for, in the order asked
+  std::vector<uint64_t> differing;  // leaves where a and b differ (when b was given)
+};
+
+// Digests the leaves of a (all of them if `leaves` is empty) of a file of `size` bytes, and
+// compares them with b's when b.fd >= 0, on `jobs` worker processes.
+Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
+                    const std::vector<uint64_t>& leaves, LeafReport* out);
+
+}  // namespace pcopy

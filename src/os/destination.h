@@ -1,0 +1,26 @@
+// destination.h: where a copy lands, following cp's rules for DEST.
+//
+// DEST an existing directory: DEST/basename(SOURCE). DEST a symlink to a file: that file (the
+// copy replaces the target, as cp writes through the link). A dangling symlink, a directory in
+// the way, or a DEST that is not a regular file (a device, a FIFO: renaming over it would replace
+// the node instead of writing into it) is refused. Pure lookups; nothing is created here.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/status.h"
+
+namespace pcopy {
+
+struct Destination {
+  std::string path;  // the path to rename the finished copy onto
+  bool exists = false;
+  dev_t dev = 0;  // when exists
+  ino_t ino = 0;
+};
+
+Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out);
+
+}  // namespace pcopy

@@ -1,0 +1,53 @@
+#include "os/source_file.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+
+namespace pcopy {
+namespace {
+
+const char* KindName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  return "not a regular file";
+}
+
+}  // namespace
+
+Status OpenSource(const std::string& path, SourceFile* out) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) return Status::FromErrno("cannot open", path, errno);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
+  if (S_ISREG(st.st_mode)) {
+    out->kind = SourceKind::kRegular;
+    out->size = static_cast<uint64_t>(st.st_size);
+  } else if (S_ISBLK(st.st_mode)) {
+    out->kind = SourceKind::kBlockDevice;
+    uint64_t bytes = 0;
+    if (ioctl(fd.get(), BLKGETSIZE64, &bytes) != 0) {
+      return Status::FromErrno("cannot get the size of", path, errno);
+    }
+    out->size = bytes;
+  } else {
+    return Status::Failure("cannot copy", path,
+                           std::string("source is ") + KindName(st.st_mode) +
+                               "; pcopy copies regular files and block devices");
+  }
+  // Reads must block normally; O_NONBLOCK was only for a safe open().
+  if (fcntl(fd.get(), F_SETFL, O_RDONLY) != 0) {
+    return Status::FromErrno("cannot open", path, errno);
+  }
+  out->mode = st.st_mode;
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
+  out->fd = std::move(fd);
+  return {};
+}
+
+}  // namespace pcopy

@@ -1,0 +1,31 @@
+// source_file.h: opening SOURCE and learning what it is and how big.
+//
+// The source is opened first and examined with fstat() on the open descriptor, so what is sized
+// is what is read (no stat-then-open race). O_NONBLOCK keeps open() from hanging on a FIFO, which
+// is then refused. The descriptor is O_CLOEXEC and shared read-only with the workers.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+
+namespace pcopy {
+
+enum class SourceKind { kRegular, kBlockDevice };
+
+struct SourceFile {
+  UniqueFd fd;
+  SourceKind kind = SourceKind::kRegular;
+  uint64_t size = 0;  // 0 for a regular file may still hold data (/proc files): read to the end
+  mode_t mode = 0;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+Status OpenSource(const std::string& path, SourceFile* out);
+
+}  // namespace pcopy

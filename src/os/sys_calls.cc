@@ -1,0 +1,78 @@
+#include "os/sys_calls.h"
+
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+namespace pcopy {
+
+ssize_t SysCalls::pread(int fd, void* buf, size_t count, off_t offset) const {
+  return ::pread(fd, buf, count, offset);
+}
+ssize_t SysCalls::pwrite(int fd, const void* buf, size_t count, off_t offset) const {
+  return ::pwrite(fd, buf, count, offset);
+}
+ssize_t SysCalls::copy_file_range(int fd_in, off_t* off_in, int fd_out, off_t* off_out, size_t len,
+                                  unsigned flags) const {
+  return ::copy_file_range(fd_in, off_in, fd_out, off_out, len, flags);
+}
+ssize_t SysCalls::sendfile(int out_fd, int in_fd, off_t* offset, size_t count) const {
+  return ::sendfile(out_fd, in_fd, offset, count);
+}
+void* SysCalls::mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) const {
+  return ::mmap(addr, length, prot, flags, fd, offset);
+}
+int SysCalls::munmap(void* addr, size_t length) const { return ::munmap(addr, length); }
+off_t SysCalls::lseek(int fd, off_t offset, int whence) const {
+  return ::lseek(fd, offset, whence);
+}
+int SysCalls::openat(int dirfd, const char* path, int flags, mode_t mode) const {
+  return ::openat(dirfd, path, flags, mode);
+}
+int SysCalls::close(int fd) const { return ::close(fd); }
+int SysCalls::fstat(int fd, struct stat* st) const { return ::fstat(fd, st); }
+int SysCalls::fstatat(int dirfd, const char* path, struct stat* st, int flags) const {
+  return ::fstatat(dirfd, path, st, flags);
+}
+int SysCalls::fstatfs(int fd, struct statfs* st) const { return ::fstatfs(fd, st); }
+int SysCalls::statvfs(const char* path, struct statvfs* st) const { return ::statvfs(path, st); }
+int SysCalls::ioctl(int fd, unsigned long request, void* arg) const {
+  return ::ioctl(fd, request, arg);
+}
+int SysCalls::ftruncate(int fd, off_t length) const { return ::ftruncate(fd, length); }
+int SysCalls::fallocate(int fd, int mode, off_t offset, off_t length) const {
+  return ::fallocate(fd, mode, offset, length);
+}
+int SysCalls::fsync(int fd) const { return ::fsync(fd); }
+int SysCalls::fdatasync(int fd) const { return ::fdatasync(fd); }
+int SysCalls::sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const {
+  return ::sync_file_range(fd, offset, length, flags);
+}
+int SysCalls::fchmod(int fd, mode_t mode) const { return ::fchmod(fd, mode); }
+int SysCalls::fchown(int fd, uid_t owner, gid_t group) const { return ::fchown(fd, owner, group); }
+int SysCalls::futimens(int fd, const struct timespec times[2]) const {
+  return ::futimens(fd, times);
+}
+int SysCalls::renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+                        unsigned flags) const {
+  return ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+int SysCalls::linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+                     int flags) const {
+  return ::linkat(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+int SysCalls::unlinkat(int dirfd, const char* path, int flags) const {
+  return ::unlinkat(dirfd, path, flags);
+}
+int SysCalls::mkdirat(int dirfd, const char* path, mode_t mode) const {
+  return ::mkdirat(dirfd, path, mode);
+}
+
+const SysCalls& RealSysCalls() {
+  static const SysCalls real;
+  return real;
+}
+
+}  // namespace pcopy

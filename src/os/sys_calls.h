@@ -1,0 +1,70 @@
+// sys_calls.h: the one seam between pcopy and the kernel, as leveldb's Env is for leveldb.
+//
+// Every system call of a copy that can fail in a way a user must hear about goes through a
+// SysCalls: reading and writing, the kernel copy paths, opening, sizing, allocating, syncing,
+// publishing with rename, and the descriptor work around them. The default implementation calls
+// the kernel; a test derives from it and overrides one call to inject EINTR, a short count,
+// ENOSPC at commit or EIO at fsync in-process, with no tracer.
+//
+// Process contract: a SysCalls is a stateless (or test-owned) object; forked workers use the
+// parent's object through the inherited memory, so a fake installed before fork() also runs in
+// the workers. Every method returns what the system call returns and leaves errno as it set it.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/vfs.h>
+
+#include <cstdint>
+
+namespace pcopy {
+
+class SysCalls {
+ public:
+  virtual ~SysCalls() = default;
+
+  // Data.
+  virtual ssize_t pread(int fd, void* buf, size_t count, off_t offset) const;
+  virtual ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) const;
+  virtual ssize_t copy_file_range(int fd_in, off_t* off_in, int fd_out, off_t* off_out, size_t len,
+                                  unsigned flags) const;
+  virtual ssize_t sendfile(int out_fd, int in_fd, off_t* offset, size_t count) const;
+  virtual void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) const;
+  virtual int munmap(void* addr, size_t length) const;
+  virtual off_t lseek(int fd, off_t offset, int whence) const;
+
+  // Descriptors and metadata.
+  virtual int openat(int dirfd, const char* path, int flags, mode_t mode) const;
+  int open(const char* path, int flags, mode_t mode = 0) const {
+    return openat(AT_FDCWD, path, flags, mode);
+  }
+  virtual int close(int fd) const;
+  virtual int fstat(int fd, struct stat* st) const;
+  virtual int fstatat(int dirfd, const char* path, struct stat* st, int flags) const;
+  virtual int fstatfs(int fd, struct statfs* st) const;
+  virtual int statvfs(const char* path, struct statvfs* st) const;
+  virtual int ioctl(int fd, unsigned long request, void* arg) const;
+  virtual int ftruncate(int fd, off_t length) const;
+  virtual int fallocate(int fd, int mode, off_t offset, off_t length) const;
+  virtual int fsync(int fd) const;
+  virtual int fdatasync(int fd) const;
+  virtual int sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const;
+  virtual int fchmod(int fd, mode_t mode) const;
+  virtual int fchown(int fd, uid_t owner, gid_t group) const;
+  virtual int futimens(int fd, const struct timespec times[2]) const;
+
+  // Names.
+  virtual int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+                        unsigned flags) const;
+  virtual int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+                     int flags) const;
+  virtual int unlinkat(int dirfd, const char* path, int flags) const;
+  virtual int mkdirat(int dirfd, const char* path, mode_t mode) const;
+};
+
+// The kernel itself.
+const SysCalls& RealSysCalls();
+
+}  // namespace pcopy

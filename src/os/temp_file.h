@@ -1,0 +1,60 @@
+// temp_file.h: the hidden temporary that becomes DEST only when it is complete.
+//
+// Created in DEST's own directory (so the final rename() is atomic and never crosses a file
+// system) with O_CREAT|O_EXCL and mode 0600, named ".pcopy-<host>-<pid>-<random>.tmp" so a
+// leftover can be traced to its process (leftovers.h). Workers inherit its descriptor across fork()
+// and write disjoint ranges. Commit() optionally fsyncs, sets the final mode, and renames it over
+// DEST; until then the destructor unlinks it, so every error path and every handled signal leaves
+// nothing behind. Owned by the parent only; workers never commit or unlink.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+
+namespace pcopy {
+
+struct CommitOptions {
+  mode_t mode = 0600;
+  bool fsync = false;       // data durable before the name appears; the directory synced after
+  bool no_replace = false;  // fail with EEXIST rather than replace an existing DEST
+};
+
+class TempFile {
+ public:
+  TempFile() = default;
+  TempFile(TempFile&& other) noexcept;
+  TempFile& operator=(TempFile&& other) noexcept;
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile();
+
+  // display_name is DEST as the user wrote it, for messages.
+  static Status Create(const std::string& dir, const std::string& display_name, TempFile* out);
+
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
+
+  // Publishes the file as final_path. On success the temporary no longer exists under its own
+  // name; on failure it is still owned here and the destructor removes it. *existed is set when
+  // no_replace found DEST already there (the Status is then an EEXIST failure).
+  Status Commit(const std::string& final_path, const CommitOptions& options, bool* existed);
+
+ private:
+  void Discard() noexcept;
+
+  UniqueFd fd_;
+  std::string path_;  // empty once committed or discarded
+  std::string dir_;
+  std::string display_name_;
+};
+
+// The directory part of a path ("." for a bare name), as dirname(1) gives it.
+std::string DirName(const std::string& path);
+// The last component, trailing slashes ignored, as basename(1) gives it.
+std::string BaseName(const std::string& path);
+
+}  // namespace pcopy
