@@ -336,10 +336,12 @@ int TemporaryCloseIndex(const std::string& trace) {
     if (parent.empty()) parent = pid;
     if (pid != parent) continue;
     const std::string call = line.substr(line.find_first_not_of(' ', space));
+    // The first open of the temporary creates it; the executor opens it again for its workers
+    // and closes that descriptor after the run, so only the creating descriptor is followed.
     if (call.rfind("openat(", 0) == 0 && call.find("/.pcopy-") != std::string::npos &&
         call.find(".tmp\"") != std::string::npos) {
       const size_t eq = call.rfind(") = ");
-      if (eq != std::string::npos) temp_fd = call.substr(eq + 4);
+      if (eq != std::string::npos && temp_fd.empty()) temp_fd = call.substr(eq + 4);
       continue;
     }
     if (call.rfind("close(", 0) != 0) continue;

@@ -298,8 +298,6 @@ class IoTest : public ::testing::Test {
     env.sys = sys;
     env.src_fd = src_fd_.get();
     env.dst_fd = dst_fd_.get();
-    env.src_name = src_;
-    env.dst_name = dst_;
     env.buffer = std::span<char>(buffer_.get(), buffer_size);
     env.max_step = max_step;
     env.sendfile_dst_fd = sendfile_dst_fd_.get();
@@ -313,8 +311,11 @@ class IoTest : public ::testing::Test {
     state_.method = method;
     sink_ = CountingSink{};
     const CopyEnv env = Env(buffer_size);
-    return CopyRange(env, &state_, offset, length, sink_);
+    return Named(CopyRange(env, &state_, offset, length, sink_));
   }
+
+  // The message an error record makes with this fixture's file names.
+  Status Named(const IoError& e) const { return ToStatus(e, src_, dst_); }
 
   // dst now holds src's bytes in [offset, offset + length) and its old bytes everywhere else.
   ::testing::AssertionResult Copied(uint64_t offset, uint64_t length) {
@@ -498,9 +499,9 @@ TEST_F(IoTest, FallbackSurvivesIntoTheNextRange) {
   g.cfr_fail_at = 0;
   state_.method = Method::kCopyFileRangeOrPread;
   const CopyEnv env = Env();
-  ASSERT_OK(CopyRange(env, &state_, 0, 4096, sink_));
+  ASSERT_OK(Named(CopyRange(env, &state_, 0, 4096, sink_)));
   const int calls = g.cfr_calls;
-  ASSERT_OK(CopyRange(env, &state_, 4096, kSize - 4096, sink_));
+  ASSERT_OK(Named(CopyRange(env, &state_, 4096, kSize - 4096, sink_)));
   EXPECT_EQ(g.cfr_calls, calls) << "copy_file_range was tried again after it was declined";
   EXPECT_TRUE(Copied(0, kSize));
   EXPECT_EQ(sink_.total, kSize);
@@ -631,7 +632,7 @@ TEST_F(IoTest, SourceShorterThanRange) {
     ASSERT_FALSE(s.ok());
     EXPECT_TRUE(Contains(s.ToString(), "unexpected end of file")) << s.ToString();
     EXPECT_TRUE(Contains(s.ToString(), "read '" + src_ + "' at offset 10000: "));
-    EXPECT_EQ(s.ToString(), SourceChanged(src_, src_size).ToString());
+    EXPECT_EQ(s.ToString(), Named(SourceChanged(src_size)).ToString());
     EXPECT_LE(sink_.total, src_size);
   }
 }
@@ -640,12 +641,12 @@ TEST_F(IoTest, SourceEndsInsideAnInnerRange) {
   MakeFiles(10000, 20000);
   const Status s = Copy(Method::kPread, 4096, 8000, 4096);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.ToString(), SourceChanged(src_, 10000).ToString());
+  EXPECT_EQ(s.ToString(), Named(SourceChanged(10000)).ToString());
   EXPECT_EQ(s.offset(), std::optional<uint64_t>(10000));
 }
 
 TEST_F(IoTest, SourceChangedMessage) {
-  const Status s = SourceChanged("src.img", 42);
+  const Status s = ToStatus(SourceChanged(42), "src.img", "dst.img");
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(Contains(s.ToString(), "read 'src.img' at offset 42: unexpected end of file"));
   EXPECT_TRUE(Contains(s.ToString(), "source changed"));
@@ -670,7 +671,7 @@ TEST_F(IoTest, CopyFileRangeStepsStayBelowTwoGiB) {
   const uint64_t length = 5ull << 30;
   state_.method = Method::kCopyFileRangeOrPread;
   CopyEnv env = Env(4096, UINT64_MAX);
-  ASSERT_OK(CopyRange(env, &state_, 0, length, sink_));
+  ASSERT_OK(Named(CopyRange(env, &state_, 0, length, sink_)));
   EXPECT_EQ(sink_.total, length);
   EXPECT_LT(g.max_cfr_len, 2ull << 30);
   EXPECT_GE(g.cfr_calls, 3);
@@ -679,7 +680,7 @@ TEST_F(IoTest, CopyFileRangeStepsStayBelowTwoGiB) {
   g.cfr_pretend = true;
   sink_ = CountingSink{};
   env = Env(4096, 1 << 20);
-  ASSERT_OK(CopyRange(env, &state_, 0, 10ull << 20, sink_));
+  ASSERT_OK(Named(CopyRange(env, &state_, 0, 10ull << 20, sink_)));
   EXPECT_EQ(g.max_cfr_len, 1u << 20);
   EXPECT_EQ(g.cfr_calls, 10);
   EXPECT_EQ(sink_.total, 10ull << 20);
@@ -701,7 +702,7 @@ TEST_F(IoTest, RealSysCallsCopy) {
     state_.method = m;
     sink_ = CountingSink{};
     const CopyEnv env = Env(64 << 10, 1 << 20, &RealSysCalls());
-    ASSERT_OK(CopyRange(env, &state_, 4096, kSize - 4096, sink_));
+    ASSERT_OK(Named(CopyRange(env, &state_, 4096, kSize - 4096, sink_)));
     EXPECT_TRUE(Copied(4096, kSize - 4096));
     EXPECT_EQ(sink_.total, kSize - 4096);
   }
@@ -713,10 +714,12 @@ TEST_F(IoTest, ReadFullStopsAtEndOfFile) {
   MakeFiles(1000, 0);
   std::vector<char> buf(2000);
   size_t got = 99;
-  ASSERT_OK(ReadFull(kFake, src_fd_.get(), src_, buf.data(), buf.size(), 300, &got));
+  ASSERT_OK(
+      Named(ReadFull(kFake, src_fd_.get(), IoFile::kSource, buf.data(), buf.size(), 300, &got)));
   EXPECT_EQ(got, 700u);
   EXPECT_EQ(std::string(buf.data(), got), src_bytes_.substr(300));
-  ASSERT_OK(ReadFull(kFake, src_fd_.get(), src_, buf.data(), buf.size(), 5000, &got));
+  ASSERT_OK(
+      Named(ReadFull(kFake, src_fd_.get(), IoFile::kSource, buf.data(), buf.size(), 5000, &got)));
   EXPECT_EQ(got, 0u);
 }
 
@@ -727,7 +730,8 @@ TEST_F(IoTest, ReadFullReportsTheFailingOffset) {
   MakeFiles(1000, 0);
   std::vector<char> buf(1000);
   size_t got = 0;
-  const Status s = ReadFull(kFake, src_fd_.get(), src_, buf.data(), buf.size(), 0, &got);
+  const Status s =
+      Named(ReadFull(kFake, src_fd_.get(), IoFile::kSource, buf.data(), buf.size(), 0, &got));
   EXPECT_EQ(s.ToString(), "read '" + src_ + "' at offset 555: Input/output error");
 }
 
@@ -736,7 +740,7 @@ TEST_F(IoTest, WriteFullWithShortWritesAndEintr) {
   g.eintr_every_other = true;
   MakeFiles(0, 0);
   const std::string data(5000, 'x');
-  ASSERT_OK(WriteFull(kFake, dst_fd_.get(), dst_, data.data(), data.size(), 10));
+  ASSERT_OK(Named(WriteFull(kFake, dst_fd_.get(), IoFile::kDest, data.data(), data.size(), 10)));
   EXPECT_EQ(test::ReadFile(dst_), std::string(10, '\0') + data);
 }
 
@@ -744,7 +748,8 @@ TEST_F(IoTest, WriteFullZeroIsAnError) {
   g.pwrite_returns_zero = true;
   MakeFiles(0, 0);
   const std::string data(10, 'x');
-  const Status s = WriteFull(kFake, dst_fd_.get(), dst_, data.data(), data.size(), 77);
+  const Status s =
+      Named(WriteFull(kFake, dst_fd_.get(), IoFile::kDest, data.data(), data.size(), 77));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.offset(), std::optional<uint64_t>(77));
   EXPECT_EQ(g.pwrite_calls, 1);
@@ -797,8 +802,8 @@ TEST_F(IoTest, SendfileRangesInAnyOrder) {
   state_.method = Method::kSendfile;
   const CopyEnv env = Env();
   ASSERT_EQ(lseek(env.sendfile_dst_fd, 12345, SEEK_SET), 12345);
-  ASSERT_OK(CopyRange(env, &state_, 500000, kSize - 500000, sink_));
-  ASSERT_OK(CopyRange(env, &state_, 4097, 500000 - 4097, sink_));
+  ASSERT_OK(Named(CopyRange(env, &state_, 500000, kSize - 500000, sink_)));
+  ASSERT_OK(Named(CopyRange(env, &state_, 4097, 500000 - 4097, sink_)));
   EXPECT_TRUE(Copied(4097, kSize - 4097));
   EXPECT_EQ(sink_.total, kSize - 4097);
 }
@@ -813,7 +818,7 @@ TEST_F(IoTest, SendfileEarlyZeroIsSourceChanged) {
     MakeFiles(kSize, kSize);
     const Status s = Copy(Method::kSendfile, offset, length);
     ASSERT_FALSE(s.ok());
-    EXPECT_EQ(s.ToString(), SourceChanged(src_, zero_at).ToString());
+    EXPECT_EQ(s.ToString(), Named(SourceChanged(zero_at)).ToString());
     EXPECT_TRUE(Contains(s.ToString(), "read '" + src_ + "' at offset " + std::to_string(zero_at) +
                                            ": unexpected end of file"));
     EXPECT_EQ(s.offset(), std::optional<uint64_t>(zero_at));
@@ -826,7 +831,7 @@ TEST_F(IoTest, SendfileSourceShorterThanRange) {
   MakeFiles(10000, 20000);
   const Status s = Copy(Method::kSendfile, 0, 20000, 4096);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.ToString(), SourceChanged(src_, 10000).ToString());
+  EXPECT_EQ(s.ToString(), Named(SourceChanged(10000)).ToString());
   EXPECT_EQ(sink_.total, 10000u);
 }
 
@@ -909,7 +914,7 @@ TEST_F(IoTest, MmapRangeOverTheWindow) {
   g.probe_offset[2] = offset + length - 1;
   state_.method = Method::kMmap;
   const CopyEnv env = Env(1 << 20);
-  ASSERT_OK(CopyRange(env, &state_, offset, length, sink_));
+  ASSERT_OK(Named(CopyRange(env, &state_, offset, length, sink_)));
   EXPECT_EQ(sink_.total, length);
   EXPECT_EQ(g.discarded, length);
   EXPECT_FALSE(g.discarded_gap) << "a pwrite did not start where the one before it ended";
@@ -956,9 +961,9 @@ TEST_F(IoTest, MmapSourceShorterThanRange) {
       state.method = Method::kMmap;
       CountingSink sink;
       const CopyEnv env = Env(4096);
-      return CopyRange(env, &state, 0, length, sink).ToString();
+      return Named(CopyRange(env, &state, 0, length, sink)).ToString();
     });
-    EXPECT_EQ(result, SourceChanged(src_, src_size).ToString());
+    EXPECT_EQ(result, Named(SourceChanged(src_size)).ToString());
   }
 }
 
@@ -1002,7 +1007,7 @@ TEST_F(IoTest, DirectSourceShorterThanRange) {
   if (const std::string why = OpenDirect(); !why.empty()) GTEST_SKIP() << why;
   const Status s = Copy(Method::kDirect, 0, 20000, 8192);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.ToString(), SourceChanged(src_, 10000).ToString());
+  EXPECT_EQ(s.ToString(), Named(SourceChanged(10000)).ToString());
   EXPECT_LE(sink_.total, 10000u);
 }
 
@@ -1022,7 +1027,7 @@ TEST_F(IoTest, RealSysCallsNewMethods) {
     CopyEnv env = Env(64 << 10, 1 << 20, &RealSysCalls());
     env.sendfile_dst_fd = env.direct_src_fd = env.direct_dst_fd = -1;
     MethodFds fds;
-    if (const Status s = fds.Open(m, &env); !s.ok()) {
+    if (const Status s = Named(fds.Open(m, &env)); !s.ok()) {
       if (m == Method::kDirect && s.err() == EINVAL) {
         std::cout << "[   NOTE   ] " << dir_.path() << " refuses O_DIRECT: " << s.ToString()
                   << "\n";
@@ -1033,7 +1038,7 @@ TEST_F(IoTest, RealSysCallsNewMethods) {
     state_ = TransferState{};
     state_.method = m;
     sink_ = CountingSink{};
-    ASSERT_OK(CopyRange(env, &state_, 4097, kSize - 4097 - 3, sink_));
+    ASSERT_OK(Named(CopyRange(env, &state_, 4097, kSize - 4097 - 3, sink_)));
     EXPECT_TRUE(Copied(4097, kSize - 4097 - 3));
     EXPECT_EQ(sink_.total, kSize - 4097 - 3);
   }
@@ -1047,7 +1052,7 @@ TEST_F(IoTest, MethodFdsOpensWhatEachMethodNeeds) {
     CopyEnv env = Env();
     env.sendfile_dst_fd = env.direct_src_fd = env.direct_dst_fd = -1;
     MethodFds fds;
-    ASSERT_OK(fds.Open(m, &env));
+    ASSERT_OK(Named(fds.Open(m, &env)));
     EXPECT_EQ(env.sendfile_dst_fd, -1);
     EXPECT_EQ(env.direct_src_fd, -1);
     EXPECT_EQ(env.direct_dst_fd, -1);
@@ -1056,7 +1061,7 @@ TEST_F(IoTest, MethodFdsOpensWhatEachMethodNeeds) {
     CopyEnv env = Env();
     env.sendfile_dst_fd = -1;
     MethodFds fds;
-    ASSERT_OK(fds.Open(Method::kSendfile, &env));
+    ASSERT_OK(Named(fds.Open(Method::kSendfile, &env)));
     ASSERT_GE(env.sendfile_dst_fd, 0);
     EXPECT_NE(env.sendfile_dst_fd, env.dst_fd);
     // A file position of its own: moving it leaves DEST's descriptor where it was.
@@ -1070,7 +1075,7 @@ TEST_F(IoTest, MethodFdsOpensWhatEachMethodNeeds) {
     CopyEnv env = Env();
     env.direct_src_fd = env.direct_dst_fd = -1;
     MethodFds fds;
-    const Status s = fds.Open(Method::kDirect, &env);
+    const Status s = Named(fds.Open(Method::kDirect, &env));
     if (!s.ok()) {
       EXPECT_EQ(s.err(), EINVAL) << s.ToString();
       GTEST_SKIP() << dir_.path() << " refuses O_DIRECT: " << s.ToString();

@@ -50,14 +50,14 @@ uint32_t StateOf(const WorkerSlot& slot) { return slot.state.load(std::memory_or
 
 TEST(WorkerSlotsTest, CreateGivesZeroedSlots) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(5, &slots));
+  ASSERT_OK(WorkerSlots::Create(5, 0, &slots));
   ASSERT_EQ(slots.size(), 5u);
   for (size_t i = 0; i < slots.size(); ++i) {
     EXPECT_EQ(slots[i].bytes_done.load(), 0u);
     EXPECT_EQ(StateOf(slots[i]), static_cast<uint32_t>(WorkerState::kStarting));
     EXPECT_EQ(slots[i].used_methods.load(), 0u);
     EXPECT_EQ(slots[i].fallback_errno.load(), -1);
-    EXPECT_EQ(slots[i].error_op.load(), static_cast<uint32_t>(SlotOp::kNone));
+    EXPECT_EQ(slots[i].error_op.load(), static_cast<uint32_t>(IoOp::kNone));
     EXPECT_EQ(slots[i].error_errno.load(), 0);
     EXPECT_EQ(slots[i].error_has_offset.load(), 0u);
   }
@@ -65,7 +65,7 @@ TEST(WorkerSlotsTest, CreateGivesZeroedSlots) {
 
 TEST(WorkerSlotsTest, SlotsAreOneCacheLineApart) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(4, &slots));
+  ASSERT_OK(WorkerSlots::Create(4, 0, &slots));
   for (size_t i = 0; i < slots.size(); ++i) {
     const auto addr = reinterpret_cast<uintptr_t>(&slots[i]);
     EXPECT_EQ(addr % 64, 0u) << i;
@@ -78,7 +78,7 @@ TEST(WorkerSlotsTest, SlotsAreOneCacheLineApart) {
 TEST(WorkerSlotsTest, SharedAnonymousMappingNothingInDevShm) {
   const std::set<std::string> before = ShmNames();
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(8, &slots));
+  ASSERT_OK(WorkerSlots::Create(8, 0, &slots));
   const std::string line = MappingOf(&slots[0]);
   ASSERT_FALSE(line.empty());
   // Flags are the 2nd field: "rw-s" is a shared mapping, the only kind a child's writes reach.
@@ -94,7 +94,7 @@ TEST(WorkerSlotsTest, SharedAnonymousMappingNothingInDevShm) {
 
 TEST(WorkerSlotsTest, MovedSlotsStayValid) {
   WorkerSlots a;
-  ASSERT_OK(WorkerSlots::Create(2, &a));
+  ASSERT_OK(WorkerSlots::Create(2, 0, &a));
   a[1].bytes_done.store(99);
   WorkerSlots b = std::move(a);
   ASSERT_EQ(b.size(), 2u);
@@ -123,18 +123,16 @@ int ChildBody(void* context) noexcept {
       slot->state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
       return 0;
     case 1:
-      RecordFailure(slot, Status::FromErrno("write", "child-dst", ENOSPC, 4194304));
+      RecordFailure(slot, IoError::At(IoOp::kWrite, IoFile::kDest, ENOSPC, 4194304));
       return 3;
     case 2:
-      RecordFailure(slot, Status::FromErrno("read", "child-src", EIO, 65536));
+      RecordFailure(slot, IoError::At(IoOp::kRead, IoFile::kSource, EIO, 65536));
       return 3;
     case 3:
-      RecordFailure(slot, SourceChanged("child-src", 10000));
+      RecordFailure(slot, SourceChanged(10000));
       return 3;
     default:
-      RecordFailure(
-          slot,
-          Status::FromErrno("copy_file_range", "child-src", EXDEV, 0).WithSecondPath("child-dst"));
+      RecordFailure(slot, IoError::At(IoOp::kCopyFileRange, IoFile::kSource, EXDEV, 0));
       return 3;
   }
 }
@@ -142,7 +140,7 @@ int ChildBody(void* context) noexcept {
 TEST(WorkerSlotsTest, ForkedChildrenReportThroughTheirSlots) {
   constexpr size_t kWorkers = 5;
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(kWorkers, &slots));
+  ASSERT_OK(WorkerSlots::Create(kWorkers, 0, &slots));
   ChildTask tasks[kWorkers];
   ChildProcess children[kWorkers];
   for (size_t i = 0; i < kWorkers; ++i) {
@@ -167,29 +165,30 @@ TEST(WorkerSlotsTest, ForkedChildrenReportThroughTheirSlots) {
   }
 
   const std::string src = "src.img", dst = "dst.img";
-  EXPECT_EQ(SlotError(slots[1], src, dst).ToString(),
+  EXPECT_EQ(ToStatus(SlotError(slots[1]), src, dst).ToString(),
             "write 'dst.img' at offset 4194304: No space left on device");
-  EXPECT_EQ(SlotError(slots[1], src, dst).err(), ENOSPC);
-  EXPECT_EQ(SlotError(slots[2], src, dst).ToString(),
+  EXPECT_EQ(ToStatus(SlotError(slots[1]), src, dst).err(), ENOSPC);
+  EXPECT_EQ(ToStatus(SlotError(slots[2]), src, dst).ToString(),
             "read 'src.img' at offset 65536: Input/output error");
-  EXPECT_EQ(SlotError(slots[3], src, dst).ToString(), SourceChanged("src.img", 10000).ToString());
-  EXPECT_EQ(SlotError(slots[4], src, dst).ToString(),
+  EXPECT_EQ(ToStatus(SlotError(slots[3]), src, dst).ToString(),
+            ToStatus(SourceChanged(10000), src, dst).ToString());
+  EXPECT_EQ(ToStatus(SlotError(slots[4]), src, dst).ToString(),
             "copy_file_range 'src.img' to 'dst.img' at offset 0: Invalid cross-device link");
 }
 
 TEST(WorkerSlotsTest, RecordFailureWithoutOffset) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(1, &slots));
-  RecordFailure(&slots[0], Status::FromErrno("write", "x", EIO));
+  ASSERT_OK(WorkerSlots::Create(1, 0, &slots));
+  RecordFailure(&slots[0], IoError::NoOffset(IoOp::kWrite, IoFile::kDest, EIO));
   EXPECT_EQ(StateOf(slots[0]), static_cast<uint32_t>(WorkerState::kFailed));
-  EXPECT_EQ(SlotError(slots[0], "s", "d").ToString(), "write 'd': Input/output error");
+  EXPECT_EQ(ToStatus(SlotError(slots[0]), "s", "d").ToString(), "write 'd': Input/output error");
 }
 
 TEST(WorkerSlotsTest, SetupFailureKeepsItsErrno) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(1, &slots));
-  RecordFailure(&slots[0], Status::FromErrno("allocate", "copy buffer", ENOMEM));
-  const Status s = SlotError(slots[0], "s", "d");
+  ASSERT_OK(WorkerSlots::Create(1, 0, &slots));
+  RecordFailure(&slots[0], IoError::NoOffset(IoOp::kAllocate, IoFile::kDest, ENOMEM));
+  const Status s = ToStatus(SlotError(slots[0]), "s", "d");
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.err(), ENOMEM);
   EXPECT_EQ(s.ToString().find('\n'), std::string::npos);
@@ -197,28 +196,28 @@ TEST(WorkerSlotsTest, SetupFailureKeepsItsErrno) {
 
 TEST(WorkerSlotsTest, SlotErrorQuotesPaths) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(1, &slots));
-  RecordFailure(&slots[0], Status::FromErrno("write", "ignored", ENOSPC, 1));
-  EXPECT_EQ(SlotError(slots[0], "s", "a\nb").ToString(),
+  ASSERT_OK(WorkerSlots::Create(1, 0, &slots));
+  RecordFailure(&slots[0], IoError::At(IoOp::kWrite, IoFile::kDest, ENOSPC, 1));
+  EXPECT_EQ(ToStatus(SlotError(slots[0]), "s", "a\nb").ToString(),
             "write 'a\\nb' at offset 1: No space left on device");
 }
 
 // ---------------------------------------------------------------------------------------------
-// The header's next_chunk cursor: one fetch_add hands out one chunk index, across processes.
+// The header's next_unit cursor: one fetch_add hands out one unit index, across processes.
 
 TEST(WorkerSlotsTest, HeaderIsSeparateAndStartsAtZero) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(3, &slots));
-  EXPECT_EQ(slots.header().next_chunk.load(), 0u);
+  ASSERT_OK(WorkerSlots::Create(3, 0, &slots));
+  EXPECT_EQ(slots.header().next_unit.load(), 0u);
   const auto header = reinterpret_cast<uintptr_t>(&slots.header());
   const auto first = reinterpret_cast<uintptr_t>(&slots[0]);
   EXPECT_EQ(header % 64, 0u);
   EXPECT_GE(first, header + sizeof(SharedHeader)) << "the header overlaps slot 0";
   EXPECT_EQ(MappingOf(&slots.header()), MappingOf(&slots[0]));
   slots[0].bytes_done.store(~0ull);
-  slots[0].range_offset.store(~0ull);
-  EXPECT_EQ(slots.header().next_chunk.load(), 0u);
-  slots.header().next_chunk.store(5);
+  slots[0].unit_offset.store(~0ull);
+  EXPECT_EQ(slots.header().next_unit.load(), 0u);
+  slots.header().next_unit.store(5);
   EXPECT_EQ(slots[0].bytes_done.load(), ~0ull);
 }
 
@@ -240,13 +239,13 @@ struct CursorTask {
   uint32_t id;
 };
 
-// Takes kCursorTakesPerChild indices with fetch_add, as RangeSource does, and marks each as its
-// own. Records in its slot how many it took (bytes_done), their sum (range_offset) and how many
+// Takes kCursorTakesPerChild indices with fetch_add, as UnitSource does, and marks each as its
+// own. Records in its slot how many it took (bytes_done), their sum (unit_offset) and how many
 // some other child had already marked (error_offset).
 int CursorBody(void* context) noexcept {
   const auto* task = static_cast<const CursorTask*>(context);
   WorkerSlot& slot = (*task->slots)[task->id];
-  std::atomic<uint64_t>& cursor = task->slots->header().next_chunk;
+  std::atomic<uint64_t>& cursor = task->slots->header().next_unit;
   CursorShared& shared = *task->shared;
   shared.ready.fetch_add(1);
   while (shared.go.load(std::memory_order_acquire) == 0) sched_yield();
@@ -263,15 +262,15 @@ int CursorBody(void* context) noexcept {
     if (i % 1024 == 0) sched_yield();  // interleave the children even on few CPUs
   }
   slot.bytes_done.store(taken, std::memory_order_relaxed);
-  slot.range_offset.store(sum, std::memory_order_relaxed);
+  slot.unit_offset.store(sum, std::memory_order_relaxed);
   slot.error_offset.store(duplicates, std::memory_order_relaxed);
   slot.state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
   return 0;
 }
 
-TEST(WorkerSlotsTest, NextChunkCursorIsSharedByForkedChildren) {
+TEST(WorkerSlotsTest, NextUnitCursorIsSharedByForkedChildren) {
   WorkerSlots slots;
-  ASSERT_OK(WorkerSlots::Create(kCursorChildren, &slots));
+  ASSERT_OK(WorkerSlots::Create(kCursorChildren, 0, &slots));
   const size_t bytes = 64 + kCursorTotal * sizeof(std::atomic<uint32_t>);
   void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(map, MAP_FAILED);
@@ -300,10 +299,10 @@ TEST(WorkerSlotsTest, NextChunkCursorIsSharedByForkedChildren) {
     EXPECT_EQ(slots[i].error_offset.load(), 0u) << "child " << i << " took indices twice given";
     EXPECT_EQ(slots[i].bytes_done.load(), kCursorTakesPerChild) << i;
     total += slots[i].bytes_done.load();
-    sum += slots[i].range_offset.load();
+    sum += slots[i].unit_offset.load();
   }
   // The parent sees every fetch_add of every child.
-  EXPECT_EQ(slots.header().next_chunk.load(), kCursorTotal);
+  EXPECT_EQ(slots.header().next_unit.load(), kCursorTotal);
   // Every index taken exactly once: the counts add up, and each index was marked by the one
   // child that counted it.
   EXPECT_EQ(total, kCursorTotal);

@@ -23,6 +23,7 @@
 #include "os/source_file.h"
 #include "os/temp_file.h"
 #include "plan/plan.h"
+#include "plan/work_list.h"
 
 namespace pcopy {
 namespace {
@@ -115,12 +116,15 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
   for (;;) {
     if (signals.Poll() != 0) return {};
     size_t got = 0;
-    if (Status s = ReadFull(sys, src.fd.get(), src_name, buffer.get(), buffer_size, offset, &got);
-        !s.ok()) {
-      return s;
+    if (IoError e =
+            ReadFull(sys, src.fd.get(), IoFile::kSource, buffer.get(), buffer_size, offset, &got);
+        !e.ok()) {
+      return ToStatus(e, src_name, dst_name);
     }
     if (got == 0) break;
-    if (Status s = WriteFull(sys, dst_fd, dst_name, buffer.get(), got, offset); !s.ok()) return s;
+    if (IoError e = WriteFull(sys, dst_fd, IoFile::kDest, buffer.get(), got, offset); !e.ok()) {
+      return ToStatus(e, src_name, dst_name);
+    }
     if (digests != nullptr) digests->Update(buffer.get(), got);
     offset += got;
   }
@@ -193,10 +197,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     if (o.verbose) PrintPlan(console.out, plan);
     ExecConfig config;
     config.sys = &sys;
-    config.src_fd = src.fd.get();
-    config.dst_fd = temp.fd();
-    config.src_name = o.source;
-    config.dst_name = o.dest;
+    config.files.push_back(ExecFile{o.source, temp.path(), o.source, o.dest,
+                                    FileIdentity{src.dev, src.ino}, temp.identity()});
     config.method =
         ChooseMethod(o, sys, src.fd.get(), temp.fd(), o.verbose ? console.out : nullptr);
     config.buffer_size = o.buffer_size;
@@ -208,7 +210,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     if (auto style = ChooseProgress(o, console)) {
       view = std::make_unique<ProgressView>(*style, console.err, 0);
     }
-    ExecResult r = RunForked(plan, config, signals, view.get());
+    ForkExecutor executor;
+    ExecResult r = executor.Run(MakeWorkList(plan), config, signals, view.get());
     if (r.signal != 0) return Interrupted(r.signal);
     if (!r.status.ok()) return Failed(r.status);
     // A source truncated during the copy can still let every read succeed (a shrink and regrow,
@@ -218,7 +221,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     struct stat now;
     if (src.kind == SourceKind::kRegular && fstat(src.fd.get(), &now) == 0) {
       const auto size_now = static_cast<uint64_t>(now.st_size);
-      if (size_now < src.size) return Failed(SourceChanged(o.source, size_now));
+      if (size_now < src.size) return Failed(ToStatus(SourceChanged(size_now), o.source, o.dest));
       if (size_now > src.size && !o.quiet) {
         fprintf(console.err,
                 "pcopy: warning: %s grew during the copy; copied its first %llu bytes\n",

@@ -55,11 +55,15 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
   std::vector<char> ba(kBlock), bb(kBlock);
   for (uint64_t offset = 0;; offset += kBlock) {
     size_t na = 0, nb = 0;
-    if (Status s = ReadFull(RealSysCalls(), fa.get(), a, ba.data(), kBlock, offset, &na); !s.ok()) {
-      return s;
+    if (IoError e =
+            ReadFull(RealSysCalls(), fa.get(), IoFile::kSource, ba.data(), kBlock, offset, &na);
+        !e.ok()) {
+      return ToStatus(e, a);
     }
-    if (Status s = ReadFull(RealSysCalls(), fb.get(), b, bb.data(), kBlock, offset, &nb); !s.ok()) {
-      return s;
+    if (IoError e =
+            ReadFull(RealSysCalls(), fb.get(), IoFile::kSource, bb.data(), kBlock, offset, &nb);
+        !e.ok()) {
+      return ToStatus(e, b);
     }
     const size_t n = std::min(na, nb);
     if (memcmp(ba.data(), bb.data(), n) != 0 || na != nb) {

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "exec/fork_executor.h"
+#include "exec/executor.h"
 
 namespace pcopy {
 

@@ -29,8 +29,9 @@ Status WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed,
     if (signals != nullptr && signals->Poll() != 0) break;
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kWriteSize, size - offset));
     random.Fill(std::span<char>(buffer.data(), n));
-    if (Status s = WriteFull(RealSysCalls(), fd.get(), path, buffer.data(), n, offset); !s.ok()) {
-      return s;
+    if (IoError e = WriteFull(RealSysCalls(), fd.get(), IoFile::kDest, buffer.data(), n, offset);
+        !e.ok()) {
+      return ToStatus(e, path);
     }
     offset += n;
   }

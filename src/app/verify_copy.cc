@@ -44,8 +44,6 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
   env.sys = &sys;
   env.src_fd = src.fd.get();
   env.dst_fd = temp_fd;
-  env.src_name = o.source;
-  env.dst_name = o.dest;
   env.buffer = std::span<char>(buffer.data(), buffer.size());
   class NoProgress final : public ProgressSink {
     void Add(uint64_t) override {}
@@ -53,7 +51,9 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
   for (uint64_t leaf : report.differing) {
     const uint64_t offset = leaf * kLeafSize;
     const uint64_t length = std::min(kLeafSize, src.size - offset);
-    if (Status s = CopyRangeReadWrite(env, offset, length, none); !s.ok()) return s;
+    if (IoError e = CopyRangeReadWrite(env, offset, length, none); !e.ok()) {
+      return ToStatus(e, o.source, o.dest);
+    }
   }
   *recopied = report.differing.size();
   if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;

@@ -19,8 +19,9 @@ int DigestRange(int fd, uint64_t offset, uint64_t length, char* buf, Digest128* 
   while (length > 0 && rc == 0) {
     size_t got = 0;
     const size_t want = static_cast<size_t>(std::min<uint64_t>(length, kLeafSize));
-    if (Status s = ReadFull(RealSysCalls(), fd, "", buf, want, offset, &got); !s.ok()) {
-      rc = s.err() != 0 ? s.err() : EIO;
+    if (IoError e = ReadFull(RealSysCalls(), fd, IoFile::kSource, buf, want, offset, &got);
+        !e.ok()) {
+      rc = e.err != 0 ? e.err : EIO;
     } else if (got < want) {
       rc = kShortRead;
     } else {
@@ -89,11 +90,13 @@ Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offs
   while (length > 0) {
     const size_t want = static_cast<size_t>(std::min(length, kLeafSize));
     size_t na = 0, nb = 0;
-    if (Status s = ReadFull(RealSysCalls(), a.fd, a.name, ba.data(), want, offset, &na); !s.ok()) {
-      return s;
+    if (IoError e = ReadFull(RealSysCalls(), a.fd, IoFile::kSource, ba.data(), want, offset, &na);
+        !e.ok()) {
+      return ToStatus(e, a.name);
     }
-    if (Status s = ReadFull(RealSysCalls(), b.fd, b.name, bb.data(), want, offset, &nb); !s.ok()) {
-      return s;
+    if (IoError e = ReadFull(RealSysCalls(), b.fd, IoFile::kSource, bb.data(), want, offset, &nb);
+        !e.ok()) {
+      return ToStatus(e, b.name);
     }
     const size_t n = std::min(na, nb);
     const auto mismatch = std::mismatch(ba.begin(), ba.begin() + static_cast<long>(n), bb.begin());

@@ -10,9 +10,8 @@
 
 #include <cstdint>
 #include <span>
-#include <string_view>
 
-#include "base/status.h"
+#include "copy/io_error.h"
 #include "os/sys_calls.h"
 
 namespace pcopy {
@@ -51,8 +50,6 @@ struct CopyEnv {
   const SysCalls* sys = nullptr;
   int src_fd = -1;
   int dst_fd = -1;
-  std::string_view src_name;  // for messages only
-  std::string_view dst_name;
   std::span<char> buffer;    // bounce buffer, aligned to kDirectAlignment; its size is the I/O size
   uint64_t max_step = 0;     // most bytes moved by one copy_file_range or sendfile call
   int sendfile_dst_fd = -1;  // DEST with a file position of its own (sendfile writes there)
@@ -68,25 +65,28 @@ struct TransferState {
   int fallback_errno = -1;  // -1: no fallback; 0: copy_file_range returned 0 early; else errno
 };
 
-// Reads into buffer and writes out, piece by piece, between the given descriptors (env names
-// them in messages); "source changed" if the source ends first.
-Status CopyThroughBuffer(const CopyEnv& env, int src_fd, int dst_fd, std::span<char> buffer,
-                         uint64_t offset, uint64_t length, ProgressSink& progress);
+// Reads into buffer and writes out, piece by piece, between the given descriptors (SOURCE's and
+// DEST's); kSourceEnded if the source ends first.
+IoError CopyThroughBuffer(const CopyEnv& env, int src_fd, int dst_fd, std::span<char> buffer,
+                          uint64_t offset, uint64_t length, ProgressSink& progress);
 
 // CopyRange with pread/pwrite through env.buffer only.
-Status CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
-                          ProgressSink& progress);
+IoError CopyRangeReadWrite(const CopyEnv& env, uint64_t offset, uint64_t length,
+                           ProgressSink& progress);
 
 // Reads until count bytes or end of file; *got says how many. Retries EINTR and short reads.
-Status ReadFull(const SysCalls& sys, int fd, std::string_view name, char* buf, size_t count,
-                uint64_t offset, size_t* got);
+// `file` says which file fd is, for the error record.
+IoError ReadFull(const SysCalls& sys, int fd, IoFile file, char* buf, size_t count, uint64_t offset,
+                 size_t* got);
 // Writes all count bytes. Retries EINTR and short writes; a zero-byte write is an error.
-Status WriteFull(const SysCalls& sys, int fd, std::string_view name, const char* buf, size_t count,
-                 uint64_t offset);
+IoError WriteFull(const SysCalls& sys, int fd, IoFile file, const char* buf, size_t count,
+                  uint64_t offset);
 
 bool IsCopyFileRangeFallbackErrno(int err);
 
 // The error for a source that ended before the planned size: it shrank after it was sized.
-Status SourceChanged(std::string_view src_name, uint64_t offset);
+inline IoError SourceChanged(uint64_t offset) {
+  return IoError::At(IoOp::kSourceEnded, IoFile::kSource, 0, offset);
+}
 
 }  // namespace pcopy

@@ -13,18 +13,17 @@ constexpr uint64_t kMaxCopyFileRangeStep = 1ull << 30;
 
 // copy_file_range errors that can only be the destination's are reported as writes, so a full
 // disk reads the same whichever method hit it.
-Status CopyFileRangeError(const CopyEnv& env, int err, uint64_t offset) {
+IoError CopyFileRangeError(int err, uint64_t offset) {
   if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
-    return Status::FromErrno("write", env.dst_name, err, offset);
+    return IoError::At(IoOp::kWrite, IoFile::kDest, err, offset);
   }
-  return Status::FromErrno("copy_file_range", env.src_name, err, offset)
-      .WithSecondPath(env.dst_name);
+  return IoError::At(IoOp::kCopyFileRange, IoFile::kSource, err, offset);
 }
 
 }  // namespace
 
-Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
-                 ProgressSink& progress) {
+IoError CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
+                  ProgressSink& progress) {
   if (length == 0) return {};
   switch (state->method) {
     case Method::kSendfile:
@@ -52,7 +51,7 @@ Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint
       const int err = errno;
       if (err == EINTR) continue;
       if (state->method == Method::kCopyFileRange || !IsCopyFileRangeFallbackErrno(err)) {
-        return CopyFileRangeError(env, err, offset);
+        return CopyFileRangeError(err, offset);
       }
       state->method = Method::kPread;
       state->fallback_errno = err;

@@ -11,8 +11,8 @@
 namespace pcopy {
 
 // Copies [offset, offset + length) from env.src_fd to env.dst_fd at the same offsets, calling
-// progress.Add(bytes) after each piece lands. Fails with "source changed" if the source ends first.
-Status CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
-                 ProgressSink& progress);
+// progress.Add(bytes) after each piece lands. kSourceEnded if the source ends first.
+IoError CopyRange(const CopyEnv& env, TransferState* state, uint64_t offset, uint64_t length,
+                  ProgressSink& progress);
 
 }  // namespace pcopy

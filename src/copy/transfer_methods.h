@@ -24,16 +24,16 @@ namespace pcopy {
 // 4 KiB logical blocks).
 inline constexpr uint64_t kDirectAlignment = 4096;
 
-Status CopyRangeSendfile(const CopyEnv& env, uint64_t offset, uint64_t length,
-                         ProgressSink& progress);
-Status CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length, ProgressSink& progress);
-Status CopyRangeDirect(const CopyEnv& env, uint64_t offset, uint64_t length,
-                       ProgressSink& progress);
+IoError CopyRangeSendfile(const CopyEnv& env, uint64_t offset, uint64_t length,
+                          ProgressSink& progress);
+IoError CopyRangeMmap(const CopyEnv& env, uint64_t offset, uint64_t length, ProgressSink& progress);
+IoError CopyRangeDirect(const CopyEnv& env, uint64_t offset, uint64_t length,
+                        ProgressSink& progress);
 
 class MethodFds {
  public:
   // Opens the descriptors method needs and records them in *env; nothing for other methods.
-  Status Open(Method method, CopyEnv* env);
+  IoError Open(Method method, CopyEnv* env);
 
  private:
   UniqueFd sendfile_dst_;

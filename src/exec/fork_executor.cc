@@ -1,10 +1,14 @@
 #include "exec/fork_executor.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
+#include "base/unique_fd.h"
 #include "exec/worker.h"
 #include "exec/worker_slots.h"
 #include "os/child_process.h"
@@ -24,26 +28,29 @@ int WorkerMain(void* context) noexcept {
   return RunWorker(ctx->task, ctx->slot);
 }
 
-// "worker 1 (pid 4242, bytes 0-1048575)": the range it was copying when it stopped.
+// "worker 1 (pid 4242, bytes 0-1048575)": the unit it was copying when it stopped.
 std::string DescribeWorker(size_t index, pid_t pid, const WorkerSlot& slot) {
   std::string text = "worker " + std::to_string(index) + " (pid " + std::to_string(pid);
-  const uint64_t length = slot.range_length.load(std::memory_order_relaxed);
+  const uint64_t length = slot.unit_length.load(std::memory_order_relaxed);
   if (length != 0) {
-    const uint64_t offset = slot.range_offset.load(std::memory_order_relaxed);
+    const uint64_t offset = slot.unit_offset.load(std::memory_order_relaxed);
     text += ", bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
   }
   return text + ")";
 }
 
-class Run {
+class ForkRun {
  public:
-  Run(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
-      ProgressObserver* observer)
-      : plan_(plan), config_(config), signals_(signals), observer_(observer) {}
+  ForkRun(const WorkList& work, const ExecConfig& config, SignalGuard& signals,
+          ProgressObserver* observer)
+      : work_(work), config_(config), signals_(signals), observer_(observer) {}
 
   ExecResult Execute() {
-    const size_t n = plan_.workers.size();
-    if (Status s = WorkerSlots::Create(n, &slots_); !s.ok()) {
+    if (Status s = OpenAll(); !s.ok()) {
+      result_.status = s;
+      return result_;
+    }
+    if (Status s = WorkerSlots::Create(work_.workers, work_.units.size(), &slots_); !s.ok()) {
       result_.status = s;
       return result_;
     }
@@ -60,23 +67,50 @@ class Run {
   }
 
  private:
+  // Opens every file of the run by path, here in the parent: the workers inherit the descriptors,
+  // so a file renamed or replaced after this point does not change what they copy.
+  Status OpenAll() {
+    const SysCalls& sys = *config_.sys;
+    for (const ExecFile& f : config_.files) {
+      UniqueFd src, dst;
+      IoError e = OpenChecked(sys, f.src_path, O_RDONLY, f.src_id, IoFile::kSource, &src);
+      if (e.ok()) e = OpenChecked(sys, f.dst_path, O_WRONLY, f.dst_id, IoFile::kDest, &dst);
+      if (!e.ok()) return ToStatus(e, f.src_name, f.dst_name);
+      fds_.push_back(FileFds{src.get(), dst.get()});
+      open_.push_back(std::move(src));
+      open_.push_back(std::move(dst));
+    }
+    return {};
+  }
+
+  static IoError OpenChecked(const SysCalls& sys, const std::string& path, int flags,
+                             const FileIdentity& want, IoFile file, UniqueFd* out) {
+    // O_NONBLOCK: a FIFO put in the file's place must not block the open; it is refused below
+    // and the flag is cleared once the file is known to be the one examined.
+    *out = UniqueFd(sys.open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!out->valid()) return IoError::NoOffset(IoOp::kOpen, file, errno);
+    struct stat st;
+    if (sys.fstat(out->get(), &st) != 0) return IoError::NoOffset(IoOp::kStat, file, errno);
+    if (IdentityOf(st) != want) return IoError::NoOffset(IoOp::kReplaced, file, 0);
+    if (sys.fcntl(out->get(), F_SETFL, flags) != 0) {
+      return IoError::NoOffset(IoOp::kOpen, file, errno);
+    }
+    return {};
+  }
+
   Status SpawnAll() {
-    const size_t n = plan_.workers.size();
+    const size_t n = work_.workers;
     contexts_.resize(n);
     children_.resize(n);
     pid_t pgid = 0;
     for (size_t i = 0; i < n; ++i) {
       WorkerTask& t = contexts_[i].task;
-      t.plan = &plan_;
+      t.work = &work_;
+      t.config = &config_;
+      t.fds = fds_.data();
       t.index = i;
-      t.next_chunk = &slots_.header().next_chunk;
-      t.sys = config_.sys;
-      t.src_fd = config_.src_fd;
-      t.dst_fd = config_.dst_fd;
-      t.src_name = config_.src_name;
-      t.dst_name = config_.dst_name;
-      t.method = config_.method;
-      t.buffer_size = config_.buffer_size;
+      t.next_unit = &slots_.header().next_unit;
+      t.ledger = &slots_.ledger();
       t.bwlimit = config_.bwlimit == 0 ? 0 : std::max<uint64_t>(config_.bwlimit / n, 1);
       t.slow_factor = i == 0 ? config_.slow_factor : 1;
       contexts_[i].slot = &slots_[i];
@@ -133,23 +167,24 @@ class Run {
     CheckComplete();
   }
 
-  // Every worker exited 0; the copy is complete only if whole ranges add up as planned.
+  // Every worker exited 0; the run is complete only if the ledger has every unit done.
   void CheckComplete() {
-    uint64_t total = 0;
-    for (size_t i = 0; i < children_.size(); ++i) {
-      const uint64_t done = slots_[i].completed_bytes.load(std::memory_order_relaxed);
-      total += done;
-      if (!plan_.self_scheduled() && done != plan_.workers[i].bytes()) {
-        result_.status = Status::Message(DescribeWorker(i, children_[i].pid(), slots_[i]) +
-                                         " exited after copying " + std::to_string(done) + " of " +
-                                         std::to_string(plan_.workers[i].bytes()) + " bytes");
-        return;
-      }
+    const Ledger& ledger = slots_.ledger();
+    const size_t left = ledger.Remaining();
+    if (left == 0) return;
+    uint64_t missing = 0;
+    size_t first = ledger.size();
+    for (size_t k = 0; k < ledger.size(); ++k) {
+      if (ledger.IsDone(k)) continue;
+      missing += work_.units[k].length;
+      first = std::min(first, k);
     }
-    if (total != plan_.size) {
-      result_.status = Status::Message("the workers exited after copying " + std::to_string(total) +
-                                       " of " + std::to_string(plan_.size) + " bytes");
-    }
+    const WorkUnit& u = work_.units[first];
+    result_.status = Status::Message(
+        "the workers exited with " + std::to_string(left) + " unit" + (left == 1 ? "" : "s") +
+        " (" + std::to_string(missing) + " bytes) not copied, the first bytes " +
+        std::to_string(u.offset) + "-" + std::to_string(u.offset + u.length - 1) + " of " +
+        Quote(config_.files[u.file].src_name));
   }
 
   // A worker that has copied nothing for stall_timeout seconds is killed; Monitor then treats
@@ -178,25 +213,14 @@ class Run {
     return children_[i].DescribeExit();
   }
 
-  // Starts a new worker in place of worker i, resuming what it left unfinished.
+  // Starts a new worker in place of worker i; it takes over exactly the units i held.
   Status Replace(size_t i) {
     WorkerSlot& slot = slots_[i];
-    WorkerTask& task = contexts_[i].task;
     std::string what = DescribeWorker(i, children_[i].pid(), slot) + " " + HowItEnded(i);
-    const bool started = slot.range_length.load(std::memory_order_relaxed) != 0;
-    const bool finished = slot.range_done.load(std::memory_order_acquire) != 0;
-    if (plan_.self_scheduled()) {
-      task.redo = started && !finished
-                      ? ByteRange{slot.range_offset.load(std::memory_order_relaxed),
-                                  slot.range_length.load(std::memory_order_relaxed)}
-                      : ByteRange{};
-    } else if (started) {
-      task.start_index = slot.range_index.load(std::memory_order_relaxed) + (finished ? 1 : 0);
-    }
+    slots_.ledger().Release(i);
     slot.bytes_done.store(slot.completed_bytes.load(std::memory_order_relaxed),
                           std::memory_order_relaxed);
-    slot.range_length.store(0, std::memory_order_relaxed);
-    slot.range_done.store(0, std::memory_order_relaxed);
+    slot.unit_length.store(0, std::memory_order_relaxed);
     slot.state.store(static_cast<uint32_t>(WorkerState::kStarting), std::memory_order_relaxed);
     stalled_[i] = false;
     last_change_[i] = std::chrono::steady_clock::now();
@@ -225,15 +249,19 @@ class Run {
   // The error a failed worker recorded, or how it died if it recorded none.
   Status WorkerFailure(size_t i) const {
     const auto state = static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
-    if (state == WorkerState::kFailed)
-      return SlotError(slots_[i], config_.src_name, config_.dst_name);
+    if (state == WorkerState::kFailed) {
+      const IoError e = SlotError(slots_[i]);
+      const ExecFile& f = config_.files[std::min<size_t>(e.file_index, config_.files.size() - 1)];
+      return ToStatus(e, f.src_name, f.dst_name);
+    }
     std::string text = DescribeWorker(i, children_[i].pid(), slots_[i]) + " " + HowItEnded(i);
     if (retries_used_ > 0) {
       text +=
           " after " + std::to_string(retries_used_) + (retries_used_ == 1 ? " retry" : " retries");
     }
-    return Status::Message(text + " while copying " + Quote(config_.src_name) + " to " +
-                           Quote(config_.dst_name));
+    const ExecFile& f = config_.files[slots_[i].unit_file.load(std::memory_order_relaxed)];
+    return Status::Message(text + " while copying " + Quote(f.src_name) + " to " +
+                           Quote(f.dst_name));
   }
 
   void StopAll() {
@@ -257,21 +285,22 @@ class Run {
 
   ProgressSnapshot Snapshot() const {
     ProgressSnapshot s;
-    s.total = plan_.size;
+    s.total = work_.bytes;
     for (size_t i = 0; i < slots_.size(); ++i) {
       s.done.push_back(slots_[i].bytes_done.load(std::memory_order_relaxed));
-      s.planned.push_back(plan_.self_scheduled() ? plan_.size / slots_.size()
-                                                 : plan_.workers[i].bytes());
+      s.planned.push_back(work_.PlannedBytes(i));
     }
     s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return s;
   }
 
-  const CopyPlan& plan_;
+  const WorkList& work_;
   const ExecConfig& config_;
   SignalGuard& signals_;
   ProgressObserver* observer_;
   WorkerSlots slots_;
+  std::vector<UniqueFd> open_;  // every file's SOURCE and DEST, for the run's lifetime
+  std::vector<FileFds> fds_;    // the same, per file, as the workers see them
   std::vector<WorkerContext> contexts_;
   std::vector<ChildProcess> children_;
   pid_t pgid_ = 0;
@@ -292,9 +321,14 @@ uint64_t ProgressSnapshot::done_total() const {
   return sum;
 }
 
-ExecResult RunForked(const CopyPlan& plan, const ExecConfig& config, SignalGuard& signals,
-                     ProgressObserver* observer) {
-  return Run(plan, config, signals, observer).Execute();
+ExecResult ForkExecutor::Run(const WorkList& work, const ExecConfig& config, SignalGuard& signals,
+                             ProgressObserver* observer) {
+  if (work.workers == 0) {
+    ExecResult r;
+    if (work.bytes != 0) r.status = Status::Message("a run with work to do needs a worker");
+    return r;
+  }
+  return ForkRun(work, config, signals, observer).Execute();
 }
 
 }  // namespace pcopy

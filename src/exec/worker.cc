@@ -17,6 +17,8 @@ namespace {
 // possibly slower than 64 MiB or 1 GiB ones on 4 GiB copies (README "Defaults").
 constexpr uint64_t kCopyFileRangeStep = 64ull << 20;
 
+constexpr size_t kNoUnit = static_cast<size_t>(-1);
+
 // Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.
 class SlotProgress final : public ProgressSink {
  public:
@@ -32,57 +34,106 @@ class SlotProgress final : public ProgressSink {
   Pacer* pacer_;
 };
 
-// The next range this worker copies: its own list for a static plan, the shared queue otherwise.
-class RangeSource {
+// The next unit this worker has claimed in the ledger. A static list: the worker's own units in
+// order, skipping those already done (by the worker it replaces). A shared list: the next index
+// of the cursor that the ledger lets it claim; once the cursor has passed the end, any unit still
+// free: one a worker took from the cursor and died before claiming, or one the parent released.
+class UnitSource {
  public:
-  explicit RangeSource(const WorkerTask& task) : task_(task), position_(task.start_index) {}
-  // The index of the range Next() returned last, within this worker's own list.
-  size_t index() const { return position_ == 0 ? 0 : position_ - 1; }
-  const ByteRange* Next() {
-    const CopyPlan& plan = *task_.plan;
-    if (task_.redo.length != 0 && !redone_) {
-      redone_ = true;
-      return &task_.redo;
+  explicit UnitSource(const WorkerTask& task) : task_(task) {
+    const WorkList& w = *task.work;
+    if (!w.shared()) {
+      position_ = w.first[task.index];
+      end_ = w.first[task.index + 1];
+    } else {
+      end_ = w.units.size();
     }
-    if (plan.self_scheduled()) {
-      const uint64_t k = task_.next_chunk->fetch_add(1, std::memory_order_relaxed);
-      return k < plan.queue.size() ? &plan.queue[k] : nullptr;
+  }
+  size_t Next() {
+    Ledger& ledger = *task_.ledger;
+    if (task_.work->shared()) {
+      for (uint64_t k; (k = task_.next_unit->fetch_add(1, std::memory_order_relaxed)) < end_;) {
+        if (ledger.Claim(k, task_.index)) return k;
+      }
     }
-    const std::vector<ByteRange>& own = plan.workers[task_.index].ranges;
-    return position_ < own.size() ? &own[position_++] : nullptr;
+    for (; position_ < end_; ++position_) {
+      if (ledger.Claim(position_, task_.index)) return position_++;
+    }
+    return kNoUnit;
   }
 
  private:
   const WorkerTask& task_;
-  size_t position_;
-  bool redone_ = false;
+  size_t position_ = 0;
+  size_t end_ = 0;
 };
 
 struct AlignedFree {
   void operator()(char* p) const { ::operator delete (p, std::align_val_t{kDirectAlignment}); }
 };
 
+// Points env at the descriptors of file `index` (opened by the executor), with what the method
+// needs opened beside them.
+class OpenFiles {
+ public:
+  IoError Use(const WorkerTask& task, uint32_t index, CopyEnv* env) {
+    if (index == index_) return {};
+    env->src_fd = task.fds[index].src;
+    env->dst_fd = task.fds[index].dst;
+    method_fds_ = MethodFds();
+    IoError e = method_fds_.Open(task.config->method, env);
+    e.file_index = index;
+    index_ = e.ok() ? index : kNoFile;
+    return e;
+  }
+
+ private:
+  static constexpr uint32_t kNoFile = UINT32_MAX;
+  uint32_t index_ = kNoFile;
+  MethodFds method_fds_;
+};
+
+IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
+  Pacer pacer(task.bwlimit, task.slow_factor);
+  SlotProgress progress(slot, &pacer);
+  UnitSource source(task);
+  OpenFiles files;
+  for (size_t k; (k = source.Next()) != kNoUnit;) {
+    const WorkUnit& unit = task.work->units[k];
+    slot->unit_file.store(unit.file, std::memory_order_relaxed);
+    slot->unit_offset.store(unit.offset, std::memory_order_relaxed);
+    slot->unit_length.store(unit.length, std::memory_order_relaxed);
+    IoError e = files.Use(task, unit.file, env);
+    if (e.ok()) e = CopyRange(*env, transfer, unit.offset, unit.length, progress);
+    if (!e.ok()) {
+      e.file_index = unit.file;
+      return e;
+    }
+    slot->completed_bytes.store(slot->completed_bytes.load(std::memory_order_relaxed) + unit.length,
+                                std::memory_order_relaxed);
+    task.ledger->Done(k);
+  }
+  return {};
+}
+
 }  // namespace
 
 int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   slot->state.store(static_cast<uint32_t>(WorkerState::kRunning), std::memory_order_relaxed);
+  const ExecConfig& config = *task.config;
   // Aligned for O_DIRECT, and a whole number of alignment units when that method needs it.
-  const size_t buffer_size = static_cast<size_t>(task.method == Method::kDirect
-                                                     ? (task.buffer_size + kDirectAlignment - 1) /
+  const size_t buffer_size = static_cast<size_t>(config.method == Method::kDirect
+                                                     ? (config.buffer_size + kDirectAlignment - 1) /
                                                            kDirectAlignment * kDirectAlignment
-                                                     : task.buffer_size);
+                                                     : config.buffer_size);
   std::unique_ptr<char, AlignedFree> buffer(static_cast<char*>(
       ::operator new (buffer_size, std::align_val_t{kDirectAlignment}, std::nothrow)));
   if (!buffer) {
-    RecordFailure(slot, Status::FromErrno("allocate", "copy buffer", ENOMEM));
+    RecordFailure(slot, IoError::NoOffset(IoOp::kAllocate, IoFile::kDest, ENOMEM));
     return kWorkerFailed;
   }
   CopyEnv env;
-  env.sys = task.sys;
-  env.src_fd = task.src_fd;
-  env.dst_fd = task.dst_fd;
-  env.src_name = task.src_name;
-  env.dst_name = task.dst_name;
+  env.sys = config.sys;
   env.buffer = std::span<char>(buffer.get(), buffer_size);
   env.max_step = kCopyFileRangeStep;
   if (task.bwlimit != 0) {
@@ -90,34 +141,13 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
     env.max_step = std::clamp<uint64_t>(task.bwlimit / 10, 4096, kCopyFileRangeStep);
     env.buffer = env.buffer.first(std::min<uint64_t>(env.buffer.size(), env.max_step));
   }
-
-  MethodFds method_fds;
-  if (Status s = method_fds.Open(task.method, &env); !s.ok()) {
-    RecordFailure(slot, s);
-    return kWorkerFailed;
-  }
-  Pacer pacer(task.bwlimit, task.slow_factor);
   TransferState transfer;
-  transfer.method = task.method;
-  SlotProgress progress(slot, &pacer);
-  RangeSource source(task);
-  Status status;
-  while (const ByteRange* range = source.Next()) {
-    slot->range_done.store(0, std::memory_order_relaxed);
-    slot->range_index.store(source.index(), std::memory_order_relaxed);
-    slot->range_offset.store(range->offset, std::memory_order_relaxed);
-    slot->range_length.store(range->length, std::memory_order_relaxed);
-    status = CopyRange(env, &transfer, range->offset, range->length, progress);
-    if (!status.ok()) break;
-    slot->completed_bytes.store(
-        slot->completed_bytes.load(std::memory_order_relaxed) + range->length,
-        std::memory_order_relaxed);
-    slot->range_done.store(1, std::memory_order_release);
-  }
+  transfer.method = config.method;
+  const IoError error = CopyUnits(task, slot, &env, &transfer);
   slot->used_methods.store(transfer.used, std::memory_order_relaxed);
   slot->fallback_errno.store(transfer.fallback_errno, std::memory_order_relaxed);
-  if (!status.ok()) {
-    RecordFailure(slot, status);
+  if (!error.ok()) {
+    RecordFailure(slot, error);
     return kWorkerFailed;
   }
   slot->state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);

@@ -5,63 +5,43 @@
 #include <cerrno>
 #include <new>
 
-#include "copy/io.h"
-
 namespace pcopy {
-namespace {
 
-SlotOp OpOf(const Status& status) {
-  const std::string& op = status.op();
-  if (op == "read") return status.err() == 0 ? SlotOp::kSourceEnded : SlotOp::kRead;
-  if (op == "write") return SlotOp::kWrite;
-  if (op == "copy_file_range") return SlotOp::kCopyFileRange;
-  return SlotOp::kSetup;
-}
-
-}  // namespace
-
-void RecordFailure(WorkerSlot* slot, const Status& status) {
-  slot->error_op.store(static_cast<uint32_t>(OpOf(status)), std::memory_order_relaxed);
-  slot->error_errno.store(status.err(), std::memory_order_relaxed);
-  slot->error_has_offset.store(status.offset().has_value(), std::memory_order_relaxed);
-  slot->error_offset.store(status.offset().value_or(0), std::memory_order_relaxed);
+void RecordFailure(WorkerSlot* slot, const IoError& error) {
+  slot->error_op.store(static_cast<uint32_t>(error.op), std::memory_order_relaxed);
+  slot->error_file.store(static_cast<uint32_t>(error.file), std::memory_order_relaxed);
+  slot->error_file_index.store(error.file_index, std::memory_order_relaxed);
+  slot->error_has_offset.store(error.has_offset ? 1 : 0, std::memory_order_relaxed);
+  slot->error_errno.store(error.err, std::memory_order_relaxed);
+  slot->error_offset.store(error.offset, std::memory_order_relaxed);
   slot->state.store(static_cast<uint32_t>(WorkerState::kFailed), std::memory_order_release);
 }
 
-Status SlotError(const WorkerSlot& slot, const std::string& src_name, const std::string& dst_name) {
-  const auto op = static_cast<SlotOp>(slot.error_op.load(std::memory_order_relaxed));
-  const int err = slot.error_errno.load(std::memory_order_relaxed);
-  std::optional<uint64_t> offset;
-  if (slot.error_has_offset.load(std::memory_order_relaxed)) {
-    offset = slot.error_offset.load(std::memory_order_relaxed);
-  }
-  switch (op) {
-    case SlotOp::kRead:
-      return Status::FromErrno("read", src_name, err, offset);
-    case SlotOp::kSourceEnded:
-      return SourceChanged(src_name, offset.value_or(0));
-    case SlotOp::kWrite:
-      return Status::FromErrno("write", dst_name, err, offset);
-    case SlotOp::kCopyFileRange:
-      return Status::FromErrno("copy_file_range", src_name, err, offset).WithSecondPath(dst_name);
-    case SlotOp::kSetup:
-    case SlotOp::kNone:
-      break;
-  }
-  return Status::FromErrno("start worker for", dst_name, err != 0 ? err : EIO);
+IoError SlotError(const WorkerSlot& slot) {
+  IoError e;
+  e.op = static_cast<IoOp>(slot.error_op.load(std::memory_order_relaxed));
+  e.file = static_cast<IoFile>(slot.error_file.load(std::memory_order_relaxed));
+  e.file_index = slot.error_file_index.load(std::memory_order_relaxed);
+  e.has_offset = slot.error_has_offset.load(std::memory_order_relaxed) != 0;
+  e.err = slot.error_errno.load(std::memory_order_relaxed);
+  e.offset = slot.error_offset.load(std::memory_order_relaxed);
+  return e;
 }
 
-Status WorkerSlots::Create(size_t count, WorkerSlots* out) {
+Status WorkerSlots::Create(size_t count, size_t units, WorkerSlots* out) {
   namespace bip = boost::interprocess;
   try {
-    bip::mapped_region region =
-        bip::anonymous_shared_memory(sizeof(SharedHeader) + sizeof(WorkerSlot) * count);
+    bip::mapped_region region = bip::anonymous_shared_memory(
+        sizeof(SharedHeader) + sizeof(WorkerSlot) * count + sizeof(LedgerEntry) * units);
     auto* header = new (region.get_address()) SharedHeader();
     auto* slots = reinterpret_cast<WorkerSlot*>(header + 1);
     for (size_t i = 0; i < count; ++i) new (&slots[i]) WorkerSlot();
+    auto* entries = reinterpret_cast<LedgerEntry*>(slots + count);
+    for (size_t k = 0; k < units; ++k) new (&entries[k]) LedgerEntry(kUnitFree);
     out->region_ = std::move(region);
     out->header_ = header;
     out->slots_ = slots;
+    out->ledger_ = Ledger(entries, units);
     out->count_ = count;
     return {};
   } catch (const bip::interprocess_exception& e) {

@@ -32,6 +32,7 @@ int SysCalls::openat(int dirfd, const char* path, int flags, mode_t mode) const 
   return ::openat(dirfd, path, flags, mode);
 }
 int SysCalls::close(int fd) const { return ::close(fd); }
+int SysCalls::fcntl(int fd, int cmd, int arg) const { return ::fcntl(fd, cmd, arg); }
 int SysCalls::fstat(int fd, struct stat* st) const { return ::fstat(fd, st); }
 int SysCalls::fstatat(int dirfd, const char* path, struct stat* st, int flags) const {
   return ::fstatat(dirfd, path, st, flags);

@@ -41,6 +41,7 @@ class SysCalls {
     return openat(AT_FDCWD, path, flags, mode);
   }
   virtual int close(int fd) const;
+  virtual int fcntl(int fd, int cmd, int arg) const;
   virtual int fstat(int fd, struct stat* st) const;
   virtual int fstatat(int dirfd, const char* path, struct stat* st, int flags) const;
   virtual int fstatfs(int fd, struct statfs* st) const;

@@ -44,7 +44,8 @@ TempFile::TempFile(TempFile&& other) noexcept
     : fd_(std::move(other.fd_)),
       path_(std::move(other.path_)),
       dir_(std::move(other.dir_)),
-      display_name_(std::move(other.display_name_)) {
+      display_name_(std::move(other.display_name_)),
+      identity_(other.identity_) {
   other.path_.clear();
 }
 
@@ -55,6 +56,7 @@ TempFile& TempFile::operator=(TempFile&& other) noexcept {
     path_ = std::move(other.path_);
     dir_ = std::move(other.dir_);
     display_name_ = std::move(other.display_name_);
+    identity_ = other.identity_;
     other.path_.clear();
   }
   return *this;
@@ -78,6 +80,11 @@ Status TempFile::Create(const std::string& dir, const std::string& display_name,
     TempFile t;
     t.fd_ = UniqueFd(fd);
     t.path_ = std::move(path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      return Status::FromErrno("cannot create a temporary file for", display_name, errno);
+    }
+    t.identity_ = IdentityOf(st);
     t.dir_ = dir;
     t.display_name_ = display_name;
     *out = std::move(t);

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "base/unique_fd.h"
+#include "os/file_identity.h"
 
 namespace pcopy {
 
@@ -37,6 +38,8 @@ class TempFile {
 
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
+  // The temporary's device and inode: a worker that opens path() checks it reached this file.
+  const FileIdentity& identity() const { return identity_; }
 
   // Publishes the file as final_path. On success the temporary no longer exists under its own
   // name; on failure it is still owned here and the destructor removes it. *existed is set when
@@ -50,6 +53,7 @@ class TempFile {
   std::string path_;  // empty once committed or discarded
   std::string dir_;
   std::string display_name_;
+  FileIdentity identity_;
 };
 
 // The directory part of a path ("." for a bare name), as dirname(1) gives it.

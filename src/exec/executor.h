@@ -1,0 +1,82 @@
+// executor.h: what runs a WorkList, whoever does it: forked workers on this machine
+// (fork_executor.h) today, MPI ranks on many later.
+//
+// An executor takes paths, not descriptors: each worker opens SOURCE and the temporary itself,
+// as a rank on another node must, and checks that it opened the very files the parent examined
+// (device and inode), so a file replaced in between is an error rather than a wrong copy. Work
+// is a list of units {file index, offset, length}, so one run can span the chunks of many files.
+// An executor returns only when none of its workers is left running or unreaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "copy/io.h"
+#include "os/file_identity.h"
+#include "os/signal_guard.h"
+#include "plan/work_list.h"
+
+namespace pcopy {
+
+// One file of a run. Workers write DEST's bytes into dst_path (the temporary) in place.
+struct ExecFile {
+  std::string src_path;  // opened read-only by each worker
+  std::string dst_path;  // opened write-only by each worker; already exists and is sized
+  std::string src_name;  // as the user named them, for messages
+  std::string dst_name;
+  FileIdentity src_id;  // what the parent examined; a worker that opens anything else stops
+  FileIdentity dst_id;
+};
+
+struct ExecConfig {
+  const SysCalls* sys = nullptr;
+  std::vector<ExecFile> files;  // WorkUnit::file indexes this
+  Method method = Method::kAuto;
+  uint64_t buffer_size = 0;
+  uint64_t bwlimit = 0;    // for the whole run; shared evenly among the workers
+  double slow_factor = 1;  // worker 0 runs this many times slower (--slow-worker)
+  // A worker that dies without recording an error (killed, crashed), or that copies nothing for
+  // stall_timeout seconds (0: never), is replaced by a new one that takes over exactly the units
+  // it held, at most `retries` times in all. A recorded I/O error is never retried.
+  unsigned retries = 0;
+  double stall_timeout = 0;
+};
+
+struct ExecResult {
+  Status status;
+  int signal = 0;                    // the terminating signal that stopped the run, or 0
+  uint32_t used_methods = 0;         // MethodBit of each method that moved bytes, in any worker
+  int fallback_errno = -1;           // as TransferState::fallback_errno, from any worker
+  std::vector<std::string> retried;  // one line per replaced worker: who, why, the new pid
+};
+
+struct ProgressSnapshot {
+  uint64_t total = 0;
+  std::vector<uint64_t> done;     // per worker
+  std::vector<uint64_t> planned;  // per worker; an even share of the bytes for shared lists
+  double elapsed = 0;             // seconds since the workers started
+  uint64_t done_total() const;
+};
+
+class ProgressObserver {
+ public:
+  virtual ~ProgressObserver() = default;
+  virtual void OnProgress(const ProgressSnapshot& snapshot) = 0;
+  // Called once the workers are gone; ok says whether every byte was copied.
+  virtual void OnFinish(const ProgressSnapshot& snapshot, bool ok) = 0;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Copies every unit of work, one worker per work.workers. SIGINT/SIGTERM/SIGHUP taken through
+  // signals stop the run (ExecResult::signal). The run succeeded when status is OK and signal 0.
+  virtual ExecResult Run(const WorkList& work, const ExecConfig& config, SignalGuard& signals,
+                         ProgressObserver* observer) = 0;
+};
+
+}  // namespace pcopy
