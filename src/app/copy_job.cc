@@ -137,9 +137,9 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
 CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
                     const SysCalls& sys) {
   SourceFile src;
-  if (Status s = OpenSource(o.source, &src); !s.ok()) return Failed(s);
+  if (Status s = OpenSource(o.source, &src, sys); !s.ok()) return Failed(s);
   Destination dst;
-  if (Status s = ResolveDestination(o.source, o.dest, &dst); !s.ok()) return Failed(s);
+  if (Status s = ResolveDestination(o.source, o.dest, &dst, sys); !s.ok()) return Failed(s);
   if (dst.exists && dst.dev == src.dev && dst.ino == src.ino) {
     return Failed(
         Status::Message(Quote(o.source) + " and " + Quote(dst.path) + " are the same file"));
@@ -153,17 +153,19 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
-  for (const std::string& name : RemoveLeftovers(DirName(dst.path))) {
+  for (const std::string& name : RemoveLeftovers(DirName(dst.path), sys)) {
     if (o.verbose) {
       fprintf(console.out, "pcopy: removed %s, left by a pcopy that no longer runs\n",
               Quote(name).c_str());
     }
   }
   TempFile temp;
-  if (Status s = TempFile::Create(DirName(dst.path), o.dest, &temp); !s.ok()) return Failed(s);
+  if (Status s = TempFile::Create(DirName(dst.path), o.dest, &temp, sys); !s.ok()) {
+    return Failed(s);
+  }
   // Sized up front: the file system sees the final size once, and a reader of the temporary
   // (there should be none) sees the real length.
-  if (src.size > 0 && ftruncate(temp.fd(), static_cast<off_t>(src.size)) != 0) {
+  if (src.size > 0 && sys.ftruncate(temp.fd(), static_cast<off_t>(src.size)) != 0) {
     return Failed(Status::FromErrno("cannot set the size of", o.dest, errno));
   }
 
@@ -264,7 +266,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     if (outcome.report.digest.empty()) {
       // Not computed by --verify: digest the copy (the same bytes as the source).
       LeafReport leaves;
-      UniqueFd published(open(dst.path.c_str(), O_RDONLY | O_CLOEXEC));
+      UniqueFd published(sys.open(dst.path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!published.valid()) return Failed(Status::FromErrno("cannot open", dst.path, errno));
       if (Status s = DigestLeaves({published.get(), dst.path}, {}, outcome.report.bytes, o.jobs, {},
                                   &leaves);

@@ -24,6 +24,8 @@ class UniqueFd {
   ~UniqueFd();
 
   int get() const { return fd_; }
+  // Gives up ownership: the caller closes the descriptor (through the OS seam, say).
+  int release() { return std::exchange(fd_, -1); }
   bool valid() const { return fd_ >= 0; }
   // Closes now and reports the result; path names the file in the error.
   Status Close(std::string_view path);

@@ -1,5 +1,6 @@
 #include "os/destination.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -10,24 +11,25 @@
 
 namespace pcopy {
 
-Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out) {
+Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out,
+                          const SysCalls& sys) {
   *out = Destination{};
   if (dest.empty()) return Status::FromErrno("cannot create regular file", dest, ENOENT);
   struct stat st;
   std::string target = dest;
-  if (stat(dest.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (sys.fstatat(AT_FDCWD, dest.c_str(), &st, 0) == 0 && S_ISDIR(st.st_mode)) {
     target = dest + (dest.back() == '/' ? "" : "/") + BaseName(source);
   } else if (dest.back() == '/') {
     return Status::FromErrno("cannot create regular file", dest, ENOTDIR);
   }
 
-  if (lstat(target.c_str(), &st) != 0) {
+  if (sys.fstatat(AT_FDCWD, target.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno != ENOENT) return Status::FromErrno("cannot stat", target, errno);
     out->path = target;
     return {};
   }
   if (S_ISLNK(st.st_mode)) {
-    if (stat(target.c_str(), &st) != 0) {
+    if (sys.fstatat(AT_FDCWD, target.c_str(), &st, 0) != 0) {
       if (errno == ENOENT) {
         return Status::Failure("not writing through dangling symlink", target,
                                "its target does not exist");

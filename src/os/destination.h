@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "os/sys_calls.h"
 
 namespace pcopy {
 
@@ -21,6 +22,7 @@ struct Destination {
   ino_t ino = 0;
 };
 
-Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out);
+Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out,
+                          const SysCalls& sys = RealSysCalls());
 
 }  // namespace pcopy

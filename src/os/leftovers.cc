@@ -79,7 +79,7 @@ bool ParseTemporaryName(std::string_view name, TemporaryOwner* owner) {
   return true;
 }
 
-std::vector<std::string> RemoveLeftovers(const std::string& dir) {
+std::vector<std::string> RemoveLeftovers(const std::string& dir, const SysCalls& sys) {
   std::vector<std::string> removed;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return removed;
@@ -91,11 +91,11 @@ std::vector<std::string> RemoveLeftovers(const std::string& dir) {
       continue;
     }
     struct stat st;
-    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+    if (sys.fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
         st.st_uid != geteuid()) {
       continue;
     }
-    if (unlinkat(dirfd(d), e->d_name, 0) == 0) removed.emplace_back(e->d_name);
+    if (sys.unlinkat(dirfd(d), e->d_name, 0) == 0) removed.emplace_back(e->d_name);
   }
   closedir(d);
   return removed;

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "os/sys_calls.h"
+
 namespace pcopy {
 
 struct TemporaryOwner {
@@ -32,6 +34,7 @@ std::string HostForNames();
 
 // Removes dir's leftovers (see above); returns the names removed. Errors are ignored: a leftover
 // that cannot be removed is no reason to refuse a copy.
-std::vector<std::string> RemoveLeftovers(const std::string& dir);
+std::vector<std::string> RemoveLeftovers(const std::string& dir,
+                                         const SysCalls& sys = RealSysCalls());
 
 }  // namespace pcopy

@@ -19,18 +19,18 @@ const char* KindName(mode_t mode) {
 
 }  // namespace
 
-Status OpenSource(const std::string& path, SourceFile* out) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+Status OpenSource(const std::string& path, SourceFile* out, const SysCalls& sys) {
+  UniqueFd fd(sys.open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) return Status::FromErrno("cannot open", path, errno);
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
+  if (sys.fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
   if (S_ISREG(st.st_mode)) {
     out->kind = SourceKind::kRegular;
     out->size = static_cast<uint64_t>(st.st_size);
   } else if (S_ISBLK(st.st_mode)) {
     out->kind = SourceKind::kBlockDevice;
     uint64_t bytes = 0;
-    if (ioctl(fd.get(), BLKGETSIZE64, &bytes) != 0) {
+    if (sys.ioctl(fd.get(), BLKGETSIZE64, &bytes) != 0) {
       return Status::FromErrno("cannot get the size of", path, errno);
     }
     out->size = bytes;
@@ -40,7 +40,7 @@ Status OpenSource(const std::string& path, SourceFile* out) {
                                "; pcopy copies regular files and block devices");
   }
   // Reads must block normally; O_NONBLOCK was only for a safe open().
-  if (fcntl(fd.get(), F_SETFL, O_RDONLY) != 0) {
+  if (sys.fcntl(fd.get(), F_SETFL, O_RDONLY) != 0) {
     return Status::FromErrno("cannot open", path, errno);
   }
   out->mode = st.st_mode;

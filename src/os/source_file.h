@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "base/unique_fd.h"
+#include "os/sys_calls.h"
 
 namespace pcopy {
 
@@ -26,6 +27,7 @@ struct SourceFile {
   ino_t ino = 0;
 };
 
-Status OpenSource(const std::string& path, SourceFile* out);
+Status OpenSource(const std::string& path, SourceFile* out,
+                  const SysCalls& sys = RealSysCalls());
 
 }  // namespace pcopy

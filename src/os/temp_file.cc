@@ -13,11 +13,12 @@
 namespace pcopy {
 namespace {
 
-Status SyncDirectory(const std::string& dir) {
-  UniqueFd d(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+Status SyncDirectory(const SysCalls& sys, const std::string& dir) {
+  UniqueFd d(sys.open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!d.valid()) return Status::FromErrno("open directory", dir, errno);
-  if (fsync(d.get()) != 0) return Status::FromErrno("fsync directory", dir, errno);
-  return d.Close(dir);
+  if (sys.fsync(d.get()) != 0) return Status::FromErrno("fsync directory", dir, errno);
+  if (sys.close(d.release()) != 0) return Status::FromErrno("close", dir, errno);
+  return {};
 }
 
 }  // namespace
@@ -45,7 +46,8 @@ TempFile::TempFile(TempFile&& other) noexcept
       path_(std::move(other.path_)),
       dir_(std::move(other.dir_)),
       display_name_(std::move(other.display_name_)),
-      identity_(other.identity_) {
+      identity_(other.identity_),
+      sys_(other.sys_) {
   other.path_.clear();
 }
 
@@ -57,6 +59,7 @@ TempFile& TempFile::operator=(TempFile&& other) noexcept {
     dir_ = std::move(other.dir_);
     display_name_ = std::move(other.display_name_);
     identity_ = other.identity_;
+    sys_ = other.sys_;
     other.path_.clear();
   }
   return *this;
@@ -65,23 +68,25 @@ TempFile& TempFile::operator=(TempFile&& other) noexcept {
 TempFile::~TempFile() { Discard(); }
 
 void TempFile::Discard() noexcept {
-  if (!path_.empty()) unlink(path_.c_str());
+  if (!path_.empty()) sys_->unlinkat(AT_FDCWD, path_.c_str(), 0);
   path_.clear();
 }
 
-Status TempFile::Create(const std::string& dir, const std::string& display_name, TempFile* out) {
+Status TempFile::Create(const std::string& dir, const std::string& display_name, TempFile* out,
+                        const SysCalls& sys) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     std::string path = dir + "/" + TemporaryName();
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = sys.open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       if (errno == EEXIST) continue;
       return Status::FromErrno("cannot create a temporary file for", display_name, errno);
     }
     TempFile t;
+    t.sys_ = &sys;
     t.fd_ = UniqueFd(fd);
     t.path_ = std::move(path);
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (sys.fstat(fd, &st) != 0) {
       return Status::FromErrno("cannot create a temporary file for", display_name, errno);
     }
     t.identity_ = IdentityOf(st);
@@ -96,21 +101,23 @@ Status TempFile::Create(const std::string& dir, const std::string& display_name,
 Status TempFile::Commit(const std::string& final_path, const CommitOptions& options,
                         bool* existed) {
   *existed = false;
-  if (options.fsync && fsync(fd_.get()) != 0) {
+  if (options.fsync && sys_->fsync(fd_.get()) != 0) {
     return Status::FromErrno("fsync", display_name_, errno);
   }
-  if (fchmod(fd_.get(), options.mode) != 0) {
+  if (sys_->fchmod(fd_.get(), options.mode) != 0) {
     return Status::FromErrno("set permissions of", display_name_, errno);
   }
-  if (Status s = fd_.Close(display_name_); !s.ok()) return s;
+  // Linux releases the descriptor even when close() fails (EINTR included): never retry. A
+  // failed close of a written file (NFS, a full disk) means its data may not be there.
+  if (sys_->close(fd_.release()) != 0) return Status::FromErrno("close", display_name_, errno);
   const unsigned flags = options.no_replace ? RENAME_NOREPLACE : 0;
-  if (renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0) {
+  if (sys_->renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0) {
     const int err = errno;
     *existed = options.no_replace && err == EEXIST;
     return Status::FromErrno("cannot rename temporary file to", display_name_, err);
   }
   path_.clear();
-  if (options.fsync) return SyncDirectory(dir_);
+  if (options.fsync) return SyncDirectory(*sys_, dir_);
   return {};
 }
 

@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "os/file_identity.h"
+#include "os/sys_calls.h"
 
 namespace pcopy {
 
@@ -33,8 +34,10 @@ class TempFile {
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile();
 
-  // display_name is DEST as the user wrote it, for messages.
-  static Status Create(const std::string& dir, const std::string& display_name, TempFile* out);
+  // display_name is DEST as the user wrote it, for messages. Every later call on the file
+  // (commit, unlink) goes through sys, which must outlive the TempFile.
+  static Status Create(const std::string& dir, const std::string& display_name, TempFile* out,
+                       const SysCalls& sys = RealSysCalls());
 
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
@@ -54,6 +57,7 @@ class TempFile {
   std::string dir_;
   std::string display_name_;
   FileIdentity identity_;
+  const SysCalls* sys_ = &RealSysCalls();
 };
 
 // The directory part of a path ("." for a bare name), as dirname(1) gives it.
