@@ -89,6 +89,8 @@ struct CommitCase {
   bool published;       // the failure comes after the rename: DEST is the new copy
 };
 
+void PrintTo(const CommitCase& c, std::ostream* os) { *os << c.name; }
+
 class CommitFaultTest : public ::testing::TestWithParam<CommitCase> {};
 
 TEST_P(CommitFaultTest, DestAsItWasAndNothingLeft) {

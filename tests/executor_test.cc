@@ -96,13 +96,13 @@ class FaultySysCalls final : public SysCalls {
 
 CopyOutcome CopyWith(Fault fault, const std::string& method, const std::string& src,
                      const std::string& dst, Strategy strategy = Strategy::kDynamic,
-                     unsigned retries = 0) {
+                     unsigned retries = 0, unsigned jobs = 2) {
   g_parent = getpid();
   g_fault = fault;
   Options o;
   o.source = src;
   o.dest = dst;
-  o.jobs = 2;
+  o.jobs = jobs;
   o.strategy = strategy;
   o.retries = retries;
   o.progress = ProgressMode::kNone;
@@ -126,6 +126,8 @@ struct FaultCase {
   const char* message;  // with SRC and DST standing for the quoted paths
 };
 
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
 std::string Expand(std::string text, const std::string& src, const std::string& dst) {
   for (const auto& [key, value] : {std::pair{std::string("SRC"), src}, {"DST", dst}}) {
     for (size_t at; (at = text.find(key)) != std::string::npos;) {
@@ -142,7 +144,8 @@ TEST_P(ExecutorFaultTest, MessageNamesTheRealOperation) {
   TempDir t;
   const std::string src = t / "src", dst = t / "dst";
   MakeRandomFile(src, 4 * kMiB, 9);
-  const CopyOutcome outcome = CopyWith(c.fault, c.method, src, dst);
+  // One worker: with two, either one's failure may be reported first, at either offset.
+  const CopyOutcome outcome = CopyWith(c.fault, c.method, src, dst, Strategy::kDynamic, 0, 1);
   ASSERT_FALSE(outcome.status.ok()) << "the injected failure went unnoticed";
   EXPECT_EQ(outcome.exit_code, kExitFailure);
   EXPECT_EQ(outcome.status.ToString(), Expand(c.message, src, dst));
@@ -173,6 +176,12 @@ INSTANTIATE_TEST_SUITE_P(
 // A worker SIGKILLed after it claimed a unit and before it wrote a byte of it: the parent hands
 // that unit back, a new worker copies it, and the copy is whole.
 class ExecutorKillTest : public ::testing::TestWithParam<Strategy> {};
+
+}  // namespace
+
+void PrintTo(Strategy s, std::ostream* os) { *os << StrategyName(s); }
+
+namespace {
 
 TEST_P(ExecutorKillTest, WorkerKilledHoldingAUnitIsReplaced) {
   TempDir t;

@@ -56,6 +56,10 @@ int SysCalls::fchown(int fd, uid_t owner, gid_t group) const { return ::fchown(f
 int SysCalls::futimens(int fd, const struct timespec times[2]) const {
   return ::futimens(fd, times);
 }
+int SysCalls::utimensat(int dirfd, const char* path, const struct timespec times[2],
+                        int flags) const {
+  return ::utimensat(dirfd, path, times, flags);
+}
 int SysCalls::renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
                         unsigned flags) const {
   return ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags);

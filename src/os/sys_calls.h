@@ -55,6 +55,8 @@ class SysCalls {
   virtual int fchmod(int fd, mode_t mode) const;
   virtual int fchown(int fd, uid_t owner, gid_t group) const;
   virtual int futimens(int fd, const struct timespec times[2]) const;
+  virtual int utimensat(int dirfd, const char* path, const struct timespec times[2],
+                        int flags) const;
 
   // Names.
   virtual int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
