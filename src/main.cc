@@ -30,10 +30,10 @@ int main(int argc, char** argv) {
       outcome = pcopy::RunDemo(cmd.options, signals, console);
       break;
     case pcopy::Action::kCompare:
-      outcome = pcopy::RunCompare(cmd.options, console);
+      outcome = pcopy::RunCompare(cmd.options, signals, console);
       break;
     case pcopy::Action::kChecksum:
-      outcome = pcopy::RunChecksum(cmd.options, console);
+      outcome = pcopy::RunChecksum(cmd.options, signals, console);
       break;
     default:
       outcome = pcopy::RunCopy(cmd.options, signals, console);

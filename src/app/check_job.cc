@@ -21,17 +21,25 @@ Status OpenForReading(const std::string& path, Opened* out) {
   return {};
 }
 
+// A failed step: trouble (exit_code), or stopped by a signal (128 + N).
+CopyOutcome Trouble(Status s, int exit_code, const char* unfinished) {
+  if (s.signal() != 0) {
+    return {Status::Interrupted(s.signal(), unfinished), ExitCodeForSignal(s.signal()), {}};
+  }
+  return {std::move(s), exit_code, {}};
+}
+
 }  // namespace
 
-CopyOutcome RunCompare(const Options& o, const Console& console) {
+CopyOutcome RunCompare(const Options& o, SignalGuard& signals, const Console& console) {
   Opened a, b;
   if (Status s = OpenForReading(o.source, &a); !s.ok()) return {s, kCompareTrouble, {}};
   if (Status s = OpenForReading(o.dest, &b); !s.ok()) return {s, kCompareTrouble, {}};
   const DigestInput da{a.fd.get(), o.source}, db{b.fd.get(), o.dest};
   const uint64_t common = std::min(a.size, b.size);
   LeafReport report;
-  if (Status s = DigestLeaves(da, db, common, o.jobs, {}, &report); !s.ok()) {
-    return {s, kCompareTrouble, {}};
+  if (Status s = DigestLeaves(da, db, common, o.jobs, {}, &report, &signals); !s.ok()) {
+    return Trouble(s, kCompareTrouble, "the files were not compared");
   }
   bool found = false;
   uint64_t where = common;
@@ -58,12 +66,13 @@ CopyOutcome RunCompare(const Options& o, const Console& console) {
   return {{}, kCompareDifferent, {}};
 }
 
-CopyOutcome RunChecksum(const Options& o, const Console& console) {
+CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& console) {
   Opened f;
   if (Status s = OpenForReading(o.source, &f); !s.ok()) return {s, kExitFailure, {}};
   LeafReport report;
-  if (Status s = DigestLeaves({f.fd.get(), o.source}, {}, f.size, o.jobs, {}, &report); !s.ok()) {
-    return {s, kExitFailure, {}};
+  if (Status s = DigestLeaves({f.fd.get(), o.source}, {}, f.size, o.jobs, {}, &report, &signals);
+      !s.ok()) {
+    return Trouble(s, kExitFailure, "no checksum printed");
   }
   fprintf(console.out, "%s  %s\n", TreeDigest(report.digests).c_str(), o.source.c_str());
   return {};

@@ -4,6 +4,7 @@
 
 #include "app/options.h"
 #include "app/outcome.h"
+#include "os/signal_guard.h"
 
 namespace pcopy {
 
@@ -11,8 +12,9 @@ namespace pcopy {
 inline constexpr int kCompareDifferent = 1;
 inline constexpr int kCompareTrouble = 2;
 
-// --compare A B and --checksum FILE.
-CopyOutcome RunCompare(const Options& o, const Console& console);
-CopyOutcome RunChecksum(const Options& o, const Console& console);
+// --compare A B and --checksum FILE. They wait for their workers only through signals: a
+// SIGINT, SIGTERM or SIGHUP stops them (workers killed and reaped) with exit 128 + N.
+CopyOutcome RunCompare(const Options& o, SignalGuard& signals, const Console& console);
+CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& console);
 
 }  // namespace pcopy

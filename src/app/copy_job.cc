@@ -21,6 +21,7 @@
 #include "os/destination.h"
 #include "os/leftovers.h"
 #include "os/source_file.h"
+#include "os/stepped_sync.h"
 #include "os/temp_file.h"
 #include "plan/plan.h"
 #include "plan/work_list.h"
@@ -28,13 +29,15 @@
 namespace pcopy {
 namespace {
 
-CopyOutcome Failed(Status status) { return CopyOutcome{std::move(status), kExitFailure, {}}; }
-
 CopyOutcome Interrupted(int signal) {
-  return CopyOutcome{Status::Message(std::string("interrupted by SIG") + sigabbrev_np(signal) +
-                                     "; DEST left untouched"),
-                     ExitCodeForSignal(signal),
-                     {}};
+  return CopyOutcome{
+      Status::Interrupted(signal, "DEST left untouched"), ExitCodeForSignal(signal), {}};
+}
+
+// A status from a step that waited through the guard may say a signal stopped it.
+CopyOutcome Failed(Status status) {
+  if (status.signal() != 0) return Interrupted(status.signal());
+  return CopyOutcome{std::move(status), kExitFailure, {}};
 }
 
 mode_t CurrentUmask() {
@@ -183,7 +186,9 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     if (signals.terminating_signal() != 0) return Interrupted(signals.terminating_signal());
     if (o.verify) {
       const std::vector<Digest128>& leaves = read.Finish();
-      if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves); !s.ok()) return Failed(s);
+      if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves, &signals, sys); !s.ok()) {
+        return Failed(s);
+      }
       outcome.report.digest = TreeDigest(leaves);
       if (o.verbose) {
         fprintf(console.out,
@@ -232,7 +237,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     }
     if (o.verify) {
       uint64_t recopied = 0;
-      if (Status s = VerifyCopy(o, src, temp.fd(), &recopied, &outcome.report.digest, sys);
+      if (Status s =
+              VerifyCopy(o, src, temp.fd(), &recopied, &outcome.report.digest, sys, &signals);
           !s.ok()) {
         return Failed(s);
       }
@@ -249,6 +255,24 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     outcome.report.method = DescribeMethod(r, o.buffer_size);
     outcome.report.retried = r.retried;
   }
+  if (o.checksum && outcome.report.digest.empty()) {
+    // Not computed by --verify: digest the temporary (the same bytes as the source) before it is
+    // published, so a signal here, too, leaves DEST as it was.
+    LeafReport leaves;
+    if (Status s = DigestLeaves({temp.fd(), o.dest}, {}, outcome.report.bytes, o.jobs, {}, &leaves,
+                                &signals);
+        !s.ok()) {
+      return Failed(s);
+    }
+    outcome.report.digest = TreeDigest(leaves.digests);
+  }
+  // With --fsync, the data is written out in steps that take signals; Commit's fsync then has
+  // little left to wait for.
+  if (o.fsync) {
+    if (Status s = SyncInSteps(sys, temp.fd(), o.dest, outcome.report.bytes, &signals); !s.ok()) {
+      return Failed(s);
+    }
+  }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
   CommitOptions commit;
@@ -262,19 +286,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   }
   outcome.report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (o.checksum) {
-    if (outcome.report.digest.empty()) {
-      // Not computed by --verify: digest the copy (the same bytes as the source).
-      LeafReport leaves;
-      UniqueFd published(sys.open(dst.path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!published.valid()) return Failed(Status::FromErrno("cannot open", dst.path, errno));
-      if (Status s = DigestLeaves({published.get(), dst.path}, {}, outcome.report.bytes, o.jobs, {},
-                                  &leaves);
-          !s.ok()) {
-        return Failed(s);
-      }
-      outcome.report.digest = TreeDigest(leaves.digests);
-    }
+  // A DEST that appeared during the copy and won (-n) is not the file digested.
+  if (o.checksum && !outcome.report.skipped) {
     fprintf(console.out, "%s  %s\n", outcome.report.digest.c_str(), dst.path.c_str());
   }
   // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM

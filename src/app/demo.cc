@@ -43,10 +43,16 @@ class DemoDir {
   std::vector<std::string> files_;
 };
 
+// main prints this after RunDemo has returned, when ~DemoDir has removed the files.
+CopyOutcome DemoInterrupted(int signal) {
+  return CopyOutcome{
+      Status::Interrupted(signal, "the demo's files were removed"), ExitCodeForSignal(signal), {}};
+}
+
 }  // namespace
 
 Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
-                    uint64_t* first_difference) {
+                    uint64_t* first_difference, SignalGuard* signals) {
   UniqueFd fa(open(a.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fa.valid()) return Status::FromErrno("cannot open", a, errno);
   UniqueFd fb(open(b.c_str(), O_RDONLY | O_CLOEXEC));
@@ -54,6 +60,9 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
   constexpr size_t kBlock = 1 << 20;
   std::vector<char> ba(kBlock), bb(kBlock);
   for (uint64_t offset = 0;; offset += kBlock) {
+    if (signals != nullptr && signals->Poll() != 0) {
+      return Status::Interrupted(signals->terminating_signal());
+    }
     size_t na = 0, nb = 0;
     if (IoError e =
             ReadFull(RealSysCalls(), fa.get(), IoFile::kSource, ba.data(), kBlock, offset, &na);
@@ -93,21 +102,20 @@ CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console&
   if (Status s = WriteRandomFile(o.source, o.demo_size, 0x5eed, &signals); !s.ok()) {
     return CopyOutcome{s, kExitFailure, {}};
   }
-  if (signals.Poll() != 0) {
-    return CopyOutcome{
-        Status::Message("demo interrupted"), ExitCodeForSignal(signals.terminating_signal()), {}};
-  }
+  if (signals.Poll() != 0) return DemoInterrupted(signals.terminating_signal());
   if (!o.quiet) {
     fprintf(console.out, "pcopy demo: copying it with %u job%s (pcopy -j %u %s %s)\n", o.jobs,
             o.jobs == 1 ? "" : "s", o.jobs, o.source.c_str(), o.dest.c_str());
     fflush(console.out);
   }
   CopyOutcome outcome = RunCopy(o, signals, console);
+  if (outcome.status.signal() != 0) return DemoInterrupted(outcome.status.signal());
   if (!outcome.status.ok()) return outcome;
 
   bool equal = false;
   uint64_t where = 0;
-  if (Status s = CompareFiles(o.source, o.dest, &equal, &where); !s.ok()) {
+  if (Status s = CompareFiles(o.source, o.dest, &equal, &where, &signals); !s.ok()) {
+    if (s.signal() != 0) return DemoInterrupted(s.signal());
     return CopyOutcome{s, kExitFailure, outcome.report};
   }
   if (!equal) {

@@ -8,13 +8,16 @@
 
 #include "copy/io.h"
 #include "exec/parallel_digest.h"
+#include "os/stepped_sync.h"
 
 namespace pcopy {
 namespace {
 
-// Makes the next reads of fd come from storage: its dirty pages written, its clean ones dropped.
-Status DropCachedPages(int fd, const std::string& name) {
-  if (fdatasync(fd) != 0) return Status::FromErrno("fsync", name, errno);
+// Makes the next reads of fd come from storage: its dirty pages written (in steps, taking
+// signals between them), its clean ones dropped.
+Status DropCachedPages(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
+                       SignalGuard* signals) {
+  if (Status s = SyncInSteps(sys, fd, name, size, signals); !s.ok()) return s;
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   return {};
 }
@@ -29,12 +32,12 @@ std::string LeafBytes(uint64_t leaf, uint64_t size) {
 }  // namespace
 
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
-                  std::string* source_digest, const SysCalls& sys) {
+                  std::string* source_digest, const SysCalls& sys, SignalGuard* signals) {
   *recopied = 0;
   const DigestInput a{src.fd.get(), o.source}, b{temp_fd, o.dest};
-  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
   LeafReport report;
-  if (Status s = DigestLeaves(a, b, src.size, o.jobs, {}, &report); !s.ok()) return s;
+  if (Status s = DigestLeaves(a, b, src.size, o.jobs, {}, &report, signals); !s.ok()) return s;
   *source_digest = TreeDigest(report.digests);
   if (report.differing.empty()) return {};
 
@@ -49,6 +52,9 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
     void Add(uint64_t) override {}
   } none;
   for (uint64_t leaf : report.differing) {
+    if (signals != nullptr && signals->Poll() != 0) {
+      return Status::Interrupted(signals->terminating_signal());
+    }
     const uint64_t offset = leaf * kLeafSize;
     const uint64_t length = std::min(kLeafSize, src.size - offset);
     if (IoError e = CopyRangeReadWrite(env, offset, length, none); !e.ok()) {
@@ -56,9 +62,11 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
     }
   }
   *recopied = report.differing.size();
-  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
   LeafReport again;
-  if (Status s = DigestLeaves(a, b, src.size, o.jobs, report.differing, &again); !s.ok()) return s;
+  if (Status s = DigestLeaves(a, b, src.size, o.jobs, report.differing, &again, signals); !s.ok()) {
+    return s;
+  }
   if (!again.differing.empty()) {
     const uint64_t leaf = again.differing.front();
     return Status::Failure(
@@ -70,11 +78,12 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
 }
 
 Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
-                      const std::vector<Digest128>& read) {
+                      const std::vector<Digest128>& read, SignalGuard* signals,
+                      const SysCalls& sys) {
   if (size == 0) return {};
-  if (Status s = DropCachedPages(temp_fd, o.dest); !s.ok()) return s;
+  if (Status s = DropCachedPages(sys, temp_fd, o.dest, size, signals); !s.ok()) return s;
   LeafReport report;
-  if (Status s = DigestLeaves({temp_fd, o.dest}, {}, size, o.jobs, {}, &report); !s.ok()) {
+  if (Status s = DigestLeaves({temp_fd, o.dest}, {}, size, o.jobs, {}, &report, signals); !s.ok()) {
     return s;
   }
   for (uint64_t leaf = 0; leaf < report.digests.size(); ++leaf) {

@@ -8,22 +8,27 @@
 
 #include "app/options.h"
 #include "copy/digest.h"
+#include "os/signal_guard.h"
 #include "os/source_file.h"
 #include "os/sys_calls.h"
 
 namespace pcopy {
 
 // --verify: compares the finished temporary with the source, reading the temporary back from
-// storage (fdatasync, then POSIX_FADV_DONTNEED drops its cached pages). Leaves that differ are
-// copied again once, with pread/pwrite, and checked again; a second difference is an error.
+// storage (synced in steps, then POSIX_FADV_DONTNEED drops its cached pages). Leaves that differ
+// are copied again once, with pread/pwrite, and checked again; a second difference is an error.
 // *recopied counts the leaves copied again; *source_digest is the tree digest of the source.
+// Every wait (the sync steps, the digests, the re-copy between leaves) takes signals (may be
+// null): a terminating one returns Status::Interrupted(N) at once.
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
-                  std::string* source_digest, const SysCalls& sys);
+                  std::string* source_digest, const SysCalls& sys, SignalGuard* signals);
 
 // --verify for a source of unknown size, read once to the end (a /proc file would not give the
 // same bytes twice): the temporary, read back from storage, is compared with the leaf digests of
 // what was read (`read`, from StreamDigests). A difference is an error; nothing is re-copied.
+// Signals as VerifyCopy's.
 Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
-                      const std::vector<Digest128>& read);
+                      const std::vector<Digest128>& read, SignalGuard* signals = nullptr,
+                      const SysCalls& sys = RealSysCalls());
 
 }  // namespace pcopy

@@ -34,6 +34,15 @@ Status Status::Message(std::string text) {
   return s;
 }
 
+Status Status::Interrupted(int signal, std::string detail) {
+  const char* abbrev = sigabbrev_np(signal);
+  Status s = Message("interrupted by " + (abbrev != nullptr ? std::string("SIG") + abbrev
+                                                            : "signal " + std::to_string(signal)));
+  if (!detail.empty()) s.reason_ += "; " + detail;
+  s.signal_ = signal;
+  return s;
+}
+
 Status& Status::WithSecondPath(std::string_view path2) {
   path2_ = Quote(path2);
   return *this;

@@ -26,9 +26,13 @@ class [[nodiscard]] Status {
                         std::optional<uint64_t> offset = std::nullopt);
   // A message that is already a whole sentence (usage errors, refusals).
   static Status Message(std::string text);
+  // Stopped by a terminating signal: "interrupted by SIGINT[; <detail>]". signal() returns it,
+  // so a job can exit with 128 + N.
+  static Status Interrupted(int signal, std::string detail = {});
 
   bool ok() const { return !failed_; }
-  int err() const { return err_; }  // 0 when the cause is not an errno
+  int err() const { return err_; }        // 0 when the cause is not an errno
+  int signal() const { return signal_; }  // the signal that interrupted, or 0
   const std::string& op() const { return op_; }
   std::optional<uint64_t> offset() const { return offset_; }
 
@@ -46,6 +50,7 @@ class [[nodiscard]] Status {
   std::optional<uint64_t> offset_;
   int err_ = 0;
   std::string reason_;  // used when err_ == 0
+  int signal_ = 0;      // set by Interrupted()
 };
 
 // Quotes a path for a one-line message: 'name', with control characters, quotes and backslashes

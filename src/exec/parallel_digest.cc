@@ -42,8 +42,11 @@ int LeafTask(const PoolTask& task, PoolResult* result, void* context) noexcept {
 }  // namespace
 
 Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
-                    const std::vector<uint64_t>& leaves, LeafReport* out) {
+                    const std::vector<uint64_t>& leaves, LeafReport* out, SignalGuard* signals) {
   *out = LeafReport{};
+  if (signals != nullptr && signals->Poll() != 0) {
+    return Status::Interrupted(signals->terminating_signal());
+  }
   std::vector<uint64_t> wanted = leaves;
   if (wanted.empty()) {
     for (uint64_t k = 0; k * kLeafSize < size; ++k) wanted.push_back(k);
@@ -56,6 +59,7 @@ Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, u
   config.handler = &LeafTask;
   config.context = &ctx;
   config.name = "pcopy-verify";
+  config.signals = signals;
   std::unique_ptr<ProcessPool> pool;
   if (Status s = ProcessPool::Start(config, &pool); !s.ok()) return s;
   std::vector<PoolTask> tasks(wanted.size());

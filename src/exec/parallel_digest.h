@@ -2,7 +2,9 @@
 // for --verify (the copy compared with its source), --compare A B and --checksum.
 //
 // Process contract: the pool's workers inherit the open descriptors and read with pread; they
-// write nothing. The parent owns the pool and joins it before returning.
+// write nothing. The parent owns the pool and joins it before returning, and waits for it only
+// through the caller's SignalGuard (when given): a SIGINT, SIGTERM or SIGHUP ends the digests
+// with Status::Interrupted(N), the workers killed and reaped.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 
 #include "base/status.h"
 #include "copy/digest.h"
+#include "os/signal_guard.h"
 
 namespace pcopy {
 
@@ -19,8 +22,10 @@ struct LeafReport {
 };
 
 // Digests the leaves of a (all of them if `leaves` is empty) of a file of `size` bytes, and
-// compares them with b's when b.fd >= 0, on `jobs` worker processes.
+// compares them with b's when b.fd >= 0, on `jobs` worker processes. signals may be null (then
+// nothing interrupts it).
 Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
-                    const std::vector<uint64_t>& leaves, LeafReport* out);
+                    const std::vector<uint64_t>& leaves, LeafReport* out,
+                    SignalGuard* signals = nullptr);
 
 }  // namespace pcopy

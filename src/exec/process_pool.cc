@@ -162,6 +162,24 @@ struct ProcessPool::Impl {
     return broken;
   }
 
+  // The parent's one wait: the guard's, where SIGINT, SIGTERM and SIGHUP are taken, or poll().
+  // *ready is the number of ready descriptors, 0 on a timeout or a wake-up by SIGCHLD.
+  Status WaitForResults(std::vector<pollfd>& fds, std::chrono::milliseconds timeout, int* ready) {
+    if (config.signals != nullptr) {
+      *ready = config.signals->Wait(fds, timeout);
+      if (const int sig = config.signals->terminating_signal(); sig != 0) {
+        if (broken.signal() == 0) broken = Status::Interrupted(sig);
+        return broken;
+      }
+    } else {
+      do {
+        *ready = poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+      } while (*ready < 0 && errno == EINTR);
+    }
+    if (*ready < 0) return Status::FromErrno("poll", config.name, errno);
+    return {};
+  }
+
   // Reads one result or one end of file from whichever worker is ready, waiting up to timeout.
   Status Poll(std::chrono::milliseconds timeout, PoolResult* out, bool* got) {
     *got = false;
@@ -175,11 +193,8 @@ struct ProcessPool::Impl {
     if (fds.empty()) {
       return closed ? Status{} : Status::Message("the process pool has no worker left");
     }
-    int ready;
-    do {
-      ready = poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
-    } while (ready < 0 && errno == EINTR);
-    if (ready < 0) return Status::FromErrno("poll", config.name, errno);
+    int ready = 0;
+    if (Status s = WaitForResults(fds, timeout, &ready); !s.ok() || ready == 0) return s;
     for (size_t k = 0; k < fds.size(); ++k) {
       if (fds[k].revents == 0) continue;
       ssize_t n;
@@ -197,9 +212,10 @@ struct ProcessPool::Impl {
     return {};
   }
 
+  // Every worker is signalled before the first is waited for, so they die together.
   void KillAll() {
+    for (ChildProcess& c : children) c.Kill(SIGKILL);
     for (unsigned i = 0; i < children.size(); ++i) {
-      children[i].Kill(SIGKILL);
       children[i].Wait();
       drained[i] = true;
     }
@@ -259,9 +275,7 @@ struct ProcessPool::Impl {
 
 ProcessPool::ProcessPool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-ProcessPool::~ProcessPool() {
-  // ChildProcess's destructor kills and reaps a worker still running.
-}
+ProcessPool::~ProcessPool() { impl_->KillAll(); }
 
 Status ProcessPool::Start(const PoolConfig& config, std::unique_ptr<ProcessPool>* out) {
   if (config.workers == 0 || config.handler == nullptr || config.queue_capacity == 0) {

@@ -16,11 +16,16 @@
 // workers inherit the mapping, so no exit path (a signal or SIGKILL included) can leave the name
 // in /dev/shm.
 //
+// Signals: with PoolConfig::signals, every wait of the parent (for a result, for room in the
+// queue, for the workers to exit) is that SignalGuard's Wait, so SIGINT, SIGTERM and SIGHUP are
+// taken there; the call then returns Status::Interrupted(N), as does every later call, and Join
+// or the destructor kills and reaps the workers. Without a guard the parent waits in poll().
+//
 // Dying workers and the queue's locks: glibc's process-shared condition variables are not safe
 // against a waiter that dies (a later signal can wait for it forever), so no process ever waits
 // on the queue's condition variables. Workers sleep in poll() on a doorbell pipe (one byte per
-// task) and take tasks with try_receive; the parent only uses try_send and waits in poll() on
-// the result pipes. What remains is the queue's mutex, held for the few instructions of one
+// task) and take tasks with try_receive; the parent only uses try_send and waits on the result
+// pipes. What remains is the queue's mutex, held for the few instructions of one
 // try_receive: a worker SIGKILLed exactly there leaves it held (Boost 1.74 has no robust
 // process-shared mutex), and the parent's next queue operation would block.
 #pragma once
@@ -34,6 +39,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "os/signal_guard.h"
 
 namespace pcopy {
 
@@ -56,6 +62,7 @@ struct PoolConfig {
   int (*handler)(const PoolTask& task, PoolResult* result, void* context) noexcept = nullptr;
   void* context = nullptr;          // inherited by the workers across fork()
   std::string name = "pcopy-pool";  // prefix of the queue's name and of the workers' names
+  SignalGuard* signals = nullptr;   // where the parent waits; null: plain poll(), no signals
 };
 
 class ProcessPool {

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "os/signal_guard.h"
+
 namespace pcopy {
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
@@ -44,6 +46,7 @@ Status ChildProcess::Spawn(Body body, void* context, pid_t pgid, const std::stri
   const pid_t pid = fork();
   if (pid < 0) return Status::FromErrno("fork", name, errno);
   if (pid == 0) {
+    SignalGuard::ResetInChild();  // before unblocking: a pending signal must not set a flag here
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -1,9 +1,10 @@
 // child_process.h: the move-only owner of one forked child process.
 //
-// Spawn() forks; the child unblocks every signal (the parent keeps its own blocked, see
-// signal_guard.h), joins the given process group, asks the kernel to SIGKILL it when the parent
-// dies (then re-checks getppid(), in case the parent died before the request), names itself, runs
-// the body and leaves through _exit, so the parent's destructors and stdio buffers never run twice.
+// Spawn() forks; the child puts the signals the parent catches back to their default action,
+// unblocks every signal (the parent keeps its own blocked, see signal_guard.h), joins the given
+// process group, asks the kernel to SIGKILL it when the parent dies (then re-checks getppid(), in
+// case the parent died before the request), names itself, runs the body and leaves through
+// _exit, so the parent's destructors and stdio buffers never run twice.
 // The parent must reap: Wait() or TryReap(). The destructor of an unreaped child kills and reaps
 // it, so no error path can leave a worker running or a zombie behind.
 #pragma once
