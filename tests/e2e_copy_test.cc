@@ -17,7 +17,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -331,18 +330,6 @@ std::vector<MethodCase> MethodCases() {
 INSTANTIATE_TEST_SUITE_P(E2eCopy, E2eMethodMatrix, testing::ValuesIn(MethodCases()),
                          MethodCaseName);
 
-// The last line of out (without its newline).
-std::string LastLine(const std::string& out) {
-  std::string s = out;
-  if (!s.empty() && s.back() == '\n') s.pop_back();
-  return s.substr(s.rfind('\n') + 1);
-}
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // --buffer-size below 4 KiB, or not a multiple of it, still works with O_DIRECT: the worker
 // rounds its buffer up to whole 4 KiB blocks.
 TEST(E2eCopy, DirectWithOddBufferSizes) {
@@ -534,23 +521,14 @@ TEST(E2eCopy, DynamicWorkerKilledFailsCleanly) {
   const std::string src = t / "src", dst = t / "out/dst";
   MakeRandomFile(src, 32 * kMiB, 23);
   ASSERT_EQ(mkdir((t / "out").c_str(), 0755), 0);
-  // --bwlimit 20M: about 1.6 s, so the copy is surely under way when the worker is killed.
+  // --bwlimit 20M: about 1.6 s; the worker is killed once the first bytes have landed.
   PcopyProcess p(
       {"--strategy", "dynamic", "--retries", "0", "--bwlimit", "20M", "-j", "2", src, dst});
-  std::vector<pid_t> workers;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (workers.size() < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    workers = p.Workers();
-  }
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u) << "pcopy did not start 2 workers";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(WaitUntilCopied(p, t / "out", kMiB));
   ASSERT_EQ(kill(workers[0], SIGKILL), 0);
-  if (!p.WaitForExit(15000)) {
-    ADD_FAILURE() << "pcopy did not exit within 15 s of a worker being killed";
-    kill(p.pid(), SIGKILL);
-  }
-  const RunResult r = p.Finish();
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.signal, 0);
   EXPECT_EQ(r.exit_code, 1) << r.err;

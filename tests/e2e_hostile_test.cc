@@ -30,9 +30,6 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGiB = 1ull << 30;
-constexpr int kExitTimeoutMs = 15000;
-
-bool StillRunning(const PcopyProcess& p) { return !p.WaitForExit(0); }
 
 void AppendToFile(const std::string& path, const std::string& bytes) {
   const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -78,11 +75,11 @@ TEST_P(E2eHostileGrow, SourceGrowsDuringCopy) {
   if (quiet) args.push_back("-q");
   args.insert(args.end(), {src, dst});
   PcopyProcess p(args);
-  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u) << "pcopy did not start 2 workers";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(WaitForNWorkers(p, 2).size(), 2u) << "pcopy did not start 2 workers";
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   AppendToFile(src, extra);
-  ASSERT_TRUE(StillRunning(p)) << "the copy ended before the source grew: the test proves nothing";
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  ASSERT_TRUE(p.Running()) << "the copy ended before the source grew: the test proves nothing";
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.signal, 0);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -121,11 +118,11 @@ TEST_P(E2eHostileReplace, SourcePathReplacedDuringCopy) {
   ASSERT_NE(original, replacement);
 
   PcopyProcess p({"--bwlimit", "20M", "-j", "2", "--method", GetParam(), src, dst});
-  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u) << "pcopy did not start 2 workers";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(WaitForNWorkers(p, 2).size(), 2u) << "pcopy did not start 2 workers";
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   ASSERT_EQ(rename(other.c_str(), src.c_str()), 0) << strerror(errno);
-  ASSERT_TRUE(StillRunning(p)) << "the copy ended before the source was replaced";
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  ASSERT_TRUE(p.Running()) << "the copy ended before the source was replaced";
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.signal, 0);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -406,12 +403,12 @@ TEST(E2eHostile, TwoCopiesIntoOneDest) {
     PcopyProcess pa(args_a);
     PcopyProcess pb(args_b);
     if (!variants[round].empty()) {
-      ASSERT_EQ(WaitForNWorkers(pa, 2, 10000).size(), 2u);
-      ASSERT_EQ(WaitForNWorkers(pb, 2, 10000).size(), 2u);
-      EXPECT_TRUE(StillRunning(pa) && StillRunning(pb)) << "the two copies did not overlap";
+      ASSERT_EQ(WaitForNWorkers(pa, 2).size(), 2u);
+      ASSERT_EQ(WaitForNWorkers(pb, 2).size(), 2u);
+      EXPECT_TRUE(pa.Running() && pb.Running()) << "the two copies did not overlap";
     }
-    const RunResult ra = FinishWithin(pa, kExitTimeoutMs);
-    const RunResult rb = FinishWithin(pb, kExitTimeoutMs);
+    const RunResult ra = FinishWithin(pa);
+    const RunResult rb = FinishWithin(pb);
     EXPECT_EQ(ra.exit_code, 0) << ra.err;
     EXPECT_EQ(rb.exit_code, 0) << rb.err;
     EXPECT_EQ(ra.err, "");
@@ -526,8 +523,12 @@ TEST_P(E2eHostileReader, NeverSeesPartialDest) {
   });
 
   PcopyProcess p({"--bwlimit", "64M", "-j", "2", src, dst});
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a few reads of the final DEST
+  const RunResult r = FinishWithin(p);
+  // The reader goes on until it has read the final DEST (or given up on too many failures).
+  EXPECT_TRUE(WaitUntil("the reader to see the finished DEST", [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return seen_new > 0 || failures.size() > 10;
+  }));
   stop = true;
   reader.join();
 
@@ -562,13 +563,13 @@ ExitStatus RunPcopyWithOutputs(const std::vector<std::string>& args, const std::
 TEST(E2eHostile, ErrorToFullStderr) {
   TempDir t;
   const ExitStatus e =
-      RunPcopyWithOutputs({t / "missing", t / "dst"}, "/dev/null", "/dev/full", 10000);
+      RunPcopyWithOutputs({t / "missing", t / "dst"}, "/dev/null", "/dev/full", kHangTimeoutMs);
   EXPECT_EQ(e.signal, 0) << "pcopy died of signal " << e.signal;
   EXPECT_EQ(e.code, 1);
   EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
 
   // --help whose text cannot be written is a failure too.
-  const ExitStatus h = RunPcopyWithOutputs({"--help"}, "/dev/full", "/dev/full", 10000);
+  const ExitStatus h = RunPcopyWithOutputs({"--help"}, "/dev/full", "/dev/full", kHangTimeoutMs);
   EXPECT_EQ(h.signal, 0);
   EXPECT_NE(h.code, 0);
 }
@@ -586,7 +587,7 @@ TEST(E2eHostile, VerboseCopyToFullOutputs) {
     std::vector<std::string> args = {"-j", "2"};
     args.insert(args.end(), options.begin(), options.end());
     args.insert(args.end(), {src, dst});
-    const ExitStatus e = RunPcopyWithOutputs(args, "/dev/full", "/dev/full", kExitTimeoutMs);
+    const ExitStatus e = RunPcopyWithOutputs(args, "/dev/full", "/dev/full", kHangTimeoutMs);
     EXPECT_EQ(e.signal, 0) << "pcopy died of signal " << e.signal;
     EXPECT_NE(e.code, 0) << "the -v report was lost, yet pcopy exited 0";
     EXPECT_NE(e.code, -1);
@@ -598,21 +599,23 @@ TEST(E2eHostile, VerboseCopyToFullOutputs) {
 
 // ---------------------------------------------------------------------------------------------
 // The parent stopped (SIGSTOP, as by Ctrl-Z or a debugger) and continued mid-copy: the workers
-// carry on or wait, nothing is published while it is stopped, and the copy completes.
+// carry on (they take chunks from a shared cursor, not from the parent) until every byte is in
+// the temporary, nothing is published while the parent is stopped, and the copy completes.
 
 TEST(E2eHostile, ParentStoppedAndContinued) {
   TempDir t;
   const std::string src = t / "src", dst = t / "dst";
-  MakeRandomFile(src, 16 * kMiB + 4095, 74);
+  constexpr uint64_t kSize = 16 * kMiB + 4095;
+  MakeRandomFile(src, kSize, 74);
   const std::string original = ReadFile(src);
   PcopyProcess p({"--bwlimit", "20M", "-j", "2", src, dst});
-  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(WaitForNWorkers(p, 2).size(), 2u);
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   ASSERT_EQ(kill(p.pid(), SIGSTOP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_TRUE(WaitUntilCopied(p, t.path(), kSize)) << "the workers stopped with their parent";
   EXPECT_FALSE(Exists(dst)) << "DEST published while the parent was stopped";
   ASSERT_EQ(kill(p.pid(), SIGCONT), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.signal, 0);
   EXPECT_EQ(r.exit_code, 0) << r.err;

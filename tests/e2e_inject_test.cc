@@ -89,17 +89,6 @@ size_t CountOf(const std::string& text, std::string_view needle) {
   return n;
 }
 
-std::string LastLine(const std::string& text) {
-  std::string t = text;
-  if (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +22,39 @@
 #include "base/unique_fd.h"
 
 namespace pcopy::test {
+
+testing::AssertionResult WaitUntil(const std::string& what, const std::function<bool()>& condition,
+                                   int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (condition()) return testing::AssertionSuccess();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return testing::AssertionFailure()
+             << "gave up after " << timeout_ms << " ms waiting for " << what;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+std::vector<std::string> LingeringNames(const std::function<std::vector<std::string>()>& list,
+                                        int timeout_ms) {
+  std::vector<std::string> lingering = list();
+  if (lingering.empty()) return lingering;
+  const std::vector<std::string> first = lingering;
+  (void)WaitUntil(
+      "names to go",
+      [&] {
+        lingering.clear();
+        for (const std::string& name : list()) {
+          if (std::find(first.begin(), first.end(), name) != first.end()) {
+            lingering.push_back(name);
+          }
+        }
+        return lingering.empty();
+      },
+      timeout_ms);
+  return lingering;
+}
 
 TempDir::TempDir() {
   const char* tmp = getenv("TMPDIR");
@@ -150,23 +184,25 @@ ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::strin
     ADD_FAILURE() << "fork: " << strerror(errno);
     return result;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) {
-      ADD_FAILURE() << "waitpid: " << strerror(errno);
-      return result;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << argv[0] << " did not exit within " << timeout_ms << " ms; killed";
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  int wait_error = 0;
+  const testing::AssertionResult exited = WaitUntil(
+      argv[0] + " to exit",
+      [&] {
+        const pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done < 0 && errno != EINTR) wait_error = errno;
+        return done == pid || wait_error != 0;
+      },
+      timeout_ms);
+  if (wait_error != 0) {
+    ADD_FAILURE() << "waitpid: " << strerror(wait_error);
+    return result;
+  }
+  if (!exited) {
+    ADD_FAILURE() << exited.message() << "; killed";
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
   }
   if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
@@ -189,25 +225,20 @@ PcopyProcess::~PcopyProcess() {
 std::vector<pid_t> PcopyProcess::Workers() const { return ChildrenOf(pid_); }
 
 bool PcopyProcess::WaitForWorkers(int timeout_ms) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!Workers().empty()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return WaitUntil(
+      "pcopy's workers", [this] { return !Workers().empty(); }, timeout_ms);
 }
 
 bool PcopyProcess::WaitForExit(int timeout_ms) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    siginfo_t info{};
-    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-        info.si_pid == pid_) {
-      return true;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  if (pid_ <= 0) return true;
+  return WaitUntil(
+      "pcopy to exit",
+      [this] {
+        siginfo_t info{};
+        return waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == pid_;
+      },
+      timeout_ms);
 }
 
 RunResult PcopyProcess::Finish() {
@@ -229,13 +260,46 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
 }
 
 std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::vector<pid_t> w = p.Workers();
-    if (w.size() >= n) return w;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<pid_t> workers;
+  const bool started = WaitUntil(
+      "pcopy's workers",
+      [&] {
+        workers = p.Workers();
+        return workers.size() >= n;
+      },
+      timeout_ms);
+  return started ? workers : std::vector<pid_t>{};
+}
+
+uint64_t TemporaryBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const std::string& name : Temporaries(dir)) {
+    struct stat st {};
+    if (stat((dir + "/" + name).c_str(), &st) == 0)
+      bytes += static_cast<uint64_t>(st.st_blocks) * 512;
   }
-  return {};
+  return bytes;
+}
+
+testing::AssertionResult WaitUntilCopied(const PcopyProcess& p, const std::string& dir,
+                                         uint64_t bytes, int timeout_ms) {
+  bool exited = false;
+  uint64_t landed = 0;
+  testing::AssertionResult copied = WaitUntil(
+      "pcopy's temporary in " + dir + " to hold " + std::to_string(bytes) + " bytes",
+      [&] {
+        landed = TemporaryBytes(dir);
+        if (landed >= bytes) return true;
+        exited = !p.Running();
+        return exited;
+      },
+      timeout_ms);
+  if (exited) {
+    return testing::AssertionFailure()
+           << "pcopy exited before its temporary in " << dir << " held " << bytes << " bytes";
+  }
+  if (!copied) return copied << " (it holds " << landed << ")";
+  return copied;
 }
 
 RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
@@ -244,6 +308,43 @@ RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
     kill(p.pid(), SIGKILL);
   }
   return p.Finish();
+}
+
+char ProcessState(pid_t pid) {
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  // "pid (comm) S ...": comm may hold spaces and parentheses, so the last ')' ends it.
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return '\0';
+  return stat[paren + 2];
+}
+
+bool Alive(pid_t pid) {
+  const char state = ProcessState(pid);
+  return state != '\0' && state != 'Z' && state != 'X';
+}
+
+bool Gone(pid_t pid) { return kill(pid, 0) == -1 && errno == ESRCH; }
+
+Watchdog::Watchdog(std::vector<pid_t> pids, std::chrono::milliseconds limit)
+    : pids_(std::move(pids)), thread_([this, limit] {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+        fired_ = true;
+        for (pid_t p : pids_) kill(p, SIGKILL);
+      }) {}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+bool Watchdog::fired() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fired_;
 }
 
 std::string Quoted(const std::string& path) {
@@ -272,6 +373,17 @@ std::vector<std::string> ListDir(const std::string& dir) {
 
 bool IsOneLine(const std::string& s) {
   return s.size() > 1 && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+std::string LastLine(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '\n') t.pop_back();
+  const size_t nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 Mount::~Mount() {
