@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,42 +128,126 @@ std::vector<std::string> Temporaries(const std::string& dir) {
 
 namespace {
 
+// Why a launched child did not get to run its program; written by the child to the parent.
+struct LaunchFailure {
+  int step;  // an index into kLaunchSteps
+  int error;
+};
+constexpr const char* kLaunchSteps[] = {"open /dev/null", "open the stdout file",
+                                        "open the stderr file", "dup2", "execvp"};
+constexpr int kExecStep = 4;
+
+[[noreturn]] void FailLaunch(int report_fd, int step) {
+  const LaunchFailure f{step, errno};
+  ssize_t n;
+  do {
+    n = write(report_fd, &f, sizeof f);
+  } while (n < 0 && errno == EINTR);
+  _exit(127);
+}
+
+// What Launch started, or why it could not.
+struct Launched {
+  pid_t pid = -1;            // -1 if nothing runs
+  bool exec_failed = false;  // the program itself could not be executed (not installed...)
+  std::string error;         // why nothing runs
+};
+
 // Forks and executes argv (looked up in PATH) with stdin from /dev/null and stdout and stderr on
-// out and err; in a process group of its own if own_group. Returns the pid, or -1.
-pid_t Launch(std::vector<std::string> argv, const std::string& out, const std::string& err,
-             bool own_group) {
+// out and err; in a process group of its own if own_group. The child gets those three
+// descriptors and no other: whatever the test process has open, with or without O_CLOEXEC, is
+// closed at exec. Returns once the program runs (exec succeeded) or has failed to start.
+Launched Launch(std::vector<std::string> argv, const std::string& out, const std::string& err,
+                bool own_group) {
+  Launched launched;
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (own_group) setpgid(0, 0);
-    const int in = open("/dev/null", O_RDONLY);
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || o < 0 || e < 0) _exit(126);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    execvp(args[0], args.data());
-    _exit(127);
+  // For the fallback below when close_range cannot mark every descriptor close-on-exec.
+  rlimit files{};
+  const int max_fd = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < (1u << 20)
+                         ? static_cast<int>(files.rlim_cur)
+                         : 1 << 20;
+  // The child reports a failure on this pipe; the write end closes at exec, so end of file
+  // means the program runs.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    launched.error = std::string("pipe2: ") + strerror(errno);
+    return launched;
   }
-  return pid;
+  const pid_t pid = fork();
+  if (pid < 0) {
+    launched.error = std::string("fork: ") + strerror(errno);
+    close(report[0]);
+    close(report[1]);
+    return launched;
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls from here to exec: the test process may have threads.
+    if (own_group) setpgid(0, 0);
+    const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0) FailLaunch(report[1], 0);
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (o < 0) FailLaunch(report[1], 1);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (e < 0) FailLaunch(report[1], 2);
+    // dup2 clears close-on-exec on the copies it makes.
+    if (dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) FailLaunch(report[1], 3);
+    // Every descriptor above stderr, including any the test opened without O_CLOEXEC, closes at
+    // exec (the report pipe too, but only then, so a failed exec can still be reported).
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < max_fd; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    execvp(args[0], args.data());
+    FailLaunch(report[1], kExecStep);
+  }
+  close(report[1]);
+  LaunchFailure failure{};
+  ssize_t n;
+  do {
+    n = read(report[0], &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != static_cast<ssize_t>(sizeof failure)) {
+    launched.pid = pid;  // end of file: the program runs
+    return launched;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool known = failure.step >= 0 && failure.step <= kExecStep;
+  launched.exec_failed = failure.step == kExecStep;
+  launched.error = std::string(known ? kLaunchSteps[failure.step] : "start") + " " + argv[0] +
+                   ": " + strerror(failure.error);
+  return launched;
 }
 
 pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
   std::vector<std::string> argv = {PCOPY_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Launch(std::move(argv), out, err, /*own_group=*/false);
+  const Launched launched = Launch(std::move(argv), out, err, /*own_group=*/false);
+  if (launched.pid < 0) ADD_FAILURE() << "cannot start pcopy: " << launched.error;
+  return launched.pid;
 }
 
+// Reaps pid and reads what it wrote. A pcopy that never started (pid -1: Spawn has failed the
+// test) or whose exit status cannot be collected is reported as no exit at all (exit_code -1).
 RunResult Collect(pid_t pid, const std::string& out, const std::string& err) {
   RunResult r;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (pid > 0) {
+    int status = 0;
+    pid_t got;
+    do {
+      got = waitpid(pid, &status, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got == pid) {
+      if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    } else {
+      ADD_FAILURE() << "waitpid(" << pid << ") failed: " << strerror(errno)
+                    << "; pcopy's exit status is unknown";
+    }
   }
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   r.out = ReadFile(out);
   r.err = ReadFile(err);
   return r;
@@ -179,11 +264,16 @@ RunResult RunPcopy(const std::vector<std::string>& args) {
 ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
                           const std::string& err, int timeout_ms) {
   ExitStatus result;
-  const pid_t pid = Launch(argv, out, err, /*own_group=*/true);
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << strerror(errno);
+  const Launched launched = Launch(argv, out, err, /*own_group=*/true);
+  if (launched.exec_failed) {
+    result.code = 127;
     return result;
   }
+  if (launched.pid < 0) {
+    ADD_FAILURE() << "cannot start " << argv[0] << ": " << launched.error;
+    return result;
+  }
+  const pid_t pid = launched.pid;
   int status = 0;
   int wait_error = 0;
   const testing::AssertionResult exited = WaitUntil(

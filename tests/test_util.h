@@ -78,13 +78,15 @@ std::vector<std::string> Temporaries(const std::string& dir);
 uint64_t TemporaryBytes(const std::string& dir);
 
 struct RunResult {
-  int exit_code = -1;  // -1 if killed by a signal
+  int exit_code = -1;  // -1 if killed by a signal, or if it could not be run or collected
   int signal = 0;      // the signal that killed it, if any
   std::string out;     // stdout
   std::string err;     // stderr
 };
 
-// Runs the built pcopy binary with args and no terminal; waits for it.
+// Runs the built pcopy binary with args and no terminal; waits for it. The launched pcopy has
+// only stdin (/dev/null), stdout and stderr open: no other descriptor of the test process. A
+// pcopy that cannot be started, or whose exit status cannot be collected, fails the test.
 RunResult RunPcopy(const std::vector<std::string>& args);
 
 struct ExitStatus {
@@ -92,14 +94,15 @@ struct ExitStatus {
   int signal = 0;
 };
 
-// Runs argv (argv[0] looked up in PATH) in its own process group with stdin from /dev/null and
+// Runs argv (argv[0] looked up in PATH) in its own process group with stdin from /dev/null,
 // stdout and stderr written to out and err (created or truncated: a file, or a device such as
-// /dev/full). Exit code 127: it could not be executed. After timeout_ms the group is killed and
-// the test fails, so a hang cannot stall the suite.
+// /dev/full) and no other descriptor. Exit code 127: it could not be executed. After timeout_ms
+// the group is killed and the test fails, so a hang cannot stall the suite.
 ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
                           const std::string& err, int timeout_ms = kHangTimeoutMs);
 
-// Starts pcopy in the background; stdout/stderr go to files read by Finish().
+// Starts pcopy in the background, as RunPcopy runs it; stdout/stderr go to files read by
+// Finish(). If it cannot be started the test fails and pid() is -1.
 class PcopyProcess {
  public:
   explicit PcopyProcess(const std::vector<std::string>& args);
