@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,11 @@ struct CopyCase {
   const char* method;
   bool small_chunks;  // --chunk-size 4K instead of the default 1M
 };
+
+void PrintTo(const CopyCase& c, std::ostream* os) {
+  *os << "size " << c.size << ", -j " << c.jobs << ", --method " << c.method << ", --chunk-size "
+      << (c.small_chunks ? "4K" : "default");
+}
 
 std::string CaseName(const testing::TestParamInfo<CopyCase>& info) {
   const CopyCase& c = info.param;
@@ -204,6 +210,11 @@ struct StrategyCase {
   CopyCase copy;
 };
 
+void PrintTo(const StrategyCase& c, std::ostream* os) {
+  *os << "--strategy " << c.strategy << ", ";
+  PrintTo(c.copy, os);
+}
+
 std::string StrategyCaseName(const testing::TestParamInfo<StrategyCase>& info) {
   return std::string(info.param.strategy) + "_" +
          CaseName(testing::TestParamInfo<CopyCase>(info.param.copy, info.index));
@@ -268,6 +279,11 @@ struct MethodCase {
   const char* chunk;     // --chunk-size, or nullptr for the default
   const char* strategy;  // contiguous, dynamic
 };
+
+void PrintTo(const MethodCase& c, std::ostream* os) {
+  *os << "--method " << c.method << ", size " << c.size << ", -j " << c.jobs << ", --chunk-size "
+      << (c.chunk != nullptr ? c.chunk : "default") << ", --strategy " << c.strategy;
+}
 
 std::string MethodCaseName(const testing::TestParamInfo<MethodCase>& info) {
   const MethodCase& c = info.param;

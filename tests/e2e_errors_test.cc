@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ struct UsageCase {
   std::vector<std::string> args;  // "SRC", "DST" and "DST2" are replaced by real paths
   const char* message;            // expected in the error line
 };
+
+void PrintTo(const UsageCase& c, std::ostream* os) {
+  *os << c.name << ":";
+  for (const std::string& a : c.args) *os << " " << a;
+}
 
 std::string UsageName(const testing::TestParamInfo<UsageCase>& info) { return info.param.name; }
 

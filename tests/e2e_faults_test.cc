@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,11 @@ struct SignalCase {
   bool dest_exists;
 };
 
+void PrintTo(const SignalCase& c, std::ostream* os) {
+  *os << "SIG" << sigabbrev_np(c.signal) << ", exit " << c.exit_code
+      << (c.dest_exists ? ", DEST exists" : ", no DEST");
+}
+
 std::string SignalName(const testing::TestParamInfo<SignalCase>& info) {
   return std::string("SIG") + sigabbrev_np(info.param.signal) +
          (info.param.dest_exists ? "_DestExists" : "_NoDest");
@@ -300,8 +306,13 @@ TEST_P(E2eFaultsRetry, KilledWorkerIsReplaced) {
   EXPECT_NE(r.out.find(", 1 worker replaced"), std::string::npos) << r.out;
 }
 
+std::string StrategyName(const testing::TestParamInfo<const char*>& info) {
+  return ParamName(info.param);
+}
+
 INSTANTIATE_TEST_SUITE_P(E2eFaults, E2eFaultsRetry,
-                         testing::Values("contiguous", "interleaved", "dynamic", "guided"));
+                         testing::Values("contiguous", "interleaved", "dynamic", "guided"),
+                         StrategyName);
 
 // Workers that keep dying exhaust --retries: then the copy fails cleanly, saying so.
 TEST_F(E2eFaultsKill, RetriesRunOut) {
