@@ -191,15 +191,17 @@ Status ReturnsOnlyOnceReleased(Probe* probe, const std::function<Status()>& call
 // Collects n results with NextResult, giving up after limit.
 std::vector<PoolResult> Collect(ProcessPool* pool, size_t n, milliseconds limit) {
   std::vector<PoolResult> results;
-  const auto deadline = Clock::now() + limit;
-  while (results.size() < n && Clock::now() < deadline) {
-    PoolResult r;
-    bool got = false;
-    const Status s = pool->NextResult(milliseconds(100), &r, &got);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    if (!s.ok()) break;
-    if (got) results.push_back(r);
-  }
+  (void)WaitUntil(
+      std::to_string(n) + " results",
+      [&] {
+        PoolResult r;
+        bool got = false;
+        const Status s = pool->NextResult(milliseconds(100), &r, &got);
+        EXPECT_TRUE(s.ok()) << s.ToString();
+        if (got) results.push_back(r);
+        return !s.ok() || results.size() >= n;
+      },
+      static_cast<int>(limit.count()));
   EXPECT_EQ(results.size(), n);
   return results;
 }
