@@ -8,7 +8,6 @@
 #include <chrono>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include "test_util.h"
@@ -33,7 +32,8 @@ int FirstBlockedSignal(void*) noexcept {
   return 0;
 }
 
-bool Gone(pid_t pid) { return kill(pid, 0) == -1 && errno == ESRCH; }
+using test::Gone;
+using test::WaitUntil;
 
 // Reads /proc/<pid>/comm without its newline; "" once the process is gone.
 std::string Comm(pid_t pid) {
@@ -41,17 +41,6 @@ std::string Comm(pid_t pid) {
   std::string name;
   std::getline(in, name);
   return name;
-}
-
-// Polls f until it holds or about two seconds pass.
-template <typename F>
-bool Eventually(F f) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!f()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 TEST(ChildProcessTest, WaitGivesTheBodysExitCode) {
@@ -165,14 +154,18 @@ TEST(ChildProcessTest, ChildRunsWithNoSignalsBlocked) {
 TEST(ChildProcessTest, TryReapDoesNotBlock) {
   ChildProcess child;
   ASSERT_OK(ChildProcess::Spawn(&PauseForever, nullptr, 0, "tryreap", &child));
-  const auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(child.TryReap());
-  EXPECT_FALSE(child.TryReap());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  {
+    // A TryReap that blocked would wait for the child to end: the watchdog ends it, and the
+    // test fails instead of hanging.
+    test::Watchdog watchdog({child.pid()}, std::chrono::milliseconds(test::kHangTimeoutMs));
+    EXPECT_FALSE(child.TryReap());
+    EXPECT_FALSE(child.TryReap());
+    EXPECT_FALSE(watchdog.fired()) << "TryReap blocked until the child was killed";
+  }
   EXPECT_TRUE(child.alive());
   EXPECT_FALSE(child.reaped());
   child.Kill(SIGKILL);
-  EXPECT_TRUE(Eventually([&] { return child.TryReap(); }));
+  EXPECT_TRUE(WaitUntil("TryReap to reap the killed child", [&] { return child.TryReap(); }));
   EXPECT_TRUE(child.reaped());
   EXPECT_TRUE(child.TryReap());  // stays reaped
   EXPECT_EQ(child.DescribeExit(), "was killed by signal 9 (Killed)");
@@ -183,7 +176,7 @@ TEST(ChildProcessTest, TryReapSeesAnExit) {
   int code = 7;
   ChildProcess child;
   ASSERT_OK(ChildProcess::Spawn(&ReturnContext, &code, 0, "quick", &child));
-  EXPECT_TRUE(Eventually([&] { return child.TryReap(); }));
+  EXPECT_TRUE(WaitUntil("TryReap to reap the child", [&] { return child.TryReap(); }));
   EXPECT_EQ(child.DescribeExit(), "exited with status 7");
 }
 
@@ -201,14 +194,14 @@ TEST(ChildProcessTest, NameVisibleInProc) {
   ChildProcess child;
   ASSERT_OK(ChildProcess::Spawn(&PauseForever, nullptr, 0, "pcopy-worker-3", &child));
   const pid_t pid = child.pid();
-  EXPECT_TRUE(Eventually([&] { return Comm(pid) == "pcopy-worker-3"; })) << Comm(pid);
+  EXPECT_TRUE(WaitUntil("its name", [&] { return Comm(pid) == "pcopy-worker-3"; })) << Comm(pid);
 }
 
 TEST(ChildProcessTest, LongNameKeepsFifteenBytes) {
   ChildProcess child;
   ASSERT_OK(ChildProcess::Spawn(&PauseForever, nullptr, 0, "pcopy-worker-123456789", &child));
   const pid_t pid = child.pid();
-  EXPECT_TRUE(Eventually([&] { return Comm(pid) == "pcopy-worker-12"; })) << Comm(pid);
+  EXPECT_TRUE(WaitUntil("its name", [&] { return Comm(pid) == "pcopy-worker-12"; })) << Comm(pid);
 }
 
 // A parent started with SIGCHLD ignored (the disposition survives exec) has its children reaped
@@ -227,10 +220,7 @@ TEST(ChildProcessTest, InheritedIgnoredSigchld) {
   bool poll_ended = false;
   if (s1.ok() && s2.ok()) {
     waited.Wait();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while (!(poll_ended = polled.TryReap()) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    poll_ended = WaitUntil("TryReap to see the child end", [&] { return polled.TryReap(); });
   }
   sigaction(SIGCHLD, &old, nullptr);
   ASSERT_OK(s1);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,7 @@ class ScopedChdir {
 };
 
 // Runs pcopy in the background and fails (instead of hanging the suite) if it does not exit.
-RunResult RunWithTimeout(const std::vector<std::string>& args, int timeout_ms) {
+RunResult RunWithTimeout(const std::vector<std::string>& args, int timeout_ms = kHangTimeoutMs) {
   PcopyProcess p(args);
   if (!p.WaitForExit(timeout_ms)) {
     ADD_FAILURE() << "pcopy did not exit within " << timeout_ms
@@ -75,6 +76,11 @@ struct UsageCase {
   const char* message;            // expected in the error line
 };
 
+void PrintTo(const UsageCase& c, std::ostream* os) {
+  *os << c.name << ":";
+  for (const std::string& a : c.args) *os << " " << a;
+}
+
 std::string UsageName(const testing::TestParamInfo<UsageCase>& info) { return info.param.name; }
 
 class E2eErrorsUsage : public testing::TestWithParam<UsageCase> {
@@ -97,7 +103,7 @@ class E2eErrorsUsage : public testing::TestWithParam<UsageCase> {
     for (const std::string& a : GetParam().args) {
       args.push_back(a == "SRC" ? src : a == "DST" ? dst : a == "DST2" ? dst2 : a);
     }
-    const RunResult r = RunWithTimeout(args, 10000);
+    const RunResult r = RunWithTimeout(args);
     EXPECT_EQ(r.exit_code, 2) << "stderr: " << r.err;
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err.rfind("pcopy: ", 0), 0u) << r.err;
@@ -181,7 +187,7 @@ TEST(E2eErrors, FifoSourceDoesNotHang) {
   TempDir t;
   const std::string src = t / "fifo", dst = t / "dst";
   ASSERT_EQ(mkfifo(src.c_str(), 0644), 0);
-  ExpectRefused(RunWithTimeout({"-j", "2", src, dst}, 5000), {Quoted(src), "FIFO"});
+  ExpectRefused(RunWithTimeout({"-j", "2", src, dst}), {Quoted(src), "FIFO"});
   EXPECT_EQ(t.List(), std::vector<std::string>{"fifo"});
   EXPECT_TRUE(IsKind(src, S_IFIFO));
 }
@@ -189,7 +195,7 @@ TEST(E2eErrors, FifoSourceDoesNotHang) {
 TEST(E2eErrors, CharacterDeviceSource) {
   TempDir t;
   const std::string dst = t / "dst";
-  ExpectRefused(RunWithTimeout({"/dev/null", dst}, 5000), {"'/dev/null'", "character device"});
+  ExpectRefused(RunWithTimeout({"/dev/null", dst}), {"'/dev/null'", "character device"});
   EXPECT_TRUE(t.List().empty());
 }
 
@@ -348,7 +354,7 @@ TEST(E2eErrors, FifoDestIsNotReplaced) {
   const std::string src = t / "src", fifo = t / "fifo";
   MakeRandomFile(src, kMiB + 7, 30);
   ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
-  ExpectRefused(RunWithTimeout({"-j", "2", src, fifo}, 5000), {Quoted(fifo), "not a regular file"});
+  ExpectRefused(RunWithTimeout({"-j", "2", src, fifo}), {Quoted(fifo), "not a regular file"});
   EXPECT_TRUE(IsKind(fifo, S_IFIFO)) << "the FIFO was replaced";
   EXPECT_EQ(t.List(), (std::vector<std::string>{"fifo", "src"}));
 }
@@ -361,7 +367,7 @@ TEST(E2eErrors, CharDeviceDestIsNotReplaced) {
   if (mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
     GTEST_SKIP() << "mknod: " << strerror(errno);
   }
-  ExpectRefused(RunWithTimeout({src, dev}, 5000), {Quoted(dev), "not a regular file"});
+  ExpectRefused(RunWithTimeout({src, dev}), {Quoted(dev), "not a regular file"});
   EXPECT_TRUE(IsKind(dev, S_IFCHR)) << "the device node was replaced";
   EXPECT_EQ(t.List(), (std::vector<std::string>{"null", "src"}));
 }

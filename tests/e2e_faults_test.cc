@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <ostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -21,34 +21,27 @@ namespace pcopy::test {
 namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
-constexpr int kExitTimeoutMs = 15000;
 
-using Clock = std::chrono::steady_clock;
-
-// Alive: exists and is not a zombie (a zombie has already died; only its reaping is pending).
-bool Alive(pid_t pid) {
-  if (kill(pid, 0) != 0) return false;
-  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
-  return stat[paren + 2] != 'Z';
+// pcopy reaps every worker before it exits: once it has exited, none may be left, not even as a
+// zombie re-parented to this process (the subreaper).
+void ExpectAllReaped(const std::vector<pid_t>& workers) {
+  for (pid_t w : workers) EXPECT_TRUE(Gone(w)) << "worker " << w << " outlived pcopy";
 }
 
-// Polls until none of pids is alive; optionally reaps children re-parented to this process.
-// Returns how many seconds that took, or -1 on timeout.
-double WaitUntilGone(const std::vector<pid_t>& pids, int timeout_ms, bool reap) {
-  const auto start = Clock::now();
-  for (;;) {
-    if (reap) {
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+// Reaps the given processes, once re-parented here, as they end; returns their wait statuses.
+// Fails the test if they are not all reaped before the deadline.
+std::map<pid_t, int> ReapReparented(const std::vector<pid_t>& pids) {
+  std::map<pid_t, int> statuses;
+  EXPECT_TRUE(WaitUntil("the orphaned workers to end", [&] {
+    for (pid_t pid : pids) {
+      int status = 0;
+      if (statuses.count(pid) == 0 && waitpid(pid, &status, WNOHANG) == pid) {
+        statuses[pid] = status;
       }
     }
-    if (std::none_of(pids.begin(), pids.end(), Alive)) {
-      return std::chrono::duration<double>(Clock::now() - start).count();
-    }
-    if (Clock::now() - start > std::chrono::milliseconds(timeout_ms)) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+    return statuses.size() == pids.size();
+  }));
+  return statuses;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,7 +142,8 @@ TEST(E2eFaults, NoSpaceWithEachMethod) {
 
 // ---------------------------------------------------------------------------------------------
 // Signals and killed processes, on a throttled copy of a 64 MiB source (--bwlimit 20M takes
-// over 3 s, so the copy is surely under way when the test strikes).
+// over 3 s). The test strikes once the copy is seen under way: its workers exist and the first
+// bytes have landed in the temporary.
 
 constexpr uint64_t kSignalSourceSize = 64 * kMiB;
 
@@ -187,6 +181,11 @@ struct SignalCase {
   bool dest_exists;
 };
 
+void PrintTo(const SignalCase& c, std::ostream* os) {
+  *os << "SIG" << sigabbrev_np(c.signal) << ", exit " << c.exit_code
+      << (c.dest_exists ? ", DEST exists" : ", no DEST");
+}
+
 std::string SignalName(const testing::TestParamInfo<SignalCase>& info) {
   return std::string("SIG") + sigabbrev_np(info.param.signal) +
          (info.param.dest_exists ? "_DestExists" : "_NoDest");
@@ -204,11 +203,11 @@ TEST_P(E2eFaultsSignal, InterruptLeavesDestUntouched) {
     old = ReadFile(dst);
   }
   PcopyProcess p(ThrottledArgs(dst));
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u) << "pcopy did not start 2 workers";
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the copy get under way
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   ASSERT_EQ(kill(p.pid(), c.signal), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.signal, 0) << "pcopy died of the signal instead of cleaning up";
   EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
@@ -223,7 +222,7 @@ TEST_P(E2eFaultsSignal, InterruptLeavesDestUntouched) {
     EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
   }
   EXPECT_TRUE(Temporaries(t.path()).empty());
-  EXPECT_GE(WaitUntilGone(workers, 1000, /*reap=*/false), 0) << "a worker outlived pcopy";
+  ExpectAllReaped(workers);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -239,9 +238,9 @@ class E2eFaultsKill : public SignalFixture {};
 TEST_F(E2eFaultsKill, InterruptMessageNamesSignal) {
   TempDir t;
   PcopyProcess p(ThrottledArgs(t / "dst"));
-  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u);
+  ASSERT_EQ(WaitForNWorkers(p, 2).size(), 2u);
   ASSERT_EQ(kill(p.pid(), SIGINT), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
   EXPECT_EQ(r.exit_code, 130);
   EXPECT_NE(r.err.find("interrupted by SIGINT"), std::string::npos) << r.err;
 }
@@ -251,11 +250,11 @@ TEST_F(E2eFaultsKill, WorkerKilled) {
   TempDir t;
   const std::string dst = t / "dst";
   PcopyProcess p(ThrottledArgs(dst, {"--retries", "0"}));
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   ASSERT_EQ(kill(workers[0], SIGKILL), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.err.rfind("pcopy: ", 0), 0u) << r.err;
@@ -264,7 +263,7 @@ TEST_F(E2eFaultsKill, WorkerKilled) {
   EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
   EXPECT_FALSE(Exists(dst));
   EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
-  EXPECT_GE(WaitUntilGone(workers, 1000, /*reap=*/false), 0) << "the other worker kept running";
+  ExpectAllReaped(workers);
 }
 
 TEST_F(E2eFaultsKill, WorkerKilledKeepsExistingDest) {
@@ -272,10 +271,10 @@ TEST_F(E2eFaultsKill, WorkerKilledKeepsExistingDest) {
   const std::string dst = t / "dst";
   WriteFile(dst, "old content");
   PcopyProcess p(ThrottledArgs(dst, {"--retries", "0"}));
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u);
   ASSERT_EQ(kill(workers[1], SIGKILL), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(dst), "old content");
@@ -290,11 +289,12 @@ TEST_P(E2eFaultsRetry, KilledWorkerIsReplaced) {
   TempDir t;
   const std::string dst = t / "dst";
   PcopyProcess p(ThrottledArgs(dst, {"--strategy", GetParam(), "-v"}));
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Well under way: the worker to be killed has done real work that its replacement must keep.
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), 4 * kMiB));
   ASSERT_EQ(kill(workers[0], SIGKILL), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(SameBytes(*source_, dst));
@@ -306,28 +306,29 @@ TEST_P(E2eFaultsRetry, KilledWorkerIsReplaced) {
   EXPECT_NE(r.out.find(", 1 worker replaced"), std::string::npos) << r.out;
 }
 
+std::string StrategyName(const testing::TestParamInfo<const char*>& info) {
+  return ParamName(info.param);
+}
+
 INSTANTIATE_TEST_SUITE_P(E2eFaults, E2eFaultsRetry,
-                         testing::Values("contiguous", "interleaved", "dynamic", "guided"));
+                         testing::Values("contiguous", "interleaved", "dynamic", "guided"),
+                         StrategyName);
 
 // Workers that keep dying exhaust --retries: then the copy fails cleanly, saying so.
 TEST_F(E2eFaultsKill, RetriesRunOut) {
   TempDir t;
   const std::string dst = t / "dst";
   PcopyProcess p({"--bwlimit", "20M", "-j", "1", "--retries", "1", *source_, dst});
-  const std::vector<pid_t> first = WaitForNWorkers(p, 1, 10000);
+  const std::vector<pid_t> first = WaitForNWorkers(p, 1);
   ASSERT_EQ(first.size(), 1u);
   ASSERT_EQ(kill(first[0], SIGKILL), 0);
   std::vector<pid_t> second;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
+  ASSERT_TRUE(WaitUntil("a replacement worker", [&] {
     second = p.Workers();
-    if (!second.empty() && second[0] != first[0]) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_FALSE(second.empty());
-  ASSERT_NE(second[0], first[0]) << "no replacement worker appeared";
+    return !second.empty() && second[0] != first[0];
+  }));
   ASSERT_EQ(kill(second[0], SIGKILL), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("killed by signal 9 (Killed) after 1 retry while copying"),
@@ -342,11 +343,11 @@ TEST_F(E2eFaultsKill, StalledWorkerIsReplaced) {
   TempDir t;
   const std::string dst = t / "dst";
   PcopyProcess p(ThrottledArgs(dst, {"--stall-timeout", "0.5"}));
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), 2 * kMiB));
   ASSERT_EQ(kill(workers[1], SIGSTOP), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(SameBytes(*source_, dst));
@@ -355,22 +356,24 @@ TEST_F(E2eFaultsKill, StalledWorkerIsReplaced) {
 }
 
 // The parent cannot clean up after SIGKILL, but its workers must not outlive it: they die of
-// PR_SET_PDEATHSIG and, this process being a subreaper, are re-parented here to be reaped.
+// PR_SET_PDEATHSIG (SIGKILL) and, this process being a subreaper, are re-parented here to be
+// reaped. Their wait status tells that signal from the end of their work.
 TEST_F(E2eFaultsKill, ParentKilledTakesWorkersWithIt) {
   TempDir t;
   const std::string dst = t / "dst";
   PcopyProcess p(ThrottledArgs(dst));
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   const pid_t parent = p.pid();
   ASSERT_EQ(kill(parent, SIGKILL), 0);
   const RunResult r = p.Finish();
   EXPECT_EQ(r.signal, SIGKILL);
 
-  const double took = WaitUntilGone(workers, 2000, /*reap=*/true);
-  EXPECT_GE(took, 0) << "workers still alive 2 s after their parent was killed";
-  EXPECT_LE(took, 1.0) << "workers took " << took << " s to die";
+  for (const auto& [worker, status] : ReapReparented(workers)) {
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "worker " << worker << " did not die with its parent: wait status " << status;
+  }
   EXPECT_TRUE(ChildrenOf(getpid()).empty());
   EXPECT_FALSE(Exists(dst)) << "an incomplete DEST was published";
 
@@ -396,10 +399,10 @@ TEST(E2eFaults, SourceTruncatedDuringCopy) {
   const std::string src = t / "src", dst = t / "dst";
   MakeRandomFile(src, 16 * kMiB, 47);
   PcopyProcess p({"--bwlimit", "20M", "-j", "2", src, dst});
-  ASSERT_EQ(WaitForNWorkers(p, 2, 10000).size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(WaitForNWorkers(p, 2).size(), 2u);
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   ASSERT_EQ(truncate(src.c_str(), static_cast<off_t>(kMiB)), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
@@ -409,19 +412,22 @@ TEST(E2eFaults, SourceTruncatedDuringCopy) {
   EXPECT_EQ(t.List(), std::vector<std::string>{"src"});
 }
 
+// Under the default dynamic strategy (1 MiB chunks) the running worker takes every chunk but the
+// one the stopped worker holds; once it has copied them, all the parent can do is wait.
 TEST(E2eFaults, WorkerStoppedAndContinuedStillCopies) {
   TempDir t;
   const std::string src = t / "src", dst = t / "dst";
-  MakeRandomFile(src, 16 * kMiB + 4095, 46);
+  constexpr uint64_t kSize = 16 * kMiB + 4095;
+  MakeRandomFile(src, kSize, 46);
   PcopyProcess p({"--bwlimit", "20M", "-j", "2", src, dst});
-  const std::vector<pid_t> workers = WaitForNWorkers(p, 2, 10000);
+  const std::vector<pid_t> workers = WaitForNWorkers(p, 2);
   ASSERT_EQ(workers.size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(WaitUntilCopied(p, t.path(), kMiB));
   ASSERT_EQ(kill(workers[0], SIGSTOP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(WaitUntilCopied(p, t.path(), kSize - kMiB)) << "all but the stopped worker's chunk";
   EXPECT_FALSE(Exists(dst)) << "DEST published while a worker was stopped";
   ASSERT_EQ(kill(workers[0], SIGCONT), 0);
-  const RunResult r = FinishWithin(p, kExitTimeoutMs);
+  const RunResult r = FinishWithin(p);
 
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");

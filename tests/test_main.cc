@@ -9,9 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <string>
-#include <thread>
 
 #include "test_util.h"
 
@@ -30,29 +28,24 @@ std::vector<std::string> ShmObjects() {
 
 class LeftoverCheck : public testing::EmptyTestEventListener {
   void OnTestEnd(const testing::TestInfo& info) override {
-    // A killed pcopy's workers die through PR_SET_PDEATHSIG; give the kernel a moment to deliver
-    // it, then reap whatever arrived here.
+    // A killed pcopy's workers die through PR_SET_PDEATHSIG; the kernel delivers it in its own
+    // time: reap whatever arrives here until no child is left.
     std::vector<pid_t> kids;
-    for (int i = 0; i < 100; ++i) {
+    const testing::AssertionResult none_left = pcopy::test::WaitUntil("no child process", [&] {
       while (waitpid(-1, nullptr, WNOHANG) > 0) {
       }
       kids = pcopy::test::ChildrenOf(getpid());
-      if (kids.empty()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_TRUE(kids.empty()) << info.test_suite_name() << "." << info.name() << " left "
-                              << kids.size() << " child process(es) running, first pid "
-                              << (kids.empty() ? 0 : kids[0]);
+      return kids.empty();
+    });
+    EXPECT_TRUE(none_left) << info.test_suite_name() << "." << info.name() << " left "
+                           << kids.size() << " child process(es) running, first pid "
+                           << (kids.empty() ? 0 : kids[0]);
     for (pid_t k : kids) kill(k, SIGKILL);
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }
     // A process pool's queue has a name for an instant before it is unlinked; another test
     // process running at the same time (ctest -j) can be caught in it. A leak stays.
-    auto shm = ShmObjects();
-    if (!shm.empty()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      shm = ShmObjects();
-    }
+    const std::vector<std::string> shm = pcopy::test::LingeringNames(ShmObjects);
     EXPECT_TRUE(shm.empty()) << info.name() << " left /dev/shm/" << (shm.empty() ? "" : shm[0]);
   }
 };

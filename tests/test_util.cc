@@ -1,15 +1,13 @@
 #include "test_util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +19,39 @@
 #include "base/unique_fd.h"
 
 namespace pcopy::test {
+
+testing::AssertionResult WaitUntil(const std::string& what, const std::function<bool()>& condition,
+                                   int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (condition()) return testing::AssertionSuccess();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return testing::AssertionFailure()
+             << "gave up after " << timeout_ms << " ms waiting for " << what;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+std::vector<std::string> LingeringNames(const std::function<std::vector<std::string>()>& list,
+                                        int timeout_ms) {
+  std::vector<std::string> lingering = list();
+  if (lingering.empty()) return lingering;
+  const std::vector<std::string> first = lingering;
+  (void)WaitUntil(
+      "names to go",
+      [&] {
+        lingering.clear();
+        for (const std::string& name : list()) {
+          if (std::find(first.begin(), first.end(), name) != first.end()) {
+            lingering.push_back(name);
+          }
+        }
+        return lingering.empty();
+      },
+      timeout_ms);
+  return lingering;
+}
 
 TempDir::TempDir() {
   const char* tmp = getenv("TMPDIR");
@@ -91,161 +122,6 @@ std::vector<std::string> Temporaries(const std::string& dir) {
   return found;
 }
 
-namespace {
-
-// Forks and executes argv (looked up in PATH) with stdin from /dev/null and stdout and stderr on
-// out and err; in a process group of its own if own_group. Returns the pid, or -1.
-pid_t Launch(std::vector<std::string> argv, const std::string& out, const std::string& err,
-             bool own_group) {
-  std::vector<char*> args;
-  for (std::string& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (own_group) setpgid(0, 0);
-    const int in = open("/dev/null", O_RDONLY);
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || o < 0 || e < 0) _exit(126);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
-  std::vector<std::string> argv = {PCOPY_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return Launch(std::move(argv), out, err, /*own_group=*/false);
-}
-
-RunResult Collect(pid_t pid, const std::string& out, const std::string& err) {
-  RunResult r;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  r.out = ReadFile(out);
-  r.err = ReadFile(err);
-  return r;
-}
-
-}  // namespace
-
-RunResult RunPcopy(const std::vector<std::string>& args) {
-  TempDir io;
-  const std::string out = io / "stdout", err = io / "stderr";
-  return Collect(Spawn(args, out, err), out, err);
-}
-
-ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
-                          const std::string& err, int timeout_ms) {
-  ExitStatus result;
-  const pid_t pid = Launch(argv, out, err, /*own_group=*/true);
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << strerror(errno);
-    return result;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) {
-      ADD_FAILURE() << "waitpid: " << strerror(errno);
-      return result;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << argv[0] << " did not exit within " << timeout_ms << " ms; killed";
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  return result;
-}
-
-PcopyProcess::PcopyProcess(const std::vector<std::string>& args)
-    : out_path_(io_dir_ / "stdout"), err_path_(io_dir_ / "stderr") {
-  pid_ = Spawn(args, out_path_, err_path_);
-}
-
-PcopyProcess::~PcopyProcess() {
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    int status;
-    waitpid(pid_, &status, 0);
-  }
-}
-
-std::vector<pid_t> PcopyProcess::Workers() const { return ChildrenOf(pid_); }
-
-bool PcopyProcess::WaitForWorkers(int timeout_ms) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!Workers().empty()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-bool PcopyProcess::WaitForExit(int timeout_ms) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    siginfo_t info{};
-    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-        info.si_pid == pid_) {
-      return true;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
-RunResult PcopyProcess::Finish() {
-  RunResult r = Collect(pid_, out_path_, err_path_);
-  pid_ = -1;
-  return r;
-}
-
-std::vector<pid_t> ChildrenOf(pid_t pid) {
-  std::vector<pid_t> kids;
-  std::error_code ec;
-  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
-  for (const auto& t : std::filesystem::directory_iterator(task_dir, ec)) {
-    std::ifstream in(t.path() / "children");
-    pid_t k;
-    while (in >> k) kids.push_back(k);
-  }
-  return kids;
-}
-
-std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::vector<pid_t> w = p.Workers();
-    if (w.size() >= n) return w;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return {};
-}
-
-RunResult FinishWithin(PcopyProcess& p, int timeout_ms) {
-  if (!p.WaitForExit(timeout_ms)) {
-    ADD_FAILURE() << "pcopy (pid " << p.pid() << ") did not exit within " << timeout_ms << " ms";
-    kill(p.pid(), SIGKILL);
-  }
-  return p.Finish();
-}
-
 std::string Quoted(const std::string& path) {
   std::string quoted = "'";
   return quoted.append(path).append("'");
@@ -272,6 +148,17 @@ std::vector<std::string> ListDir(const std::string& dir) {
 
 bool IsOneLine(const std::string& s) {
   return s.size() > 1 && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+std::string LastLine(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '\n') t.pop_back();
+  const size_t nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 Mount::~Mount() {

@@ -1,12 +1,19 @@
 // test_util.h: what every pcopy test shares: temporary directories, random files, byte
-// comparison, running the pcopy binary, and ASSERT_OK for Status.
+// comparison, running the pcopy binary, waiting for a condition with a deadline, and ASSERT_OK
+// for Status.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -23,6 +30,23 @@
   } while (0)
 
 namespace pcopy::test {
+
+// How long a test waits for something that should happen promptly (a process starting or
+// exiting, bytes landing, a worker going idle) before it fails. It only guards against a hang,
+// so it is generous enough for a loaded machine; no test measures speed against it.
+inline constexpr int kHangTimeoutMs = 30000;
+
+// Polls condition, every few milliseconds, until it holds or timeout_ms has passed; it is tried
+// at least once, so a timeout of 0 asks once. The failure names what was awaited, for
+// ASSERT_TRUE(WaitUntil("pcopy's 2 workers", ...)) to say what never happened.
+testing::AssertionResult WaitUntil(const std::string& what, const std::function<bool()>& condition,
+                                   int timeout_ms = kHangTimeoutMs);
+
+// The names list() gives now that it still gives after they were allowed timeout_ms to go: a
+// name another process holds for an instant (ctest -j runs test processes side by side) goes; a
+// leaked one stays. Empty at once when list() is empty.
+std::vector<std::string> LingeringNames(const std::function<std::vector<std::string>()>& list,
+                                        int timeout_ms = kHangTimeoutMs);
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
 class TempDir {
@@ -49,15 +73,20 @@ bool Exists(const std::string& path);
 bool SameBytes(const std::string& a, const std::string& b);
 // The names in dir that look like pcopy temporaries (".pcopy-*.tmp").
 std::vector<std::string> Temporaries(const std::string& dir);
+// The bytes the pcopy temporaries in dir hold on storage (their allocated blocks: a temporary is
+// sized up front, so its length says nothing about how far the copy has got).
+uint64_t TemporaryBytes(const std::string& dir);
 
 struct RunResult {
-  int exit_code = -1;  // -1 if killed by a signal
+  int exit_code = -1;  // -1 if killed by a signal, or if it could not be run or collected
   int signal = 0;      // the signal that killed it, if any
   std::string out;     // stdout
   std::string err;     // stderr
 };
 
-// Runs the built pcopy binary with args and no terminal; waits for it.
+// Runs the built pcopy binary with args and no terminal; waits for it. The launched pcopy has
+// only stdin (/dev/null), stdout and stderr open: no other descriptor of the test process. A
+// pcopy that cannot be started, or whose exit status cannot be collected, fails the test.
 RunResult RunPcopy(const std::vector<std::string>& args);
 
 struct ExitStatus {
@@ -65,14 +94,15 @@ struct ExitStatus {
   int signal = 0;
 };
 
-// Runs argv (argv[0] looked up in PATH) in its own process group with stdin from /dev/null and
+// Runs argv (argv[0] looked up in PATH) in its own process group with stdin from /dev/null,
 // stdout and stderr written to out and err (created or truncated: a file, or a device such as
-// /dev/full). Exit code 127: it could not be executed. After timeout_ms the group is killed and
-// the test fails, so a hang cannot stall the suite.
+// /dev/full) and no other descriptor. Exit code 127: it could not be executed. After timeout_ms
+// the group is killed and the test fails, so a hang cannot stall the suite.
 ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
-                          const std::string& err, int timeout_ms);
+                          const std::string& err, int timeout_ms = kHangTimeoutMs);
 
-// Starts pcopy in the background; stdout/stderr go to files read by Finish().
+// Starts pcopy in the background, as RunPcopy runs it; stdout/stderr go to files read by
+// Finish(). If it cannot be started the test fails and pid() is -1.
 class PcopyProcess {
  public:
   explicit PcopyProcess(const std::vector<std::string>& args);
@@ -81,9 +111,12 @@ class PcopyProcess {
   // The pids of pcopy's worker processes (its children), as /proc lists them now.
   std::vector<pid_t> Workers() const;
   // Waits until the workers together have started copying (some child exists), or timeout.
-  bool WaitForWorkers(int timeout_ms) const;
+  bool WaitForWorkers(int timeout_ms = kHangTimeoutMs) const;
   // Waits until pcopy has exited (without reaping it; Finish() still collects it), or timeout.
-  bool WaitForExit(int timeout_ms) const;
+  // True at once if it never started.
+  bool WaitForExit(int timeout_ms = kHangTimeoutMs) const;
+  // Not exited yet (asks once, without waiting).
+  bool Running() const { return !WaitForExit(0); }
   RunResult Finish();
 
  private:
@@ -93,14 +126,46 @@ class PcopyProcess {
 };
 
 // Waits until pcopy has forked n workers; returns their pids (empty on timeout).
-std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n, int timeout_ms);
+std::vector<pid_t> WaitForNWorkers(const PcopyProcess& p, size_t n,
+                                   int timeout_ms = kHangTimeoutMs);
+// Waits until p's temporaries in dir hold at least bytes: the copy is under way and has got that
+// far. Fails if pcopy exits first (the test then proves nothing) or the deadline passes.
+testing::AssertionResult WaitUntilCopied(const PcopyProcess& p, const std::string& dir,
+                                         uint64_t bytes, int timeout_ms = kHangTimeoutMs);
 // Finishes p, failing the test rather than hanging if it does not exit in time.
-RunResult FinishWithin(PcopyProcess& p, int timeout_ms);
+RunResult FinishWithin(PcopyProcess& p, int timeout_ms = kHangTimeoutMs);
 // 'path', as pcopy quotes a plain name in its messages.
 std::string Quoted(const std::string& path);
 
 // The direct children of pid, from /proc/<pid>/task/*/children.
 std::vector<pid_t> ChildrenOf(pid_t pid);
+
+// The state letter in /proc/<pid>/stat (R running, S sleeping, D disk wait, T stopped, Z zombie,
+// ...), or '\0' once the process is gone. A thread id works too.
+char ProcessState(pid_t pid);
+// Exists and is not a zombie (a zombie has already died; only its reaping is pending).
+bool Alive(pid_t pid);
+// Gone for good: reaped, not merely dead (a zombie still answers kill(pid, 0)).
+bool Gone(pid_t pid);
+
+// Kills the given processes if the test is still running after limit: every call that waits on
+// them then returns (with an error) instead of hanging, and the test fails on time.
+class Watchdog {
+ public:
+  Watchdog(std::vector<pid_t> pids, std::chrono::milliseconds limit);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  bool fired();
+
+ private:
+  std::vector<pid_t> pids_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;  // last: starts once the rest is built
+};
 
 bool IsRoot();
 
@@ -113,6 +178,9 @@ std::vector<std::string> ListDir(const std::string& dir);
 
 // True when s is exactly one non-empty line ending in a newline (how pcopy reports an error).
 bool IsOneLine(const std::string& s);
+// The last line of text, without its newline.
+std::string LastLine(const std::string& text);
+bool EndsWith(std::string_view s, std::string_view suffix);
 
 // A file system mounted on an existing directory for the lifetime of the object (root only).
 // Always unmounted, lazily if still busy.

@@ -1,0 +1,247 @@
+// e2e_copy_methods_test.cc: the sendfile, mmap and direct methods across sizes x -j x chunk
+// size x strategy, O_DIRECT with odd buffer sizes, what -v names, and what --method auto picks
+// by file system (pread/pwrite across types and within ext4, a reflink on xfs and btrfs).
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "e2e_copy_util.h"
+#include "test_util.h"
+
+namespace pcopy::test {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The sendfile, mmap and direct methods: method x size x -j x chunk size x strategy.
+
+struct MethodCase {
+  const char* method;  // sendfile, mmap, direct
+  uint64_t size;
+  unsigned jobs;
+  const char* chunk;     // --chunk-size, or nullptr for the default
+  const char* strategy;  // contiguous, dynamic
+};
+
+void PrintTo(const MethodCase& c, std::ostream* os) {
+  *os << "--method " << c.method << ", size " << c.size << ", -j " << c.jobs << ", --chunk-size "
+      << (c.chunk != nullptr ? c.chunk : "default") << ", --strategy " << c.strategy;
+}
+
+std::string MethodCaseName(const testing::TestParamInfo<MethodCase>& info) {
+  const MethodCase& c = info.param;
+  return std::string(c.method) + "_size" + std::to_string(c.size) + "_j" + std::to_string(c.jobs) +
+         "_chunk" + (c.chunk != nullptr ? c.chunk : "default") + "_" + c.strategy;
+}
+
+const std::vector<uint64_t> kMethodSizes = {0, 1, 4095, 4096, 4097, kMiB + 7, 16 * kMiB + 4095};
+
+class E2eMethodMatrix : public testing::TestWithParam<MethodCase> {
+ protected:
+  static void SetUpTestSuite() { sources_ = new SourceSet(kMethodSizes); }
+  static void TearDownTestSuite() {
+    delete sources_;
+    sources_ = nullptr;
+  }
+  static SourceSet* sources_;
+};
+
+SourceSet* E2eMethodMatrix::sources_ = nullptr;
+
+TEST_P(E2eMethodMatrix, CopiesByteExact) {
+  const MethodCase& c = GetParam();
+  TempDir out;
+  const std::string src = sources_->Path(c.size), dst = out / "dst";
+  std::vector<std::string> args = {"--method",   c.method,  "-j", std::to_string(c.jobs),
+                                   "--strategy", c.strategy};
+  if (c.chunk != nullptr) {
+    args.push_back("--chunk-size");
+    args.push_back(c.chunk);
+  }
+  args.push_back(src);
+  args.push_back(dst);
+  ExpectCopied(RunPcopy(args), src, dst);
+  EXPECT_EQ(out.List(), std::vector<std::string>{"dst"});
+}
+
+// Every method x size x -j x chunk size x strategy, except --chunk-size 1 under dynamic scheduling
+// from 1 MiB on: that hands out hundreds of thousands of one- or two-byte chunks, seconds per copy,
+// and the small sizes cover it.
+std::vector<MethodCase> MethodCases() {
+  const char* const kChunks[] = {"4K", nullptr, "1"};
+  std::vector<MethodCase> cases;
+  for (const char* method : {"sendfile", "mmap", "direct"}) {
+    for (uint64_t size : kMethodSizes) {
+      const bool large = size >= kMiB;
+      for (const char* strategy : {"contiguous", "dynamic"}) {
+        const bool dynamic = std::string(strategy) == "dynamic";
+        for (unsigned jobs : {1u, 2u, 3u, 7u, 16u}) {
+          for (const char* chunk : kChunks) {
+            if (large && dynamic && chunk != nullptr && std::string(chunk) == "1") continue;
+            cases.push_back({method, size, jobs, chunk, strategy});
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(E2eCopy, E2eMethodMatrix, testing::ValuesIn(MethodCases()),
+                         MethodCaseName);
+
+// --buffer-size below 4 KiB, or not a multiple of it, still works with O_DIRECT: the worker
+// rounds its buffer up to whole 4 KiB blocks.
+TEST(E2eCopy, DirectWithOddBufferSizes) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 256 * 1024 + 5000, 30);
+  for (const char* buffer : {"1000", "1", "4097"}) {
+    SCOPED_TRACE(std::string("--buffer-size ") + buffer);
+    const std::string dst = t / (std::string("dst-") + buffer);
+    const RunResult r = RunPcopy({"-v", "-j", "3", "--chunk-size", "4K", "--method", "direct",
+                                  "--buffer-size", buffer, src, dst});
+    ExpectCopied(r, src, dst, /*expect_silent=*/false);
+    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(EndsWith(LastLine(r.out), ", method O_DIRECT pread/pwrite")) << r.out;
+  }
+}
+
+TEST(E2eCopy, VerboseNamesTheNewMethods) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 4 * kMiB + 3, 31);
+  const std::pair<const char*, const char*> kExpected[] = {
+      {"sendfile", "method sendfile"},
+      {"mmap", "method mmap + pwrite"},
+      {"direct", "method O_DIRECT pread/pwrite"}};
+  for (const auto& [method, description] : kExpected) {
+    SCOPED_TRACE(method);
+    const std::string dst = t / (std::string("dst-") + method);
+    const RunResult r = RunPcopy({"-v", "-j", "2", "--method", method, src, dst});
+    ExpectCopied(r, src, dst, /*expect_silent=*/false);
+    EXPECT_EQ(r.err, "");
+    const std::string last = LastLine(r.out);
+    EXPECT_EQ(last.rfind("pcopy: copied ", 0), 0u) << r.out;
+    EXPECT_TRUE(EndsWith(last, std::string("with 2 workers, ") + description)) << r.out;
+    EXPECT_EQ(r.out.find("method auto"), std::string::npos) << "an explicit method is not auto";
+  }
+}
+
+// The "pcopy: method auto: SOURCE on A, DEST on B: CHOICE" line, or "" if there is none.
+std::string AutoLine(const std::string& out) {
+  const std::string prefix = "pcopy: method auto: ";
+  const size_t at = out.find(prefix);
+  if (at == std::string::npos) return "";
+  return out.substr(at, out.find('\n', at) - at);
+}
+
+// Whether path is on a file system of this type (statfs f_type, e.g. TMPFS_MAGIC).
+bool OnFileSystem(const std::string& path, long magic) {
+  struct statfs st {};
+  return statfs(path.c_str(), &st) == 0 && st.f_type == magic;
+}
+
+// Across file system types copy_file_range could only answer EXDEV: auto goes straight to
+// pread/pwrite, and says so.
+TEST(E2eCopy, AutoIntoTmpfsUsesPread) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to mount a tmpfs";
+  TempDir t;
+  const std::string src = t / "src", mnt = t / "mnt", dst = mnt + "/dst";
+  if (OnFileSystem(t.path(), TMPFS_MAGIC)) {
+    GTEST_SKIP() << t.path() << " is on tmpfs itself: DEST would be alike";
+  }
+  MakeRandomFile(src, 4 * kMiB + 3, 32);
+  ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
+  TmpfsMount mount(mnt, "size=16m");
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+  const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  const std::string line = AutoLine(r.out);
+  EXPECT_TRUE(EndsWith(
+      line,
+      ", DEST on tmpfs: pread/pwrite with 32.0 KiB buffers (copy_file_range cannot cross file "
+      "system types)"))
+      << r.out;
+  EXPECT_EQ(line.find("SOURCE on tmpfs"), std::string::npos) << r.out;
+  EXPECT_NE(LastLine(r.out).find("method pread/pwrite"), std::string::npos) << r.out;
+  EXPECT_EQ(ListDir(mnt), std::vector<std::string>{"dst"});
+}
+
+// Within ext4 copy_file_range would only copy through the page cache in large writes, which
+// stall on this class of machine: auto takes pread/pwrite with the default 32 KiB buffers.
+TEST(E2eCopy, AutoWithinExt4UsesSmallPreadWrites) {
+  TempDir t;
+  if (!OnFileSystem(t.path(), EXT4_SUPER_MAGIC)) GTEST_SKIP() << t.path() << " is not on ext4";
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 4 * kMiB + 3, 33);
+  const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(AutoLine(r.out),
+            "pcopy: method auto: SOURCE on ext4, DEST on ext4: pread/pwrite with 32.0 KiB buffers "
+            "(copy_file_range cannot share extents on ext4)")
+      << r.out;
+  EXPECT_TRUE(EndsWith(LastLine(r.out), "method pread/pwrite with 32.0 KiB buffers")) << r.out;
+}
+
+// Bytes of path that sit in extents shared with another file (FIEMAP_EXTENT_SHARED).
+uint64_t SharedBytes(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return 0;
+  constexpr unsigned kMaxExtents = 256;
+  std::vector<char> buffer(sizeof(fiemap) + kMaxExtents * sizeof(fiemap_extent));
+  auto* map = reinterpret_cast<fiemap*>(buffer.data());
+  map->fm_length = FIEMAP_MAX_OFFSET;
+  map->fm_flags = FIEMAP_FLAG_SYNC;
+  map->fm_extent_count = kMaxExtents;
+  if (ioctl(fd.get(), FS_IOC_FIEMAP, map) != 0) return 0;
+  uint64_t shared = 0;
+  for (unsigned i = 0; i < map->fm_mapped_extents; ++i) {
+    if (map->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED) shared += map->fm_extents[i].fe_length;
+  }
+  return shared;
+}
+
+// Where extents can be shared, auto takes copy_file_range, which there is a reflink: the copy
+// shares every block of SOURCE and writes no data.
+void ExpectAutoReflinks(const std::string& type) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to loop-mount " << type;
+  TempDir t;
+  const std::string mnt = t / "mnt";
+  ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
+  LoopMount mount(mnt, type, t / "image", 512 * kMiB);
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+  const std::string src = mnt + "/src", dst = mnt + "/dst";
+  MakeRandomFile(src, 8 * kMiB, 34);
+  const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  std::string expected = "pcopy: method auto: SOURCE on ";
+  expected.append(type).append(", DEST on ").append(type).append(": copy_file_range (");
+  expected.append(type).append(
+      " can share extents or copy on the server), with pread/pwrite as "
+      "fallback");
+  EXPECT_EQ(AutoLine(r.out), expected) << r.out;
+  EXPECT_TRUE(EndsWith(LastLine(r.out), "method copy_file_range")) << r.out;
+  EXPECT_EQ(SharedBytes(dst), 8 * kMiB) << "the copy is not a reflink of SOURCE";
+  EXPECT_EQ(ListDir(mnt), (std::vector<std::string>{"dst", "src"}));
+}
+
+TEST(E2eCopy, AutoReflinksOnXfs) { ExpectAutoReflinks("xfs"); }
+TEST(E2eCopy, AutoReflinksOnBtrfs) { ExpectAutoReflinks("btrfs"); }
+
+}  // namespace
+}  // namespace pcopy::test

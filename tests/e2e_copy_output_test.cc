@@ -1,0 +1,83 @@
+// e2e_copy_output_test.cc: what a successful copy prints: the -v plan and method, progress
+// (plain, bar, none, quiet, or no terminal), --help and --version.
+#include <string>
+#include <vector>
+
+#include "e2e_copy_util.h"
+#include "test_util.h"
+
+namespace pcopy::test {
+namespace {
+
+TEST(E2eCopy, VerbosePrintsPlanAndMethod) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 4 * kMiB + 3, 11);
+  for (const char* method : {"copy_file_range", "pread"}) {
+    SCOPED_TRACE(method);
+    const std::string dst = t / (std::string("dst-") + method);
+    const RunResult r = RunPcopy({"-v", "-j", "2", "--method", method, src, dst});
+    ExpectCopied(r, src, dst, /*expect_silent=*/false);
+    EXPECT_EQ(r.err, "");
+    // The default strategy.
+    EXPECT_NE(r.out.find("pcopy: plan: dynamic, 2 workers"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::string("method ") + method), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("with 2 workers"), std::string::npos) << r.out;
+  }
+}
+
+TEST(E2eCopy, ProgressPlainReportsCompletion) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 4 * kMiB, 12);
+  const RunResult r = RunPcopy({"--progress", "plain", "-j", "2", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("pcopy: 100.0%"), std::string::npos) << r.err;
+}
+
+TEST(E2eCopy, ProgressBarWithoutTerminalEndsComplete) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 4 * kMiB, 17);
+  const RunResult r = RunPcopy({"--progress", "bar", "-j", "2", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("100.0%"), std::string::npos) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n') << "the bar's last line is not ended";
+}
+
+TEST(E2eCopy, ProgressNoneQuietAndNoTerminalPrintNothing) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 4 * kMiB, 13);
+  const std::vector<std::vector<std::string>> variants = {
+      {"--progress", "none"}, {"-q"}, {"--quiet", "--progress", "plain"}, {}};
+  int i = 0;
+  for (const auto& options : variants) {
+    const std::string dst = t / ("dst" + std::to_string(i++));
+    std::vector<std::string> args = options;
+    args.insert(args.end(), {"-j", "2", src, dst});
+    SCOPED_TRACE(testing::PrintToString(args));
+    ExpectCopied(RunPcopy(args), src, dst);  // checks that stdout and stderr are empty
+  }
+}
+
+TEST(E2eCopy, HelpAndVersion) {
+  RunResult r = RunPcopy({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("Usage: pcopy", 0), 0u) << r.out;
+  for (const char* option : {"--jobs", "--chunk-size", "--method", "--progress", "--no-clobber",
+                             "--fsync", "--bwlimit", "--verbose", "--quiet"}) {
+    EXPECT_NE(r.out.find(option), std::string::npos) << option;
+  }
+  EXPECT_NE(r.out.find("130 SIGINT"), std::string::npos);
+  r = RunPcopy({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("pcopy ", 0), 0u) << r.out;
+}
+
+}  // namespace
+}  // namespace pcopy::test
