@@ -13,7 +13,7 @@ namespace {
 
 // Makes the next reads of fd come from storage: its dirty pages written, its clean ones dropped.
 Status DropCachedPages(int fd, const std::string& name) {
-  if (fdatasync(fd) != 0) return Status::FromErrno("fsync", name, errno);
+  if (fdatasync(fd) != 0) return Status::FromErrno("fdatasync", name, errno);
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   return {};
 }

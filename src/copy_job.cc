@@ -192,7 +192,7 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   if (Status s = ResolveDestination(o.source, o.dest, &dst); !s.ok()) return Failed(s);
   if (dst.exists && dst.dev == src.dev && dst.ino == src.ino) {
     return Failed(
-        Status::Message(Quote(o.source) + " and " + Quote(dst.path) + " are the same file"));
+        Status::Message(Quote(o.source) + " and " + Quote(dst.display) + " are the same file"));
   }
   CopyOutcome outcome;
   outcome.report.dest_path = dst.path;

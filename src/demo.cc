@@ -48,9 +48,9 @@ class DemoDir {
 Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
                     uint64_t* first_difference) {
   UniqueFd fa(open(a.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fa.valid()) return Status::FromErrno("cannot open", a, errno);
+  if (!fa.valid()) return Status::FromErrno("cannot open", a, errno).WithTail("for reading");
   UniqueFd fb(open(b.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fb.valid()) return Status::FromErrno("cannot open", b, errno);
+  if (!fb.valid()) return Status::FromErrno("cannot open", b, errno).WithTail("for reading");
   constexpr size_t kBlock = 1 << 20;
   std::vector<char> ba(kBlock), bb(kBlock);
   for (uint64_t offset = 0;; offset += kBlock) {

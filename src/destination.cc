@@ -21,6 +21,7 @@ Status ResolveDestination(const std::string& source, const std::string& dest, De
     return Status::FromErrno("cannot create regular file", dest, ENOTDIR);
   }
 
+  out->display = target;
   if (lstat(target.c_str(), &st) != 0) {
     if (errno != ENOENT) return Status::FromErrno("cannot stat", target, errno);
     out->path = target;

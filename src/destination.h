@@ -15,7 +15,9 @@
 namespace pcopy {
 
 struct Destination {
-  std::string path;  // the path to rename the finished copy onto
+  std::string path;     // the path to rename the finished copy onto
+  std::string display;  // DEST as the user named it (DIR/basename(SOURCE) for a directory),
+                        // not resolved through a symlink: what cp's messages name
   bool exists = false;
   dev_t dev = 0;  // when exists
   ino_t ino = 0;

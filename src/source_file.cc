@@ -21,7 +21,7 @@ const char* KindName(mode_t mode) {
 
 Status OpenSource(const std::string& path, SourceFile* out) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (!fd.valid()) return Status::FromErrno("cannot open", path, errno);
+  if (!fd.valid()) return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
   if (S_ISREG(st.st_mode)) {
@@ -41,7 +41,7 @@ Status OpenSource(const std::string& path, SourceFile* out) {
   }
   // Reads must block normally; O_NONBLOCK was only for a safe open().
   if (fcntl(fd.get(), F_SETFL, O_RDONLY) != 0) {
-    return Status::FromErrno("cannot open", path, errno);
+    return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   }
   out->mode = st.st_mode;
   out->dev = st.st_dev;
