@@ -100,7 +100,9 @@ Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
   return {};
 }
 
-CopyOutcome RunCompare(const Options& o, const Console& console) {
+namespace {
+
+CopyOutcome Compare(const Options& o, const Console& console) {
   Opened a, b;
   if (Status s = OpenForReading(o.source, &a); !s.ok()) return {s, kCompareTrouble, {}};
   if (Status s = OpenForReading(o.dest, &b); !s.ok()) return {s, kCompareTrouble, {}};
@@ -135,7 +137,7 @@ CopyOutcome RunCompare(const Options& o, const Console& console) {
   return {{}, kCompareDifferent, {}};
 }
 
-CopyOutcome RunChecksum(const Options& o, const Console& console) {
+CopyOutcome Checksum(const Options& o, const Console& console) {
   Opened f;
   if (Status s = OpenForReading(o.source, &f); !s.ok()) return {s, kExitFailure, {}};
   LeafReport report;
@@ -144,6 +146,19 @@ CopyOutcome RunChecksum(const Options& o, const Console& console) {
   }
   fprintf(console.out, "%s  %s\n", TreeDigest(report.digests).c_str(), o.source.c_str());
   return {};
+}
+
+}  // namespace
+
+CopyOutcome RunCompare(const Options& o, const Console& console) {
+  CopyOutcome outcome = RunGuarded([&] { return Compare(o, console); });
+  // Trouble, as cmp's exit 2, whatever went wrong.
+  if (!outcome.status.ok()) outcome.exit_code = kCompareTrouble;
+  return outcome;
+}
+
+CopyOutcome RunChecksum(const Options& o, const Console& console) {
+  return RunGuarded([&] { return Checksum(o, console); });
 }
 
 }  // namespace pcopy

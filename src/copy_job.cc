@@ -182,10 +182,8 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
   return {};
 }
 
-}  // namespace
-
-CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
-                    const SysCalls& sys) {
+CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
+                 const SysCalls& sys) {
   SourceFile src;
   if (Status s = OpenSource(o.source, &src); !s.ok()) return Failed(s);
   Destination dst;
@@ -345,6 +343,22 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
                                     .c_str());
   }
   return outcome;
+}
+
+}  // namespace
+
+CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
+                    const SysCalls& sys) {
+  return RunGuarded([&] { return Copy(o, signals, console, sys); });
+}
+
+CopyOutcome FailedWithException(const char* what) noexcept {
+  if (what == nullptr) return CopyOutcome{Status::Message("out of memory"), kExitFailure, {}};
+  try {
+    return CopyOutcome{Status::Message(std::string("unexpected error: ") + what), kExitFailure, {}};
+  } catch (...) {
+    return CopyOutcome{Status::Message("out of memory"), kExitFailure, {}};
+  }
 }
 
 }  // namespace pcopy

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -46,5 +48,26 @@ struct CopyOutcome {
 
 CopyOutcome RunCopy(const Options& options, SignalGuard& signals, const Console& console,
                     const SysCalls& sys = RealSysCalls());
+
+// A failed outcome (exit 1) for an exception: "out of memory" for std::bad_alloc (what ==
+// nullptr), "unexpected error: WHAT" otherwise. Never throws.
+CopyOutcome FailedWithException(const char* what) noexcept;
+
+// Runs a job (RunCopy, RunDemo, RunCompare, RunChecksum, RunCheck) and turns an exception that
+// escapes it (std::bad_alloc above all: the library allocates through new and the standard
+// containers) into a failed outcome. Unwinding to this catch runs the destructors that remove the
+// temporary and stop the workers, which an uncaught exception (std::terminate) would not promise.
+template <typename Job>
+CopyOutcome RunGuarded(Job&& job) noexcept {
+  try {
+    return job();
+  } catch (const std::bad_alloc&) {
+    return FailedWithException(nullptr);
+  } catch (const std::exception& e) {
+    return FailedWithException(e.what());
+  } catch (...) {
+    return FailedWithException("an exception of unknown type");
+  }
+}
 
 }  // namespace pcopy

@@ -75,7 +75,9 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
   return {};
 }
 
-CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console& console) {
+namespace {
+
+CopyOutcome Demo(const Options& options, SignalGuard& signals, const Console& console) {
   DemoDir dir;
   if (Status s = dir.Create(); !s.ok()) return CopyOutcome{s, kExitFailure, {}};
   Options o = options;
@@ -121,6 +123,12 @@ CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console&
             r.workers, r.workers == 1 ? "" : "s", r.method.c_str());
   }
   return outcome;
+}
+
+}  // namespace
+
+CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console& console) {
+  return RunGuarded([&] { return Demo(options, signals, console); });
 }
 
 }  // namespace pcopy

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "io.h"
 #include "process_pool.h"
@@ -112,7 +113,10 @@ Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, u
   return {};
 }
 
-StreamDigests::StreamDigests() : state_(XXH3_createState()) { XXH3_128bits_reset(state_); }
+StreamDigests::StreamDigests() : state_(XXH3_createState()) {
+  if (state_ == nullptr) throw std::bad_alloc();
+  XXH3_128bits_reset(state_);
+}
 
 StreamDigests::~StreamDigests() { XXH3_freeState(state_); }
 
@@ -141,6 +145,7 @@ void StreamDigests::CloseLeaf() {
 
 std::string TreeDigest(const std::vector<Digest128>& leaves) {
   XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw std::bad_alloc();
   XXH3_128bits_reset(state);
   for (const Digest128& d : leaves) {
     XXH128_canonical_t c;

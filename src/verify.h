@@ -42,6 +42,8 @@ Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, u
 
 // Leaf digests of bytes seen once, in order (a source that cannot be read twice, such as a
 // /proc file): after Finish, the digests DigestLeaves gives for a file holding those bytes.
+// The constructor throws std::bad_alloc when xxhash cannot allocate its state, as a container
+// would; the jobs' entry points (RunGuarded) turn it into "out of memory".
 class StreamDigests {
  public:
   StreamDigests();
@@ -60,7 +62,7 @@ class StreamDigests {
   std::vector<Digest128> digests_;
 };
 
-// The tree digest over all leaves, as 32 hex digits.
+// The tree digest over all leaves, as 32 hex digits. std::bad_alloc as StreamDigests.
 std::string TreeDigest(const std::vector<Digest128>& leaves);
 
 // The first offset in [offset, offset + length) where a and b differ; *found false if none.
