@@ -25,7 +25,7 @@ struct Opened {
 
 Status OpenForReading(const std::string& path, Opened* out) {
   SourceFile f;
-  if (Status s = OpenSource(path, &f); !s.ok()) return s;
+  if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
   out->fd = std::move(f.fd);
   out->size = f.size;
   return {};
@@ -137,17 +137,6 @@ CopyOutcome Compare(const Options& o, const Console& console) {
   return {{}, kCompareDifferent, {}};
 }
 
-CopyOutcome Checksum(const Options& o, const Console& console) {
-  Opened f;
-  if (Status s = OpenForReading(o.source, &f); !s.ok()) return {s, kExitFailure, {}};
-  LeafReport report;
-  if (Status s = DigestLeaves({f.fd.get(), o.source}, {}, f.size, o.jobs, {}, &report); !s.ok()) {
-    return {s, kExitFailure, {}};
-  }
-  fprintf(console.out, "%s  %s\n", TreeDigest(report.digests).c_str(), o.source.c_str());
-  return {};
-}
-
 }  // namespace
 
 CopyOutcome RunCompare(const Options& o, const Console& console) {
@@ -155,10 +144,6 @@ CopyOutcome RunCompare(const Options& o, const Console& console) {
   // Trouble, as cmp's exit 2, whatever went wrong.
   if (!outcome.status.ok()) outcome.exit_code = kCompareTrouble;
   return outcome;
-}
-
-CopyOutcome RunChecksum(const Options& o, const Console& console) {
-  return RunGuarded([&] { return Checksum(o, console); });
 }
 
 }  // namespace pcopy

@@ -1,5 +1,5 @@
-// check_job.h: the checking jobs of the command line: --verify inside a copy, --compare A B,
-// and --checksum FILE. They all stand on verify.h's parallel leaf digests.
+// check_job.h: the checking jobs of the command line: --verify inside a copy and --compare A B.
+// They stand on verify.h's parallel leaf digests (--checksum and --check: checksum_job.h).
 #pragma once
 
 #include <string>
@@ -30,8 +30,7 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
 Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
                       const std::vector<Digest128>& read);
 
-// --compare A B and --checksum FILE.
+// --compare A B.
 CopyOutcome RunCompare(const Options& o, const Console& console);
-CopyOutcome RunChecksum(const Options& o, const Console& console);
 
 }  // namespace pcopy

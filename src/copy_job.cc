@@ -13,6 +13,7 @@
 
 #include "check_job.h"
 #include "destination.h"
+#include "digest_list.h"
 #include "fork_executor.h"
 #include "leftovers.h"
 #include "plan.h"
@@ -160,6 +161,15 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
   }
 }
 
+// --print-digest without --verify: the digest of what was written, read from the temporary
+// before it is published (a failure then leaves DEST as it was).
+Status DigestCopy(const Options& o, int fd, uint64_t size, std::string* digest) {
+  LeafReport leaves;
+  if (Status s = DigestLeaves({fd, o.dest}, {}, size, o.jobs, {}, &leaves); !s.ok()) return s;
+  *digest = TreeDigest(leaves.digests);
+  return {};
+}
+
 // A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
 Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
                  int dst_fd, const std::string& dst_name, uint64_t buffer_size,
@@ -221,16 +231,16 @@ CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
     uint64_t copied = 0;
     StreamDigests read;
     if (Status s = CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals,
-                             o.verify ? &read : nullptr, &copied);
+                             o.verify || o.print_digest ? &read : nullptr, &copied);
         !s.ok()) {
       return Failed(s);
     }
     // CopyToEnd stops early on a signal: nothing partial is worth verifying.
     if (signals.terminating_signal() != 0) return Interrupted(signals.terminating_signal());
+    const std::vector<Digest128>& leaves = read.Finish();
+    if (o.verify || o.print_digest) outcome.report.digest = TreeDigest(leaves);
     if (o.verify) {
-      const std::vector<Digest128>& leaves = read.Finish();
       if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves); !s.ok()) return Failed(s);
-      outcome.report.digest = TreeDigest(leaves);
       if (o.verbose) {
         fprintf(console.out,
                 "pcopy: verified against the bytes read from %s (read once: its size is "
@@ -295,6 +305,12 @@ CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
     outcome.report.method = DescribeMethod(r, o.buffer_size);
     outcome.report.retried = r.retried;
   }
+  if (o.print_digest && outcome.report.digest.empty()) {
+    if (Status s = DigestCopy(o, temp.fd(), outcome.report.bytes, &outcome.report.digest);
+        !s.ok()) {
+      return Failed(s);
+    }
+  }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
   CommitOptions commit;
@@ -308,20 +324,8 @@ CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
   }
   outcome.report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (o.checksum) {
-    if (outcome.report.digest.empty()) {
-      // Not computed by --verify: digest the copy (the same bytes as the source).
-      LeafReport leaves;
-      UniqueFd published(open(dst.path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!published.valid()) return Failed(Status::FromErrno("cannot open", dst.path, errno));
-      if (Status s = DigestLeaves({published.get(), dst.path}, {}, outcome.report.bytes, o.jobs, {},
-                                  &leaves);
-          !s.ok()) {
-        return Failed(s);
-      }
-      outcome.report.digest = TreeDigest(leaves.digests);
-    }
-    fprintf(console.out, "%s  %s\n", outcome.report.digest.c_str(), dst.path.c_str());
+  if (o.print_digest && !outcome.report.skipped) {
+    fprintf(console.out, "%s\n", DigestLine(outcome.report.digest, dst.display).c_str());
   }
   // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM
   // killer): said on stderr unless -q, like cp's warnings.

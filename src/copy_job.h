@@ -37,7 +37,7 @@ struct CopyReport {
   std::string method;                // what actually moved the bytes, in words
   bool skipped = false;              // -n found DEST already there
   std::vector<std::string> retried;  // workers replaced during the copy, one line each
-  std::string digest;  // the content's tree digest, when --verify or --checksum computed it
+  std::string digest;  // the content's tree digest, when --verify or --print-digest computed it
 };
 
 struct CopyOutcome {

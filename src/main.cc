@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "check_job.h"
+#include "checksum_job.h"
 #include "copy_job.h"
 #include "demo.h"
 #include "options.h"
@@ -33,7 +34,10 @@ int main(int argc, char** argv) {
       outcome = pcopy::RunCompare(cmd.options, console);
       break;
     case pcopy::Action::kChecksum:
-      outcome = pcopy::RunChecksum(cmd.options, console);
+      outcome = pcopy::RunChecksum(cmd.options, signals, console);
+      break;
+    case pcopy::Action::kCheck:
+      outcome = pcopy::RunCheck(cmd.options, signals, console);
       break;
     default:
       outcome = pcopy::RunCopy(cmd.options, signals, console);

@@ -19,7 +19,7 @@ const char* KindName(mode_t mode) {
 
 }  // namespace
 
-Status OpenSource(const std::string& path, SourceFile* out) {
+Status OpenSource(const std::string& path, SourceFile* out, SourceUse use) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   struct stat st;
@@ -35,6 +35,11 @@ Status OpenSource(const std::string& path, SourceFile* out) {
     }
     out->size = bytes;
   } else {
+    if (use == SourceUse::kRead) {
+      return Status::Failure("cannot read", path,
+                             std::string("it is ") + KindName(st.st_mode) +
+                                 "; pcopy reads regular files and block devices");
+    }
     return Status::Failure("cannot copy", path,
                            std::string("source is ") + KindName(st.st_mode) +
                                "; pcopy copies regular files and block devices");

@@ -26,6 +26,10 @@ struct SourceFile {
   ino_t ino = 0;
 };
 
-Status OpenSource(const std::string& path, SourceFile* out);
+// What the file is opened for: the refusal of a FIFO, a directory... says "cannot copy" or
+// "cannot read" (--checksum, --check, --compare).
+enum class SourceUse { kCopy, kRead };
+
+Status OpenSource(const std::string& path, SourceFile* out, SourceUse use = SourceUse::kCopy);
 
 }  // namespace pcopy

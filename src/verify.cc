@@ -191,4 +191,22 @@ Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offs
   return {};
 }
 
+Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves) {
+  std::vector<char> buffer(kLeafSize);
+  StreamDigests stream;
+  for (uint64_t offset = 0;;) {
+    size_t got = 0;
+    if (Status s =
+            ReadFull(RealSysCalls(), in.fd, in.name, buffer.data(), buffer.size(), offset, &got);
+        !s.ok()) {
+      return s;
+    }
+    if (got == 0) break;
+    stream.Update(buffer.data(), got);
+    offset += got;
+  }
+  *leaves = stream.Finish();
+  return {};
+}
+
 }  // namespace pcopy

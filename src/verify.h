@@ -65,6 +65,10 @@ class StreamDigests {
 // The tree digest over all leaves, as 32 hex digits. std::bad_alloc as StreamDigests.
 std::string TreeDigest(const std::vector<Digest128>& leaves);
 
+// The leaf digests of a file read once from its start to its end, in order, by this process:
+// for a file whose size is unknown (procfs, sysfs, a regular file that reports 0).
+Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves);
+
 // The first offset in [offset, offset + length) where a and b differ; *found false if none.
 Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
                        bool* found, uint64_t* where);
