@@ -31,6 +31,28 @@ Status OpenForReading(const std::string& path, Opened* out) {
   return {};
 }
 
+// Compares two files of known, non-zero sizes by leaf digests on `jobs` workers, then byte by
+// byte within the first leaf that differs. Output as CompareToEnd's.
+Status CompareByLeaves(const DigestInput& a, const DigestInput& b, uint64_t size_a, uint64_t size_b,
+                       unsigned jobs, bool* found, uint64_t* where, bool* one_ended) {
+  const uint64_t common = std::min(size_a, size_b);
+  LeafReport report;
+  if (Status s = DigestLeaves(a, b, common, jobs, {}, &report); !s.ok()) return s;
+  bool in_leaf = false;
+  *where = common;
+  if (!report.differing.empty()) {
+    const uint64_t offset = report.differing.front() * kLeafSize;
+    if (Status s =
+            FirstDifference(a, b, offset, std::min(kLeafSize, common - offset), &in_leaf, where);
+        !s.ok()) {
+      return s;
+    }
+  }
+  *one_ended = !in_leaf && size_a != size_b;
+  *found = in_leaf || *one_ended;
+  return {};
+}
+
 // "bytes 1048576-2097151": leaf `leaf` of a file of `size` bytes.
 std::string LeafBytes(uint64_t leaf, uint64_t size) {
   const uint64_t offset = leaf * kLeafSize;
@@ -107,32 +129,27 @@ CopyOutcome Compare(const Options& o, const Console& console) {
   if (Status s = OpenForReading(o.source, &a); !s.ok()) return {s, kCompareTrouble, {}};
   if (Status s = OpenForReading(o.dest, &b); !s.ok()) return {s, kCompareTrouble, {}};
   const DigestInput da{a.fd.get(), o.source}, db{b.fd.get(), o.dest};
-  const uint64_t common = std::min(a.size, b.size);
-  LeafReport report;
-  if (Status s = DigestLeaves(da, db, common, o.jobs, {}, &report); !s.ok()) {
+  bool found = false, one_ended = false;
+  uint64_t where = 0;
+  // A size of 0 may be unknown (procfs, sysfs): then both are read to the end, in order, as cmp
+  // reads them.
+  if (Status s = a.size == 0 || b.size == 0
+                     ? CompareToEnd(da, db, &found, &where, &one_ended)
+                     : CompareByLeaves(da, db, a.size, b.size, o.jobs, &found, &where, &one_ended);
+      !s.ok()) {
     return {s, kCompareTrouble, {}};
   }
-  bool found = false;
-  uint64_t where = common;
-  if (!report.differing.empty()) {
-    const uint64_t offset = report.differing.front() * kLeafSize;
-    if (Status s =
-            FirstDifference(da, db, offset, std::min(kLeafSize, common - offset), &found, &where);
-        !s.ok()) {
-      return {s, kCompareTrouble, {}};
-    }
-  }
-  if (!found && a.size == b.size) {
+  if (!found) {
     if (o.verbose) {
       fprintf(console.out, "%s and %s are identical (%llu bytes)\n", Quote(o.source).c_str(),
-              Quote(o.dest).c_str(), static_cast<unsigned long long>(a.size));
+              Quote(o.dest).c_str(), static_cast<unsigned long long>(where));
     }
     return {};
   }
   if (!o.quiet) {
     fprintf(console.out, "%s %s differ: first difference at byte offset %llu%s\n",
             Quote(o.source).c_str(), Quote(o.dest).c_str(), static_cast<unsigned long long>(where),
-            found ? "" : " (one file is shorter)");
+            one_ended ? " (one file is shorter)" : "");
   }
   return {{}, kCompareDifferent, {}};
 }

@@ -30,7 +30,7 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
 Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
                       const std::vector<Digest128>& read);
 
-// --compare A B.
+// --compare A B. A file whose size is unknown (procfs, sysfs) or 0 is read to its end, in order.
 CopyOutcome RunCompare(const Options& o, const Console& console);
 
 }  // namespace pcopy

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/vfs.h>
 
 #include <cerrno>
 
@@ -17,7 +18,34 @@ const char* KindName(mode_t mode) {
   return "not a regular file";
 }
 
+// statfs f_type of the kernel interfaces that make up a file's contents when it is read and
+// report a size of 0 or a page (sysfs), never the real one. As numbers: <linux/magic.h> has no
+// name for configfs.
+constexpr unsigned long kPseudoFileSystems[] = {
+    0x9fa0,      // proc
+    0x62656572,  // sysfs
+    0x64626720,  // debugfs
+    0x74726163,  // tracefs
+    0x73636673,  // securityfs
+    0x63677270,  // cgroup2
+    0x27e0eb,    // cgroup
+    0x62656570,  // configfs
+    0x6165676c,  // pstore
+    0xde5e81e4,  // efivarfs
+    0xcafe4a11,  // bpf
+    0xf97cff8c,  // selinuxfs
+    0x43415d53,  // smackfs
+    0x42494e4d,  // binfmt_misc
+};
+
 }  // namespace
+
+bool IsPseudoFileSystem(unsigned long magic) {
+  for (unsigned long m : kPseudoFileSystems) {
+    if (m == magic) return true;
+  }
+  return false;
+}
 
 Status OpenSource(const std::string& path, SourceFile* out, SourceUse use) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
@@ -26,7 +54,10 @@ Status OpenSource(const std::string& path, SourceFile* out, SourceUse use) {
   if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
   if (S_ISREG(st.st_mode)) {
     out->kind = SourceKind::kRegular;
-    out->size = static_cast<uint64_t>(st.st_size);
+    struct statfs fs;
+    const bool pseudo =
+        fstatfs(fd.get(), &fs) == 0 && IsPseudoFileSystem(static_cast<unsigned long>(fs.f_type));
+    out->size = pseudo ? 0 : static_cast<uint64_t>(st.st_size);
   } else if (S_ISBLK(st.st_mode)) {
     out->kind = SourceKind::kBlockDevice;
     uint64_t bytes = 0;

@@ -209,4 +209,32 @@ Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves) {
   return {};
 }
 
+Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uint64_t* where,
+                    bool* one_ended) {
+  *found = *one_ended = false;
+  std::vector<char> ba(kLeafSize), bb(kLeafSize);
+  for (uint64_t offset = 0;;) {
+    size_t na = 0, nb = 0;
+    if (Status s = ReadFull(RealSysCalls(), a.fd, a.name, ba.data(), kLeafSize, offset, &na);
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = ReadFull(RealSysCalls(), b.fd, b.name, bb.data(), kLeafSize, offset, &nb);
+        !s.ok()) {
+      return s;
+    }
+    const size_t n = std::min(na, nb);
+    const auto end = ba.begin() + static_cast<long>(n);
+    const auto mismatch = std::mismatch(ba.begin(), end, bb.begin());
+    *where = offset + static_cast<uint64_t>(mismatch.first - ba.begin());
+    if (mismatch.first != end || na != nb) {
+      *found = true;
+      *one_ended = mismatch.first == end;
+      return {};
+    }
+    if (n < kLeafSize) return {};
+    offset += n;
+  }
+}
+
 }  // namespace pcopy

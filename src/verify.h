@@ -69,6 +69,12 @@ std::string TreeDigest(const std::vector<Digest128>& leaves);
 // for a file whose size is unknown (procfs, sysfs, a regular file that reports 0).
 Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves);
 
+// Compares a and b from their start to the end of either, reading both in order (files whose
+// size is unknown). *found: they differ, first at *where, which is the length of the shorter
+// when *one_ended (one is a prefix of the other); otherwise *where is their common length.
+Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uint64_t* where,
+                    bool* one_ended);
+
 // The first offset in [offset, offset + length) where a and b differ; *found false if none.
 Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
                        bool* found, uint64_t* where);
