@@ -209,6 +209,9 @@ CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
     if (o.verbose) fprintf(console.out, "pcopy: not replacing %s\n", Quote(dst.path).c_str());
     return outcome;
   }
+  if (!o.force) {
+    if (Status s = CheckWritable(dst); !s.ok()) return Failed(s);
+  }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
   for (const std::string& name : RemoveLeftovers(DirName(dst.path))) {

@@ -1,6 +1,8 @@
 #include "destination.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -53,6 +55,15 @@ Status ResolveDestination(const std::string& source, const std::string& dest, De
   out->exists = true;
   out->dev = st.st_dev;
   out->ino = st.st_ino;
+  return {};
+}
+
+Status CheckWritable(const Destination& dest) {
+  if (!dest.exists || faccessat(AT_FDCWD, dest.path.c_str(), W_OK, AT_EACCESS) == 0) return {};
+  const int err = errno;
+  if (err == EACCES || err == EPERM || err == EROFS) {
+    return Status::FromErrno("cannot create regular file", dest.display, err);
+  }
   return {};
 }
 

@@ -25,4 +25,9 @@ struct Destination {
 
 Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out);
 
+// As cp does: an existing DEST that this user may not write (faccessat W_OK with the effective
+// ids: EACCES, EPERM, EROFS) is refused, "cannot create regular file 'x': Permission denied".
+// root passes the permission bits, as with cp. Other errors are left to the copy to meet.
+Status CheckWritable(const Destination& dest);
+
 }  // namespace pcopy

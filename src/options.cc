@@ -147,6 +147,7 @@ po::options_description Describe() {
       "progress", po::value<std::string>()->default_value("auto"),
       "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
+      "force,f", "replace a DEST that this user may not write (refused otherwise, as cp does)")(
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),
       "limit the whole copy to RATE bytes per second (0: no limit)")(
@@ -216,6 +217,7 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     return s;
   }
   o.no_clobber = vm.count("no-clobber") > 0;
+  o.force = vm.count("force") > 0;
   o.fsync = vm.count("fsync") > 0;
   o.verbose = vm.count("verbose") > 0;
   o.quiet = vm.count("quiet") > 0;

@@ -43,6 +43,7 @@ struct Options {
   Strategy strategy = Strategy::kDynamic;
   ProgressMode progress = ProgressMode::kAuto;
   bool no_clobber = false;
+  bool force = false;  // -f: replace a DEST this user may not write (pcopy renames over it anyway)
   bool fsync = false;
   bool verbose = false;
   bool quiet = false;
