@@ -1,10 +1,12 @@
 // copy_job.h: one whole copy, SOURCE to DEST, as the command line asks for it.
 //
-// Opens and sizes the source, resolves DEST, refuses a copy onto itself, creates the temporary,
-// plans, runs the workers, and publishes the result with one rename. The destination is either
-// untouched or complete: every failure and every SIGINT/SIGTERM/SIGHUP (taken through the
-// caller's SignalGuard) removes the temporary and leaves DEST as it was. Prints only progress and
-// -v lines; the error itself is returned for main to print.
+// Opens and sizes the source, resolves DEST, refuses a copy onto itself and (unless -f) a DEST
+// this user may not write, checks that DEST's file system has room for the copy, creates the
+// temporary and allocates its blocks, plans, runs the workers, and publishes the result with one
+// rename. The destination is either untouched or complete: every failure and every
+// SIGINT/SIGTERM/SIGHUP (taken through the caller's SignalGuard) removes the temporary and leaves
+// DEST as it was. Prints only progress and -v lines; the error itself is returned for main to
+// print.
 #pragma once
 
 #include <cstdio>

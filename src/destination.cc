@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 
+#include "size_parse.h"
 #include "temp_file.h"
 
 namespace pcopy {
@@ -65,6 +67,31 @@ Status CheckWritable(const Destination& dest) {
     return Status::FromErrno("cannot create regular file", dest.display, err);
   }
   return {};
+}
+
+bool FreeSpace(const SysCalls& sys, const std::string& dir, uint64_t* available, uint64_t* total) {
+  struct statvfs st;
+  // Nothing at all can be written on a read-only file system: creating the file will say so.
+  if (sys.statvfs(dir.c_str(), &st) != 0 || (st.f_flag & ST_RDONLY) != 0) return false;
+  const uint64_t unit = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(st.f_bavail), unit, available)) {
+    *available = UINT64_MAX;
+  }
+  if (__builtin_mul_overflow(static_cast<uint64_t>(st.f_blocks), unit, total)) *total = UINT64_MAX;
+  return true;
+}
+
+Status CheckFreeSpace(const SysCalls& sys, const std::string& dir, const std::string& display,
+                      uint64_t needed) {
+  uint64_t available = 0, total = 0;
+  if (needed == 0 || !FreeSpace(sys, dir, &available, &total) || needed <= available) return {};
+  std::string need = FormatBytes(needed), have = FormatBytes(available);
+  if (need == have) {  // "1.00 MiB needed, 1.00 MiB available" would read as a contradiction
+    need = std::to_string(needed) + " bytes";
+    have = std::to_string(available) + " bytes";
+  }
+  return Status::Message("not enough space for " + Quote(display) + " on " + Quote(dir) + ": " +
+                         need + " needed, " + have + " available");
 }
 
 }  // namespace pcopy

@@ -8,8 +8,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
+#include "io.h"
 #include "status.h"
 
 namespace pcopy {
@@ -29,5 +31,16 @@ Status ResolveDestination(const std::string& source, const std::string& dest, De
 // ids: EACCES, EPERM, EROFS) is refused, "cannot create regular file 'x': Permission denied".
 // root passes the permission bits, as with cp. Other errors are left to the copy to meet.
 Status CheckWritable(const Destination& dest);
+
+// The bytes an unprivileged writer may still use on dir's file system (f_bavail * f_frsize) and
+// its whole size (f_blocks * f_frsize); false if statvfs fails or the file system is read-only.
+bool FreeSpace(const SysCalls& sys, const std::string& dir, uint64_t* available, uint64_t* total);
+
+// Refuses a copy of `needed` bytes into dir when its file system has less room, in one line:
+// "not enough space for 'DEST' on 'DIR': 3.00 GiB needed, 1.20 GiB available". Passes when
+// needed is 0 (unknown), or statvfs fails or finds a read-only file system (creating the
+// temporary will then say what is wrong). Exact byte counts when the rounded ones would be equal.
+Status CheckFreeSpace(const SysCalls& sys, const std::string& dir, const std::string& display,
+                      uint64_t needed);
 
 }  // namespace pcopy

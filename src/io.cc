@@ -1,6 +1,8 @@
 #include "io.h"
 
+#include <fcntl.h>
 #include <sys/sendfile.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +22,8 @@ ssize_t RealSendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
   return ::sendfile(out_fd, in_fd, offset, count);
 }
 
-constexpr SysCalls kReal = {&::pread, &::pwrite, &RealCopyFileRange, &RealSendfile};
+constexpr SysCalls kReal = {&::pread,      &::pwrite,  &RealCopyFileRange,
+                            &RealSendfile, &::statvfs, &::fallocate};
 
 // One copy_file_range call must stay below 2 GiB (the kernel caps a call at MAX_RW_COUNT).
 constexpr uint64_t kMaxCopyFileRangeStep = 1ull << 30;

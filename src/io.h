@@ -14,6 +14,8 @@
 
 #include "status.h"
 
+struct statvfs;
+
 namespace pcopy {
 
 struct SysCalls {
@@ -22,6 +24,9 @@ struct SysCalls {
   ssize_t (*copy_file_range)(int fd_in, off_t* off_in, int fd_out, off_t* off_out, size_t len,
                              unsigned flags);
   ssize_t (*sendfile)(int out_fd, int in_fd, off_t* offset, size_t count);
+  // The parent's checks before any worker starts: DEST's free space, and reserving its blocks.
+  int (*statvfs)(const char* path, struct ::statvfs* buf);
+  int (*fallocate)(int fd, int mode, off_t offset, off_t length);
 };
 
 const SysCalls& RealSysCalls();
