@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "app/check_job.h"
+#include "app/checksum_job.h"
 #include "app/copy_job.h"
 #include "app/demo.h"
 #include "app/options.h"
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
       break;
     case pcopy::Action::kChecksum:
       outcome = pcopy::RunChecksum(cmd.options, signals, console);
+      break;
+    case pcopy::Action::kCheck:
+      outcome = pcopy::RunCheck(cmd.options, signals, console);
       break;
     default:
       outcome = pcopy::RunCopy(cmd.options, signals, console);

@@ -160,7 +160,8 @@ TEST(E2eErrors, MissingSource) {
   const std::string src = t / "x", dst = t / "dst";
   const RunResult r = RunPcopy({src, dst});
   ExpectRefused(r, {});
-  EXPECT_EQ(r.err, "pcopy: cannot open " + Quoted(src) + ": No such file or directory\n");
+  EXPECT_EQ(r.err,
+            "pcopy: cannot open " + Quoted(src) + " for reading: No such file or directory\n");
   EXPECT_TRUE(t.List().empty());
 }
 
@@ -170,7 +171,7 @@ TEST(E2eErrors, MissingSourceRelativeName) {
   ASSERT_TRUE(cd.ok());
   const RunResult r = RunPcopy({"x", "dst"});
   ExpectRefused(r, {});
-  EXPECT_EQ(r.err, "pcopy: cannot open 'x': No such file or directory\n");
+  EXPECT_EQ(r.err, "pcopy: cannot open 'x' for reading: No such file or directory\n");
   EXPECT_TRUE(t.List().empty());
 }
 

@@ -79,7 +79,7 @@ TEST_P(E2eHostileNames, MissingSourceIsOneLine) {
   EXPECT_TRUE(IsOneLine(r.err)) << "not one line: [" << r.err << "]";
   std::string expected = "pcopy: cannot open '";
   expected.append(t.path()).append("/").append(GetParam().shown);
-  expected.append("': No such file or directory\n");
+  expected.append("' for reading: No such file or directory\n");
   EXPECT_EQ(r.err, expected);
   EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());
 }

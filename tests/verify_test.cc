@@ -38,7 +38,8 @@ TEST(VerifyTest, ChecksumDoesNotDependOnJobsOrStrategy) {
   for (const char* jobs : {"1", "2", "7"}) {
     for (const char* strategy : {"contiguous", "dynamic"}) {
       const std::string dst = t / (std::string("dst-") + jobs + strategy);
-      const RunResult r = RunPcopy({"--checksum", "-j", jobs, "--strategy", strategy, src, dst});
+      const RunResult r =
+          RunPcopy({"--print-digest", "-j", jobs, "--strategy", strategy, src, dst});
       ASSERT_EQ(r.exit_code, 0) << r.err;
       EXPECT_EQ(DigestOf(r), digest) << jobs << " " << strategy;
       EXPECT_TRUE(SameBytes(src, dst));
@@ -52,7 +53,7 @@ TEST(VerifyTest, VerifiedCopySaysSo) {
   TempDir t;
   const std::string src = t / "src", dst = t / "dst";
   test::MakeRandomFile(src, 3 * kMiB + 1, 4);
-  const RunResult r = RunPcopy({"-v", "--verify", "--checksum", src, dst});
+  const RunResult r = RunPcopy({"-v", "--verify", "--print-digest", src, dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(SameBytes(src, dst));
   EXPECT_NE(r.out.find("verified against"), std::string::npos) << r.out;
@@ -211,7 +212,7 @@ TEST(VerifyTest, ReadOnceVerifyNamesTheFirstLeafThatDiffers) {
 TEST(VerifyTest, ProcSourceIsVerifiedAgainstWhatWasRead) {
   TempDir t;
   const std::string dst = t / "dst";
-  const RunResult r = RunPcopy({"-v", "--verify", "--checksum", "/proc/version", dst});
+  const RunResult r = RunPcopy({"-v", "--verify", "--print-digest", "/proc/version", dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(ReadFile(dst), ReadFile("/proc/version"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "copy/digest.h"
 #include "exec/parallel_digest.h"
 #include "os/source_file.h"
 
@@ -15,7 +16,7 @@ struct Opened {
 
 Status OpenForReading(const std::string& path, Opened* out) {
   SourceFile f;
-  if (Status s = OpenSource(path, &f); !s.ok()) return s;
+  if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
   out->fd = std::move(f.fd);
   out->size = f.size;
   return {};
@@ -29,53 +30,67 @@ CopyOutcome Trouble(Status s, int exit_code, const char* unfinished) {
   return {std::move(s), exit_code, {}};
 }
 
-}  // namespace
+// Compares two files of known, non-zero sizes by leaf digests on `jobs` workers, then byte by
+// byte within the first leaf that differs. Output as CompareToEnd's.
+Status CompareByLeaves(const DigestInput& a, const DigestInput& b, uint64_t size_a, uint64_t size_b,
+                       unsigned jobs, SignalGuard& signals, bool* found, uint64_t* where,
+                       bool* one_ended) {
+  const uint64_t common = std::min(size_a, size_b);
+  LeafReport report;
+  if (Status s = DigestLeaves(a, b, common, jobs, {}, &report, &signals); !s.ok()) return s;
+  bool in_leaf = false;
+  *where = common;
+  if (!report.differing.empty()) {
+    const uint64_t offset = report.differing.front() * kLeafSize;
+    if (Status s =
+            FirstDifference(a, b, offset, std::min(kLeafSize, common - offset), &in_leaf, where);
+        !s.ok()) {
+      return s;
+    }
+  }
+  *one_ended = !in_leaf && size_a != size_b;
+  *found = in_leaf || *one_ended;
+  return {};
+}
 
-CopyOutcome RunCompare(const Options& o, SignalGuard& signals, const Console& console) {
+CopyOutcome Compare(const Options& o, SignalGuard& signals, const Console& console) {
   Opened a, b;
   if (Status s = OpenForReading(o.source, &a); !s.ok()) return {s, kCompareTrouble, {}};
   if (Status s = OpenForReading(o.dest, &b); !s.ok()) return {s, kCompareTrouble, {}};
   const DigestInput da{a.fd.get(), o.source}, db{b.fd.get(), o.dest};
-  const uint64_t common = std::min(a.size, b.size);
-  LeafReport report;
-  if (Status s = DigestLeaves(da, db, common, o.jobs, {}, &report, &signals); !s.ok()) {
+  bool found = false, one_ended = false;
+  uint64_t where = 0;
+  // A size of 0 may be unknown (procfs, sysfs): then both are read to the end, in order, as cmp
+  // reads them.
+  if (Status s =
+          a.size == 0 || b.size == 0
+              ? CompareToEnd(da, db, &found, &where, &one_ended)
+              : CompareByLeaves(da, db, a.size, b.size, o.jobs, signals, &found, &where, &one_ended);
+      !s.ok()) {
     return Trouble(s, kCompareTrouble, "the files were not compared");
   }
-  bool found = false;
-  uint64_t where = common;
-  if (!report.differing.empty()) {
-    const uint64_t offset = report.differing.front() * kLeafSize;
-    if (Status s =
-            FirstDifference(da, db, offset, std::min(kLeafSize, common - offset), &found, &where);
-        !s.ok()) {
-      return {s, kCompareTrouble, {}};
-    }
-  }
-  if (!found && a.size == b.size) {
+  if (!found) {
     if (o.verbose) {
       fprintf(console.out, "%s and %s are identical (%llu bytes)\n", Quote(o.source).c_str(),
-              Quote(o.dest).c_str(), static_cast<unsigned long long>(a.size));
+              Quote(o.dest).c_str(), static_cast<unsigned long long>(where));
     }
     return {};
   }
   if (!o.quiet) {
     fprintf(console.out, "%s %s differ: first difference at byte offset %llu%s\n",
             Quote(o.source).c_str(), Quote(o.dest).c_str(), static_cast<unsigned long long>(where),
-            found ? "" : " (one file is shorter)");
+            one_ended ? " (one file is shorter)" : "");
   }
   return {{}, kCompareDifferent, {}};
 }
 
-CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& console) {
-  Opened f;
-  if (Status s = OpenForReading(o.source, &f); !s.ok()) return {s, kExitFailure, {}};
-  LeafReport report;
-  if (Status s = DigestLeaves({f.fd.get(), o.source}, {}, f.size, o.jobs, {}, &report, &signals);
-      !s.ok()) {
-    return Trouble(s, kExitFailure, "no checksum printed");
-  }
-  fprintf(console.out, "%s  %s\n", TreeDigest(report.digests).c_str(), o.source.c_str());
-  return {};
+}  // namespace
+
+CopyOutcome RunCompare(const Options& o, SignalGuard& signals, const Console& console) {
+  CopyOutcome outcome = RunGuarded([&] { return Compare(o, signals, console); });
+  // Trouble, as cmp's exit 2, whatever went wrong (a signal keeps its 128 + N).
+  if (!outcome.status.ok() && outcome.status.signal() == 0) outcome.exit_code = kCompareTrouble;
+  return outcome;
 }
 
 }  // namespace pcopy

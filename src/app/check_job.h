@@ -1,5 +1,5 @@
-// check_job.h: the checking jobs of the command line: --compare A B and --checksum FILE.
-// They stand on exec/parallel_digest.h's parallel leaf digests.
+// check_job.h: --compare A B, as cmp(1) answers it. It stands on exec/parallel_digest.h's
+// parallel leaf digests (--checksum and --check: checksum_job.h).
 #pragma once
 
 #include "app/options.h"
@@ -12,9 +12,9 @@ namespace pcopy {
 inline constexpr int kCompareDifferent = 1;
 inline constexpr int kCompareTrouble = 2;
 
-// --compare A B and --checksum FILE. They wait for their workers only through signals: a
-// SIGINT, SIGTERM or SIGHUP stops them (workers killed and reaped) with exit 128 + N.
+// --compare A B. A file whose size is unknown (procfs, sysfs) or 0 is read to its end, in order.
+// It waits for its workers only through signals: a SIGINT, SIGTERM or SIGHUP stops it (workers
+// killed and reaped) with exit 128 + N.
 CopyOutcome RunCompare(const Options& o, SignalGuard& signals, const Console& console);
-CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& console);
 
 }  // namespace pcopy

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/digest_list.h"
 #include "app/method_choice.h"
 #include "app/progress_view.h"
 #include "app/verify_copy.h"
@@ -110,6 +111,39 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
   }
 }
 
+// Sizes the temporary: the file system sees the final size once, and a reader of the temporary
+// (there should be none) sees the real length. Then, if `reserve`, allocates its blocks, as mold
+// does its output file: a file system that cannot hold the copy says so now, before any worker
+// starts, rather than in a worker halfway through. One that cannot preallocate (EOPNOTSUPP,
+// ENOSYS, EINVAL) is simply written. It costs nothing measurable on ext4: 1 GiB, -j 2, ten runs
+// each way interleaved, medians 0.29-0.45 s with it and 0.46-1.28 s without (the virtual
+// machine's stalls dominate both).
+Status SizeTemporary(const SysCalls& sys, int fd, uint64_t size, bool reserve,
+                     const std::string& name) {
+  if (size == 0) return {};
+  if (sys.ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    return Status::FromErrno("cannot set the size of", name, errno);
+  }
+  if (!reserve) return {};
+  int rc = 0;
+  while ((rc = sys.fallocate(fd, 0, 0, static_cast<off_t>(size))) != 0 && errno == EINTR) {
+  }
+  if (rc == 0 || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return {};
+  return Status::FromErrno("cannot allocate space for", name, errno);
+}
+
+// --print-digest without --verify: the digest of what was written, read from the temporary
+// before it is published (a failure or a signal then leaves DEST as it was).
+Status DigestCopy(const Options& o, int fd, uint64_t size, SignalGuard* signals,
+                  std::string* digest) {
+  LeafReport leaves;
+  if (Status s = DigestLeaves({fd, o.dest}, {}, size, o.jobs, {}, &leaves, signals); !s.ok()) {
+    return s;
+  }
+  *digest = TreeDigest(leaves.digests);
+  return {};
+}
+
 // A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
 Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
                  int dst_fd, const std::string& dst_name, uint64_t buffer_size,
@@ -135,17 +169,15 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
   return {};
 }
 
-}  // namespace
-
-CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
-                    const SysCalls& sys) {
+CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
+                 const SysCalls& sys) {
   SourceFile src;
-  if (Status s = OpenSource(o.source, &src, sys); !s.ok()) return Failed(s);
+  if (Status s = OpenSource(o.source, &src, SourceUse::kCopy, sys); !s.ok()) return Failed(s);
   Destination dst;
   if (Status s = ResolveDestination(o.source, o.dest, &dst, sys); !s.ok()) return Failed(s);
   if (dst.exists && dst.dev == src.dev && dst.ino == src.ino) {
     return Failed(
-        Status::Message(Quote(o.source) + " and " + Quote(dst.path) + " are the same file"));
+        Status::Message(Quote(o.source) + " and " + Quote(dst.display) + " are the same file"));
   }
   CopyOutcome outcome;
   outcome.report.dest_path = dst.path;
@@ -153,6 +185,9 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     outcome.report.skipped = true;
     if (o.verbose) fprintf(console.out, "pcopy: not replacing %s\n", Quote(dst.path).c_str());
     return outcome;
+  }
+  if (!o.force) {
+    if (Status s = CheckWritable(dst); !s.ok()) return Failed(s);
   }
   if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
@@ -162,14 +197,18 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
               Quote(name).c_str());
     }
   }
+  const bool writes = WritesEveryByte(o, sys, src.fd.get(), DirName(dst.path));
+  if (writes) {
+    if (Status s = CheckFreeSpace(sys, DirName(dst.path), dst.display, src.size); !s.ok()) {
+      return Failed(s);
+    }
+  }
   TempFile temp;
-  if (Status s = TempFile::Create(DirName(dst.path), o.dest, &temp, sys); !s.ok()) {
+  if (Status s = TempFile::Create(DirName(dst.path), dst.display, &temp, sys); !s.ok()) {
     return Failed(s);
   }
-  // Sized up front: the file system sees the final size once, and a reader of the temporary
-  // (there should be none) sees the real length.
-  if (src.size > 0 && sys.ftruncate(temp.fd(), static_cast<off_t>(src.size)) != 0) {
-    return Failed(Status::FromErrno("cannot set the size of", o.dest, errno));
+  if (Status s = SizeTemporary(sys, temp.fd(), src.size, writes, dst.display); !s.ok()) {
+    return Failed(s);
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -178,18 +217,18 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     uint64_t copied = 0;
     StreamDigests read;
     if (Status s = CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals,
-                             o.verify ? &read : nullptr, &copied);
+                             o.verify || o.print_digest ? &read : nullptr, &copied);
         !s.ok()) {
       return Failed(s);
     }
     // CopyToEnd stops early on a signal: nothing partial is worth verifying.
     if (signals.terminating_signal() != 0) return Interrupted(signals.terminating_signal());
+    const std::vector<Digest128>& leaves = read.Finish();
+    if (o.verify || o.print_digest) outcome.report.digest = TreeDigest(leaves);
     if (o.verify) {
-      const std::vector<Digest128>& leaves = read.Finish();
       if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves, &signals, sys); !s.ok()) {
         return Failed(s);
       }
-      outcome.report.digest = TreeDigest(leaves);
       if (o.verbose) {
         fprintf(console.out,
                 "pcopy: verified against the bytes read from %s (read once: its size is "
@@ -255,16 +294,12 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
     outcome.report.method = DescribeMethod(r, o.buffer_size);
     outcome.report.retried = r.retried;
   }
-  if (o.checksum && outcome.report.digest.empty()) {
-    // Not computed by --verify: digest the temporary (the same bytes as the source) before it is
-    // published, so a signal here, too, leaves DEST as it was.
-    LeafReport leaves;
-    if (Status s = DigestLeaves({temp.fd(), o.dest}, {}, outcome.report.bytes, o.jobs, {}, &leaves,
-                                &signals);
+  if (o.print_digest && outcome.report.digest.empty()) {
+    if (Status s =
+            DigestCopy(o, temp.fd(), outcome.report.bytes, &signals, &outcome.report.digest);
         !s.ok()) {
       return Failed(s);
     }
-    outcome.report.digest = TreeDigest(leaves.digests);
   }
   // With --fsync, the data is written out in steps that take signals; Commit's fsync then has
   // little left to wait for.
@@ -287,8 +322,8 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
   outcome.report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // A DEST that appeared during the copy and won (-n) is not the file digested.
-  if (o.checksum && !outcome.report.skipped) {
-    fprintf(console.out, "%s  %s\n", outcome.report.digest.c_str(), dst.path.c_str());
+  if (o.print_digest && !outcome.report.skipped) {
+    fprintf(console.out, "%s\n", DigestLine(outcome.report.digest, dst.display).c_str());
   }
   // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM
   // killer): said on stderr unless -q, like cp's warnings.
@@ -310,6 +345,13 @@ CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& conso
                                     .c_str());
   }
   return outcome;
+}
+
+}  // namespace
+
+CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
+                    const SysCalls& sys) {
+  return RunGuarded([&] { return Copy(o, signals, console, sys); });
 }
 
 }  // namespace pcopy

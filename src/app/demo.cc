@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -11,10 +12,37 @@
 #include "app/random_file.h"
 #include "base/size_parse.h"
 #include "base/unique_fd.h"
+#include "os/destination.h"
 #include "os/temp_file.h"
 
 namespace pcopy {
 namespace {
+
+// Where the demo's directory goes: $TMPDIR, or /tmp.
+std::string DemoBase() {
+  const char* tmp = getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+// The demo writes its source and the copy: twice its size. It also leaves room to spare, so that
+// it never fills the file system to the last block while other programs (and the file system's
+// own metadata: extent trees, the journal) need some: 5% of the file system, at most 256 MiB (on
+// a large /tmp 256 MiB is plenty; on a small tmpfs 5% still lets a demo of nearly half its size
+// run). Checked before anything is written, so --demo-size 100T is refused at once.
+Status CheckDemoSpace(const std::string& dir, uint64_t size) {
+  uint64_t available = 0, total = 0;
+  if (!FreeSpace(RealSysCalls(), dir, &available, &total)) return {};
+  const uint64_t margin = std::min<uint64_t>(total / 20, 256ull << 20);
+  uint64_t needed = 0;
+  const bool overflow = __builtin_mul_overflow(size, uint64_t{2}, &needed) ||
+                        __builtin_add_overflow(needed, margin, &needed);
+  if (!overflow && needed <= available) return {};
+  return Status::Message("not enough space for the demo in " + Quote(dir) + ": " +
+                         (overflow ? std::string("more than 16 EiB") : FormatBytes(needed)) +
+                         " needed (twice " + FormatBytes(size) + " and " + FormatBytes(margin) +
+                         " to spare), " + FormatBytes(available) +
+                         " available; try a smaller --demo-size or another TMPDIR");
+}
 
 // Removes the demo's directory and whatever the demo put in it, on every path out.
 class DemoDir {
@@ -24,9 +52,7 @@ class DemoDir {
     if (!dir_.empty()) rmdir(dir_.c_str());
   }
   Status Create() {
-    const char* tmp = getenv("TMPDIR");
-    std::string templ =
-        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pcopy-demo-XXXXXX";
+    std::string templ = DemoBase() + "/pcopy-demo-XXXXXX";
     if (mkdtemp(templ.data()) == nullptr) {
       return Status::FromErrno("cannot create a demo directory in", DirName(templ), errno);
     }
@@ -54,9 +80,9 @@ CopyOutcome DemoInterrupted(int signal) {
 Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
                     uint64_t* first_difference, SignalGuard* signals) {
   UniqueFd fa(open(a.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fa.valid()) return Status::FromErrno("cannot open", a, errno);
+  if (!fa.valid()) return Status::FromErrno("cannot open", a, errno).WithTail("for reading");
   UniqueFd fb(open(b.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fb.valid()) return Status::FromErrno("cannot open", b, errno);
+  if (!fb.valid()) return Status::FromErrno("cannot open", b, errno).WithTail("for reading");
   constexpr size_t kBlock = 1 << 20;
   std::vector<char> ba(kBlock), bb(kBlock);
   for (uint64_t offset = 0;; offset += kBlock) {
@@ -88,7 +114,12 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
   return {};
 }
 
-CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console& console) {
+namespace {
+
+CopyOutcome Demo(const Options& options, SignalGuard& signals, const Console& console) {
+  if (Status s = CheckDemoSpace(DemoBase(), options.demo_size); !s.ok()) {
+    return CopyOutcome{s, kExitFailure, {}};
+  }
   DemoDir dir;
   if (Status s = dir.Create(); !s.ok()) return CopyOutcome{s, kExitFailure, {}};
   Options o = options;
@@ -133,6 +164,12 @@ CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console&
             r.workers, r.workers == 1 ? "" : "s", r.method.c_str());
   }
   return outcome;
+}
+
+}  // namespace
+
+CopyOutcome RunDemo(const Options& options, SignalGuard& signals, const Console& console) {
+  return RunGuarded([&] { return Demo(options, signals, console); });
 }
 
 }  // namespace pcopy

@@ -38,4 +38,15 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
   return shares ? Method::kCopyFileRangeOrPread : Method::kPread;
 }
 
+bool WritesEveryByte(const Options& o, const SysCalls& sys, int src_fd, const std::string& dir) {
+  if (o.method != Method::kAuto && o.method != Method::kCopyFileRange &&
+      o.method != Method::kCopyFileRangeOrPread) {
+    return true;
+  }
+  const std::optional<FileSystemType> src = FileSystemOf(sys, src_fd);
+  struct statfs dst;
+  if (!src || sys.statfs(dir.c_str(), &dst) != 0) return true;
+  return !src->shares_extents || src->magic != static_cast<unsigned long>(dst.f_type);
+}
+
 }  // namespace pcopy

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <string>
 
 #include "app/options.h"
 #include "os/sys_calls.h"
@@ -12,5 +13,11 @@ namespace pcopy {
 // type that can share extents or copy on the server, pread elsewhere. With verbose, says which
 // and why on one line.
 Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose);
+
+// Whether this copy writes SOURCE's bytes into DEST's blocks itself, so that DEST's file system
+// (the one holding dir) needs room for all of them. Not where copy_file_range may share extents
+// (a reflink on xfs, btrfs...) or copy on the server: that takes no room here, and reserving it
+// would defeat it.
+bool WritesEveryByte(const Options& o, const SysCalls& sys, int src_fd, const std::string& dir);
 
 }  // namespace pcopy

@@ -18,7 +18,8 @@ constexpr const char* kUsage =
     "Usage: pcopy [OPTION]... SOURCE DEST\n"
     "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
     "  or:  pcopy --compare FILE1 FILE2\n"
-    "  or:  pcopy --checksum FILE\n"
+    "  or:  pcopy --checksum FILE...\n"
+    "  or:  pcopy --check [-q] LIST...\n"
     "  or:  pcopy [--demo [--demo-size SIZE]]\n";
 
 constexpr const char* kAfterOptions =
@@ -48,8 +49,13 @@ constexpr const char* kAfterOptions =
     "               2N, never below --chunk-size): few hand-outs early, an even finish.\n"
     "\nSIZE and RATE take K, M, G, T (powers of 1024; KiB, MiB, ... are the same) or KB, MB,\n"
     "GB, TB (powers of 1000).\n"
+    "\n--checksum writes nothing: it prints DIGEST  FILE for each FILE, as sha256sum does (a\n"
+    "name holding a backslash, newline or carriage return is written with \\\\, \\n, \\r and the\n"
+    "line starts with a backslash). --check reads such lines from each LIST ('-': standard\n"
+    "input) and prints FILE: OK or FILE: FAILED; -q prints only the failures.\n"
     "\nExit status: 0 copied (or skipped by -n), 1 the copy failed and DEST is untouched,\n"
     "2 bad usage, 128+N ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n"
+    "--checksum and --check: 0 every file was read (and matched), 1 otherwise.\n"
     "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
 
 Status Usage(const std::string& what) { return Status::Message(what + " (try 'pcopy --help')"); }
@@ -141,6 +147,7 @@ po::options_description Describe() {
       "progress", po::value<std::string>()->default_value("auto"),
       "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
+      "force,f", "replace a DEST that this user may not write (refused otherwise, as cp does)")(
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),
       "limit the whole copy to RATE bytes per second (0: no limit)")(
@@ -151,15 +158,19 @@ po::options_description Describe() {
       "slow-worker", po::value<std::string>()->default_value("1"),
       "make worker 0 FACTOR times slower, to study strategies on an uneven machine")(
       "verbose,v", "print the plan, the method used and the throughput")(
-      "quiet,q", "print nothing but errors")(
+      "quiet,q", "print nothing but errors (with --check: only the failures)")(
       "verify", "read the copy back from storage and compare it with SOURCE (XXH3-128 by 1 MiB)")(
-      "checksum", "print a digest of the content (with one FILE: of FILE) that -j cannot change")(
+      "print-digest", "after the copy, print DIGEST  DEST (the --checksum digest of the copy)")(
+      "checksum", "print DIGEST  FILE for each FILE (XXH3-128 tree digest); copies nothing")(
+      "check", "read DIGEST  FILE lines from each LIST, check each FILE: OK or FAILED")(
       "compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
       "demo", "copy a generated file, check the copy, report the throughput")(
       "demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")(
       "help,h", "show this help and exit")("version,V", "show the version and exit");
   return d;
 }
+
+Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine* out);
 
 Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* out) {
   Options& o = out->options;
@@ -206,12 +217,19 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     return s;
   }
   o.no_clobber = vm.count("no-clobber") > 0;
+  o.force = vm.count("force") > 0;
   o.fsync = vm.count("fsync") > 0;
   o.verbose = vm.count("verbose") > 0;
   o.quiet = vm.count("quiet") > 0;
   if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
   if (o.buffer_size > (1ull << 30)) return Usage("invalid buffer size: at most 1 GiB");
 
+  return ChooseAction(vm, no_arguments, out);
+}
+
+// What the operands are for: a copy, a comparison, files to digest or lists to check.
+Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine* out) {
+  Options& o = out->options;
   std::vector<std::string> operands;
   if (vm.count("operands")) operands = vm["operands"].as<std::vector<std::string>>();
   if (vm.count("demo") || no_arguments) {
@@ -220,9 +238,19 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     return {};
   }
   o.verify = vm.count("verify") > 0;
-  o.checksum = vm.count("checksum") > 0;
-  if (vm.count("compare")) {
-    if (o.verify || o.checksum) return Usage("--compare goes with neither --verify nor --checksum");
+  o.print_digest = vm.count("print-digest") > 0;
+  const bool checksum = vm.count("checksum") > 0, check = vm.count("check") > 0;
+  const bool compare = vm.count("compare") > 0;
+  if (checksum && (o.verify || compare || o.print_digest || check)) {
+    return Usage("--checksum goes with none of --verify, --compare, --print-digest, --check");
+  }
+  if (check && (o.verify || compare || o.print_digest)) {
+    return Usage("--check goes with none of --verify, --compare, --print-digest");
+  }
+  if (compare) {
+    if (o.verify || o.print_digest) {
+      return Usage("--compare goes with neither --verify nor --print-digest");
+    }
     if (operands.size() != 2) return Usage("--compare takes two files");
     o.source = operands[0];
     o.dest = operands[1];
@@ -230,9 +258,9 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
     return {};
   }
   if (operands.empty()) return Usage("missing file operand");
-  if (operands.size() == 1 && o.checksum && !o.verify) {
-    o.source = operands[0];
-    out->action = Action::kChecksum;
+  if (checksum || check) {
+    o.files = operands;
+    out->action = checksum ? Action::kChecksum : Action::kCheck;
     return {};
   }
   if (operands.size() == 1) {

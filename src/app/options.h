@@ -43,11 +43,13 @@ struct Options {
   Strategy strategy = Strategy::kDynamic;
   ProgressMode progress = ProgressMode::kAuto;
   bool no_clobber = false;
+  bool force = false;  // -f: replace a DEST this user may not write (pcopy renames over it anyway)
   bool fsync = false;
   bool verbose = false;
   bool quiet = false;
   bool verify = false;        // --verify: compare the copy with the source before publishing it
-  bool checksum = false;      // --checksum: print the content's tree digest
+  bool print_digest = false;  // --print-digest: print DEST's tree digest after the copy
+  std::vector<std::string> files;  // --checksum: the files to digest; --check: the lists to read
   uint64_t bwlimit = 0;       // bytes per second for the whole copy; 0 = unlimited
   double slow_worker = 1;     // worker 0 runs this many times slower (benchmarking aid)
   unsigned retries = 3;       // workers that die or stall may be replaced this many times
@@ -55,7 +57,7 @@ struct Options {
   uint64_t demo_size = kDefaultDemoSize;
 };
 
-enum class Action { kCopy, kDemo, kCompare, kChecksum, kHelp, kVersion };
+enum class Action { kCopy, kDemo, kCompare, kChecksum, kCheck, kHelp, kVersion };
 
 struct CommandLine {
   Action action = Action::kCopy;

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,7 @@ struct CopyReport {
   std::string method;                // what actually moved the bytes, in words
   bool skipped = false;              // -n found DEST already there
   std::vector<std::string> retried;  // workers replaced during the copy, one line each
-  std::string digest;  // the content's tree digest, when --verify or --checksum computed it
+  std::string digest;  // the content's tree digest, when --verify or --print-digest computed it
 };
 
 struct CopyOutcome {
@@ -35,5 +37,26 @@ struct CopyOutcome {
   int exit_code = kExitOk;
   CopyReport report;
 };
+
+// A failed outcome (exit 1) for an exception: "out of memory" for std::bad_alloc (what ==
+// nullptr), "unexpected error: WHAT" otherwise. Never throws.
+CopyOutcome FailedWithException(const char* what) noexcept;
+
+// Runs a job (RunCopy, RunDemo, RunCompare, RunChecksum, RunCheck) and turns an exception that
+// escapes it (std::bad_alloc above all: the library allocates through new and the standard
+// containers) into a failed outcome. Unwinding to this catch runs the destructors that remove the
+// temporary and stop the workers, which an uncaught exception (std::terminate) would not promise.
+template <typename Job>
+CopyOutcome RunGuarded(Job&& job) noexcept {
+  try {
+    return job();
+  } catch (const std::bad_alloc&) {
+    return FailedWithException(nullptr);
+  } catch (const std::exception& e) {
+    return FailedWithException(e.what());
+  } catch (...) {
+    return FailedWithException("an exception of unknown type");
+  }
+}
 
 }  // namespace pcopy

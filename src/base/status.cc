@@ -48,12 +48,18 @@ Status& Status::WithSecondPath(std::string_view path2) {
   return *this;
 }
 
+Status& Status::WithTail(std::string words) {
+  tail_ = std::move(words);
+  return *this;
+}
+
 std::string Status::ToString() const {
   if (!failed_) return "OK";
   std::string out;
   if (!op_.empty()) {
     out = op_ + " " + path_;
     if (!path2_.empty()) out += " to " + path2_;
+    if (!tail_.empty()) out += " " + tail_;
     if (offset_) out += " at offset " + std::to_string(*offset_);
     out += ": ";
   }

@@ -38,6 +38,8 @@ class [[nodiscard]] Status {
 
   // Adds a second path: "<op> '<path>' to '<path2>' ...".
   Status& WithSecondPath(std::string_view path2);
+  // Adds words after the path(s), as cp's "cannot open 'x' for reading: ...".
+  Status& WithTail(std::string words);
 
   // One line, without the "pcopy: " prefix that main adds.
   std::string ToString() const;
@@ -47,6 +49,7 @@ class [[nodiscard]] Status {
   std::string op_;
   std::string path_;   // already quoted for display
   std::string path2_;  // already quoted; empty if none
+  std::string tail_;   // after the paths; empty if none
   std::optional<uint64_t> offset_;
   int err_ = 0;
   std::string reason_;  // used when err_ == 0

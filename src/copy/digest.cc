@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "copy/io.h"
 
@@ -36,7 +37,10 @@ int DigestRange(int fd, uint64_t offset, uint64_t length, char* buf, Digest128* 
   return rc;
 }
 
-StreamDigests::StreamDigests() : state_(XXH3_createState()) { XXH3_128bits_reset(state_); }
+StreamDigests::StreamDigests() : state_(XXH3_createState()) {
+  if (state_ == nullptr) throw std::bad_alloc();
+  XXH3_128bits_reset(state_);
+}
 
 StreamDigests::~StreamDigests() { XXH3_freeState(state_); }
 
@@ -65,6 +69,7 @@ void StreamDigests::CloseLeaf() {
 
 std::string TreeDigest(const std::vector<Digest128>& leaves) {
   XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw std::bad_alloc();
   XXH3_128bits_reset(state);
   for (const Digest128& d : leaves) {
     XXH128_canonical_t c;
@@ -110,6 +115,54 @@ Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offs
     length -= n;
   }
   return {};
+}
+
+Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves) {
+  std::vector<char> buffer(kLeafSize);
+  StreamDigests stream;
+  for (uint64_t offset = 0;;) {
+    size_t got = 0;
+    if (IoError e = ReadFull(RealSysCalls(), in.fd, IoFile::kSource, buffer.data(), buffer.size(),
+                             offset, &got);
+        !e.ok()) {
+      return ToStatus(e, in.name);
+    }
+    if (got == 0) break;
+    stream.Update(buffer.data(), got);
+    offset += got;
+  }
+  *leaves = stream.Finish();
+  return {};
+}
+
+Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uint64_t* where,
+                    bool* one_ended) {
+  *found = *one_ended = false;
+  std::vector<char> ba(kLeafSize), bb(kLeafSize);
+  for (uint64_t offset = 0;;) {
+    size_t na = 0, nb = 0;
+    if (IoError e =
+            ReadFull(RealSysCalls(), a.fd, IoFile::kSource, ba.data(), kLeafSize, offset, &na);
+        !e.ok()) {
+      return ToStatus(e, a.name);
+    }
+    if (IoError e =
+            ReadFull(RealSysCalls(), b.fd, IoFile::kSource, bb.data(), kLeafSize, offset, &nb);
+        !e.ok()) {
+      return ToStatus(e, b.name);
+    }
+    const size_t n = std::min(na, nb);
+    const auto end = ba.begin() + static_cast<long>(n);
+    const auto mismatch = std::mismatch(ba.begin(), end, bb.begin());
+    *where = offset + static_cast<uint64_t>(mismatch.first - ba.begin());
+    if (mismatch.first != end || na != nb) {
+      *found = true;
+      *one_ended = mismatch.first == end;
+      return {};
+    }
+    if (n < kLeafSize) return {};
+    offset += n;
+  }
 }
 
 }  // namespace pcopy

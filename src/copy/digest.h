@@ -36,6 +36,8 @@ int DigestRange(int fd, uint64_t offset, uint64_t length, char* buf, Digest128* 
 
 // Leaf digests of bytes seen once, in order (a source that cannot be read twice, such as a
 // /proc file): after Finish, the digests DigestLeaves gives for a file holding those bytes.
+// The constructor throws std::bad_alloc when xxhash cannot allocate its state, as a container
+// would; the jobs' entry points (RunGuarded) turn it into "out of memory".
 class StreamDigests {
  public:
   StreamDigests();
@@ -54,8 +56,18 @@ class StreamDigests {
   std::vector<Digest128> digests_;
 };
 
-// The tree digest over all leaves, as 32 hex digits.
+// The tree digest over all leaves, as 32 hex digits. std::bad_alloc as StreamDigests.
 std::string TreeDigest(const std::vector<Digest128>& leaves);
+
+// The leaf digests of a file read once from its start to its end, in order, by this process:
+// for a file whose size is unknown (procfs, sysfs, a regular file that reports 0).
+Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves);
+
+// Compares a and b from their start to the end of either, reading both in order (files whose
+// size is unknown). *found: they differ, first at *where, which is the length of the shorter
+// when *one_ended (one is a prefix of the other); otherwise *where is their common length.
+Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uint64_t* where,
+                    bool* one_ended);
 
 // The first offset in [offset, offset + length) where a and b differ; *found false if none.
 Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/vfs.h>
 
 #include <cerrno>
 
@@ -17,16 +18,47 @@ const char* KindName(mode_t mode) {
   return "not a regular file";
 }
 
+// statfs f_type of the kernel interfaces that make up a file's contents when it is read and
+// report a size of 0 or a page (sysfs), never the real one. As numbers: <linux/magic.h> has no
+// name for configfs.
+constexpr unsigned long kPseudoFileSystems[] = {
+    0x9fa0,      // proc
+    0x62656572,  // sysfs
+    0x64626720,  // debugfs
+    0x74726163,  // tracefs
+    0x73636673,  // securityfs
+    0x63677270,  // cgroup2
+    0x27e0eb,    // cgroup
+    0x62656570,  // configfs
+    0x6165676c,  // pstore
+    0xde5e81e4,  // efivarfs
+    0xcafe4a11,  // bpf
+    0xf97cff8c,  // selinuxfs
+    0x43415d53,  // smackfs
+    0x42494e4d,  // binfmt_misc
+};
+
 }  // namespace
 
-Status OpenSource(const std::string& path, SourceFile* out, const SysCalls& sys) {
+bool IsPseudoFileSystem(unsigned long magic) {
+  for (unsigned long m : kPseudoFileSystems) {
+    if (m == magic) return true;
+  }
+  return false;
+}
+
+Status OpenSource(const std::string& path, SourceFile* out, SourceUse use,
+                  const SysCalls& sys) {
   UniqueFd fd(sys.open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (!fd.valid()) return Status::FromErrno("cannot open", path, errno);
+  if (!fd.valid()) return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   struct stat st;
   if (sys.fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
   if (S_ISREG(st.st_mode)) {
     out->kind = SourceKind::kRegular;
-    out->size = static_cast<uint64_t>(st.st_size);
+    struct statfs fs;
+    const bool pseudo =
+        sys.fstatfs(fd.get(), &fs) == 0 && IsPseudoFileSystem(static_cast<unsigned long>(fs.f_type));
+    out->size = pseudo ? 0 : static_cast<uint64_t>(st.st_size);
   } else if (S_ISBLK(st.st_mode)) {
     out->kind = SourceKind::kBlockDevice;
     uint64_t bytes = 0;
@@ -35,13 +67,18 @@ Status OpenSource(const std::string& path, SourceFile* out, const SysCalls& sys)
     }
     out->size = bytes;
   } else {
+    if (use == SourceUse::kRead) {
+      return Status::Failure("cannot read", path,
+                             std::string("it is ") + KindName(st.st_mode) +
+                                 "; pcopy reads regular files and block devices");
+    }
     return Status::Failure("cannot copy", path,
                            std::string("source is ") + KindName(st.st_mode) +
                                "; pcopy copies regular files and block devices");
   }
   // Reads must block normally; O_NONBLOCK was only for a safe open().
   if (sys.fcntl(fd.get(), F_SETFL, O_RDONLY) != 0) {
-    return Status::FromErrno("cannot open", path, errno);
+    return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   }
   out->mode = st.st_mode;
   out->dev = st.st_dev;

@@ -3,6 +3,9 @@
 // The source is opened first and examined with fstat() on the open descriptor, so what is sized
 // is what is read (no stat-then-open race). O_NONBLOCK keeps open() from hanging on a FIFO, which
 // is then refused. The descriptor is O_CLOEXEC and shared read-only with the workers.
+// A file on a pseudo file system (procfs, sysfs, debugfs, ...) gets size 0 whatever st_size says:
+// /sys/devices/system/cpu/online reports 4096 bytes and holds four, so only reading to the end
+// tells how much there is.
 #pragma once
 
 #include <sys/stat.h>
@@ -27,7 +30,14 @@ struct SourceFile {
   ino_t ino = 0;
 };
 
-Status OpenSource(const std::string& path, SourceFile* out,
+// What the file is opened for: the refusal of a FIFO, a directory... says "cannot copy" or
+// "cannot read" (--checksum, --check, --compare).
+enum class SourceUse { kCopy, kRead };
+
+Status OpenSource(const std::string& path, SourceFile* out, SourceUse use = SourceUse::kCopy,
                   const SysCalls& sys = RealSysCalls());
+
+// True for a file system whose files' sizes mean nothing (statfs f_type: procfs, sysfs, ...).
+bool IsPseudoFileSystem(unsigned long magic);
 
 }  // namespace pcopy

@@ -38,6 +38,7 @@ int SysCalls::fstatat(int dirfd, const char* path, struct stat* st, int flags) c
   return ::fstatat(dirfd, path, st, flags);
 }
 int SysCalls::fstatfs(int fd, struct statfs* st) const { return ::fstatfs(fd, st); }
+int SysCalls::statfs(const char* path, struct statfs* st) const { return ::statfs(path, st); }
 int SysCalls::statvfs(const char* path, struct statvfs* st) const { return ::statvfs(path, st); }
 int SysCalls::ioctl(int fd, unsigned long request, void* arg) const {
   return ::ioctl(fd, request, arg);

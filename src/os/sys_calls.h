@@ -45,6 +45,7 @@ class SysCalls {
   virtual int fstat(int fd, struct stat* st) const;
   virtual int fstatat(int dirfd, const char* path, struct stat* st, int flags) const;
   virtual int fstatfs(int fd, struct statfs* st) const;
+  virtual int statfs(const char* path, struct statfs* st) const;
   virtual int statvfs(const char* path, struct statvfs* st) const;
   virtual int ioctl(int fd, unsigned long request, void* arg) const;
   virtual int ftruncate(int fd, off_t length) const;

@@ -79,7 +79,8 @@ Status TempFile::Create(const std::string& dir, const std::string& display_name,
     int fd = sys.open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       if (errno == EEXIST) continue;
-      return Status::FromErrno("cannot create a temporary file for", display_name, errno);
+      // Named as cp names the file it could not create: DEST (the temporary is pcopy's affair).
+      return Status::FromErrno("cannot create regular file", display_name, errno);
     }
     TempFile t;
     t.sys_ = &sys;

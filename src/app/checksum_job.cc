@@ -1,0 +1,214 @@
+#include "app/checksum_job.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "app/digest_list.h"
+#include "base/unique_fd.h"
+#include "copy/digest.h"
+#include "exec/parallel_digest.h"
+#include "os/source_file.h"
+
+namespace pcopy {
+namespace {
+
+// A file's error, printed where it happens (see checksum_job.h).
+void ReportError(const Console& console, const Status& status) {
+  fflush(console.out);
+  fprintf(console.err, "pcopy: %s\n", status.ToString().c_str());
+}
+
+CopyOutcome Interrupted(int signal, const char* unfinished) {
+  return CopyOutcome{Status::Interrupted(signal, unfinished), ExitCodeForSignal(signal), {}};
+}
+
+// Reads a checksum list line by line. A list on a pipe or a terminal can keep pcopy waiting, so
+// it waits in the guard's one wait (signal_guard.h), where a SIGINT, SIGTERM or SIGHUP ends it.
+class LineReader {
+ public:
+  LineReader(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  // The next line without its newline; *got is false at the end of the input, or when a
+  // terminating signal came (signals.terminating_signal()).
+  Status Next(SignalGuard& signals, std::string* line, bool* got);
+
+ private:
+  int fd_;
+  std::string name_;
+  std::string buffer_;
+  size_t start_ = 0;  // where the unread part of buffer_ begins
+  bool ended_ = false;
+};
+
+Status LineReader::Next(SignalGuard& signals, std::string* line, bool* got) {
+  *got = false;
+  for (;;) {
+    const size_t newline = buffer_.find('\n', start_);
+    if (newline != std::string::npos || (ended_ && start_ < buffer_.size())) {
+      const size_t end = newline != std::string::npos ? newline : buffer_.size();
+      line->assign(buffer_, start_, end - start_);
+      start_ = end + 1;
+      *got = true;
+      return {};
+    }
+    if (ended_ || signals.Poll() != 0) return {};
+    buffer_.erase(0, start_);
+    start_ = 0;
+    pollfd p{fd_, POLLIN, 0};
+    if (signals.Wait(std::span<pollfd>(&p, 1), std::chrono::seconds(1)) <= 0) continue;
+    char chunk[1 << 16];
+    const ssize_t n = read(fd_, chunk, sizeof chunk);
+    if (n < 0 && errno != EINTR && errno != EAGAIN) return Status::FromErrno("read", name_, errno);
+    if (n == 0) ended_ = true;
+    if (n > 0) buffer_.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+struct CheckCounts {
+  uint64_t formatted = 0;     // lines of the form DIGEST  NAME
+  uint64_t misformatted = 0;  // other lines (comments and empty lines are not counted)
+  uint64_t unreadable = 0;
+  uint64_t mismatched = 0;
+};
+
+// Digests one listed file and says how it compares; false only when a signal stopped it.
+bool CheckFile(const Options& o, const std::string& expected, const std::string& name,
+               SignalGuard& signals, const Console& console, CheckCounts* counts) {
+  std::string actual;
+  const Status s = DigestFile(name, o.jobs, &signals, &actual);
+  if (s.signal() != 0) return false;
+  const std::string shown = EscapedName(name);
+  if (!s.ok()) {
+    ++counts->unreadable;
+    ReportError(console, s);
+    fprintf(console.out, "%s: FAILED open or read\n", shown.c_str());
+  } else if (actual != expected) {
+    ++counts->mismatched;
+    fprintf(console.out, "%s: FAILED\n", shown.c_str());
+  } else if (!o.quiet) {
+    fprintf(console.out, "%s: OK\n", shown.c_str());
+  }
+  return true;
+}
+
+// sha256sum -c's closing words for one list; true if all of it was well formed and matched.
+bool Summarize(const CheckCounts& c, const std::string& list, const Console& console) {
+  fflush(console.out);
+  if (c.formatted == 0) {
+    fprintf(console.err, "pcopy: %s: no properly formatted checksum lines found\n",
+            Quote(list).c_str());
+    return false;
+  }
+  const auto n = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (c.misformatted != 0) {
+    fprintf(console.err, "pcopy: WARNING: %llu line%s improperly formatted\n", n(c.misformatted),
+            c.misformatted == 1 ? " is" : "s are");
+  }
+  if (c.unreadable != 0) {
+    fprintf(console.err, "pcopy: WARNING: %llu listed file%s could not be read\n", n(c.unreadable),
+            c.unreadable == 1 ? "" : "s");
+  }
+  if (c.mismatched != 0) {
+    fprintf(console.err, "pcopy: WARNING: %llu computed checksum%s did NOT match\n",
+            n(c.mismatched), c.mismatched == 1 ? "" : "s");
+  }
+  return c.misformatted == 0 && c.unreadable == 0 && c.mismatched == 0;
+}
+
+// Checks every file one list names; true if all went well.
+bool CheckList(const Options& o, const std::string& list, SignalGuard& signals,
+               const Console& console) {
+  const bool from_stdin = list == "-";
+  const std::string shown = from_stdin ? "standard input" : list;
+  UniqueFd opened(from_stdin ? -1 : open(list.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!from_stdin && !opened.valid()) {
+    ReportError(console, Status::FromErrno("cannot open", list, errno).WithTail("for reading"));
+    return false;
+  }
+  LineReader reader(from_stdin ? STDIN_FILENO : opened.get(), shown);
+  CheckCounts counts;
+  std::string line, digest, name;
+  for (bool got = true; got;) {
+    if (signals.Poll() != 0) return false;
+    if (Status s = reader.Next(signals, &line, &got); !s.ok()) {
+      ReportError(console, s);
+      return false;
+    }
+    if (!got || IsIgnoredLine(line)) continue;
+    if (!ParseDigestLine(line, &digest, &name)) {
+      ++counts.misformatted;
+      continue;
+    }
+    ++counts.formatted;
+    if (!CheckFile(o, digest, name, signals, console, &counts)) return false;
+  }
+  if (signals.terminating_signal() != 0) return false;
+  return Summarize(counts, shown, console);
+}
+
+constexpr const char* kUnfinished = "the remaining files were not digested";
+
+CopyOutcome Checksum(const Options& o, SignalGuard& signals, const Console& console) {
+  bool all_read = true;
+  for (const std::string& name : o.files) {
+    if (signals.Poll() != 0) return Interrupted(signals.terminating_signal(), kUnfinished);
+    std::string digest;
+    if (Status s = DigestFile(name, o.jobs, &signals, &digest); !s.ok()) {
+      if (s.signal() != 0) return Interrupted(s.signal(), kUnfinished);
+      ReportError(console, s);
+      all_read = false;
+      continue;
+    }
+    fprintf(console.out, "%s\n", DigestLine(digest, name).c_str());
+  }
+  return CopyOutcome{{}, all_read ? kExitOk : kExitFailure, {}};
+}
+
+CopyOutcome Check(const Options& o, SignalGuard& signals, const Console& console) {
+  bool all_matched = true;
+  for (const std::string& list : o.files) {
+    all_matched = CheckList(o, list, signals, console) && all_matched;
+    if (signals.terminating_signal() != 0) {
+      return Interrupted(signals.terminating_signal(), "the check is incomplete");
+    }
+  }
+  return CopyOutcome{{}, all_matched ? kExitOk : kExitFailure, {}};
+}
+
+}  // namespace
+
+Status DigestFile(const std::string& path, unsigned jobs, SignalGuard* signals,
+                  std::string* digest) {
+  SourceFile f;
+  if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
+  const DigestInput in{f.fd.get(), path};
+  std::vector<Digest128> leaves;
+  // One leaf or less (or an unknown size) gives a pool nothing to share, and starting one costs a
+  // few milliseconds a file: read here, in order (the same leaf digests).
+  if (f.size <= kLeafSize) {
+    if (Status s = DigestToEnd(in, &leaves); !s.ok()) return s;
+  } else {
+    LeafReport report;
+    if (Status s = DigestLeaves(in, {}, f.size, jobs, {}, &report, signals); !s.ok()) return s;
+    leaves = std::move(report.digests);
+  }
+  *digest = TreeDigest(leaves);
+  return {};
+}
+
+CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& console) {
+  return RunGuarded([&] { return Checksum(o, signals, console); });
+}
+
+CopyOutcome RunCheck(const Options& o, SignalGuard& signals, const Console& console) {
+  return RunGuarded([&] { return Check(o, signals, console); });
+}
+
+}  // namespace pcopy

@@ -1,0 +1,34 @@
+// checksum_job.h: --checksum FILE... and --check LIST..., the jobs that work like sha256sum and
+// sha256sum -c. They read and never write: --checksum prints "DIGEST  NAME" for each FILE
+// (digest_list.h), --check reads such lines and digests each NAME again.
+//
+// A file that cannot be read does not stop them: its one-line error goes to console.err where it
+// happens (console.out flushed first), between the lines of the listing, as sha256sum prints it,
+// and the exit code is 1 at the end. The outcome's Status is kept for what stops the whole job
+// (a terminating signal). --check ends each list with sha256sum's warnings on console.err.
+#pragma once
+
+#include <string>
+
+#include "app/options.h"
+#include "app/outcome.h"
+#include "base/status.h"
+#include "os/signal_guard.h"
+
+namespace pcopy {
+
+CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& console);
+
+// Exit 0 only if every line of every list was well formed and named a readable file whose
+// digest matched. -q prints only the failures.
+CopyOutcome RunCheck(const Options& o, SignalGuard& signals, const Console& console);
+
+// The tree digest of the file at path (32 hex digits), as --checksum prints it: by leaves on
+// `jobs` pool workers, or, for a file of one leaf or less or whose size is unknown (procfs,
+// sysfs), read once to its end, in order, by this process. Both give the same digest. A
+// terminating signal taken through signals (may be null) while the pool works stops it: the
+// Status then says so (Status::signal()).
+Status DigestFile(const std::string& path, unsigned jobs, SignalGuard* signals,
+                  std::string* digest);
+
+}  // namespace pcopy

@@ -1,0 +1,258 @@
+// e2e_checksum_test.cc: --checksum FILE... and --check LIST..., which read and never write, and
+// --print-digest, which prints the digest of a copy. Lines, names and messages are compared
+// exactly with what sha256sum prints, and the directories with what was there before.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace pcopy::test {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+constexpr int kTimeoutMs = 60000;
+
+std::string DigestOf(const RunResult& r) { return r.out.substr(0, r.out.find(' ')); }
+
+// Runs a command (argv[0] looked up in PATH) and collects what it printed.
+RunResult RunCommand(const std::vector<std::string>& argv) {
+  TempDir io;
+  const std::string out = io / "stdout", err = io / "stderr";
+  const ExitStatus status = RunWithOutputs(argv, out, err, kTimeoutMs);
+  RunResult r;
+  r.exit_code = status.code;
+  r.signal = status.signal;
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
+}
+
+// The names, sizes and modification times in a directory: what "nothing was written" means.
+std::string Snapshot(const TempDir& t) {
+  std::string s;
+  for (const std::string& name : t.List()) {
+    struct stat st {};
+    lstat((t / name).c_str(), &st);
+    s += name + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec) + "\n";
+  }
+  return s;
+}
+
+class E2eChecksum : public testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = t_ / "a";
+    b_ = t_ / "b";
+    MakeRandomFile(a_, 3 * kMiB + 77, 101);
+    MakeRandomFile(b_, 4097, 102);
+    const RunResult ra = RunPcopy({"--checksum", a_}), rb = RunPcopy({"--checksum", b_});
+    ASSERT_EQ(ra.exit_code, 0) << ra.err;
+    ASSERT_EQ(rb.exit_code, 0) << rb.err;
+    digest_a_ = DigestOf(ra);
+    digest_b_ = DigestOf(rb);
+    ASSERT_EQ(digest_a_.size(), 32u) << ra.out;
+    ASSERT_NE(digest_a_, digest_b_);
+  }
+  // Writes a list file of the given lines and returns its path.
+  std::string List(const std::string& name, const std::string& content) {
+    WriteFile(t_ / name, content);
+    return t_ / name;
+  }
+
+  TempDir t_;
+  std::string a_, b_, digest_a_, digest_b_;
+};
+
+// The old meaning replaced the second operand with a copy of the first.
+TEST_F(E2eChecksum, EveryOperandIsDigestedAndNothingIsWritten) {
+  const std::string before = Snapshot(t_);
+  const std::string bytes_b = ReadFile(b_);
+  const RunResult r = RunPcopy({"--checksum", a_, b_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, digest_a_ + "  " + a_ + "\n" + digest_b_ + "  " + b_ + "\n");
+  EXPECT_TRUE(ReadFile(b_) == bytes_b) << "the second operand was written";
+  EXPECT_EQ(Snapshot(t_), before);
+}
+
+TEST_F(E2eChecksum, DigestDoesNotDependOnJobs) {
+  for (const char* jobs : {"1", "3", "8"}) {
+    const RunResult r = RunPcopy({"-j", jobs, "--checksum", a_});
+    EXPECT_EQ(r.out, digest_a_ + "  " + a_ + "\n") << "-j " << jobs;
+  }
+}
+
+TEST_F(E2eChecksum, UnreadableFilesAreReportedAndTheOthersStillDigested) {
+  const std::string missing = t_ / "missing", dir = t_ / "dir";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const RunResult r = RunPcopy({"--checksum", a_, missing, dir, b_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, digest_a_ + "  " + a_ + "\n" + digest_b_ + "  " + b_ + "\n");
+  EXPECT_EQ(r.err, "pcopy: cannot open " + Quoted(missing) +
+                       " for reading: No such file or directory\n"
+                       "pcopy: cannot read " +
+                       Quoted(dir) +
+                       ": it is a directory; pcopy reads regular files and block devices\n");
+  EXPECT_FALSE(Exists(missing));
+}
+
+TEST_F(E2eChecksum, ChecksumWithCopyOrCheckOptionsIsAUsageError) {
+  const std::string before = Snapshot(t_);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--checksum", "--verify", a_, b_},
+        std::vector<std::string>{"--checksum", "--compare", a_, b_},
+        std::vector<std::string>{"--checksum", "--print-digest", a_, b_},
+        std::vector<std::string>{"--checksum", "--check", a_}}) {
+    SCOPED_TRACE(testing::PrintToString(args));
+    const RunResult r = RunPcopy(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err,
+              "pcopy: --checksum goes with none of --verify, --compare, --print-digest, --check "
+              "(try 'pcopy --help')\n");
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--check", "--verify", a_},
+        std::vector<std::string>{"--check", "--print-digest", a_}}) {
+    const RunResult r = RunPcopy(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err,
+              "pcopy: --check goes with none of --verify, --compare, --print-digest (try 'pcopy "
+              "--help')\n");
+  }
+  for (const char* alone : {"--checksum", "--check"}) {
+    const RunResult r = RunPcopy({alone});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "pcopy: missing file operand (try 'pcopy --help')\n");
+  }
+  EXPECT_EQ(Snapshot(t_), before);
+}
+
+TEST_F(E2eChecksum, PrintDigestPrintsTheCopysDigest) {
+  const std::string dst = t_ / "dst", dir = t_ / "out";
+  RunResult r = RunPcopy({"-j", "2", "--print-digest", a_, dst});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, digest_a_ + "  " + dst + "\n");
+  EXPECT_TRUE(SameBytes(a_, dst));
+  r = RunPcopy({"-j", "2", "--verify", "--print-digest", b_, dst});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, digest_b_ + "  " + dst + "\n") << "the digest --verify computed";
+  EXPECT_TRUE(SameBytes(b_, dst));
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  r = RunPcopy({"--print-digest", a_, dir});
+  EXPECT_EQ(r.out, digest_a_ + "  " + dir + "/a\n");
+  r = RunPcopy({"-n", "--print-digest", b_, dst});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "") << "-n copied nothing, so there is no digest to print";
+  EXPECT_EQ(Temporaries(t_.path()), std::vector<std::string>{});
+}
+
+// The same lines sha256sum writes, but for the digest: the leading backslash and the escapes.
+TEST_F(E2eChecksum, NamesAreEscapedAsSha256sumEscapesThem) {
+  struct Case {
+    std::string name;
+    std::string shown;  // in the line, after the directory
+  };
+  const std::vector<Case> cases = {
+      {"plain", "plain"}, {"a\nb", "a\\nb"}, {"c\\d", "c\\\\d"}, {"e\rf", "e\\rf"}};
+  for (const Case& c : cases) WriteFile(t_ / c.name, "x");
+  const std::string digest = DigestOf(RunPcopy({"--checksum", t_ / "plain"}));
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::PrintToString(c.name));
+    const RunResult ours = RunPcopy({"--checksum", t_ / c.name});
+    ASSERT_EQ(ours.exit_code, 0) << ours.err;
+    const std::string lead = c.name == "plain" ? "" : "\\";
+    EXPECT_EQ(ours.out, lead + digest + "  " + t_.path() + "/" + c.shown + "\n");
+    const RunResult theirs = RunCommand({"sha256sum", t_ / c.name});
+    if (theirs.exit_code != 0) continue;  // no sha256sum here: the line above is the spec
+    EXPECT_EQ(theirs.out.substr(0, lead.size()), lead);
+    EXPECT_EQ(ours.out.substr(ours.out.find("  ")), theirs.out.substr(theirs.out.find("  ")));
+  }
+}
+
+TEST_F(E2eChecksum, CheckSaysOkFailedAndFailedOpenOrRead) {
+  const std::string bad = t_ / "bad", missing = t_ / "missing";
+  WriteFile(bad, "changed since the list was made");
+  const std::string list =
+      List("list", "# a comment\n" + digest_a_ + "  " + a_ + "\n\n" + digest_b_ + "  " + bad +
+                       "\n" + "not a digest line\n" + digest_b_ + "  " + missing + "\n");
+  const std::string before = Snapshot(t_);
+  const RunResult r = RunPcopy({"--check", list});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, a_ + ": OK\n" + bad + ": FAILED\n" + missing + ": FAILED open or read\n");
+  EXPECT_EQ(r.err, "pcopy: cannot open " + Quoted(missing) +
+                       " for reading: No such file or directory\n"
+                       "pcopy: WARNING: 1 line is improperly formatted\n"
+                       "pcopy: WARNING: 1 listed file could not be read\n"
+                       "pcopy: WARNING: 1 computed checksum did NOT match\n");
+  EXPECT_EQ(Snapshot(t_), before) << "--check wrote something";
+
+  const RunResult quiet = RunPcopy({"--check", "-q", list});
+  EXPECT_EQ(quiet.exit_code, 1);
+  EXPECT_EQ(quiet.out, bad + ": FAILED\n" + missing + ": FAILED open or read\n");
+  EXPECT_EQ(quiet.err, r.err);
+}
+
+TEST_F(E2eChecksum, CheckPassesOnlyWhenEveryLineMatches) {
+  const RunResult sums = RunPcopy({"--checksum", a_, b_});
+  ASSERT_EQ(sums.exit_code, 0);
+  const std::string list = List("sums", sums.out);
+  RunResult r = RunPcopy({"--check", "-j", "3", list});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, a_ + ": OK\n" + b_ + ": OK\n");
+  EXPECT_EQ(r.err, "");
+  r = RunPcopy({"--check", "--quiet", list});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+
+  // One improperly formatted line is enough to fail, as sha256sum --strict.
+  const std::string junk = List("junk", sums.out + "junk\n");
+  r = RunPcopy({"--check", junk});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, a_ + ": OK\n" + b_ + ": OK\n");
+  EXPECT_EQ(r.err, "pcopy: WARNING: 1 line is improperly formatted\n");
+
+  const std::string both_wrong =
+      List("wrong", digest_b_ + "  " + a_ + "\n" + digest_a_ + "  " + b_ + "\nx\ny\n");
+  r = RunPcopy({"--check", both_wrong});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "pcopy: WARNING: 2 lines are improperly formatted\n"
+            "pcopy: WARNING: 2 computed checksums did NOT match\n");
+}
+
+TEST_F(E2eChecksum, CheckReadsEscapedNamesAndStandardInput) {
+  const std::string odd = t_ / "new\nline\\back";
+  WriteFile(odd, "odd");
+  const RunResult sums = RunPcopy({"--checksum", odd, a_});
+  ASSERT_EQ(sums.exit_code, 0) << sums.err;
+  const std::string list = List("sums", sums.out);
+  const RunResult r =
+      RunCommand({"sh", "-c", "exec \"$0\" --check - < \"$1\"", PCOPY_BINARY, list});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "\\" + t_.path() + "/new\\nline\\\\back: OK\n" + a_ + ": OK\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(E2eChecksum, CheckWithoutAnyDigestLineOrWithoutTheList) {
+  const std::string list = List("list", "hello\n\n# nothing here\n");
+  RunResult r = RunPcopy({"--check", list});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "pcopy: " + Quoted(list) + ": no properly formatted checksum lines found\n");
+  r = RunCommand({"sh", "-c", "exec \"$0\" --check - < /dev/null", PCOPY_BINARY});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "pcopy: 'standard input': no properly formatted checksum lines found\n");
+  r = RunPcopy({"--check", t_ / "nolist"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "pcopy: cannot open " + Quoted(t_ / "nolist") +
+                       " for reading: No such file or directory\n");
+}
+
+}  // namespace
+}  // namespace pcopy::test
