@@ -169,189 +169,242 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
   return {};
 }
 
-CopyOutcome Copy(const Options& o, SignalGuard& signals, const Console& console,
-                 const SysCalls& sys) {
-  SourceFile src;
-  if (Status s = OpenSource(o.source, &src, SourceUse::kCopy, sys); !s.ok()) return Failed(s);
-  Destination dst;
-  if (Status s = ResolveDestination(o.source, o.dest, &dst, sys); !s.ok()) return Failed(s);
-  if (dst.exists && dst.dev == src.dev && dst.ino == src.ino) {
-    return Failed(
-        Status::Message(Quote(o.source) + " and " + Quote(dst.display) + " are the same file"));
-  }
-  CopyOutcome outcome;
-  outcome.report.dest_path = dst.path;
-  if (dst.exists && o.no_clobber) {
-    outcome.report.skipped = true;
-    if (o.verbose) fprintf(console.out, "pcopy: not replacing %s\n", Quote(dst.path).c_str());
-    return outcome;
-  }
-  if (!o.force) {
-    if (Status s = CheckWritable(dst); !s.ok()) return Failed(s);
-  }
-  if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
+// One copy, step by step. Each step returns a Status; one that carries a signal (it waited
+// through the guard) becomes exit 128 + N. Members hold what the steps pass on; the temporary is
+// removed by its destructor on every path that does not commit it.
+class CopyRun {
+ public:
+  CopyRun(const Options& o, SignalGuard& signals, const Console& console, const SysCalls& sys)
+      : o_(o), signals_(signals), console_(console), sys_(sys) {}
 
-  for (const std::string& name : RemoveLeftovers(DirName(dst.path), sys)) {
-    if (o.verbose) {
-      fprintf(console.out, "pcopy: removed %s, left by a pcopy that no longer runs\n",
-              Quote(name).c_str());
+  CopyOutcome Run() {
+    Status s = Resolve();
+    if (s.ok() && !outcome_.report.skipped) s = Prepare();
+    if (s.ok() && !outcome_.report.skipped) {
+      start_ = std::chrono::steady_clock::now();
+      s = src_.size == 0 ? CopyToEndOnce() : CopyWithWorkers();
+      if (s.ok()) s = Publish();
     }
-  }
-  const bool writes = WritesEveryByte(o, sys, src.fd.get(), DirName(dst.path));
-  if (writes) {
-    if (Status s = CheckFreeSpace(sys, DirName(dst.path), dst.display, src.size); !s.ok()) {
-      return Failed(s);
-    }
-  }
-  TempFile temp;
-  if (Status s = TempFile::Create(DirName(dst.path), dst.display, &temp, sys); !s.ok()) {
-    return Failed(s);
-  }
-  if (Status s = SizeTemporary(sys, temp.fd(), src.size, writes, dst.display); !s.ok()) {
-    return Failed(s);
+    if (!s.ok()) return Failed(std::move(s));
+    Report();
+    return std::move(outcome_);
   }
 
-  const auto start = std::chrono::steady_clock::now();
-  if (src.size == 0) {
-    if (o.verbose) fprintf(console.out, "pcopy: size unknown or 0: reading to the end\n");
+ private:
+  Status Interruption() const {
+    return Status::Interrupted(signals_.terminating_signal(), "DEST left untouched");
+  }
+
+  // SOURCE opened and sized, DEST resolved by cp's rules; the refusals that come before anything
+  // is created. -n with an existing DEST ends the run here, successfully.
+  Status Resolve() {
+    if (Status s = OpenSource(o_.source, &src_, SourceUse::kCopy, sys_); !s.ok()) return s;
+    if (Status s = ResolveDestination(o_.source, o_.dest, &dst_, sys_); !s.ok()) return s;
+    if (dst_.exists && dst_.dev == src_.dev && dst_.ino == src_.ino) {
+      return Status::Message(Quote(o_.source) + " and " + Quote(dst_.display) +
+                             " are the same file");
+    }
+    outcome_.report.dest_path = dst_.path;
+    if (dst_.exists && o_.no_clobber) {
+      outcome_.report.skipped = true;
+      if (o_.verbose) fprintf(console_.out, "pcopy: not replacing %s\n", Quote(dst_.path).c_str());
+      return {};
+    }
+    if (!o_.force) {
+      if (Status s = CheckWritable(dst_); !s.ok()) return s;
+    }
+    return signals_.Poll() != 0 ? Interruption() : Status{};
+  }
+
+  // Leftovers removed, room checked, the temporary created, sized and (where the copy writes
+  // every byte) allocated.
+  Status Prepare() {
+    const std::string dir = DirName(dst_.path);
+    for (const std::string& name : RemoveLeftovers(dir, sys_)) {
+      if (o_.verbose) {
+        fprintf(console_.out, "pcopy: removed %s, left by a pcopy that no longer runs\n",
+                Quote(name).c_str());
+      }
+    }
+    const bool writes = WritesEveryByte(o_, sys_, src_.fd.get(), dir);
+    if (writes) {
+      if (Status s = CheckFreeSpace(sys_, dir, dst_.display, src_.size); !s.ok()) return s;
+    }
+    if (Status s = TempFile::Create(dir, dst_.display, &temp_, sys_); !s.ok()) return s;
+    return SizeTemporary(sys_, temp_.fd(), src_.size, writes, dst_.display);
+  }
+
+  // A source whose size is unknown (procfs, sysfs) or 0: read once, to its end, by this process.
+  Status CopyToEndOnce() {
+    if (o_.verbose) fprintf(console_.out, "pcopy: size unknown or 0: reading to the end\n");
     uint64_t copied = 0;
     StreamDigests read;
-    if (Status s = CopyToEnd(sys, src, o.source, temp.fd(), o.dest, o.buffer_size, signals,
-                             o.verify || o.print_digest ? &read : nullptr, &copied);
+    const bool digest = o_.verify || o_.print_digest;
+    if (Status s = CopyToEnd(sys_, src_, o_.source, temp_.fd(), o_.dest, o_.buffer_size, signals_,
+                             digest ? &read : nullptr, &copied);
         !s.ok()) {
-      return Failed(s);
+      return s;
     }
     // CopyToEnd stops early on a signal: nothing partial is worth verifying.
-    if (signals.terminating_signal() != 0) return Interrupted(signals.terminating_signal());
+    if (signals_.terminating_signal() != 0) return Interruption();
     const std::vector<Digest128>& leaves = read.Finish();
-    if (o.verify || o.print_digest) outcome.report.digest = TreeDigest(leaves);
-    if (o.verify) {
-      if (Status s = VerifyReadOnce(o, temp.fd(), copied, leaves, &signals, sys); !s.ok()) {
-        return Failed(s);
-      }
-      if (o.verbose) {
-        fprintf(console.out,
-                "pcopy: verified against the bytes read from %s (read once: its size is "
-                "unknown): XXH3-128 by 1 MiB, DEST read back from storage\n",
-                Quote(o.source).c_str());
-      }
+    if (digest) outcome_.report.digest = TreeDigest(leaves);
+    outcome_.report.bytes = copied;
+    outcome_.report.method = "read/write by one process";
+    if (!o_.verify) return {};
+    if (Status s = VerifyReadOnce(o_, temp_.fd(), copied, leaves, &signals_, sys_); !s.ok()) {
+      return s;
     }
-    outcome.report.bytes = copied;
-    outcome.report.method = "read/write by one process";
-  } else {
-    const CopyPlan plan = MakePlan(src.size, o.jobs, o.chunk_size, o.strategy);
-    if (o.verbose) PrintPlan(console.out, plan);
-    ExecConfig config;
-    config.sys = &sys;
-    config.files.push_back(ExecFile{o.source, temp.path(), o.source, o.dest,
-                                    FileIdentity{src.dev, src.ino}, temp.identity()});
-    config.method =
-        ChooseMethod(o, sys, src.fd.get(), temp.fd(), o.verbose ? console.out : nullptr);
-    config.buffer_size = o.buffer_size;
-    config.bwlimit = o.bwlimit;
-    config.slow_factor = o.slow_worker;
-    config.retries = o.retries;
-    config.stall_timeout = o.stall_timeout;
+    if (o_.verbose) {
+      fprintf(console_.out,
+              "pcopy: verified against the bytes read from %s (read once: its size is "
+              "unknown): XXH3-128 by 1 MiB, DEST read back from storage\n",
+              Quote(o_.source).c_str());
+    }
+    return {};
+  }
+
+  Status CopyWithWorkers() {
+    const CopyPlan plan = MakePlan(src_.size, o_.jobs, o_.chunk_size, o_.strategy);
+    if (o_.verbose) PrintPlan(console_.out, plan);
+    const ExecConfig config = Config();
     std::unique_ptr<ProgressView> view;
-    if (auto style = ChooseProgress(o, console)) {
-      view = std::make_unique<ProgressView>(*style, console.err, 0);
+    if (auto style = ChooseProgress(o_, console_)) {
+      view = std::make_unique<ProgressView>(*style, console_.err, 0);
     }
     ForkExecutor executor;
-    ExecResult r = executor.Run(MakeWorkList(plan), config, signals, view.get());
-    if (r.signal != 0) return Interrupted(r.signal);
-    if (!r.status.ok()) return Failed(r.status);
-    // A source truncated during the copy can still let every read succeed (a shrink and regrow,
-    // or the zero-filled tail of a mapped page): check its size once more before publishing.
-    // A source that grew is copied as it was when opened (its first src.size bytes): the copy
-    // is a consistent prefix, and the user is told, since cp would have read on to the end.
-    struct stat now;
-    if (src.kind == SourceKind::kRegular && fstat(src.fd.get(), &now) == 0) {
-      const auto size_now = static_cast<uint64_t>(now.st_size);
-      if (size_now < src.size) return Failed(ToStatus(SourceChanged(size_now), o.source, o.dest));
-      if (size_now > src.size && !o.quiet) {
-        fprintf(console.err,
-                "pcopy: warning: %s grew during the copy; copied its first %llu bytes\n",
-                Quote(o.source).c_str(), static_cast<unsigned long long>(src.size));
-      }
-    }
-    if (o.verify) {
-      uint64_t recopied = 0;
-      if (Status s =
-              VerifyCopy(o, src, temp.fd(), &recopied, &outcome.report.digest, sys, &signals);
-          !s.ok()) {
-        return Failed(s);
-      }
-      if (o.verbose) {
-        fprintf(
-            console.out,
-            "pcopy: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
-            Quote(o.source).c_str(),
-            recopied == 0 ? "" : (", " + std::to_string(recopied) + " MiB copied again").c_str());
-      }
-    }
-    outcome.report.bytes = src.size;
-    outcome.report.workers = plan.workers.size();
-    outcome.report.method = DescribeMethod(r, o.buffer_size);
-    outcome.report.retried = r.retried;
+    ExecResult r = executor.Run(MakeWorkList(plan), config, signals_, view.get());
+    if (r.signal != 0) return Status::Interrupted(r.signal, "DEST left untouched");
+    if (!r.status.ok()) return r.status;
+    if (Status s = CheckSourceSize(); !s.ok()) return s;
+    outcome_.report.bytes = src_.size;
+    outcome_.report.workers = plan.workers.size();
+    outcome_.report.method = DescribeMethod(r, o_.buffer_size);
+    outcome_.report.retried = r.retried;
+    return o_.verify ? Verify() : Status{};
   }
-  if (o.print_digest && outcome.report.digest.empty()) {
-    if (Status s =
-            DigestCopy(o, temp.fd(), outcome.report.bytes, &signals, &outcome.report.digest);
-        !s.ok()) {
-      return Failed(s);
-    }
-  }
-  // With --fsync, the data is written out in steps that take signals; Commit's fsync then has
-  // little left to wait for.
-  if (o.fsync) {
-    if (Status s = SyncInSteps(sys, temp.fd(), o.dest, outcome.report.bytes, &signals); !s.ok()) {
-      return Failed(s);
-    }
-  }
-  if (signals.Poll() != 0) return Interrupted(signals.terminating_signal());
 
-  CommitOptions commit;
-  commit.mode = src.mode & 0777 & ~CurrentUmask();
-  commit.fsync = o.fsync;
-  commit.no_replace = o.no_clobber;
-  bool existed = false;
-  if (Status s = temp.Commit(dst.path, commit, &existed); !s.ok()) {
-    if (!existed) return Failed(s);
-    outcome.report.skipped = true;  // -n: DEST appeared during the copy; it wins
+  ExecConfig Config() const {
+    ExecConfig config;
+    config.sys = &sys_;
+    config.files.push_back(ExecFile{o_.source, temp_.path(), o_.source, o_.dest,
+                                    FileIdentity{src_.dev, src_.ino}, temp_.identity()});
+    config.method =
+        ChooseMethod(o_, sys_, src_.fd.get(), temp_.fd(), o_.verbose ? console_.out : nullptr);
+    config.buffer_size = o_.buffer_size;
+    config.bwlimit = o_.bwlimit;
+    config.slow_factor = o_.slow_worker;
+    config.retries = o_.retries;
+    config.stall_timeout = o_.stall_timeout;
+    return config;
   }
-  outcome.report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // A DEST that appeared during the copy and won (-n) is not the file digested.
-  if (o.print_digest && !outcome.report.skipped) {
-    fprintf(console.out, "%s\n", DigestLine(outcome.report.digest, dst.display).c_str());
-  }
-  // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM
-  // killer): said on stderr unless -q, like cp's warnings.
-  if (!o.quiet) {
-    for (const std::string& line : outcome.report.retried) {
-      fprintf(console.err, "pcopy: retried: %s\n", line.c_str());
+
+  // A source truncated during the copy can still let every read succeed (a shrink and regrow,
+  // or the zero-filled tail of a mapped page): its size is checked once more before publishing.
+  // A source that grew is copied as it was when opened (its first src.size bytes): the copy is
+  // a consistent prefix, and the user is told, since cp would have read on to the end.
+  Status CheckSourceSize() const {
+    struct stat now;
+    if (src_.kind != SourceKind::kRegular || sys_.fstat(src_.fd.get(), &now) != 0) return {};
+    const auto size_now = static_cast<uint64_t>(now.st_size);
+    if (size_now < src_.size) return ToStatus(SourceChanged(size_now), o_.source, o_.dest);
+    if (size_now > src_.size && !o_.quiet) {
+      fprintf(console_.err,
+              "pcopy: warning: %s grew during the copy; copied its first %llu bytes\n",
+              Quote(o_.source).c_str(), static_cast<unsigned long long>(src_.size));
     }
+    return {};
   }
-  if (o.verbose) {
-    const CopyReport& r = outcome.report;
-    fprintf(console.out, "%s -> %s\n", Quote(o.source).c_str(), Quote(r.dest_path).c_str());
-    fprintf(console.out, "pcopy: copied %s in %.3f s (%s) with %zu worker%s, method %s%s%s\n",
+
+  Status Verify() {
+    uint64_t recopied = 0;
+    if (Status s =
+            VerifyCopy(o_, src_, temp_.fd(), &recopied, &outcome_.report.digest, sys_, &signals_);
+        !s.ok()) {
+      return s;
+    }
+    if (o_.verbose) {
+      fprintf(console_.out,
+              "pcopy: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
+              Quote(o_.source).c_str(),
+              recopied == 0 ? "" : (", " + std::to_string(recopied) + " MiB copied again").c_str());
+    }
+    return {};
+  }
+
+  // The digest (--print-digest), the data made durable (--fsync), then the one rename.
+  Status Publish() {
+    if (o_.print_digest && outcome_.report.digest.empty()) {
+      if (Status s =
+              DigestCopy(o_, temp_.fd(), outcome_.report.bytes, &signals_, &outcome_.report.digest);
+          !s.ok()) {
+        return s;
+      }
+    }
+    // With --fsync, the data is written out in steps that take signals; Commit's fsync then has
+    // little left to wait for.
+    if (o_.fsync) {
+      if (Status s = SyncInSteps(sys_, temp_.fd(), o_.dest, outcome_.report.bytes, &signals_);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (signals_.Poll() != 0) return Interruption();
+    CommitOptions commit;
+    commit.mode = src_.mode & 0777 & ~CurrentUmask();
+    commit.fsync = o_.fsync;
+    commit.no_replace = o_.no_clobber;
+    bool existed = false;
+    if (Status s = temp_.Commit(dst_.path, commit, &existed); !s.ok()) {
+      if (!existed) return s;
+      outcome_.report.skipped = true;  // -n: DEST appeared during the copy; it wins
+    }
+    outcome_.report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return {};
+  }
+
+  void Report() const {
+    const CopyReport& r = outcome_.report;
+    // A DEST that appeared during the copy and won (-n) is not the file digested.
+    if (o_.print_digest && !r.skipped && !r.digest.empty()) {
+      fprintf(console_.out, "%s\n", DigestLine(r.digest, dst_.display).c_str());
+    }
+    // The copy is complete, but a replaced worker is worth knowing about (a flaky disk, the OOM
+    // killer): said on stderr unless -q, like cp's warnings.
+    if (!o_.quiet) {
+      for (const std::string& line : r.retried) {
+        fprintf(console_.err, "pcopy: retried: %s\n", line.c_str());
+      }
+    }
+    if (!o_.verbose || (r.skipped && r.seconds == 0)) return;
+    fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
+    fprintf(console_.out, "pcopy: copied %s in %.3f s (%s) with %zu worker%s, method %s%s%s\n",
             FormatBytes(r.bytes).c_str(), r.seconds,
             FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
-            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o.fsync ? ", fsync" : "",
+            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o_.fsync ? ", fsync" : "",
             r.retried.empty() ? ""
                               : (", " + std::to_string(r.retried.size()) + " worker" +
                                  (r.retried.size() == 1 ? "" : "s") + " replaced")
                                     .c_str());
   }
-  return outcome;
-}
+
+  const Options& o_;
+  SignalGuard& signals_;
+  const Console& console_;
+  const SysCalls& sys_;
+  SourceFile src_;
+  Destination dst_;
+  TempFile temp_;
+  CopyOutcome outcome_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 }  // namespace
 
 CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
                     const SysCalls& sys) {
-  return RunGuarded([&] { return Copy(o, signals, console, sys); });
+  return RunGuarded([&] { return CopyRun(o, signals, console, sys).Run(); });
 }
 
 }  // namespace pcopy

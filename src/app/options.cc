@@ -172,58 +172,63 @@ po::options_description Describe() {
 
 Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine* out);
 
-Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* out) {
-  Options& o = out->options;
-  o.jobs = vm.count("jobs") ? 0 : OnlineCpus();
+// The numeric options: counts, sizes, rates and decimals.
+Status ParseNumbers(const po::variables_map& vm, Options* o) {
+  o->jobs = OnlineCpus();
   if (vm.count("jobs")) {
-    if (Status s = ParseCount("number of jobs", vm["jobs"].as<std::string>(), 1, kMaxJobs, &o.jobs);
+    if (Status s =
+            ParseCount("number of jobs", vm["jobs"].as<std::string>(), 1, kMaxJobs, &o->jobs);
         !s.ok()) {
       return s;
     }
   }
   auto str = [&](const char* k) { return vm[k].as<std::string>(); };
-  if (Status s = ParseSizeOption("chunk size", str("chunk-size"), 1, &o.chunk_size); !s.ok()) {
+  if (Status s = ParseSizeOption("chunk size", str("chunk-size"), 1, &o->chunk_size); !s.ok()) {
     return s;
   }
-  if (Status s = ParseSizeOption("buffer size", str("buffer-size"), 1, &o.buffer_size); !s.ok()) {
+  if (Status s = ParseSizeOption("buffer size", str("buffer-size"), 1, &o->buffer_size); !s.ok()) {
     return s;
   }
-  if (Status s = ParseSizeOption("bandwidth limit", str("bwlimit"), 0, &o.bwlimit); !s.ok()) {
+  if (o->buffer_size > (1ull << 30)) return Usage("invalid buffer size: at most 1 GiB");
+  if (Status s = ParseSizeOption("bandwidth limit", str("bwlimit"), 0, &o->bwlimit); !s.ok()) {
     return s;
   }
-  if (Status s = ParseSizeOption("demo size", str("demo-size"), 1, &o.demo_size); !s.ok()) {
+  if (Status s = ParseSizeOption("demo size", str("demo-size"), 1, &o->demo_size); !s.ok()) {
     return s;
   }
   if (Status s =
-          ParseDecimal("slow-worker factor", str("slow-worker"), 1, 1000, "", &o.slow_worker);
+          ParseDecimal("slow-worker factor", str("slow-worker"), 1, 1000, "", &o->slow_worker);
       !s.ok()) {
     return s;
   }
-  if (Status s = ParseCount("retries", str("retries"), 0, 1000, &o.retries); !s.ok()) return s;
-  if (Status s = ParseDecimal("stall timeout", str("stall-timeout"), 0, 86400, " seconds",
-                              &o.stall_timeout);
-      !s.ok()) {
+  if (Status s = ParseCount("retries", str("retries"), 0, 1000, &o->retries); !s.ok()) return s;
+  return ParseDecimal("stall timeout", str("stall-timeout"), 0, 86400, " seconds",
+                      &o->stall_timeout);
+}
+
+// The options that name one of a set: method, strategy, progress.
+Status ParseChoices(const po::variables_map& vm, Options* o) {
+  auto str = [&](const char* k) { return vm[k].as<std::string>(); };
+  if (Status s = ParseChoice("method", str("method"), kMethods, &o->method); !s.ok()) return s;
+  if (o->method == Method::kDirect && vm["buffer-size"].defaulted()) {
+    o->buffer_size = kDefaultDirectBufferSize;
+  }
+  if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o->strategy); !s.ok()) {
     return s;
   }
-  if (Status s = ParseChoice("method", str("method"), kMethods, &o.method); !s.ok()) return s;
-  if (o.method == Method::kDirect && vm["buffer-size"].defaulted()) {
-    o.buffer_size = kDefaultDirectBufferSize;
-  }
-  if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o.strategy); !s.ok()) {
-    return s;
-  }
-  if (Status s = ParseChoice("progress mode", str("progress"), kProgressModes, &o.progress);
-      !s.ok()) {
-    return s;
-  }
+  return ParseChoice("progress mode", str("progress"), kProgressModes, &o->progress);
+}
+
+Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* out) {
+  Options& o = out->options;
+  if (Status s = ParseNumbers(vm, &o); !s.ok()) return s;
+  if (Status s = ParseChoices(vm, &o); !s.ok()) return s;
   o.no_clobber = vm.count("no-clobber") > 0;
   o.force = vm.count("force") > 0;
   o.fsync = vm.count("fsync") > 0;
   o.verbose = vm.count("verbose") > 0;
   o.quiet = vm.count("quiet") > 0;
   if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
-  if (o.buffer_size > (1ull << 30)) return Usage("invalid buffer size: at most 1 GiB");
-
   return ChooseAction(vm, no_arguments, out);
 }
 
