@@ -106,12 +106,8 @@ TEST_P(CommitFaultTest, DestAsItWasAndNothingLeft) {
     o.dest = dst;
     o.jobs = 2;
     o.fsync = true;
-    o.progress = ProgressMode::kNone;
     const CommitFaults sys(c.call, c.err);
-    FILE* sink = fopen("/dev/null", "w");
-    SignalGuard signals;
-    const CopyOutcome outcome = RunCopy(o, signals, Console{sink, sink}, sys);
-    fclose(sink);
+    const CopyOutcome outcome = test::CopyInProcess(o, sys);
     ASSERT_TRUE(sys.hit()) << "the fault was never injected";
     EXPECT_EQ(outcome.exit_code, kExitFailure);
     std::string expected = c.message;

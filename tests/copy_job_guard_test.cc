@@ -67,11 +67,7 @@ TEST(CopyJobGuardTest, RunCopyTurnsBadAllocIntoAFailure) {
   o.source = "/proc/version";
   o.dest = dst;
   o.jobs = 2;
-  o.progress = ProgressMode::kNone;
-  FILE* sink = fopen("/dev/null", "w");
-  SignalGuard signals;
-  const CopyOutcome outcome = RunCopy(o, signals, Console{sink, sink}, sys);
-  fclose(sink);
+  const CopyOutcome outcome = test::CopyInProcess(o, sys);
   EXPECT_EQ(outcome.exit_code, kExitFailure);
   EXPECT_EQ(outcome.status.ToString(), "out of memory");
   EXPECT_TRUE(t.List().empty()) << testing::PrintToString(t.List());

@@ -17,19 +17,6 @@ constexpr int kTimeoutMs = 60000;
 
 std::string DigestOf(const RunResult& r) { return r.out.substr(0, r.out.find(' ')); }
 
-// Runs a command (argv[0] looked up in PATH) and collects what it printed.
-RunResult RunCommand(const std::vector<std::string>& argv) {
-  TempDir io;
-  const std::string out = io / "stdout", err = io / "stderr";
-  const ExitStatus status = RunWithOutputs(argv, out, err, kTimeoutMs);
-  RunResult r;
-  r.exit_code = status.code;
-  r.signal = status.signal;
-  r.out = ReadFile(out);
-  r.err = ReadFile(err);
-  return r;
-}
-
 // The names, sizes and modification times in a directory: what "nothing was written" means.
 std::string Snapshot(const TempDir& t) {
   std::string s;
@@ -167,7 +154,7 @@ TEST_F(E2eChecksum, NamesAreEscapedAsSha256sumEscapesThem) {
     ASSERT_EQ(ours.exit_code, 0) << ours.err;
     const std::string lead = c.name == "plain" ? "" : "\\";
     EXPECT_EQ(ours.out, lead + digest + "  " + t_.path() + "/" + c.shown + "\n");
-    const RunResult theirs = RunCommand({"sha256sum", t_ / c.name});
+    const RunResult theirs = RunCommand({"sha256sum", t_ / c.name}, kTimeoutMs);
     if (theirs.exit_code != 0) continue;  // no sha256sum here: the line above is the spec
     EXPECT_EQ(theirs.out.substr(0, lead.size()), lead);
     EXPECT_EQ(ours.out.substr(ours.out.find("  ")), theirs.out.substr(theirs.out.find("  ")));
@@ -233,7 +220,7 @@ TEST_F(E2eChecksum, CheckReadsEscapedNamesAndStandardInput) {
   ASSERT_EQ(sums.exit_code, 0) << sums.err;
   const std::string list = List("sums", sums.out);
   const RunResult r =
-      RunCommand({"sh", "-c", "exec \"$0\" --check - < \"$1\"", PCOPY_BINARY, list});
+      RunCommand({"sh", "-c", "exec \"$0\" --check - < \"$1\"", PCOPY_BINARY, list}, kTimeoutMs);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "\\" + t_.path() + "/new\\nline\\\\back: OK\n" + a_ + ": OK\n");
   EXPECT_EQ(r.err, "");
@@ -245,7 +232,7 @@ TEST_F(E2eChecksum, CheckWithoutAnyDigestLineOrWithoutTheList) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "pcopy: " + Quoted(list) + ": no properly formatted checksum lines found\n");
-  r = RunCommand({"sh", "-c", "exec \"$0\" --check - < /dev/null", PCOPY_BINARY});
+  r = RunCommand({"sh", "-c", "exec \"$0\" --check - < /dev/null", PCOPY_BINARY}, kTimeoutMs);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "pcopy: 'standard input': no properly formatted checksum lines found\n");
   r = RunPcopy({"--check", t_ / "nolist"});

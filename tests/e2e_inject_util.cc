@@ -12,18 +12,6 @@ std::string Cat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-RunResult RunCommand(const std::vector<std::string>& argv) {
-  TempDir io;
-  const std::string out = io / "stdout", err = io / "stderr";
-  const ExitStatus status = RunWithOutputs(argv, out, err, kCommandTimeoutMs);
-  RunResult r;
-  r.exit_code = status.code;
-  r.signal = status.signal;
-  r.out = ReadFile(out);
-  r.err = ReadFile(err);
-  return r;
-}
-
 const std::string& StraceProblem() {
   static const std::string problem = [] {
     const RunResult r = RunCommand({"strace", "-f", "-o", "/dev/null", "true"});

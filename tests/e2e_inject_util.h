@@ -45,11 +45,6 @@ inline constexpr char kOldContent[] = "the old DEST, which a failed copy must le
 // chains.
 std::string Cat(std::initializer_list<std::string_view> parts);
 
-// Runs argv (argv[0] looked up in PATH) with stdin from /dev/null and no terminal; collects its
-// exit status, stdout and stderr. Exit code 127: it could not be executed. Killed (and reported)
-// after kCommandTimeoutMs, so a hang fails the test instead of stalling the suite.
-RunResult RunCommand(const std::vector<std::string>& argv);
-
 // Empty when strace can trace and inject here; otherwise why not (the skip message).
 const std::string& StraceProblem();
 
@@ -111,7 +106,7 @@ class InjectTest : public testing::Test {
     argv.push_back(src_);
     argv.push_back(dst_);
     InjectedRun run;
-    run.result = RunCommand(argv);
+    run.result = RunCommand(argv, kCommandTimeoutMs);
     run.trace = ReadFile(trace_path);
     run.injected = CountOf(run.trace, "(INJECTED)");
     return run;

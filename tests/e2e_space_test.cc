@@ -16,17 +16,9 @@ constexpr int kTimeoutMs = 60000;
 
 // pcopy with TMPDIR set for it alone; the outputs are kept outside that directory.
 RunResult RunPcopyWithTmpdir(const std::string& tmpdir, const std::vector<std::string>& args) {
-  TempDir io;
-  const std::string out = io / "stdout", err = io / "stderr";
   std::vector<std::string> argv = {"env", "TMPDIR=" + tmpdir, PCOPY_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  const ExitStatus status = RunWithOutputs(argv, out, err, kTimeoutMs);
-  RunResult r;
-  r.exit_code = status.code;
-  r.signal = status.signal;
-  r.out = ReadFile(out);
-  r.err = ReadFile(err);
-  return r;
+  return RunCommand(argv, kTimeoutMs);
 }
 
 class E2eSpaceSmallTmpfs : public testing::Test {

@@ -159,25 +159,11 @@ ssize_t FakeSendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
 }
 
 std::string InChild(const std::function<std::string()>& f) {
-  int fds[2];
-  if (pipe(fds) != 0) return std::string("pipe: ") + strerror(errno);
-  const pid_t pid = fork();
-  if (pid < 0) return std::string("fork: ") + strerror(errno);
-  if (pid == 0) {
-    close(fds[0]);
-    const std::string result = f();
-    _exit(write(fds[1], result.data(), result.size()) == static_cast<ssize_t>(result.size()) ? 0
-                                                                                             : 1);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return std::string("waitpid: ") + strerror(errno);
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return out;
+  const test::ChildReport r = test::InChild(f, 0);
+  if (!r.error.empty()) return r.error;
+  if (WIFSIGNALED(r.wait_status))
+    return "killed by signal " + std::to_string(WTERMSIG(r.wait_status));
+  return r.said;
 }
 
 void IoTest::SetUp() {

@@ -91,11 +91,7 @@ class PreallocateTest : public testing::Test {
     o.dest = dst;
     o.jobs = 2;
     o.method = method;
-    o.progress = ProgressMode::kNone;
-    FILE* sink = fopen("/dev/null", "w");
-    SignalGuard signals;
-    CopyOutcome outcome = RunCopy(o, signals, Console{sink, sink}, sys);
-    fclose(sink);
+    CopyOutcome outcome = test::CopyInProcess(o, sys);
     return outcome;
   }
   bool WorkerWrote() const { return Exists(g_worker_marker); }

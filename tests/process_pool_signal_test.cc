@@ -114,29 +114,13 @@ std::string Owner(const Case& c) {
 class ProcessPoolSignalTest : public testing::TestWithParam<Case> {};
 
 TEST_P(ProcessPoolSignalTest, InterruptedWhileWaiting) {
-  int fds[2];
-  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    alarm(10);
-    const std::string report = Owner(GetParam());
-    if (write(fds[1], report.data(), report.size()) < 0) _exit(3);
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string report;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) report.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const Case c = GetParam();
+  const test::ChildReport r = test::InChild([&] { return Owner(c); });
+  ASSERT_EQ(r.error, "");
   // The owner took the signal through its guard: it exited, it was not killed by it.
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "wait status " << status << " (SIGALRM is " << SIGALRM << "); it said: " << report;
-  EXPECT_EQ(report, "ok");
+  EXPECT_TRUE(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0)
+      << "wait status " << r.wait_status << " (SIGALRM is " << SIGALRM << "); it said: " << r.said;
+  EXPECT_EQ(r.said, "ok");
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -28,28 +28,13 @@ long long MsSince(Clock::time_point t0) {
 // Runs body in a forked child; what it returns (empty: success) comes back through a pipe.
 // Fails the test unless the child exited 0 within 10 s with nothing to say.
 void InChild(std::string (*body)()) {
-  int fds[2];
-  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    alarm(10);
-    const std::string report = body();
-    if (!report.empty() && write(fds[1], report.data(), report.size()) < 0) _exit(3);
-    _exit(report.empty() ? 0 : 1);
-  }
-  close(fds[1]);
-  std::string report;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) report.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status)) << "the child died of signal "
-                                 << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << "; " << report;
-  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << report;
+  const test::ChildReport r = test::InChild(body);
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(WIFEXITED(r.wait_status))
+      << "the child died of signal " << (WIFSIGNALED(r.wait_status) ? WTERMSIG(r.wait_status) : 0)
+      << "; " << r.said;
+  EXPECT_EQ(WIFEXITED(r.wait_status) ? WEXITSTATUS(r.wait_status) : -1, 0) << r.said;
+  EXPECT_EQ(r.said, "");
 }
 
 // A child of the guard's owner that sends it a signal after a delay: {signal, delay in ms}.

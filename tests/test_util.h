@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/copy_job.h"
 #include "base/status.h"
 
 #define ASSERT_OK(expr)                                     \
@@ -100,6 +101,24 @@ struct ExitStatus {
 // the group is killed and the test fails, so a hang cannot stall the suite.
 ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
                           const std::string& err, int timeout_ms = kHangTimeoutMs);
+
+// What a forked child said and how it ended.
+struct ChildReport {
+  std::string said;     // what its body returned, sent back through a pipe
+  int wait_status = 0;  // as waitpid gives it
+  std::string error;    // why the child could not be run or reaped; empty if it was
+};
+
+// Runs body in a forked child, which sends back what body returns and exits 0 (3 if it cannot
+// send it). With alarm_s > 0 a child that hangs is ended by SIGALRM after that many seconds.
+ChildReport InChild(const std::function<std::string()>& body, unsigned alarm_s = 10);
+
+// RunCopy in this process, as main runs it but quiet (no progress; stdout and stderr lines go to
+// /dev/null), with its own SignalGuard, through sys (forked workers inherit a fake).
+CopyOutcome CopyInProcess(Options o, const SysCalls& sys = RealSysCalls());
+
+// RunWithOutputs with the outputs collected: exit status, stdout and stderr.
+RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms = kHangTimeoutMs);
 
 // Starts pcopy in the background, as RunPcopy runs it; stdout/stderr go to files read by
 // Finish(). If it cannot be started the test fails and pid() is -1.

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +155,64 @@ RunResult RunPcopy(const std::vector<std::string>& args) {
   TempDir io;
   const std::string out = io / "stdout", err = io / "stderr";
   return Collect(Spawn(args, out, err), out, err);
+}
+
+ChildReport InChild(const std::function<std::string()>& body, unsigned alarm_s) {
+  ChildReport r;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    r.error = std::string("pipe: ") + strerror(errno);
+    return r;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    r.error = std::string("fork: ") + strerror(errno);
+    close(fds[0]);
+    close(fds[1]);
+    return r;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    if (alarm_s > 0) alarm(alarm_s);
+    const std::string said = body();
+    const bool sent = write(fds[1], said.data(), said.size()) == static_cast<ssize_t>(said.size());
+    _exit(sent ? 0 : 3);
+  }
+  close(fds[1]);
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    r.said.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  if (waitpid(pid, &r.wait_status, 0) != pid) r.error = std::string("waitpid: ") + strerror(errno);
+  return r;
+}
+
+CopyOutcome CopyInProcess(Options o, const SysCalls& sys) {
+  o.progress = ProgressMode::kNone;
+  FILE* sink = fopen("/dev/null", "we");
+  if (sink == nullptr) {
+    ADD_FAILURE() << "cannot open /dev/null: " << strerror(errno);
+    return {};
+  }
+  CopyOutcome outcome;
+  {
+    SignalGuard signals;
+    outcome = RunCopy(o, signals, Console{sink, sink}, sys);
+  }
+  fclose(sink);
+  return outcome;
+}
+
+RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms) {
+  TempDir io;
+  const std::string out = io / "stdout", err = io / "stderr";
+  const ExitStatus status = RunWithOutputs(argv, out, err, timeout_ms);
+  RunResult r;
+  r.exit_code = status.code;
+  r.signal = status.signal;
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
 }
 
 ExitStatus RunWithOutputs(const std::vector<std::string>& argv, const std::string& out,
