@@ -279,6 +279,16 @@ TEST(OptionsTest, DemoWithOperandsRejected) {
   ExpectRejected({"--demo", "a"});
 }
 
+// --demo-size is only for the demo: alone it asks for it; beside a copy's operands it is refused
+// rather than silently ignored.
+TEST(OptionsTest, DemoSizeAloneIsTheDemo) {
+  const Parsed p = Parse({"--demo-size", "64M"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kDemo);
+  EXPECT_EQ(p.cl.options.demo_size, 64u << 20);
+  ExpectRejected({"--demo-size", "64M", "a", "b"}, "--demo-size goes with --demo");
+}
+
 TEST(OptionsTest, Help) {
   for (const char* flag : {"--help", "-h"}) {
     const Parsed p = Parse({flag});

@@ -237,11 +237,14 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
   Options& o = out->options;
   std::vector<std::string> operands;
   if (vm.count("operands")) operands = vm["operands"].as<std::vector<std::string>>();
-  if (vm.count("demo") || no_arguments) {
+  // --demo-size alone asks for the demo too; with operands it would be silently ignored.
+  const bool demo_size = !vm["demo-size"].defaulted();
+  if (vm.count("demo") || no_arguments || (demo_size && operands.empty())) {
     if (!operands.empty()) return Usage("--demo takes no operands");
     out->action = Action::kDemo;
     return {};
   }
+  if (demo_size) return Usage("--demo-size goes with --demo, not with operands");
   o.verify = vm.count("verify") > 0;
   o.print_digest = vm.count("print-digest") > 0;
   const bool checksum = vm.count("checksum") > 0, check = vm.count("check") > 0;
