@@ -20,7 +20,7 @@ constexpr const char* kUsage =
     "  or:  pcopy --compare FILE1 FILE2\n"
     "  or:  pcopy --checksum FILE...\n"
     "  or:  pcopy --check [-q] LIST...\n"
-    "  or:  pcopy [--demo [--demo-size SIZE]]\n";
+    "  or:  pcopy [--demo] [--demo-size SIZE]\n";
 
 constexpr const char* kAfterOptions =
     "\nSOURCE is a regular file or a block device. If DEST is a directory, the copy goes to\n"
