@@ -52,6 +52,12 @@ struct Case {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// Until the worker has taken what was queued (the queue is empty again), at most 10 s.
+void UntilTaken(const ProcessPool& pool) {
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (!pool.Empty() && Clock::now() < deadline) usleep(1000);
+}
+
 // In the owner: makes the pool wait at c.where while a worker sends c.signal; returns the status
 // the waiting call returned.
 Status WaitAt(ProcessPool& pool, const Case& c) {
@@ -69,12 +75,12 @@ Status WaitAt(ProcessPool& pool, const Case& c) {
     }
     case WaitPoint::kSubmitWaitsForRoom:  // one worker, a queue of one
       if (Status s = pool.Submit(Task(1, kLong, c.signal)); !s.ok()) return s;
-      usleep(20000);  // the worker has taken task 1
+      UntilTaken(pool);  // the worker has taken task 1
       if (Status s = pool.Submit(Task(2, kLong)); !s.ok()) return s;
       return pool.Submit(Task(3, kLong));
     case WaitPoint::kClose:  // the stop message waits for room behind task 2
       if (Status s = pool.Submit(Task(1, kLong, c.signal)); !s.ok()) return s;
-      usleep(20000);
+      UntilTaken(pool);
       if (Status s = pool.Submit(Task(2, kLong)); !s.ok()) return s;
       return pool.Close();
     case WaitPoint::kJoin:
@@ -84,8 +90,8 @@ Status WaitAt(ProcessPool& pool, const Case& c) {
   return Status::Message("unknown wait point");
 }
 
-// The owner's body: the status must say interrupted by the signal, within 50 + 200 ms of the
-// task that sends it starting; later calls fail at once; the workers are gone after Join.
+// The owner's body: the status must say interrupted by the signal, well before the 3 s tasks
+// could end; later calls fail at once; the workers are gone after Join.
 std::string Owner(const Case& c) {
   SignalGuard guard;
   PoolConfig config;
@@ -102,11 +108,13 @@ std::string Owner(const Case& c) {
   const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
   if (s.signal() != c.signal) return "returned: " + s.ToString();
   if (s.ToString() != Status::Interrupted(c.signal).ToString()) return "said: " + s.ToString();
-  if (took > 20 + 50 + 200) return "returned " + std::to_string(took) + " ms after it began";
+  // Generous bounds: a pool that ignored the signal would wait for its 10 s tasks or hang; the
+  // 0.5 s promise is measured end to end, alone, in e2e_signals_test.cc.
+  if (took > 2000) return "returned " + std::to_string(took) + " ms after it began";
   const auto t1 = Clock::now();
   const Status join = pool->Join();
   if (join.signal() != c.signal) return "Join after the signal: " + join.ToString();
-  if (Clock::now() - t1 > milliseconds(200)) return "Join after the signal waited";
+  if (Clock::now() - t1 > milliseconds(2000)) return "Join after the signal waited";
   if (kill(worker, 0) == 0 || errno != ESRCH) return "the worker was not killed and reaped";
   return "ok";
 }
