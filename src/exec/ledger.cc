@@ -5,9 +5,12 @@ namespace pcopy {
 size_t Ledger::Release(size_t worker) {
   const auto taken = static_cast<uint32_t>(worker + 1);
   size_t released = 0;
+  // A plain load first: a compare-and-swap is a locked instruction even when it fails, and a
+  // plan may hold 2^20 units.
   for (size_t k = 0; k < count_; ++k) {
     uint32_t expected = taken;
-    if (entries_[k].compare_exchange_strong(expected, kUnitFree, std::memory_order_acq_rel)) {
+    if (entries_[k].load(std::memory_order_relaxed) == taken &&
+        entries_[k].compare_exchange_strong(expected, kUnitFree, std::memory_order_acq_rel)) {
       ++released;
     }
   }
