@@ -62,10 +62,10 @@ CopyOutcome Compare(const Options& o, SignalGuard& signals, const Console& conso
   uint64_t where = 0;
   // A size of 0 may be unknown (procfs, sysfs): then both are read to the end, in order, as cmp
   // reads them.
-  if (Status s =
-          a.size == 0 || b.size == 0
-              ? CompareToEnd(da, db, &found, &where, &one_ended)
-              : CompareByLeaves(da, db, a.size, b.size, o.jobs, signals, &found, &where, &one_ended);
+  if (Status s = a.size == 0 || b.size == 0
+                     ? CompareToEnd(da, db, &found, &where, &one_ended, &signals)
+                     : CompareByLeaves(da, db, a.size, b.size, o.jobs, signals, &found, &where,
+                                       &one_ended);
       !s.ok()) {
     return Trouble(s, kCompareTrouble, "the files were not compared");
   }

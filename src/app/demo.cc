@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "app/random_file.h"
 #include "base/size_parse.h"
 #include "base/unique_fd.h"
+#include "copy/digest.h"
 #include "os/destination.h"
 #include "os/temp_file.h"
 
@@ -83,34 +83,13 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
   if (!fa.valid()) return Status::FromErrno("cannot open", a, errno).WithTail("for reading");
   UniqueFd fb(open(b.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fb.valid()) return Status::FromErrno("cannot open", b, errno).WithTail("for reading");
-  constexpr size_t kBlock = 1 << 20;
-  std::vector<char> ba(kBlock), bb(kBlock);
-  for (uint64_t offset = 0;; offset += kBlock) {
-    if (signals != nullptr && signals->Poll() != 0) {
-      return Status::Interrupted(signals->terminating_signal());
-    }
-    size_t na = 0, nb = 0;
-    if (IoError e =
-            ReadFull(RealSysCalls(), fa.get(), IoFile::kSource, ba.data(), kBlock, offset, &na);
-        !e.ok()) {
-      return ToStatus(e, a);
-    }
-    if (IoError e =
-            ReadFull(RealSysCalls(), fb.get(), IoFile::kSource, bb.data(), kBlock, offset, &nb);
-        !e.ok()) {
-      return ToStatus(e, b);
-    }
-    const size_t n = std::min(na, nb);
-    if (memcmp(ba.data(), bb.data(), n) != 0 || na != nb) {
-      size_t i = 0;
-      while (i < n && ba[i] == bb[i]) ++i;
-      *equal = false;
-      *first_difference = offset + i;
-      return {};
-    }
-    if (na < kBlock) break;
+  bool found = false, one_ended = false;
+  if (Status s =
+          CompareToEnd({fa.get(), a}, {fb.get(), b}, &found, first_difference, &one_ended, signals);
+      !s.ok()) {
+    return s;
   }
-  *equal = true;
+  *equal = !found;
   return {};
 }
 

@@ -136,10 +136,13 @@ Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves) {
 }
 
 Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uint64_t* where,
-                    bool* one_ended) {
+                    bool* one_ended, SignalGuard* signals) {
   *found = *one_ended = false;
   std::vector<char> ba(kLeafSize), bb(kLeafSize);
   for (uint64_t offset = 0;;) {
+    if (signals != nullptr && signals->Poll() != 0) {
+      return Status::Interrupted(signals->terminating_signal());
+    }
     size_t na = 0, nb = 0;
     if (IoError e =
             ReadFull(RealSysCalls(), a.fd, IoFile::kSource, ba.data(), kLeafSize, offset, &na);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "os/signal_guard.h"
 
 struct XXH3_state_s;  // xxhash.h's XXH3_state_t
 
@@ -66,8 +67,10 @@ Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves);
 // Compares a and b from their start to the end of either, reading both in order (files whose
 // size is unknown). *found: they differ, first at *where, which is the length of the shorter
 // when *one_ended (one is a prefix of the other); otherwise *where is their common length.
+// A terminating signal taken through signals (may be null) between two 1 MiB blocks stops it:
+// Status::Interrupted.
 Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uint64_t* where,
-                    bool* one_ended);
+                    bool* one_ended, SignalGuard* signals = nullptr);
 
 // The first offset in [offset, offset + length) where a and b differ; *found false if none.
 Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
