@@ -5,11 +5,12 @@
 #   os    the system-call seam, files, signals, child processes
 #   copy  the copy kernels: read/write loops, transfer methods, pacing, digests
 #   plan  which bytes go to which worker, in which order
-#   exec  the executors: forked workers, their shared slots, the process pool
+#   exec  the executors: forked workers, their shared slots, the process pool, tree workers
+#   tree  copying many files and trees: the walk, the ready queue, completion bottom-up
 #   app   options, the jobs of the command line, progress views, the demo
 set -euo pipefail
 cd "$(dirname "$0")/../src"
-layers=(base os copy plan exec app)
+layers=(base os copy plan exec tree app)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && echo "$i" && return; done; echo -1; }
 
 bad=0

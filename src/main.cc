@@ -6,6 +6,7 @@
 #include "app/check_job.h"
 #include "app/checksum_job.h"
 #include "app/copy_job.h"
+#include "app/tree_job.h"
 #include "app/demo.h"
 #include "app/options.h"
 #include "os/signal_guard.h"
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
       outcome = pcopy::RunCheck(cmd.options, signals, console);
       break;
     default:
-      outcome = pcopy::RunCopy(cmd.options, signals, console);
+      outcome = pcopy::RunCopyCommand(cmd.options, signals, console);
   }
   if (!outcome.status.ok()) fprintf(stderr, "pcopy: %s\n", outcome.status.ToString().c_str());
   if (fflush(stdout) != 0 && outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;

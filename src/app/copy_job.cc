@@ -12,6 +12,7 @@
 
 #include "app/digest_list.h"
 #include "app/method_choice.h"
+#include "app/progress_json.h"
 #include "app/progress_view.h"
 #include "app/verify_copy.h"
 #include "base/size_parse.h"
@@ -39,28 +40,6 @@ CopyOutcome Interrupted(int signal) {
 CopyOutcome Failed(Status status) {
   if (status.signal() != 0) return Interrupted(status.signal());
   return CopyOutcome{std::move(status), kExitFailure, {}};
-}
-
-mode_t CurrentUmask() {
-  const mode_t mask = umask(0);
-  umask(mask);
-  return mask;
-}
-
-std::optional<ProgressStyle> ChooseProgress(const Options& o, const Console& console) {
-  if (o.quiet) return std::nullopt;
-  switch (o.progress) {
-    case ProgressMode::kNone:
-      return std::nullopt;
-    case ProgressMode::kBar:
-      return ProgressStyle::kBar;
-    case ProgressMode::kPlain:
-      return ProgressStyle::kPlain;
-    case ProgressMode::kAuto:
-      if (isatty(fileno(console.err))) return ProgressStyle::kBar;
-      return std::nullopt;
-  }
-  return std::nullopt;
 }
 
 std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
@@ -268,10 +247,7 @@ class CopyRun {
     const CopyPlan plan = MakePlan(src_.size, o_.jobs, o_.chunk_size, o_.strategy);
     if (o_.verbose) PrintPlan(console_.out, plan);
     const ExecConfig config = Config();
-    std::unique_ptr<ProgressView> view;
-    if (auto style = ChooseProgress(o_, console_)) {
-      view = std::make_unique<ProgressView>(*style, console_.err, 0);
-    }
+    const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
     ForkExecutor executor;
     ExecResult r = executor.Run(MakeWorkList(plan), config, signals_, view.get());
     if (r.signal != 0) return Status::Interrupted(r.signal, "DEST left untouched");
@@ -401,6 +377,28 @@ class CopyRun {
 };
 
 }  // namespace
+
+mode_t CurrentUmask() {
+  const mode_t mask = umask(0);
+  umask(mask);
+  return mask;
+}
+
+std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console) {
+  if (o.progress == ProgressMode::kJson) return std::make_unique<JsonProgress>(console.err);
+  if (o.quiet) return nullptr;
+  switch (o.progress) {
+    case ProgressMode::kBar:
+      return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0);
+    case ProgressMode::kPlain:
+      return std::make_unique<ProgressView>(ProgressStyle::kPlain, console.err, 0);
+    case ProgressMode::kAuto:
+      if (!isatty(fileno(console.err))) return nullptr;
+      return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0);
+    default:
+      return nullptr;
+  }
+}
 
 CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
                     const SysCalls& sys) {

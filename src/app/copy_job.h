@@ -7,8 +7,13 @@
 // -v lines; the error itself is returned for main to print.
 #pragma once
 
+#include <sys/types.h>
+
+#include <memory>
+
 #include "app/options.h"
 #include "app/outcome.h"
+#include "app/progress_view.h"
 #include "os/signal_guard.h"
 #include "os/sys_calls.h"
 
@@ -16,5 +21,12 @@ namespace pcopy {
 
 CopyOutcome RunCopy(const Options& options, SignalGuard& signals, const Console& console,
                     const SysCalls& sys = RealSysCalls());
+
+// How progress is shown for these options: a bar on a terminal, plain lines, JSON lines, or
+// nothing (nullptr).
+std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console);
+
+// The process's umask (umask(2) can only be read by setting it).
+mode_t CurrentUmask();
 
 }  // namespace pcopy

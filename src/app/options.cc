@@ -15,8 +15,9 @@ namespace pcopy {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: pcopy [OPTION]... SOURCE DEST\n"
-    "  or:  pcopy [OPTION]... SOURCE DIRECTORY\n"
+    "Usage: pcopy [OPTION]... [-T] SOURCE DEST\n"
+    "  or:  pcopy [OPTION]... SOURCE... DIRECTORY\n"
+    "  or:  pcopy [OPTION]... -t DIRECTORY SOURCE...\n"
     "  or:  pcopy --compare FILE1 FILE2\n"
     "  or:  pcopy --checksum FILE...\n"
     "  or:  pcopy --check [-q] LIST...\n"
@@ -129,6 +130,7 @@ constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strat
 constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {{"auto", ProgressMode::kAuto},
                                                                    {"bar", ProgressMode::kBar},
                                                                    {"plain", ProgressMode::kPlain},
+                                                                   {"json", ProgressMode::kJson},
                                                                    {"none", ProgressMode::kNone}};
 
 po::options_description Describe() {
@@ -145,8 +147,22 @@ po::options_description Describe() {
       "method", po::value<std::string>()->default_value("auto"),
       "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap, direct")(
       "progress", po::value<std::string>()->default_value("auto"),
-      "auto|bar|plain|none; auto draws a bar when stderr is a terminal")(
+      "auto|bar|plain|json|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
+      "update,u", "copy only when SOURCE is newer than DEST, or DEST is missing")(
+      "recursive,r", "copy directories recursively (-R is the same)")(",R", "same as -r")(
+      "archive,a", "same as -r -P --preserve=all")(
+      ",p", "same as --preserve=mode,ownership,timestamps")(
+      "preserve", po::value<std::string>()->implicit_value("mode,ownership,timestamps"),
+      "preserve the attributes in LIST: mode, ownership, timestamps, links, xattr, all")(
+      "no-preserve", po::value<std::string>(), "do not preserve the attributes in LIST")(
+      "no-dereference,P", "never follow symbolic links in SOURCE (the default with -r)")(
+      "dereference,L", "always follow symbolic links in SOURCE")(
+      ",H", "follow the symbolic links named on the command line")(
+      "one-file-system,x", "stay on the file system of each SOURCE")(
+      "target-directory,t", po::value<std::string>(), "copy every SOURCE into DIRECTORY")(
+      "no-target-directory,T", "treat DEST as a name to create, never a directory to copy into")(
+      "fail-fast", "stop at the first entry that cannot be copied (default: report it, go on)")(
       "force,f", "replace a DEST that this user may not write (refused otherwise, as cp does)")(
       "fsync", "make the data durable before DEST appears")(
       "bwlimit", po::value<std::string>()->default_value("0"),
@@ -206,6 +222,43 @@ Status ParseNumbers(const po::variables_map& vm, Options* o) {
                       &o->stall_timeout);
 }
 
+// The tree options: recursion, symlinks, attributes to preserve.
+Status ParseTreeOptions(const po::variables_map& vm, Options* o) {
+  o->recursive = vm.count("recursive") > 0 || vm.count("-R") > 0;
+  const int derefs = (vm.count("no-dereference") > 0) + (vm.count("dereference") > 0) +
+                     (vm.count("-H") > 0);
+  if (derefs > 1) return Usage("-P, -L and -H go one at a time");
+  if (vm.count("archive")) {
+    o->recursive = true;
+    o->dereference = Dereference::kNever;
+    if (Status s = ParsePreserveList("all", true, &o->preserve); !s.ok()) return s;
+  }
+  if (vm.count("no-dereference")) o->dereference = Dereference::kNever;
+  if (vm.count("dereference")) o->dereference = Dereference::kAlways;
+  if (vm.count("-H")) o->dereference = Dereference::kCommandLine;
+  if (vm.count("-p")) {
+    if (Status s = ParsePreserveList("mode,ownership,timestamps", true, &o->preserve); !s.ok()) {
+      return s;
+    }
+  }
+  if (vm.count("preserve")) {
+    if (Status s = ParsePreserveList(vm["preserve"].as<std::string>(), true, &o->preserve);
+        !s.ok()) {
+      return Usage(s.ToString());
+    }
+  }
+  if (vm.count("no-preserve")) {
+    if (Status s = ParsePreserveList(vm["no-preserve"].as<std::string>(), false, &o->preserve);
+        !s.ok()) {
+      return Usage(s.ToString());
+    }
+  }
+  o->one_file_system = vm.count("one-file-system") > 0;
+  o->update = vm.count("update") > 0;
+  o->fail_fast = vm.count("fail-fast") > 0;
+  return {};
+}
+
 // The options that name one of a set: method, strategy, progress.
 Status ParseChoices(const po::variables_map& vm, Options* o) {
   auto str = [&](const char* k) { return vm[k].as<std::string>(); };
@@ -223,6 +276,7 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   Options& o = out->options;
   if (Status s = ParseNumbers(vm, &o); !s.ok()) return s;
   if (Status s = ParseChoices(vm, &o); !s.ok()) return s;
+  if (Status s = ParseTreeOptions(vm, &o); !s.ok()) return s;
   o.no_clobber = vm.count("no-clobber") > 0;
   o.force = vm.count("force") > 0;
   o.fsync = vm.count("fsync") > 0;
@@ -230,6 +284,35 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   o.quiet = vm.count("quiet") > 0;
   if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
   return ChooseAction(vm, no_arguments, out);
+}
+
+// cp's operands: SOURCE DEST, SOURCE... DIRECTORY, -t DIRECTORY SOURCE..., -T SOURCE DEST.
+Status ChooseCopyOperands(const po::variables_map& vm, std::vector<std::string> operands,
+                          Options* out) {
+  Options& o = *out;
+  o.no_target_directory = vm.count("no-target-directory") > 0;
+  if (vm.count("target-directory")) {
+    if (o.no_target_directory) {
+      return Usage("cannot combine --target-directory (-t) and --no-target-directory (-T)");
+    }
+    o.dest = vm["target-directory"].as<std::string>();
+    o.target_is_directory = true;
+  } else {
+    if (operands.size() == 1) {
+      return Usage("missing destination file operand after " + Quote(operands[0]));
+    }
+    if (o.no_target_directory && operands.size() > 2) {
+      return Usage("extra operand " + Quote(operands[2]));
+    }
+    o.dest = operands.back();
+    operands.pop_back();
+  }
+  if ((o.verify || o.print_digest) && operands.size() > 1) {
+    return Usage("--verify and --print-digest copy one SOURCE to one DEST");
+  }
+  o.sources = operands;
+  o.source = operands[0];
+  return {};
 }
 
 // What the operands are for: a copy, a comparison, files to digest or lists to check.
@@ -271,12 +354,7 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
     out->action = checksum ? Action::kChecksum : Action::kCheck;
     return {};
   }
-  if (operands.size() == 1) {
-    return Usage("missing destination file operand after " + Quote(operands[0]));
-  }
-  if (operands.size() > 2) return Usage("extra operand " + Quote(operands[2]));
-  o.source = operands[0];
-  o.dest = operands[1];
+  if (Status s = ChooseCopyOperands(vm, std::move(operands), &o); !s.ok()) return s;
   out->action = Action::kCopy;
   return {};
 }

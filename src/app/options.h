@@ -10,11 +10,16 @@
 
 #include "base/status.h"
 #include "copy/io.h"
+#include "os/metadata.h"
 #include "plan/plan.h"
 
 namespace pcopy {
 
-enum class ProgressMode { kAuto, kBar, kPlain, kNone };
+enum class ProgressMode { kAuto, kBar, kPlain, kJson, kNone };
+
+// Which symlinks a copy follows (cp's -P, -L, -H). kDefault: the command line's without -r, none
+// with -r, as cp.
+enum class Dereference { kDefault, kNever, kAlways, kCommandLine };
 
 const char* MethodName(Method m);
 const char* StrategyName(Strategy s);
@@ -32,8 +37,18 @@ inline constexpr unsigned kMaxJobs = 1024;
 inline constexpr uint64_t kDefaultDemoSize = 1ull << 30;
 
 struct Options {
-  std::string source;
+  std::string source;  // a copy of one SOURCE: it, and DEST
   std::string dest;
+  // Every SOURCE of the command line, and the DEST or -t DIRECTORY they go to.
+  std::vector<std::string> sources;
+  bool target_is_directory = false;  // -t DIRECTORY: dest is a directory to copy into
+  bool no_target_directory = false;  // -T: dest is never a directory to copy into
+  bool recursive = false;            // -r, -R, -a
+  Dereference dereference = Dereference::kDefault;
+  PreserveSet preserve;            // -p, --preserve, --no-preserve, -a
+  bool one_file_system = false;    // -x
+  bool update = false;             // -u: replace only a DEST older than SOURCE
+  bool fail_fast = false;          // stop at the first entry that cannot be copied
   unsigned jobs = 1;  // ParseCommandLine sets the number of online CPUs unless -j is given
   uint64_t chunk_size = kDefaultChunkSize;
   uint64_t buffer_size = kDefaultBufferSize;

@@ -59,6 +59,12 @@ struct ProgressSnapshot {
   std::vector<uint64_t> done;     // per worker
   std::vector<uint64_t> planned;  // per worker; an even share of the bytes for shared lists
   double elapsed = 0;             // seconds since the workers started
+  // Files: one of one for a single copy; found so far, for a tree still being walked.
+  uint64_t files_done = 0;
+  uint64_t files_total = 0;
+  uint64_t errors = 0;               // entries reported and not copied
+  std::vector<std::string> current;  // per worker: the file it copies now ("" when idle)
+  const char* outcome = nullptr;     // in OnFinish: "copied", "failed" or "interrupted"
   uint64_t done_total() const;
 };
 

@@ -62,7 +62,14 @@ class ForkRun {
       Monitor();
     }
     CollectMethods();
-    if (observer_) observer_->OnFinish(Snapshot(), result_.status.ok() && result_.signal == 0);
+    if (observer_) {
+      const bool ok = result_.status.ok() && result_.signal == 0;
+      ProgressSnapshot s = Snapshot();
+      s.files_done = ok ? config_.files.size() : 0;
+      s.errors = ok ? 0 : 1;
+      s.outcome = result_.signal != 0 ? "interrupted" : ok ? "copied" : "failed";
+      observer_->OnFinish(s, ok);
+    }
     return result_;
   }
 
@@ -286,9 +293,14 @@ class ForkRun {
   ProgressSnapshot Snapshot() const {
     ProgressSnapshot s;
     s.total = work_.bytes;
+    s.files_total = config_.files.size();
     for (size_t i = 0; i < slots_.size(); ++i) {
       s.done.push_back(slots_[i].bytes_done.load(std::memory_order_relaxed));
       s.planned.push_back(work_.PlannedBytes(i));
+      const bool busy = i < children_.size() && children_[i].alive() &&
+                        slots_[i].unit_length.load(std::memory_order_relaxed) != 0;
+      const uint32_t file = slots_[i].unit_file.load(std::memory_order_relaxed);
+      s.current.push_back(busy && file < config_.files.size() ? config_.files[file].src_name : "");
     }
     s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return s;

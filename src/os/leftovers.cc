@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "os/remove_tree.h"
+
 namespace pcopy {
 namespace {
 
@@ -91,11 +93,15 @@ std::vector<std::string> RemoveLeftovers(const std::string& dir, const SysCalls&
       continue;
     }
     struct stat st;
-    if (sys.fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid()) {
+    if (sys.fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) || st.st_uid != geteuid()) {
       continue;
     }
-    if (sys.unlinkat(dirfd(d), e->d_name, 0) == 0) removed.emplace_back(e->d_name);
+    // A directory is a dead tree copy's hidden tree: removed whole.
+    const bool gone = S_ISDIR(st.st_mode)
+                          ? RemoveTree(sys, dirfd(d), e->d_name, e->d_name).ok()
+                          : sys.unlinkat(dirfd(d), e->d_name, 0) == 0;
+    if (gone) removed.emplace_back(e->d_name);
   }
   closedir(d);
   return removed;

@@ -3,7 +3,8 @@
 //
 // A temporary is ".pcopy-<host>-<pid>-<12 hex digits>.tmp" in DEST's directory. Before creating
 // its own, pcopy removes the ones that this host's processes left behind and whose process no
-// longer exists, if they are regular files owned by the same user. Another host's temporaries
+// longer exists, if they are regular files or directories (a tree copy's hidden tree, removed
+// whole) owned by the same user. Another host's temporaries
 // (a shared NFS directory) are never touched, since their pid means nothing here. Runs in the
 // parent only, before any worker exists.
 #pragma once

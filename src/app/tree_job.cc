@@ -1,0 +1,235 @@
+#include "app/tree_job.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+
+#include "app/copy_job.h"
+#include "app/method_choice.h"
+#include "app/progress_view.h"
+#include "base/size_parse.h"
+#include "base/unique_fd.h"
+#include "exec/tree_task.h"
+#include "os/temp_file.h"
+#include "tree/tree_copy.h"
+
+namespace pcopy {
+namespace {
+
+// Whether a SOURCE named on the command line is opened through a symlink: always with -L and
+// -H, never with -P, and by default only without -r (cp's rules).
+bool FollowOperand(const Options& o) {
+  switch (o.dereference) {
+    case Dereference::kAlways:
+    case Dereference::kCommandLine:
+      return true;
+    case Dereference::kNever:
+      return false;
+    case Dereference::kDefault:
+      return !o.recursive;
+  }
+  return true;
+}
+
+int StatOperand(const Options& o, const std::string& path, struct stat* st) {
+  return FollowOperand(o) ? stat(path.c_str(), st) : lstat(path.c_str(), st);
+}
+
+// The canonical form of path's parent joined with its last component: what a directory copy's
+// DEST will be, even before it exists.
+std::string CanonicalTarget(const std::string& path) {
+  char resolved[PATH_MAX];
+  if (realpath(DirName(path).c_str(), resolved) == nullptr) return {};
+  return JoinDisplay(resolved, BaseName(path));
+}
+
+class CopyCommand {
+ public:
+  CopyCommand(const Options& o, SignalGuard& signals, const Console& console, const SysCalls& sys)
+      : o_(o), signals_(signals), console_(console), sys_(sys) {}
+
+  CopyOutcome Run() {
+    struct stat st;
+    const bool one = o_.sources.size() == 1 && !o_.target_is_directory;
+    if (one && StatOperand(o_, o_.sources[0], &st) != 0) return RunCopy(o_, signals_, console_, sys_);
+    if (one && SingleFile(st)) {
+      struct stat dst;
+      if (o_.no_target_directory && stat(o_.dest.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode)) {
+        return Failed(Status::Message("cannot overwrite directory " + Quote(o_.dest) +
+                                      " with non-directory"));
+      }
+      return RunCopy(o_, signals_, console_, sys_);
+    }
+    if (o_.verify || o_.print_digest) {
+      return Failed(Status::Message("--verify and --print-digest copy one regular file; " +
+                                    Quote(o_.sources[0]) + " is not one"));
+    }
+    return RunTrees();
+  }
+
+ private:
+  // Regular files and devices are read by the single-file copy (its plan, --verify); with -r a
+  // symlink, FIFO or socket is recreated instead, and a directory needs the tree copy.
+  bool SingleFile(const struct stat& st) const {
+    if (S_ISDIR(st.st_mode)) return false;
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) {
+      return !o_.recursive || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+    }
+    return !o_.recursive;
+  }
+
+  static CopyOutcome Failed(Status s) {
+    const int code = s.signal() != 0 ? ExitCodeForSignal(s.signal()) : kExitFailure;
+    return CopyOutcome{std::move(s), code, {}};
+  }
+
+  void Error(const Status& s) {
+    fprintf(console_.err, "pcopy: %s\n", s.ToString().c_str());
+    ++errors_;
+  }
+
+  CopyOutcome RunTrees() {
+    struct stat st;
+    const bool dest_dir = stat(o_.dest.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    const int dest_errno = errno;
+    if ((o_.target_is_directory || o_.sources.size() > 1) && !dest_dir) {
+      if (access(o_.dest.c_str(), F_OK) != 0) {
+        return Failed(Status::FromErrno("target", o_.dest, dest_errno));
+      }
+      return Failed(Status::Message("target " + Quote(o_.dest) + " is not a directory"));
+    }
+    std::vector<TreeSource> sources;
+    for (const std::string& src : o_.sources) {
+      TreeSource s;
+      s.src = src;
+      s.dst = dest_dir && !o_.no_target_directory ? JoinDisplay(o_.dest, BaseName(src)) : o_.dest;
+      s.follow = FollowOperand(o_);
+      if (Accept(&s)) {
+        sources.push_back(std::move(s));
+      } else if (o_.fail_fast) {
+        return Failed(Status::Message("stopped at the first error (--fail-fast)"));
+      }
+    }
+    if (fflush(console_.err), signals_.Poll() != 0) return Failed(Interrupted());
+    return Copy(sources);
+  }
+
+  Status Interrupted() const {
+    return Status::Interrupted(signals_.terminating_signal(), "a new tree left no trace");
+  }
+
+  // cp's checks of one SOURCE: it exists, it is not a directory without -r, and a directory is
+  // not copied into itself; a file is not copied onto itself.
+  bool Accept(TreeSource* s) {
+    struct stat st;
+    if (StatOperand(o_, s->src, &st) != 0) {
+      Error(Status::FromErrno("cannot stat", s->src, errno));
+      return false;
+    }
+    s->directory = S_ISDIR(st.st_mode);
+    if (s->directory && !o_.recursive) {
+      Error(Status::Message("-r not specified; omitting directory " + Quote(s->src)));
+      return false;
+    }
+    struct stat dst;
+    if (!s->directory) {
+      if (stat(s->dst.c_str(), &dst) == 0 && dst.st_dev == st.st_dev && dst.st_ino == st.st_ino) {
+        Error(Status::Message(Quote(s->src) + " and " + Quote(s->dst) + " are the same file"));
+        return false;
+      }
+      return true;
+    }
+    char resolved[PATH_MAX];
+    const std::string target = CanonicalTarget(s->dst);
+    if (realpath(s->src.c_str(), resolved) != nullptr && !target.empty() &&
+        (target == resolved || target.rfind(std::string(resolved) + "/", 0) == 0)) {
+      Error(Status::Message("cannot copy a directory, " + Quote(s->src) + ", into itself, " +
+                            Quote(s->dst)));
+      return false;
+    }
+    return true;
+  }
+
+  TreeOptions Configure(const std::vector<TreeSource>& sources) const {
+    TreeOptions t;
+    t.worker.sys = &sys_;
+    t.worker.buffer_size = o_.buffer_size;
+    t.worker.preserve = o_.preserve;
+    t.worker.umask = CurrentUmask();
+    t.worker.follow_links = o_.dereference == Dereference::kAlways;
+    t.worker.no_clobber = o_.no_clobber;
+    t.worker.update = o_.update;
+    t.worker.fsync = o_.fsync;
+    t.worker.bwlimit = o_.bwlimit == 0 ? 0 : std::max<uint64_t>(o_.bwlimit / o_.jobs, 1);
+    t.worker.method = Method::kPread;
+    if (!sources.empty()) {
+      // auto is resolved once, for the first SOURCE's file system and DEST's.
+      UniqueFd src(open(sources[0].directory ? sources[0].src.c_str()
+                                             : DirName(sources[0].src).c_str(),
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      UniqueFd dst(open(DirName(sources[0].dst).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      t.worker.method = ChooseMethod(o_, sys_, src.get(), dst.get(),
+                                     o_.verbose ? console_.out : nullptr);
+      if (t.worker.method == Method::kAuto) t.worker.method = Method::kPread;
+    }
+    t.jobs = o_.jobs;
+    t.retries = o_.retries;
+    t.chunk_size = o_.chunk_size;
+    t.one_file_system = o_.one_file_system;
+    t.fail_fast = o_.fail_fast;
+    t.verbose = o_.verbose;
+    return t;
+  }
+
+  CopyOutcome Copy(const std::vector<TreeSource>& sources) {
+    const TreeOptions options = Configure(sources);
+    const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
+    TreeReport report;
+    Status s = sources.empty() ? Status() : CopyTrees(sources, options, signals_, console_.out,
+                                                      console_.err, view.get(), &report);
+    Summarize(report);
+    if (!s.ok()) return Failed(std::move(s));
+    const uint64_t errors = errors_ + report.errors;
+    if (errors == 0) return CopyOutcome{};
+    return Failed(Status::Message(std::to_string(errors) + " entr" + (errors == 1 ? "y" : "ies") +
+                                  " could not be copied"));
+  }
+
+  void Summarize(const TreeReport& r) const {
+    if (!o_.quiet) {
+      for (const std::string& line : r.retried) {
+        fprintf(console_.err, "pcopy: retried: %s\n", line.c_str());
+      }
+    }
+    if (!o_.verbose) return;
+    fprintf(console_.out,
+            "pcopy: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
+            "worker%s%s\n",
+            static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
+            static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
+            FormatBytes(r.bytes).c_str(), r.seconds,
+            FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
+            r.workers, r.workers == 1 ? "" : "s",
+            r.skipped == 0 ? "" : (", " + std::to_string(r.skipped) + " skipped").c_str());
+  }
+
+  const Options& o_;
+  SignalGuard& signals_;
+  const Console& console_;
+  const SysCalls& sys_;
+  uint64_t errors_ = 0;
+};
+
+}  // namespace
+
+CopyOutcome RunCopyCommand(const Options& o, SignalGuard& signals, const Console& console,
+                           const SysCalls& sys) {
+  return RunGuarded([&] { return CopyCommand(o, signals, console, sys).Run(); });
+}
+
+}  // namespace pcopy

@@ -1,0 +1,21 @@
+// tree_job.h: the copy command as cp reads it: SOURCE DEST, SOURCE... DIRECTORY, -t, -T, -r.
+//
+// One regular file (or block device) to one DEST goes to the single-file copy (copy_job.h), with
+// its plan, --verify and --print-digest. Everything else (directories with -r, several sources,
+// symlinks and special files recreated with -r) goes to the tree copy (tree/tree_copy.h), after
+// cp's checks of the operands: a directory without -r is omitted with cp's message, a directory
+// is never copied into itself, a missing SOURCE is reported and the others still copied. Exit
+// codes as for one file: 0 all copied, 1 something could not be, 2 bad usage, 128+N on signal N.
+#pragma once
+
+#include "app/options.h"
+#include "app/outcome.h"
+#include "os/signal_guard.h"
+#include "os/sys_calls.h"
+
+namespace pcopy {
+
+CopyOutcome RunCopyCommand(const Options& options, SignalGuard& signals, const Console& console,
+                           const SysCalls& sys = RealSysCalls());
+
+}  // namespace pcopy

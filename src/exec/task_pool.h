@@ -1,0 +1,95 @@
+// task_pool.h: the forked workers of a tree copy, started once, each fed through its own channel.
+//
+// The parent decides which worker gets which task (Send) and keeps every task until its answer
+// comes back (Wait), with the descriptors that travel with it. That record is what makes a dead
+// worker harmless: a worker that dies (killed, out of memory) is replaced, at most `retries` times
+// in all, and the replacement is sent the dead worker's unanswered tasks again; every task is
+// idempotent (a batch entry is rewritten from the start, a chunk is the same bytes at the same
+// offsets). Wait is the parent's one wait point (SignalGuard::Wait over every channel), so a
+// SIGINT, SIGTERM or SIGHUP ends it at once. The destructor kills and reaps every worker.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "exec/tree_task.h"
+#include "exec/tree_worker.h"
+#include "exec/worker_slots.h"
+#include "os/child_process.h"
+#include "os/signal_guard.h"
+
+namespace pcopy {
+
+struct TaskCompletion {
+  Task task;
+  TaskResult result;
+};
+
+class TaskPool {
+ public:
+  TaskPool(const TreeWorkerConfig& config, unsigned retries) : config_(config), retries_(retries) {}
+  TaskPool(const TaskPool&) = delete;
+  TaskPool& operator=(const TaskPool&) = delete;
+  ~TaskPool() { Kill(); }
+
+  // What a forked worker is started with.
+  struct Context {
+    const TreeWorkerConfig* config;
+    int channel;
+    WorkerSlot* slot;
+  };
+
+  Status Start(size_t workers);
+  size_t size() const { return workers_.size(); }
+  size_t in_flight(size_t w) const { return workers_[w].in_flight.size(); }
+  size_t total_in_flight() const;
+
+  // Hands task to worker w and keeps it until its answer arrives.
+  Status Send(size_t w, Task task);
+
+  // Waits up to timeout for answers, a worker's death or a signal. Answered tasks are appended to
+  // *done. Returns the terminating signal that arrived, or 0. A worker lost beyond the retries,
+  // or a channel that breaks, sets *failure.
+  int Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
+           std::vector<TaskCompletion>* done, Status* failure);
+
+  // The bytes each worker has written so far (live, from the shared slots).
+  std::vector<uint64_t> WorkerBytes() const;
+  // The file worker w copies now, as the user would name it; "" when it is idle.
+  std::string CurrentFile(size_t w) const;
+  // One line per worker replaced: who, how it ended, the new pid.
+  const std::vector<std::string>& retried() const { return retried_; }
+
+  // Tells every worker to quit and reaps them; call when nothing is in flight.
+  void Finish();
+  // Kills and reaps every worker now.
+  void Kill();
+
+ private:
+  struct Worker {
+    ChildProcess process;
+    UniqueFd channel;  // the parent's end
+    std::deque<Task> in_flight;
+  };
+  Status Spawn(size_t w);
+  Status SendNow(size_t w, const Task& task);
+  // Reads every answer waiting on worker w's channel; false when the worker has gone.
+  bool Drain(size_t w, std::vector<TaskCompletion>* done, Status* failure);
+  Status Replace(size_t w);
+
+  TreeWorkerConfig config_;
+  unsigned retries_;
+  unsigned retries_used_ = 0;
+  WorkerSlots slots_;
+  std::vector<Worker> workers_;
+  std::vector<Context> contexts_;
+  std::vector<std::string> retried_;
+  pid_t pgid_ = 0;
+  std::vector<char> buffer_;
+};
+
+}  // namespace pcopy

@@ -1,0 +1,222 @@
+#include "exec/tree_worker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <new>
+
+#include "copy/pacer.h"
+#include "copy/range_copy.h"
+#include "copy/transfer_methods.h"
+#include "exec/task_channel.h"
+#include "exec/tree_task.h"
+#include "os/new_file.h"
+
+namespace pcopy {
+namespace {
+
+constexpr uint64_t kStep = 64ull << 20;  // as worker.cc: progress many times a second
+
+// Publishes progress to the worker's slot (one writer: a plain store suffices) and paces the
+// worker to its share of --bwlimit.
+class SlotSink final : public ProgressSink {
+ public:
+  SlotSink(WorkerSlot* slot, uint64_t bwlimit) : slot_(slot), pacer_(bwlimit, 1) {}
+  void Add(uint64_t bytes) override {
+    slot_->bytes_done.store(slot_->bytes_done.load(std::memory_order_relaxed) + bytes,
+                            std::memory_order_relaxed);
+    total_ += bytes;
+    pacer_.Account(bytes);
+  }
+  uint64_t total() const { return total_; }
+
+ private:
+  WorkerSlot* slot_;
+  Pacer pacer_;
+  uint64_t total_ = 0;
+};
+
+class TreeWorker {
+ public:
+  TreeWorker(const TreeWorkerConfig& config, WorkerSlot* slot, std::span<char> buffer)
+      : config_(config), sys_(*config.sys), slot_(slot), sink_(slot, config.bwlimit) {
+    env_.sys = config.sys;
+    env_.buffer = buffer;
+    env_.max_step = kStep;
+    if (config.bwlimit != 0) {
+      // Small steps under a rate limit, so the sleeps are short and the rate is even.
+      env_.max_step = std::clamp<uint64_t>(config.bwlimit / 10, 4096, kStep);
+      env_.buffer = env_.buffer.first(std::min<uint64_t>(env_.buffer.size(), env_.max_step));
+    }
+    transfer_.method = config.method;
+  }
+
+  TaskResult Run(const Task& task, const std::vector<UniqueFd>& fds) {
+    TaskResult result;
+    result.id = task.id;
+    const uint64_t before = sink_.total();
+    if (task.kind == TaskKind::kChunk) {
+      RunChunk(task, fds, &result);
+    } else {
+      for (uint32_t i = 0; i < task.items.size(); ++i) {
+        slot_->unit_file.store(i, std::memory_order_relaxed);  // the entry, for progress
+        Status error;
+        const ItemState state = RunItem(task, fds, task.items[i], &error);
+        result.states.push_back(state);
+        if (state == ItemState::kFailed) {
+          result.errors.push_back(ItemError{i, error.err(), error.ToString()});
+        }
+      }
+    }
+    result.bytes = sink_.total() - before;
+    return result;
+  }
+
+ private:
+  void RunChunk(const Task& task, const std::vector<UniqueFd>& fds, TaskResult* result) {
+    IoError e = fds.size() == 2 ? Attach(fds[0].get(), fds[1].get())
+                                : IoError::NoOffset(IoOp::kOpen, IoFile::kSource, EBADF);
+    if (e.ok()) e = CopyRange(env_, &transfer_, task.offset, task.length, sink_);
+    result->states.push_back(e.ok() ? ItemState::kCopied : ItemState::kFailed);
+    if (!e.ok()) {
+      result->errors.push_back(
+          ItemError{0, e.err, ToStatus(e, task.src_display, task.dst_display).ToString()});
+    }
+  }
+
+  IoError Attach(int src, int dst) {
+    env_.src_fd = src;
+    env_.dst_fd = dst;
+    method_fds_ = MethodFds();
+    return method_fds_.Open(config_.method, &env_);
+  }
+
+  ItemState RunItem(const Task& task, const std::vector<UniqueFd>& fds, const TaskItem& item,
+                    Status* error) {
+    if (fds.size() != 2) {
+      *error = Status::Message("a batch came without its directories");
+      return ItemState::kFailed;
+    }
+    const int src_dir = fds[0].get(), dst_dir = fds[1].get();
+    const std::string src_name = JoinDisplay(task.src_display, item.name);
+    const std::string dst_name = JoinDisplay(task.dst_display, item.target_name());
+    if (item.type != EntryType::kRegular) {
+      *error = Status::Failure("cannot copy", src_name, "not a regular file");
+      return ItemState::kFailed;
+    }
+    return CopyRegular(task.publish, src_dir, dst_dir, item, src_name, dst_name, error);
+  }
+
+  Status OpenSource(int src_dir, const TaskItem& item, const std::string& src_name, UniqueFd* fd,
+                    struct stat* st) const {
+    // O_NONBLOCK: a FIFO put in the file's place must not block the open.
+    const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                      (config_.follow_links ? 0 : O_NOFOLLOW);
+    *fd = UniqueFd(sys_.openat(src_dir, item.name.c_str(), flags, 0));
+    if (!fd->valid()) {
+      return Status::FromErrno("cannot open", src_name, errno).WithTail("for reading");
+    }
+    if (sys_.fstat(fd->get(), st) != 0) return Status::FromErrno("cannot stat", src_name, errno);
+    if (st->st_ino != item.ino || st->st_dev != item.dev || !S_ISREG(st->st_mode)) {
+      return Status::Failure("cannot copy", src_name,
+                             "it was replaced during the copy (not the file pcopy examined)");
+    }
+    if (sys_.fcntl(fd->get(), F_SETFL, O_RDONLY) != 0) {
+      return Status::FromErrno("cannot open", src_name, errno).WithTail("for reading");
+    }
+    return {};
+  }
+
+  ItemState CopyRegular(Publish publish, int src_dir, int dst_dir, const TaskItem& item,
+                        const std::string& src_name, const std::string& dst_name, Status* s) {
+    UniqueFd src;
+    struct stat st;
+    if (*s = OpenSource(src_dir, item, src_name, &src, &st); !s->ok()) return ItemState::kFailed;
+    if (publish == Publish::kViaTemporary &&
+        KeepsExisting(sys_, dst_dir, item.target_name().c_str(), st, config_.no_clobber,
+                      config_.update)) {
+      return ItemState::kSkipped;
+    }
+    NewFile dst;
+    const Placement placement =
+        publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary;
+    *s = dst.Create(sys_, dst_dir, item.target_name(), placement, dst_name);
+    if (s->ok()) *s = WriteAndFinish(src.get(), st, dst.fd(), src_name, dst_name);
+    Published published = Published::kFailed;
+    if (s->ok()) published = dst.Publish(config_.no_clobber, s);
+    if (published != Published::kYes) dst.Discard();
+    if (published == Published::kKeptExisting) return ItemState::kSkipped;
+    return published == Published::kYes && s->ok() ? ItemState::kCopied : ItemState::kFailed;
+  }
+
+  // The bytes, then the data made durable if asked, then the metadata.
+  Status WriteAndFinish(int src, const struct stat& st, int dst, const std::string& src_name,
+                        const std::string& dst_name) {
+    const auto size = static_cast<uint64_t>(st.st_size);
+    if (size > 0) {
+      if (sys_.ftruncate(dst, static_cast<off_t>(size)) != 0) {
+        return Status::FromErrno("cannot set the size of", dst_name, errno);
+      }
+      IoError e = Attach(src, dst);
+      if (e.ok()) e = CopyRange(env_, &transfer_, 0, size, sink_);
+      if (!e.ok()) return ToStatus(e, src_name, dst_name);
+    }
+    if (config_.fsync && sys_.fdatasync(dst) != 0) {
+      return Status::FromErrno("fsync", dst_name, errno);
+    }
+    return ApplyMetadata(sys_, dst, st, src, config_.preserve, config_.umask, dst_name);
+  }
+
+  const TreeWorkerConfig& config_;
+  const SysCalls& sys_;
+  WorkerSlot* slot_;
+  SlotSink sink_;
+  CopyEnv env_;
+  TransferState transfer_;
+  MethodFds method_fds_;
+};
+
+struct AlignedFree {
+  void operator()(char* p) const { ::operator delete (p, std::align_val_t{kDirectAlignment}); }
+};
+
+int Serve(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) {
+  const size_t size = static_cast<size_t>((config.buffer_size + kDirectAlignment - 1) /
+                                          kDirectAlignment * kDirectAlignment);
+  std::unique_ptr<char, AlignedFree> buffer(
+      static_cast<char*>(::operator new (size, std::align_val_t{kDirectAlignment})));
+  TreeWorker worker(config, slot, std::span<char>(buffer.get(), size));
+  std::vector<char> bytes;
+  std::vector<UniqueFd> fds;
+  for (;;) {
+    const ssize_t n = ReceiveMessage(channel, &bytes, &fds, false);
+    if (n == 0) return 0;
+    Task task;
+    if (n < 0 || !DecodeTask(bytes, &task)) return 1;
+    if (task.kind == TaskKind::kQuit) return 0;
+    const TaskResult result = worker.Run(task, fds);
+    fds.clear();
+    if (SendMessage(channel, EncodeResult(result), {}, false) != 0) return 1;
+  }
+}
+
+}  // namespace
+
+int RunTreeWorker(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) noexcept {
+  slot->state.store(static_cast<uint32_t>(WorkerState::kRunning), std::memory_order_relaxed);
+  int code = 1;
+  try {
+    code = Serve(config, channel, slot);
+  } catch (...) {
+    code = 1;  // out of memory: the parent sees the worker end and retries its tasks
+  }
+  slot->state.store(static_cast<uint32_t>(code == 0 ? WorkerState::kDone : WorkerState::kFailed),
+                    std::memory_order_release);
+  return code;
+}
+
+}  // namespace pcopy

@@ -1,0 +1,68 @@
+// new_file.h: one regular file of a tree copy from creation to publication, so that it appears
+// whole or not at all.
+//
+// kInPlace: created under its own name (the directory is inside a new tree's hidden directory,
+// which nobody sees until the whole tree is renamed into place). kViaTemporary: created unnamed
+// with O_TMPFILE and linked onto its name when complete (nothing to clean up after a crash), or,
+// where the file system has no O_TMPFILE, as a hidden temporary (leftovers.h) renamed onto it. A
+// name already taken is replaced atomically (link under a hidden name, rename over), or kept with
+// -n. Used by tree workers for whole files and by the parent for files it splits into chunks.
+// Owns its descriptor; Discard (or the destructor's caller) removes what was created.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "os/sys_calls.h"
+
+namespace pcopy {
+
+enum class Placement { kInPlace, kViaTemporary };
+
+enum class Published { kYes, kKeptExisting, kFailed };
+
+class NewFile {
+ public:
+  // Creates the file for dir_fd/name, mode 0600 until its metadata is applied. display names it
+  // in messages (cp's "cannot create regular file 'x': ...").
+  Status Create(const SysCalls& sys, int dir_fd, const std::string& name, Placement placement,
+                const std::string& display);
+  int fd() const { return fd_.get(); }
+
+  // Makes the finished file visible under its name, then closes it (close reports a failed
+  // write on NFS). no_clobber: a name taken meanwhile is kept (kKeptExisting).
+  Published Publish(bool no_clobber, Status* error);
+
+  // Removes whatever Create made and Publish did not publish. Safe to call twice.
+  void Discard();
+
+ private:
+  int LinkUnnamed(const char* name) const;
+  Status CloseFile();
+
+  const SysCalls* sys_ = nullptr;
+  int dir_ = -1;
+  std::string name_;
+  std::string display_;
+  Placement placement_ = Placement::kInPlace;
+  UniqueFd fd_;
+  std::string temp_name_;  // a hidden temporary's name while one exists
+  bool unnamed_ = false;   // O_TMPFILE: nothing to remove
+  bool published_ = false;
+  bool created_in_place_ = false;  // kInPlace and created: Discard unlinks the name
+};
+
+// -n and -u: whether an existing dir_fd/name keeps its place. no_clobber: whenever it exists;
+// update: unless it is older than src (its mtime, to the nanosecond, as cp -u compares).
+bool KeepsExisting(const SysCalls& sys, int dir_fd, const char* name, const struct stat& src,
+                   bool no_clobber, bool update);
+
+// Sets a new file's size, then allocates its blocks where the file system can: one that cannot
+// hold the file says so now (ENOSPC) rather than in a worker halfway through.
+Status SizeNewFile(const SysCalls& sys, int fd, uint64_t size, const std::string& display);
+
+}  // namespace pcopy

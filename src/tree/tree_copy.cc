@@ -1,0 +1,344 @@
+// The run half of TreeRun (tree_run.h): handing tasks to the pool, taking the answers, and
+// completing files, directories and whole trees; and CopyTrees, which runs it.
+#include "tree/tree_copy.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "os/remove_tree.h"
+#include "os/temp_file.h"
+#include "tree/tree_run.h"
+
+namespace pcopy {
+namespace {
+
+// Tasks a worker holds at once: one it copies, and the next ones already in its channel so it
+// never waits for the parent between two.
+constexpr size_t kDepth = 3;
+constexpr std::chrono::milliseconds kTick(100);
+
+int Dup(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
+// Each level of a tree being walked holds two descriptors (source and destination directory):
+// the soft limit is raised to the hard one so that deep trees can be walked.
+void RaiseDescriptorLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+TreeRun::TreeRun(const std::vector<TreeSource>& sources, const TreeOptions& options,
+                 SignalGuard& signals, FILE* out, FILE* err, ProgressObserver* observer)
+    : sources_(sources),
+      o_(options),
+      sys_(*options.worker.sys),
+      signals_(signals),
+      out_(out),
+      err_(err),
+      observer_(observer),
+      pool_(options.worker, options.retries) {
+  for (const TreeSource& s : sources) roots_.push_back(RootState{s, {}, {}, {}, 0, false});
+  // A file this large is split into chunks that several workers copy at once; a smaller one is
+  // copied whole by one worker, among the entries of its directory's batch.
+  big_threshold_ = std::max<uint64_t>(16ull << 20, 4 * options.chunk_size);
+}
+
+TreeRun::~TreeRun() {
+  for (Frame& f : frames_) {
+    if (f.reading != nullptr) closedir(f.reading);
+  }
+}
+
+Status TreeRun::Run(TreeReport* report) {
+  RaiseDescriptorLimit();
+  start_ = std::chrono::steady_clock::now();
+  if (Status s = pool_.Start(std::max(1u, o_.jobs)); !s.ok()) return s;
+  Status failure;
+  int signal = 0;
+  for (;;) {
+    WalkSome();
+    Dispatch();
+    if (stop_) break;
+    if (walk_done_ && ready_.empty() && pool_.total_in_flight() == 0) break;
+    const bool walk_waits = walk_done_ || ready_.size() >= 256;
+    std::vector<TaskCompletion> done;
+    signal = pool_.Wait(signals_, walk_waits ? kTick : std::chrono::milliseconds(0), &done,
+                        &failure);
+    for (TaskCompletion& c : done) OnCompletion(c);
+    if (signal != 0 || !failure.ok()) break;
+    Progress(false, nullptr);
+  }
+  report_.workers = pool_.size();
+  report_.retried = pool_.retried();
+  if (signal != 0 || !failure.ok() || stop_) {
+    Abort();
+    Progress(true, signal != 0 ? "interrupted" : "failed");
+    *report = report_;
+    if (signal != 0) return Status::Interrupted(signal, "a new tree left no trace");
+    if (!failure.ok()) return failure;
+    if (!fatal_.ok()) return fatal_;
+    return Status::Message("stopped at the first error (--fail-fast)");
+  }
+  pool_.Finish();
+  Progress(true, report_.errors == 0 ? "copied" : "failed");
+  report_.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  *report = report_;
+  return {};
+}
+
+// Each worker is kept kDepth tasks deep, the least loaded first, so work spreads evenly.
+void TreeRun::Dispatch() {
+  while (!ready_.empty()) {
+    size_t best = 0;
+    for (size_t w = 1; w < pool_.size(); ++w) {
+      if (pool_.in_flight(w) < pool_.in_flight(best)) best = w;
+    }
+    if (pool_.in_flight(best) >= kDepth) return;
+    if (Status s = pool_.Send(best, NextTask()); !s.ok()) {
+      ReportError(s.ToString());
+      stop_ = true;
+      return;
+    }
+  }
+}
+
+Task TreeRun::NextTask() {
+  Ready& r = ready_.front();
+  if (r.big == kNoNode) {
+    Task t = std::move(r.batch);
+    ready_.pop_front();
+    return t;
+  }
+  const size_t id = r.big;
+  BigFile& big = bigs_.at(id);
+  const auto size = static_cast<uint64_t>(big.st.st_size);
+  Task t;
+  t.id = NewId();
+  t.kind = TaskKind::kChunk;
+  t.src_display = big.src_display;
+  t.dst_display = big.dst_display;
+  t.offset = big.next;
+  t.length = std::min(o_.chunk_size, size - big.next);
+  t.fds.emplace_back(Dup(big.src.get()));
+  t.fds.emplace_back(Dup(big.dst.fd()));
+  big.next += t.length;
+  ++big.out;
+  chunk_owner_[t.id] = id;
+  if (big.next >= size) ready_.pop_front();
+  return t;
+}
+
+void TreeRun::OnCompletion(TaskCompletion& c) {
+  if (c.task.kind == TaskKind::kChunk) {
+    const auto it = chunk_owner_.find(c.result.id);
+    const size_t big = it->second;
+    chunk_owner_.erase(it);
+    OnChunk(big, c.result);
+    return;
+  }
+  OnBatch(c.task, c.result);
+}
+
+void TreeRun::OnBatch(const Task& task, const TaskResult& result) {
+  const auto it = batch_owner_.find(task.id);
+  const size_t node = it->second;
+  batch_owner_.erase(it);
+  report_.bytes += result.bytes;
+  size_t e = 0;
+  for (size_t i = 0; i < result.states.size() && i < task.items.size(); ++i) {
+    const TaskItem& item = task.items[i];
+    switch (result.states[i]) {
+      case ItemState::kCopied:
+        ++report_.files;
+        if (o_.verbose) {
+          Verbose(JoinDisplay(task.src_display, item.name),
+                  JoinDisplay(task.dst_display, item.target_name()));
+        }
+        break;
+      case ItemState::kSkipped:
+        ++report_.skipped;
+        break;
+      case ItemState::kFailed:
+        if (e < result.errors.size()) {
+          ReportError(result.errors[e].message, result.errors[e].err);
+          ++e;
+        } else {
+          ReportError("copy failed");
+        }
+        break;
+    }
+  }
+  --nodes_.at(node).pending;
+  Complete(node);
+}
+
+void TreeRun::OnChunk(size_t id, const TaskResult& result) {
+  BigFile& big = bigs_.at(id);
+  --big.out;
+  report_.bytes += result.bytes;
+  if (!result.errors.empty() && big.error.empty()) {
+    big.error = result.errors.front().message;
+    big.error_errno = result.errors.front().err;
+  }
+  if (big.out == 0 && big.next >= static_cast<uint64_t>(big.st.st_size)) FinishBig(id);
+}
+
+// Every chunk answered: the metadata, then the file appears (or is removed, if a chunk failed).
+void TreeRun::FinishBig(size_t id) {
+  BigFile& big = bigs_.at(id);
+  const size_t node = big.node;
+  Status s = big.error.empty() ? Status() : Status::Message(big.error);
+  int err = big.error_errno;
+  if (s.ok() && o_.worker.fsync && sys_.fdatasync(big.dst.fd()) != 0) {
+    s = Status::FromErrno("fsync", big.dst_display, errno);
+  }
+  if (s.ok()) {
+    s = ApplyMetadata(sys_, big.dst.fd(), big.st, big.src.get(), o_.worker.preserve,
+                      o_.worker.umask, big.dst_display);
+  }
+  Published published = Published::kFailed;
+  if (s.ok()) published = big.dst.Publish(o_.worker.no_clobber, &s);
+  if (published != Published::kYes) big.dst.Discard();
+  if (published == Published::kKeptExisting) {
+    ++report_.skipped;
+  } else if (!s.ok()) {
+    ReportError(s.ToString(), err != 0 ? err : s.err());
+  } else {
+    ++report_.files;
+    if (o_.verbose) Verbose(big.src_display, big.dst_display);
+  }
+  bigs_.erase(id);
+  --nodes_.at(node).pending;
+  Complete(node);
+}
+
+// Walks up from a node whose last piece of work just finished, completing every directory that
+// is now complete: bottom-up, so a directory's times are set after everything in it.
+void TreeRun::Complete(size_t id) {
+  while (id != kNoNode) {
+    const auto it = nodes_.find(id);
+    DirNode& node = it->second;
+    if (!node.walked || node.pending != 0) return;
+    FinishDirectory(node);
+    const size_t parent = node.parent;
+    const size_t root = node.root;
+    nodes_.erase(it);
+    if (parent == kNoNode) return PublishRoot(root);
+    --nodes_.at(parent).pending;
+    id = parent;
+  }
+}
+
+void TreeRun::FinishDirectory(DirNode& node) {
+  if (node.container) return;
+  ++report_.dirs;
+  const PreserveSet& p = o_.worker.preserve;
+  // A directory this copy made gets its final mode (it was 0700 while it was filled); one that
+  // was there already keeps its own unless the user asked to preserve something.
+  if (node.created || p.mode || p.ownership || p.timestamps) {
+    if (Status s = ApplyMetadata(sys_, node.dst.get(), node.st, -1, p, o_.worker.umask,
+                                 node.dst_display);
+        !s.ok()) {
+      ReportError(s.ToString());
+    }
+  }
+  if (o_.worker.fsync && sys_.fsync(node.dst.get()) != 0) {
+    ReportError(Status::FromErrno("fsync", node.dst_display, errno).ToString());
+  }
+}
+
+// A new tree is complete: its hidden directory takes DEST's name, which must still be free.
+void TreeRun::PublishRoot(size_t r) {
+  RootState& root = roots_[r];
+  root.done = true;
+  if (root.hidden.empty()) return;
+  if (sys_.renameat2(root.parent_dir.get(), root.hidden.c_str(), root.parent_dir.get(),
+                     root.name.c_str(), RENAME_NOREPLACE) != 0) {
+    ReportError(Status::FromErrno("cannot create directory", root.source.dst, errno).ToString());
+    (void)RemoveTree(sys_, root.parent_dir.get(), root.hidden, root.source.dst);
+  } else if (o_.worker.fsync && sys_.fsync(root.parent_dir.get()) != 0) {
+    ReportError(Status::FromErrno("fsync", DirName(root.source.dst), errno).ToString());
+  }
+  root.hidden.clear();
+}
+
+// Stops everything: workers killed and reaped, files being written removed, and every new tree
+// not yet published removed whole.
+void TreeRun::Abort() {
+  pool_.Kill();
+  ready_.clear();
+  for (auto& [id, big] : bigs_) big.dst.Discard();
+  bigs_.clear();
+  for (Frame& f : frames_) {
+    if (f.reading != nullptr) closedir(f.reading);
+    f.reading = nullptr;
+  }
+  frames_.clear();
+  nodes_.clear();
+  for (RootState& root : roots_) {
+    if (root.hidden.empty()) continue;
+    (void)RemoveTree(sys_, root.parent_dir.get(), root.hidden, root.source.dst);
+    root.hidden.clear();
+  }
+}
+
+void TreeRun::ReportError(const std::string& text, int err) {
+  ++report_.errors;
+  if (err == ENOSPC || err == EDQUOT) {
+    // Nothing more will fit: the copy stops, and this is its one message.
+    if (fatal_.ok()) fatal_ = Status::Message(text);
+    stop_ = true;
+    return;
+  }
+  fprintf(err_, "pcopy: %s\n", text.c_str());
+  if (o_.fail_fast) stop_ = true;
+}
+
+void TreeRun::ReportSkipped(const std::string& text) {
+  fprintf(err_, "pcopy: warning: %s\n", text.c_str());
+}
+
+void TreeRun::Verbose(const std::string& src, const std::string& dst) {
+  fprintf(out_, "%s -> %s\n", Quote(src).c_str(), Quote(dst).c_str());
+}
+
+void TreeRun::Progress(bool finished, const char* outcome) {
+  if (observer_ == nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!finished && now - last_progress_ < kTick) return;
+  last_progress_ = now;
+  ProgressSnapshot s;
+  s.done = pool_.WorkerBytes();
+  s.total = std::max(bytes_found_, s.done_total());
+  s.planned.assign(s.done.size(), s.done.empty() ? 0 : s.total / s.done.size());
+  s.elapsed = std::chrono::duration<double>(now - start_).count();
+  s.files_done = report_.files;
+  s.files_total = std::max(files_found_, report_.files);
+  s.errors = report_.errors;
+  for (size_t w = 0; w < pool_.size(); ++w) s.current.push_back(pool_.CurrentFile(w));
+  if (finished) {
+    s.outcome = outcome;
+    observer_->OnFinish(s, report_.errors == 0 && !stop_);
+  } else {
+    observer_->OnProgress(s);
+  }
+}
+
+Status CopyTrees(const std::vector<TreeSource>& sources, const TreeOptions& options,
+                 SignalGuard& signals, FILE* out, FILE* err, ProgressObserver* observer,
+                 TreeReport* report) {
+  TreeRun run(sources, options, signals, out, err, observer);
+  return run.Run(report);
+}
+
+}  // namespace pcopy

@@ -1,0 +1,158 @@
+// tree_run.h: the state of one CopyTrees call, shared by its two halves: the walk
+// (tree_walk.cc: reading directories, creating them, filling the ready queue) and the run
+// (tree_copy.cc: handing tasks to the pool, taking answers, completing files, directories and
+// whole trees). Internal to tree/; CopyTrees in tree_copy.h is the interface.
+#pragma once
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "exec/task_pool.h"
+#include "exec/tree_task.h"
+#include "os/new_file.h"
+#include "tree/tree_copy.h"
+
+namespace pcopy {
+
+inline constexpr size_t kNoNode = static_cast<size_t>(-1);
+
+// A destination directory whose contents are not all done yet.
+struct DirNode {
+  size_t parent = kNoNode;
+  size_t root = 0;
+  size_t pending = 0;     // batches, large files and subdirectories handed out, not finished
+  bool walked = false;    // every entry has been handed out
+  bool created = false;   // made by this copy: its mode is always set; an existing one only -p
+  bool container = false; // the directory of a file operand: nothing to apply
+  struct stat st {};      // the source directory's
+  UniqueFd dst;
+  std::string src_display;
+  std::string dst_display;
+};
+
+// A directory being walked: the top of the stack is read entry by entry, the others wait to
+// enter their next subdirectory.
+struct Frame {
+  size_t node = kNoNode;
+  UniqueFd src;
+  DIR* reading = nullptr;  // a stream over a duplicate of src while entries remain
+  std::vector<std::pair<std::string, struct stat>> subdirs;
+  size_t next_subdir = 0;
+  Task batch;  // small entries being gathered
+  uint64_t batch_bytes = 0;
+  uint64_t batch_names = 0;
+};
+
+// A file large enough to be split into chunks: opened and created by the parent, published by
+// the parent once every chunk is answered.
+struct BigFile {
+  size_t node = kNoNode;
+  struct stat st {};
+  UniqueFd src;
+  NewFile dst;
+  std::string src_display;
+  std::string dst_display;
+  uint64_t next = 0;     // the first byte not yet handed out
+  size_t out = 0;        // chunks handed out and not answered
+  std::string error;     // the first chunk's failure
+  int error_errno = 0;
+};
+
+// One operand on its way: where its tree goes, and the hidden directory while it is new.
+struct RootState {
+  TreeSource source;
+  UniqueFd parent_dir;  // DEST's parent directory
+  std::string name;     // DEST's name in it
+  std::string hidden;   // the hidden directory's name until the tree is published
+  dev_t dev = 0;        // the source's file system (-x)
+  bool done = false;
+};
+
+// What is waiting to be handed out: a batch, or the next chunks of a large file.
+struct Ready {
+  Task batch;
+  size_t big = kNoNode;
+};
+
+class TreeRun {
+ public:
+  TreeRun(const std::vector<TreeSource>& sources, const TreeOptions& options, SignalGuard& signals,
+          FILE* out, FILE* err, ProgressObserver* observer);
+  ~TreeRun();
+  Status Run(TreeReport* report);
+
+ private:
+  // tree_walk.cc
+  void WalkSome();
+  bool WalkStep();
+  bool StartRoot(size_t r);
+  void StartDirectoryRoot(size_t r);
+  void StartFileRoot(size_t r);
+  void ReadEntry(Frame& f);
+  void AddEntry(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
+  void AddBig(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
+  void FlushBatch(Frame& f);
+  void EnterSubdir(Frame& f);
+  bool OpenChildDir(const Frame& f, const std::string& name, const struct stat& st,
+                    UniqueFd* src, DirNode* child);
+  bool InLoop(const struct stat& st) const;
+  size_t AddNode(DirNode node);
+  void PushFrame(size_t node, UniqueFd src);
+  Publish PublishOf(size_t node) const;
+
+  // tree_copy.cc
+  void Dispatch();
+  Task NextTask();
+  void OnCompletion(TaskCompletion& c);
+  void OnBatch(const Task& task, const TaskResult& result);
+  void OnChunk(size_t big, const TaskResult& result);
+  void FinishBig(size_t big);
+  void Complete(size_t node);
+  void FinishDirectory(DirNode& node);
+  void PublishRoot(size_t r);
+  void Abort();
+  // An entry that could not be copied; a full file system (ENOSPC, EDQUOT) stops the copy.
+  void ReportError(const std::string& text, int err = 0);
+  void ReportSkipped(const std::string& text);
+  void Verbose(const std::string& src, const std::string& dst);
+  void Progress(bool finished, const char* outcome);
+  uint64_t NewId() { return ++last_id_; }
+
+  const std::vector<TreeSource>& sources_;
+  const TreeOptions& o_;
+  const SysCalls& sys_;
+  SignalGuard& signals_;
+  FILE* out_;
+  FILE* err_;
+  ProgressObserver* observer_;
+  TaskPool pool_;
+  std::vector<RootState> roots_;
+  size_t next_root_ = 0;
+  bool walk_done_ = false;
+  std::vector<Frame> frames_;
+  std::unordered_map<size_t, DirNode> nodes_;
+  size_t last_node_ = 0;
+  std::unordered_map<size_t, BigFile> bigs_;
+  std::unordered_map<uint64_t, size_t> chunk_owner_;  // chunk task id -> big file
+  std::unordered_map<uint64_t, size_t> batch_owner_;  // batch task id -> node
+  std::deque<Ready> ready_;
+  uint64_t last_id_ = 0;
+  uint64_t big_threshold_ = 0;
+  uint64_t bytes_found_ = 0;
+  uint64_t files_found_ = 0;
+  bool stop_ = false;  // --fail-fast met an error, or the file system is full
+  Status fatal_;       // what stopped the copy when it was not --fail-fast
+  TreeReport report_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_progress_;
+};
+
+}  // namespace pcopy
