@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "os/metadata.h"
 #include "test_util.h"
 #include "tree_test_util.h"
 
@@ -48,10 +49,10 @@ TEST_F(E2eTree, WithoutPreserveModesFollowTheUmaskAndTimesAreNew) {
   ASSERT_EQ(0, r.exit_code) << r.err;
   struct stat st;
   ASSERT_EQ(0, stat((dst_ + "/a/b").c_str(), &st));
-  EXPECT_EQ(0750u & ~CurrentUmask(), st.st_mode & 07777);
+  EXPECT_EQ(0750u & ~CurrentMetadataEnv().umask, st.st_mode & 07777);
   EXPECT_NE(1300000000, st.st_mtim.tv_sec);
   ASSERT_EQ(0, stat((dst_ + "/ro/file").c_str(), &st));
-  EXPECT_EQ(0444u & ~CurrentUmask(), st.st_mode & 07777);
+  EXPECT_EQ(0444u & ~CurrentMetadataEnv().umask, st.st_mode & 07777);
 }
 
 TEST_F(E2eTree, PreserveKeepsModesAndTimesToTheNanosecond) {
@@ -117,7 +118,11 @@ TEST_F(E2eTree, AMissingSourceIsReportedAndTheOthersCopied) {
   EXPECT_NE(std::string::npos,
             r.err.find("cannot stat " + Quoted(dir_ / "nosuch") + ": No such file or directory"))
       << r.err;
-  EXPECT_NE(std::string::npos, r.err.find("1 entry could not be copied")) << r.err;
+  EXPECT_TRUE(IsOneLine(r.err)) << r.err;  // one error: no count after it
+  const RunResult two = RunPcopy({"-r", dir_ / "nosuch", dir_ / "nosuch2", src_, dst_});
+  EXPECT_EQ(1, two.exit_code);
+  EXPECT_NE(std::string::npos, two.err.find("\npcopy: 2 entries could not be copied\n"))
+      << two.err;
   EXPECT_EQ(Lines{}, TreeDifferences(src_, dst_ + "/src"));
 }
 

@@ -246,7 +246,47 @@ TEST(OptionsTest, MissingOperandQuotesHostileName) {
   EXPECT_TRUE(Contains(p.status.ToString(), "after 'a\\nb'"));
 }
 
-TEST(OptionsTest, ExtraOperandRejected) { ExpectRejected({"a", "b", "c"}, "extra operand 'c'"); }
+TEST(OptionsTest, ExtraOperandRejectedWithNoTargetDirectory) {
+  ExpectRejected({"-T", "a", "b", "c"}, "extra operand 'c'");
+}
+
+TEST(OptionsTest, SeveralSourcesAndATargetDirectory) {
+  Parsed p = Parse({"a", "b", "c", "dir"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ((std::vector<std::string>{"a", "b", "c"}), p.cl.options.sources);
+  EXPECT_EQ("dir", p.cl.options.dest);
+  EXPECT_FALSE(p.cl.options.target_is_directory);
+  p = Parse({"-t", "dir", "a", "b"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ((std::vector<std::string>{"a", "b"}), p.cl.options.sources);
+  EXPECT_EQ("dir", p.cl.options.dest);
+  EXPECT_TRUE(p.cl.options.target_is_directory);
+  ExpectRejected({"-t", "dir"}, "missing file operand");
+}
+
+TEST(OptionsTest, ArchiveAndPreserveAsCp) {
+  Parsed p = Parse({"-a", "x", "y"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const Options& a = p.cl.options;
+  EXPECT_TRUE(a.recursive);
+  EXPECT_EQ(Dereference::kNever, a.dereference);
+  EXPECT_TRUE(a.preserve.mode && a.preserve.ownership && a.preserve.timestamps &&
+              a.preserve.links && a.preserve.xattr);
+  p = Parse({"-rp", "--no-preserve=mode", "x", "y"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_TRUE(p.cl.options.recursive);
+  EXPECT_FALSE(p.cl.options.preserve.mode);
+  EXPECT_TRUE(p.cl.options.preserve.timestamps && p.cl.options.preserve.ownership);
+  EXPECT_FALSE(p.cl.options.preserve.links);
+  p = Parse({"-R", "--preserve", "x", "y"});  // no =LIST: mode,ownership,timestamps
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_TRUE(p.cl.options.recursive && p.cl.options.preserve.mode);
+  p = Parse({"-rHxu", "--fail-fast", "x", "y"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(Dereference::kCommandLine, p.cl.options.dereference);
+  EXPECT_TRUE(p.cl.options.one_file_system && p.cl.options.update && p.cl.options.fail_fast);
+  ExpectRejected({"--preserve=mode,bogus", "x", "y"}, "invalid argument 'bogus' for '--preserve'");
+}
 
 TEST(OptionsTest, DashDashEndsOptions) {
   const Parsed p = Parse({"--", "-a", "-b"});

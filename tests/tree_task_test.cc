@@ -101,7 +101,7 @@ class NewFileTest : public ::testing::Test {
   void SetUp() override { dir_fd_ = UniqueFd(open(dir_.path().c_str(), O_RDONLY | O_DIRECTORY)); }
   Published Write(Placement placement, bool no_clobber, const std::string& bytes) {
     NewFile f;
-    EXPECT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", placement, dir_ / "name"));
+    EXPECT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", placement, 0600, dir_ / "name"));
     EXPECT_EQ(static_cast<ssize_t>(bytes.size()), write(f.fd(), bytes.data(), bytes.size()));
     Status s;
     const Published p = f.Publish(no_clobber, &s);
@@ -114,7 +114,7 @@ class NewFileTest : public ::testing::Test {
 
 TEST_F(NewFileTest, ViaATemporaryNothingIsVisibleUntilPublished) {
   NewFile f;
-  ASSERT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", Placement::kViaTemporary, "name"));
+  ASSERT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", Placement::kViaTemporary, 0600, "name"));
   EXPECT_EQ(std::vector<std::string>{}, dir_.List());
   Status s;
   EXPECT_EQ(Published::kYes, f.Publish(false, &s));
@@ -133,7 +133,7 @@ TEST_F(NewFileTest, AnExistingNameIsReplacedOrKept) {
 
 TEST_F(NewFileTest, DiscardRemovesAFileCreatedInPlace) {
   NewFile f;
-  ASSERT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", Placement::kInPlace, "name"));
+  ASSERT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", Placement::kInPlace, 0600, "name"));
   EXPECT_EQ(std::vector<std::string>{"name"}, dir_.List());
   f.Discard();
   EXPECT_EQ(std::vector<std::string>{}, dir_.List());

@@ -22,6 +22,7 @@
 #include "exec/parallel_digest.h"
 #include "os/destination.h"
 #include "os/leftovers.h"
+#include "os/metadata.h"
 #include "os/source_file.h"
 #include "os/stepped_sync.h"
 #include "os/temp_file.h"
@@ -327,7 +328,7 @@ class CopyRun {
     }
     if (signals_.Poll() != 0) return Interruption();
     CommitOptions commit;
-    commit.mode = src_.mode & 0777 & ~CurrentUmask();
+    commit.mode = src_.mode & 0777 & ~CurrentMetadataEnv().umask;
     commit.fsync = o_.fsync;
     commit.no_replace = o_.no_clobber;
     bool existed = false;
@@ -377,12 +378,6 @@ class CopyRun {
 };
 
 }  // namespace
-
-mode_t CurrentUmask() {
-  const mode_t mask = umask(0);
-  umask(mask);
-  return mask;
-}
 
 std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console) {
   if (o.progress == ProgressMode::kJson) return std::make_unique<JsonProgress>(console.err);

@@ -26,7 +26,4 @@ CopyOutcome RunCopy(const Options& options, SignalGuard& signals, const Console&
 // nothing (nullptr).
 std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console);
 
-// The process's umask (umask(2) can only be read by setting it).
-mode_t CurrentUmask();
-
 }  // namespace pcopy

@@ -59,6 +59,8 @@ constexpr const char* kAfterOptions =
     "--checksum and --check: 0 every file was read (and matched), 1 otherwise.\n"
     "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
 
+constexpr const char* kPreserveDefault = "mode,ownership,timestamps";  // -p, bare --preserve
+
 Status Usage(const std::string& what) { return Status::Message(what + " (try 'pcopy --help')"); }
 
 Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, uint64_t* out) {
@@ -153,7 +155,7 @@ po::options_description Describe() {
       "recursive,r", "copy directories recursively (-R is the same)")(",R", "same as -r")(
       "archive,a", "same as -r -P --preserve=all")(
       ",p", "same as --preserve=mode,ownership,timestamps")(
-      "preserve", po::value<std::string>()->implicit_value("mode,ownership,timestamps"),
+      "preserve", po::value<std::string>(),
       "preserve the attributes in LIST: mode, ownership, timestamps, links, xattr, all")(
       "no-preserve", po::value<std::string>(), "do not preserve the attributes in LIST")(
       "no-dereference,P", "never follow symbolic links in SOURCE (the default with -r)")(
@@ -237,7 +239,7 @@ Status ParseTreeOptions(const po::variables_map& vm, Options* o) {
   if (vm.count("dereference")) o->dereference = Dereference::kAlways;
   if (vm.count("-H")) o->dereference = Dereference::kCommandLine;
   if (vm.count("-p")) {
-    if (Status s = ParsePreserveList("mode,ownership,timestamps", true, &o->preserve); !s.ok()) {
+    if (Status s = ParsePreserveList(kPreserveDefault, true, &o->preserve); !s.ok()) {
       return s;
     }
   }
@@ -380,6 +382,20 @@ unsigned OnlineCpus() {
   return n < 1 ? 1u : n > static_cast<long>(kMaxJobs) ? kMaxJobs : static_cast<unsigned>(n);
 }
 
+// cp's bare --preserve means --preserve=mode,ownership,timestamps and never takes the next word
+// as its list, as Boost's implicit values would: it is spelled out before parsing.
+std::vector<std::string> WithPreserveDefault(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  bool operands_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    operands_only = operands_only || arg == "--";
+    args.push_back(!operands_only && arg == "--preserve" ? std::string("--preserve=") + kPreserveDefault
+                                                        : arg);
+  }
+  return args;
+}
+
 Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
   *out = CommandLine{};
   po::options_description visible = Describe();
@@ -391,7 +407,7 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
   po::variables_map vm;
   try {
     po::store(
-        po::command_line_parser(argc, argv)
+        po::command_line_parser(WithPreserveDefault(argc, argv))
             .options(all)
             .positional(positional)
             .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)

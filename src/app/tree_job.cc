@@ -160,7 +160,7 @@ class CopyCommand {
     t.worker.sys = &sys_;
     t.worker.buffer_size = o_.buffer_size;
     t.worker.preserve = o_.preserve;
-    t.worker.umask = CurrentUmask();
+    t.worker.env = CurrentMetadataEnv();
     t.worker.follow_links = o_.dereference == Dereference::kAlways;
     t.worker.no_clobber = o_.no_clobber;
     t.worker.update = o_.update;
@@ -196,8 +196,9 @@ class CopyCommand {
     if (!s.ok()) return Failed(std::move(s));
     const uint64_t errors = errors_ + report.errors;
     if (errors == 0) return CopyOutcome{};
-    return Failed(Status::Message(std::to_string(errors) + " entr" + (errors == 1 ? "y" : "ies") +
-                                  " could not be copied"));
+    // One error was the whole story; several get a count, since they may have scrolled away.
+    if (errors == 1) return CopyOutcome{Status(), kExitFailure, {}};
+    return Failed(Status::Message(std::to_string(errors) + " entries could not be copied"));
   }
 
   void Summarize(const TreeReport& r) const {

@@ -12,6 +12,7 @@
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
 #include "copy/transfer_methods.h"
+#include "exec/entry_copy.h"
 #include "exec/task_channel.h"
 #include "exec/tree_task.h"
 #include "os/new_file.h"
@@ -105,8 +106,8 @@ class TreeWorker {
     const std::string src_name = JoinDisplay(task.src_display, item.name);
     const std::string dst_name = JoinDisplay(task.dst_display, item.target_name());
     if (item.type != EntryType::kRegular) {
-      *error = Status::Failure("cannot copy", src_name, "not a regular file");
-      return ItemState::kFailed;
+      return CopySpecialEntry(config_, task.publish, src_dir, dst_dir, item, src_name, dst_name,
+                              error);
     }
     return CopyRegular(task.publish, src_dir, dst_dir, item, src_name, dst_name, error);
   }
@@ -121,12 +122,10 @@ class TreeWorker {
       return Status::FromErrno("cannot open", src_name, errno).WithTail("for reading");
     }
     if (sys_.fstat(fd->get(), st) != 0) return Status::FromErrno("cannot stat", src_name, errno);
+    // O_NONBLOCK stays: it has no effect on a regular file (open(2)), and saves a call per file.
     if (st->st_ino != item.ino || st->st_dev != item.dev || !S_ISREG(st->st_mode)) {
       return Status::Failure("cannot copy", src_name,
                              "it was replaced during the copy (not the file pcopy examined)");
-    }
-    if (sys_.fcntl(fd->get(), F_SETFL, O_RDONLY) != 0) {
-      return Status::FromErrno("cannot open", src_name, errno).WithTail("for reading");
     }
     return {};
   }
@@ -144,7 +143,8 @@ class TreeWorker {
     NewFile dst;
     const Placement placement =
         publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary;
-    *s = dst.Create(sys_, dst_dir, item.target_name(), placement, dst_name);
+    *s = dst.Create(sys_, dst_dir, item.target_name(), placement, CreationMode(config_, st),
+                    dst_name);
     if (s->ok()) *s = WriteAndFinish(src.get(), st, dst.fd(), src_name, dst_name);
     Published published = Published::kFailed;
     if (s->ok()) published = dst.Publish(config_.no_clobber, s);
@@ -153,14 +153,12 @@ class TreeWorker {
     return published == Published::kYes && s->ok() ? ItemState::kCopied : ItemState::kFailed;
   }
 
-  // The bytes, then the data made durable if asked, then the metadata.
+  // The bytes, then the data made durable if asked, then the metadata. The file is new and
+  // empty (O_TRUNC or unnamed), so its writes give it its size.
   Status WriteAndFinish(int src, const struct stat& st, int dst, const std::string& src_name,
                         const std::string& dst_name) {
     const auto size = static_cast<uint64_t>(st.st_size);
     if (size > 0) {
-      if (sys_.ftruncate(dst, static_cast<off_t>(size)) != 0) {
-        return Status::FromErrno("cannot set the size of", dst_name, errno);
-      }
       IoError e = Attach(src, dst);
       if (e.ok()) e = CopyRange(env_, &transfer_, 0, size, sink_);
       if (!e.ok()) return ToStatus(e, src_name, dst_name);
@@ -168,7 +166,9 @@ class TreeWorker {
     if (config_.fsync && sys_.fdatasync(dst) != 0) {
       return Status::FromErrno("fsync", dst_name, errno);
     }
-    return ApplyMetadata(sys_, dst, st, src, config_.preserve, config_.umask, dst_name);
+    if (!PreservesAny(config_.preserve)) return {};  // its creation mode is its final mode
+    return ApplyMetadata(sys_, FileRef::Open(src, src_name), st, FileRef::Open(dst, dst_name),
+                         config_.preserve, config_.env);
   }
 
   const TreeWorkerConfig& config_;

@@ -27,7 +27,7 @@ struct TreeWorkerConfig {
   Method method = Method::kPread;  // resolved: never kAuto
   uint64_t buffer_size = 0;
   PreserveSet preserve;
-  mode_t umask = 022;
+  MetadataEnv env;  // the parent's umask and privilege, found before fork
   bool follow_links = false;  // -L: a symlink entry is opened through, as its target
   bool no_clobber = false;    // -n: an existing destination entry is left alone
   bool update = false;        // -u: ... unless it is older than the source

@@ -11,7 +11,7 @@
 namespace pcopy {
 
 Status NewFile::Create(const SysCalls& sys, int dir_fd, const std::string& name,
-                       Placement placement, const std::string& display) {
+                       Placement placement, mode_t mode, const std::string& display) {
   sys_ = &sys;
   dir_ = dir_fd;
   name_ = name;
@@ -19,16 +19,16 @@ Status NewFile::Create(const SysCalls& sys, int dir_fd, const std::string& name,
   placement_ = placement;
   const int flags = O_WRONLY | O_CLOEXEC;
   if (placement == Placement::kInPlace) {
-    fd_ = UniqueFd(sys.openat(dir_fd, name.c_str(), flags | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600));
+    fd_ = UniqueFd(sys.openat(dir_fd, name.c_str(), flags | O_CREAT | O_TRUNC | O_NOFOLLOW, mode));
   } else {
-    fd_ = UniqueFd(sys.openat(dir_fd, ".", flags | O_TMPFILE, 0600));
+    fd_ = UniqueFd(sys.openat(dir_fd, ".", flags | O_TMPFILE, mode));
     unnamed_ = fd_.valid();
     // No O_TMPFILE here (EOPNOTSUPP: NFS and some others; EISDIR or EINVAL: an old kernel): a
     // hidden temporary named so that a later run can tell a dead run's leftover.
     if (!fd_.valid() && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
       temp_name_ = TemporaryName();
       fd_ = UniqueFd(sys.openat(dir_fd, temp_name_.c_str(), flags | O_CREAT | O_EXCL | O_NOFOLLOW,
-                                0600));
+                                mode));
       if (!fd_.valid()) temp_name_.clear();
     }
   }

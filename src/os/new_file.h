@@ -27,10 +27,11 @@ enum class Published { kYes, kKeptExisting, kFailed };
 
 class NewFile {
  public:
-  // Creates the file for dir_fd/name, mode 0600 until its metadata is applied. display names it
-  // in messages (cp's "cannot create regular file 'x': ...").
+  // Creates the file for dir_fd/name with mode (less the umask, as open(2) applies it: 0600
+  // until metadata is applied, or the final mode when none will be). display names it in
+  // messages (cp's "cannot create regular file 'x': ...").
   Status Create(const SysCalls& sys, int dir_fd, const std::string& name, Placement placement,
-                const std::string& display);
+                mode_t mode, const std::string& display);
   int fd() const { return fd_.get(); }
 
   // Makes the finished file visible under its name, then closes it (close reports a failed

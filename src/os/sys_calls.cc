@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace pcopy {
@@ -61,6 +62,31 @@ int SysCalls::utimensat(int dirfd, const char* path, const struct timespec times
                         int flags) const {
   return ::utimensat(dirfd, path, times, flags);
 }
+int SysCalls::fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) const {
+  return ::fchownat(dirfd, path, owner, group, flags);
+}
+int SysCalls::fchmodat(int dirfd, const char* path, mode_t mode, int flags) const {
+  return ::fchmodat(dirfd, path, mode, flags);
+}
+ssize_t SysCalls::fgetxattr(int fd, const char* name, void* value, size_t size) const {
+  return ::fgetxattr(fd, name, value, size);
+}
+int SysCalls::fsetxattr(int fd, const char* name, const void* value, size_t size, int flags) const {
+  return ::fsetxattr(fd, name, value, size, flags);
+}
+ssize_t SysCalls::flistxattr(int fd, char* list, size_t size) const {
+  return ::flistxattr(fd, list, size);
+}
+ssize_t SysCalls::lgetxattr(const char* path, const char* name, void* value, size_t size) const {
+  return ::lgetxattr(path, name, value, size);
+}
+int SysCalls::lsetxattr(const char* path, const char* name, const void* value, size_t size,
+                        int flags) const {
+  return ::lsetxattr(path, name, value, size, flags);
+}
+ssize_t SysCalls::llistxattr(const char* path, char* list, size_t size) const {
+  return ::llistxattr(path, list, size);
+}
 int SysCalls::renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
                         unsigned flags) const {
   return ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
@@ -74,6 +100,18 @@ int SysCalls::unlinkat(int dirfd, const char* path, int flags) const {
 }
 int SysCalls::mkdirat(int dirfd, const char* path, mode_t mode) const {
   return ::mkdirat(dirfd, path, mode);
+}
+int SysCalls::mknodat(int dirfd, const char* path, mode_t mode, dev_t dev) const {
+  return ::mknodat(dirfd, path, mode, dev);
+}
+int SysCalls::mkfifoat(int dirfd, const char* path, mode_t mode) const {
+  return ::mkfifoat(dirfd, path, mode);
+}
+int SysCalls::symlinkat(const char* target, int newdirfd, const char* linkpath) const {
+  return ::symlinkat(target, newdirfd, linkpath);
+}
+ssize_t SysCalls::readlinkat(int dirfd, const char* path, char* buf, size_t size) const {
+  return ::readlinkat(dirfd, path, buf, size);
 }
 
 const SysCalls& RealSysCalls() {

@@ -2,9 +2,10 @@
 //
 // Every system call of a copy that can fail in a way a user must hear about goes through a
 // SysCalls: reading and writing, the kernel copy paths, opening, sizing, allocating, syncing,
-// publishing with rename, and the descriptor work around them. The default implementation calls
-// the kernel; a test derives from it and overrides one call to inject EINTR, a short count,
-// ENOSPC at commit or EIO at fsync in-process, with no tracer.
+// publishing with rename, the descriptor work around them, and what a tree copy preserves and
+// creates (owners, modes, times, extended attributes; symlinks, FIFOs, device nodes). The default
+// implementation calls the kernel; a test derives from it and overrides one call to inject EINTR,
+// a short count, ENOSPC at commit or EIO at fsync in-process, with no tracer.
 //
 // Process contract: a SysCalls is a stateless (or test-owned) object; forked workers use the
 // parent's object through the inherited memory, so a fake installed before fork() also runs in
@@ -58,6 +59,21 @@ class SysCalls {
   virtual int futimens(int fd, const struct timespec times[2]) const;
   virtual int utimensat(int dirfd, const char* path, const struct timespec times[2],
                         int flags) const;
+  virtual int fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) const;
+  // glibc does AT_SYMLINK_NOFOLLOW through /proc for files that are not symlinks; on a symlink it
+  // fails with EOPNOTSUPP (Linux has no symlink modes), so the metadata code never asks.
+  virtual int fchmodat(int dirfd, const char* path, mode_t mode, int flags) const;
+
+  // Extended attributes (POSIX ACLs among them, as system.posix_acl_*). The l* calls take a path
+  // and do not follow a symlink at its end; metadata.cc reaches a name in a directory through
+  // /proc/self/fd/<dirfd>/<name>, so no path is ever longer than a name.
+  virtual ssize_t fgetxattr(int fd, const char* name, void* value, size_t size) const;
+  virtual int fsetxattr(int fd, const char* name, const void* value, size_t size, int flags) const;
+  virtual ssize_t flistxattr(int fd, char* list, size_t size) const;
+  virtual ssize_t lgetxattr(const char* path, const char* name, void* value, size_t size) const;
+  virtual int lsetxattr(const char* path, const char* name, const void* value, size_t size,
+                        int flags) const;
+  virtual ssize_t llistxattr(const char* path, char* list, size_t size) const;
 
   // Names.
   virtual int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
@@ -66,6 +82,10 @@ class SysCalls {
                      int flags) const;
   virtual int unlinkat(int dirfd, const char* path, int flags) const;
   virtual int mkdirat(int dirfd, const char* path, mode_t mode) const;
+  virtual int mknodat(int dirfd, const char* path, mode_t mode, dev_t dev) const;
+  virtual int mkfifoat(int dirfd, const char* path, mode_t mode) const;
+  virtual int symlinkat(const char* target, int newdirfd, const char* linkpath) const;
+  virtual ssize_t readlinkat(int dirfd, const char* path, char* buf, size_t size) const;
 };
 
 // The kernel itself.

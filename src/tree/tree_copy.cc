@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "exec/entry_copy.h"
+#include "os/file_ref.h"
 #include "os/remove_tree.h"
 #include "os/temp_file.h"
 #include "tree/tree_run.h"
@@ -202,9 +204,10 @@ void TreeRun::FinishBig(size_t id) {
   if (s.ok() && o_.worker.fsync && sys_.fdatasync(big.dst.fd()) != 0) {
     s = Status::FromErrno("fsync", big.dst_display, errno);
   }
-  if (s.ok()) {
-    s = ApplyMetadata(sys_, big.dst.fd(), big.st, big.src.get(), o_.worker.preserve,
-                      o_.worker.umask, big.dst_display);
+  if (s.ok() && PreservesAny(o_.worker.preserve)) {
+    s = ApplyMetadata(sys_, FileRef::Open(big.src.get(), big.src_display), big.st,
+                      FileRef::Open(big.dst.fd(), big.dst_display), o_.worker.preserve,
+                      o_.worker.env);
   }
   Published published = Published::kFailed;
   if (s.ok()) published = big.dst.Publish(o_.worker.no_clobber, &s);
@@ -245,9 +248,11 @@ void TreeRun::FinishDirectory(DirNode& node) {
   const PreserveSet& p = o_.worker.preserve;
   // A directory this copy made gets its final mode (it was 0700 while it was filled); one that
   // was there already keeps its own unless the user asked to preserve something.
-  if (node.created || p.mode || p.ownership || p.timestamps) {
-    if (Status s = ApplyMetadata(sys_, node.dst.get(), node.st, -1, p, o_.worker.umask,
-                                 node.dst_display);
+  if (node.created || PreservesAny(p)) {
+    const FileRef src = node.src.valid() ? FileRef::Open(node.src.get(), node.src_display)
+                                         : FileRef::None(node.src_display);
+    if (Status s = ApplyMetadata(sys_, src, node.st, FileRef::Open(node.dst.get(), node.dst_display),
+                                 p, o_.worker.env);
         !s.ok()) {
       ReportError(s.ToString());
     }

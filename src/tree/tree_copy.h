@@ -41,7 +41,7 @@ struct TreeSource {
 };
 
 struct TreeOptions {
-  TreeWorkerConfig worker;  // sys, method, buffer, preserve, -n, -u, -L, umask
+  TreeWorkerConfig worker;  // sys, method, buffer, preserve, -n, -u, -L, env
   unsigned jobs = 1;
   unsigned retries = 3;
   uint64_t chunk_size = 1 << 20;

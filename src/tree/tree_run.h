@@ -34,6 +34,7 @@ struct DirNode {
   bool container = false; // the directory of a file operand: nothing to apply
   struct stat st {};      // the source directory's
   UniqueFd dst;
+  UniqueFd src;  // kept until the end only where xattrs or ACLs are copied from it
   std::string src_display;
   std::string dst_display;
 };
@@ -104,7 +105,7 @@ class TreeRun {
   bool OpenChildDir(const Frame& f, const std::string& name, const struct stat& st,
                     UniqueFd* src, DirNode* child);
   bool InLoop(const struct stat& st) const;
-  size_t AddNode(DirNode node);
+  size_t AddNode(DirNode node, int src_fd);
   void PushFrame(size_t node, UniqueFd src);
   Publish PublishOf(size_t node) const;
 

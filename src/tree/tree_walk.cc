@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "exec/entry_copy.h"
 #include "os/leftovers.h"
 #include "os/temp_file.h"
 #include "tree/tree_run.h"
@@ -68,8 +69,11 @@ Publish TreeRun::PublishOf(size_t node) const {
   return roots_[nodes_.at(node).root].hidden.empty() ? Publish::kViaTemporary : Publish::kInPlace;
 }
 
-size_t TreeRun::AddNode(DirNode node) {
+size_t TreeRun::AddNode(DirNode node, int src_fd) {
   if (node.parent != kNoNode) ++nodes_.at(node.parent).pending;
+  // Its xattrs and ACLs are read when it is complete, from the directory itself.
+  const PreserveSet& p = o_.worker.preserve;
+  if ((p.mode || p.xattr) && src_fd >= 0) node.src = UniqueFd(Dup(src_fd));
   nodes_.emplace(++last_node_, std::move(node));
   return last_node_;
 }
@@ -146,7 +150,8 @@ void TreeRun::StartDirectoryRoot(size_t r) {
     return;
   }
   if (o_.verbose) Verbose(s.src, s.dst);
-  PushFrame(AddNode(std::move(node)), std::move(src));
+  const int fd = src.get();
+  PushFrame(AddNode(std::move(node), fd), std::move(src));
 }
 
 // A file operand (or a symlink or special file with -r): one entry of its destination's
@@ -171,7 +176,7 @@ void TreeRun::StartFileRoot(size_t r) {
   node.src_display = src_dir == "." && s.src.find('/') == std::string::npos ? "" : src_dir;
   node.dst_display = DirName(s.dst) == "." && s.dst.find('/') == std::string::npos ? ""
                                                                                     : DirName(s.dst);
-  const size_t id = AddNode(std::move(node));
+  const size_t id = AddNode(std::move(node), -1);
   Frame f;
   f.node = id;
   f.src = std::move(src);
@@ -299,7 +304,7 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   const auto size = static_cast<uint64_t>(big.st.st_size);
   s = big.dst.Create(sys_, node.dst.get(), target,
                      publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
-                     big.dst_display);
+                     CreationMode(o_.worker, big.st), big.dst_display);
   if (s.ok()) s = SizeNewFile(sys_, big.dst.fd(), size, big.dst_display);
   if (!s.ok()) {
     big.dst.Discard();
@@ -326,7 +331,7 @@ void TreeRun::EnterSubdir(Frame& f) {
   if (o_.verbose) Verbose(child.src_display, child.dst_display);
   // -x, as cp: a mount point is copied as a directory, and what is mounted there is not.
   const bool mount_point = o_.one_file_system && st.st_dev != roots_[child.root].dev;
-  const size_t id = AddNode(std::move(child));
+  const size_t id = AddNode(std::move(child), src.get());
   if (mount_point) {
     nodes_.at(id).walked = true;
     return Complete(id);

@@ -1,0 +1,83 @@
+#include "exec/entry_copy.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <cerrno>
+
+#include "os/file_ref.h"
+#include "os/leftovers.h"
+#include "os/metadata.h"
+#include "os/new_file.h"
+#include "os/special_files.h"
+
+namespace pcopy {
+namespace {
+
+Status Make(const SysCalls& sys, const struct stat& st, const FileRef& src, const FileRef& dst) {
+  if (S_ISLNK(st.st_mode)) return CopySymlink(sys, src, static_cast<size_t>(st.st_size), dst);
+  return MakeSpecial(sys, st, dst);
+}
+
+}  // namespace
+
+bool PreservesAny(const PreserveSet& p) { return p.mode || p.ownership || p.timestamps || p.xattr; }
+
+mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src) {
+  return PreservesAny(config.preserve) ? 0600 : (src.st_mode & 0777);
+}
+
+ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int src_dir,
+                           int dst_dir, const TaskItem& item, const std::string& src_name,
+                           const std::string& dst_name, Status* error) {
+  const SysCalls& sys = *config.sys;
+  struct stat st;
+  if (sys.fstatat(src_dir, item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    *error = Status::FromErrno("cannot stat", src_name, errno);
+    return ItemState::kFailed;
+  }
+  if (st.st_ino != item.ino || st.st_dev != item.dev) {
+    *error = Status::Failure("cannot copy", src_name,
+                             "it was replaced during the copy (not the file pcopy examined)");
+    return ItemState::kFailed;
+  }
+  const std::string& target = item.target_name();
+  if (publish == Publish::kViaTemporary &&
+      KeepsExisting(sys, dst_dir, target.c_str(), st, config.no_clobber, config.update)) {
+    return ItemState::kSkipped;
+  }
+  const std::string made = publish == Publish::kInPlace ? target : TemporaryName();
+  const FileRef src = FileRef::At(src_dir, item.name.c_str(), src_name);
+  const FileRef dst = FileRef::At(dst_dir, made.c_str(), dst_name);
+  Status s = Make(sys, st, src, dst);
+  if (!s.ok() && s.err() == EEXIST && publish == Publish::kInPlace) {
+    // In a hidden tree, only a worker replaced halfway through can have made it: again.
+    sys.unlinkat(dst_dir, made.c_str(), 0);
+    s = Make(sys, st, src, dst);
+  }
+  if (!s.ok()) {
+    *error = std::move(s);
+    return ItemState::kFailed;
+  }
+  // A symlink has no mode of its own: without -p it is left as made.
+  if (!S_ISLNK(st.st_mode) || PreservesAny(config.preserve)) {
+    s = ApplyMetadata(sys, src, st, dst, config.preserve, config.env);
+  }
+  if (s.ok() && publish == Publish::kViaTemporary &&
+      sys.renameat2(dst_dir, made.c_str(), dst_dir, target.c_str(),
+                    config.no_clobber ? RENAME_NOREPLACE : 0) != 0) {
+    if (errno == EEXIST && config.no_clobber) {
+      sys.unlinkat(dst_dir, made.c_str(), 0);
+      return ItemState::kSkipped;
+    }
+    s = errno == EISDIR ? Status::Message("cannot overwrite directory " + Quote(dst_name) +
+                                          " with non-directory")
+                        : Status::FromErrno("cannot create", dst_name, errno);
+  }
+  if (s.ok()) return ItemState::kCopied;
+  sys.unlinkat(dst_dir, made.c_str(), 0);
+  *error = std::move(s);
+  return ItemState::kFailed;
+}
+
+}  // namespace pcopy

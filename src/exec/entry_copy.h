@@ -1,0 +1,33 @@
+// entry_copy.h: the entries of a tree that are not regular files (symlinks, FIFOs, device nodes),
+// recreated by a tree worker, and the mode a new regular file is created with.
+//
+// Each entry appears whole, like a file (new_file.h): under its own name inside a new tree's
+// hidden directory, or made under a hidden name and renamed over its name (which -n keeps)
+// otherwise. Its metadata (special_files.h, metadata.h) is applied before it appears. Runs in a
+// forked worker; nothing here keeps state.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "base/status.h"
+#include "exec/tree_task.h"
+#include "exec/tree_worker.h"
+
+namespace pcopy {
+
+// Whether anything beyond cp's default (the mode less the umask) is preserved.
+bool PreservesAny(const PreserveSet& p);
+
+// The mode a regular file is created with: its final mode (open(2) applies the umask, which is
+// what cp gives a new file) when nothing is preserved, so that no fchmod is needed; 0600 until
+// ApplyMetadata otherwise.
+mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src);
+
+// Recreates the symlink, FIFO or device node `item` of src_dir in dst_dir.
+ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int src_dir,
+                           int dst_dir, const TaskItem& item, const std::string& src_name,
+                           const std::string& dst_name, Status* error);
+
+}  // namespace pcopy
