@@ -33,6 +33,7 @@ class NewFile {
   Status Create(const SysCalls& sys, int dir_fd, const std::string& name, Placement placement,
                 mode_t mode, const std::string& display);
   int fd() const { return fd_.get(); }
+  const std::string& name() const { return name_; }
 
   // Makes the finished file visible under its name, then closes it (close reports a failed
   // write on NFS). no_clobber: a name taken meanwhile is kept (kKeptExisting).

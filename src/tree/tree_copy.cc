@@ -166,11 +166,13 @@ void TreeRun::OnBatch(const Task& task, const TaskResult& result) {
           Verbose(JoinDisplay(task.src_display, item.name),
                   JoinDisplay(task.dst_display, item.target_name()));
         }
+        FirstCopyDone(item.dev, item.ino, task.fds[1].get(), item.target_name(), true);
         break;
       case ItemState::kSkipped:
         ++report_.skipped;
         break;
       case ItemState::kFailed:
+        FirstCopyDone(item.dev, item.ino, -1, {}, false);
         if (e < result.errors.size()) {
           ReportError(result.errors[e].message, result.errors[e].err);
           ++e;
@@ -220,9 +222,37 @@ void TreeRun::FinishBig(size_t id) {
     ++report_.files;
     if (o_.verbose) Verbose(big.src_display, big.dst_display);
   }
+  FirstCopyDone(big.st.st_dev, big.st.st_ino, nodes_.at(node).dst.get(), big.dst.name(),
+                published == Published::kYes && s.ok());
   bigs_.erase(id);
   --nodes_.at(node).pending;
   Complete(node);
+}
+
+void TreeRun::FirstCopyDone(dev_t dev, ino_t ino, int dir_fd, const std::string& name, bool ok) {
+  if (!o_.worker.preserve.links) return;
+  if (ok) {
+    for (const LinkRequest& r : links_.Published(dev, ino, dir_fd, name)) MakeLink(r);
+    return;
+  }
+  for (const LinkRequest& r : links_.Failed(dev, ino)) {
+    ReportError(Status::Failure("cannot create hard link", r.dst_display,
+                                "the copy of the file it links to failed")
+                    .ToString());
+    --nodes_.at(r.node).pending;
+    Complete(r.node);
+  }
+}
+
+void TreeRun::MakeLink(const LinkRequest& r) {
+  if (Status s = links_.Link(sys_, r, o_.worker.no_clobber); !s.ok()) {
+    ReportError(s.ToString());
+  } else {
+    ++report_.files;
+    if (o_.verbose) Verbose(r.src_display, r.dst_display);
+  }
+  --nodes_.at(r.node).pending;
+  Complete(r.node);
 }
 
 // Walks up from a node whose last piece of work just finished, completing every directory that

@@ -18,6 +18,7 @@
 #include "exec/task_pool.h"
 #include "exec/tree_task.h"
 #include "os/new_file.h"
+#include "tree/link_groups.h"
 #include "tree/tree_copy.h"
 
 namespace pcopy {
@@ -100,6 +101,7 @@ class TreeRun {
   void ReadEntry(Frame& f);
   void AddEntry(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void AddBig(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
+  void AddLink(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void FlushBatch(Frame& f);
   void EnterSubdir(Frame& f);
   bool OpenChildDir(const Frame& f, const std::string& name, const struct stat& st,
@@ -116,6 +118,9 @@ class TreeRun {
   void OnBatch(const Task& task, const TaskResult& result);
   void OnChunk(size_t big, const TaskResult& result);
   void FinishBig(size_t big);
+  // The first copy of a linked file is published (or failed): its other names follow.
+  void FirstCopyDone(dev_t dev, ino_t ino, int dir_fd, const std::string& name, bool ok);
+  void MakeLink(const LinkRequest& request);
   void Complete(size_t node);
   void FinishDirectory(DirNode& node);
   void PublishRoot(size_t r);
@@ -145,6 +150,7 @@ class TreeRun {
   std::unordered_map<uint64_t, size_t> chunk_owner_;  // chunk task id -> big file
   std::unordered_map<uint64_t, size_t> batch_owner_;  // batch task id -> node
   std::deque<Ready> ready_;
+  LinkGroups links_;
   uint64_t last_id_ = 0;
   uint64_t big_threshold_ = 0;
   uint64_t bytes_found_ = 0;

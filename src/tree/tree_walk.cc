@@ -224,6 +224,11 @@ void TreeRun::AddEntry(Frame& f, const char* name, const struct stat& st,
     return;
   }
   ++files_found_;
+  if (o_.worker.preserve.links && S_ISREG(st.st_mode) &&
+      links_.Classify(st) == LinkGroups::Role::kLink) {
+    AddLink(f, name, st, dst_name);
+    return;
+  }
   if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) >= big_threshold_) {
     AddBig(f, name, st, dst_name);
     return;
@@ -315,6 +320,24 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   ++nodes_.at(f.node).pending;
   bigs_.emplace(id, std::move(big));
   ready_.push_back(Ready{Task(), id});
+}
+
+// A later name of a file already met: a hard link to its copy, now or once that is published.
+void TreeRun::AddLink(Frame& f, const char* name, const struct stat& st,
+                      const std::string& dst_name) {
+  DirNode& node = nodes_.at(f.node);
+  LinkRequest r;
+  r.dev = st.st_dev;
+  r.ino = st.st_ino;
+  r.node = f.node;
+  r.dir = UniqueFd(Dup(node.dst.get()));
+  r.name = dst_name.empty() ? name : dst_name;
+  r.src_display = JoinDisplay(node.src_display, name);
+  r.dst_display = JoinDisplay(node.dst_display, r.name);
+  r.publish = PublishOf(f.node);
+  ++node.pending;
+  if (links_.Ready(r)) return MakeLink(r);
+  links_.Wait(std::move(r));
 }
 
 void TreeRun::EnterSubdir(Frame& f) {
