@@ -1,11 +1,7 @@
 // e2e_copy_methods_test.cc: the sendfile, mmap and direct methods across sizes x -j x chunk
 // size x strategy, O_DIRECT with odd buffer sizes, what -v names, and what --method auto picks
 // by file system (pread/pwrite across types and within ext4, a reflink on xfs and btrfs).
-#include <fcntl.h>
-#include <linux/fiemap.h>
-#include <linux/fs.h>
 #include <linux/magic.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -16,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "base/unique_fd.h"
 #include "e2e_copy_util.h"
+#include "sparse_test_util.h"
 #include "test_util.h"
 
 namespace pcopy::test {
@@ -197,26 +193,8 @@ TEST(E2eCopy, AutoWithinExt4UsesSmallPreadWrites) {
   EXPECT_TRUE(EndsWith(LastLine(r.out), "method pread/pwrite with 32.0 KiB buffers")) << r.out;
 }
 
-// Bytes of path that sit in extents shared with another file (FIEMAP_EXTENT_SHARED).
-uint64_t SharedBytes(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return 0;
-  constexpr unsigned kMaxExtents = 256;
-  std::vector<char> buffer(sizeof(fiemap) + kMaxExtents * sizeof(fiemap_extent));
-  auto* map = reinterpret_cast<fiemap*>(buffer.data());
-  map->fm_length = FIEMAP_MAX_OFFSET;
-  map->fm_flags = FIEMAP_FLAG_SYNC;
-  map->fm_extent_count = kMaxExtents;
-  if (ioctl(fd.get(), FS_IOC_FIEMAP, map) != 0) return 0;
-  uint64_t shared = 0;
-  for (unsigned i = 0; i < map->fm_mapped_extents; ++i) {
-    if (map->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED) shared += map->fm_extents[i].fe_length;
-  }
-  return shared;
-}
-
-// Where extents can be shared, auto takes copy_file_range, which there is a reflink: the copy
-// shares every block of SOURCE and writes no data.
+// Where extents can be shared, --reflink=auto clones SOURCE (FICLONE): the copy shares every
+// block of SOURCE and writes no data. With --reflink=never, auto copies the data with pread.
 void ExpectAutoReflinks(const std::string& type) {
   if (!IsRoot()) GTEST_SKIP() << "needs root to loop-mount " << type;
   TempDir t;
@@ -229,15 +207,18 @@ void ExpectAutoReflinks(const std::string& type) {
   const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
   EXPECT_EQ(r.err, "");
-  std::string expected = "pcopy: method auto: SOURCE on ";
-  expected.append(type).append(", DEST on ").append(type).append(": copy_file_range (");
-  expected.append(type).append(
-      " can share extents or copy on the server), with pread/pwrite as "
-      "fallback");
-  EXPECT_EQ(AutoLine(r.out), expected) << r.out;
-  EXPECT_TRUE(EndsWith(LastLine(r.out), "method copy_file_range")) << r.out;
+  EXPECT_EQ(AutoLine(r.out), "") << "a clone chooses no method: " << r.out;
+  EXPECT_TRUE(EndsWith(LastLine(r.out), "method FICLONE (a reflink: DEST shares SOURCE's extents)"))
+      << r.out;
   EXPECT_EQ(SharedBytes(dst), 8 * kMiB) << "the copy is not a reflink of SOURCE";
-  EXPECT_EQ(ListDir(mnt), (std::vector<std::string>{"dst", "src"}));
+  const std::string copied = mnt + "/copied";
+  const RunResult never = RunPcopy({"-v", "-j", "3", "--reflink=never", src, copied});
+  ExpectCopied(never, src, copied, /*expect_silent=*/false);
+  EXPECT_EQ(AutoLine(never.out),
+            "pcopy: method auto: pread/pwrite with 32.0 KiB buffers (--reflink=never: "
+            "copy_file_range may share extents)");
+  EXPECT_EQ(SharedBytes(copied), 0u);
+  EXPECT_EQ(ListDir(mnt), (std::vector<std::string>{"copied", "dst", "src"}));
 }
 
 TEST(E2eCopy, AutoReflinksOnXfs) { ExpectAutoReflinks("xfs"); }

@@ -6,9 +6,9 @@
 // The test waits until pcopy is really at the stage (its workers exist, a file appeared, the copy
 // workers are gone) by watching /proc and the file system, never by sleeping, then sends the
 // signal after a delay drawn from a seeded generator, so each case strikes at its own moment and
-// a rerun strikes at the same one. The big inputs of --checksum and --compare are sparse files:
-// they cost no disk space and read as fast as the page cache, so a few GiB keep pcopy busy for
-// about a second.
+// a rerun strikes at the same one. The big inputs are sparse files: they cost no disk space and
+// read as fast as the page cache, so a few GiB keep pcopy busy for about a second (the copies
+// with --sparse=never, which writes the holes out as zeros).
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -187,10 +187,13 @@ std::vector<std::string> Args(const Case& c, const std::string& in, const std::s
       return {"--checksum", "-j", "2", in + "/big"};
     case Mode::kCompare:
       return {"--compare", "-j", "2", in + "/half-a", in + "/half-b"};
+    // --sparse=never: the copy writes every byte of the holes, so its workers live long enough
+    // to be struck (a sparse copy of holes alone has none).
     case Mode::kVerify:
-      return {"--verify", "-j", "2", "--progress", "none", in + "/verify", out + "/dst"};
+      return {"--verify",       "-j",           "2",         "--progress", "none",
+              "--sparse=never", in + "/verify", out + "/dst"};
     case Mode::kCopy:
-      return {"-j", "2", "--progress", "none", in + "/one", out + "/dst"};
+      return {"-j", "2", "--progress", "none", "--sparse=never", in + "/one", out + "/dst"};
     case Mode::kDemo:
       return {"--demo", "--demo-size", "128M", "-j", "2"};
   }

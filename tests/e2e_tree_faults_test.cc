@@ -42,7 +42,7 @@ class E2eTreeFaults : public ::testing::Test {
     auto p = std::make_unique<PcopyProcess>(args);
     EXPECT_TRUE(WaitUntil("the copy to get under way", [&] {
       const std::string hidden = HiddenTree(dir_.path());
-      return !hidden.empty() && AllocatedBytes(hidden) >= 2 * kMiB;
+      return !hidden.empty() && TreeAllocatedBytes(hidden) >= 2 * kMiB;
     }));
     return p;
   }

@@ -84,13 +84,15 @@ class PreallocateTest : public testing::Test {
     test::MakeRandomFile(src_, 4 * kMiB + 3, 131);
   }
 
-  CopyOutcome Copy(const std::string& dst, Method method = Method::kPread) {
+  CopyOutcome Copy(const std::string& dst, Method method = Method::kPread,
+                   ReflinkMode reflink = ReflinkMode::kAuto) {
     const PreallocateSysCalls sys;
     Options o;
     o.source = src_;
     o.dest = dst;
     o.jobs = 2;
     o.method = method;
+    o.reflink = reflink;
     CopyOutcome outcome = test::CopyInProcess(o, sys);
     return outcome;
   }
@@ -187,8 +189,8 @@ TEST_F(PreallocateTest, WorkersMeetNoSpaceWhenNeitherCheckSeesIt) {
   }
 }
 
-// copy_file_range shares extents on xfs: the copy takes no room, so neither the free space check
-// nor the preallocation (which would defeat the sharing) applies.
+// A clone (--reflink=auto) or copy_file_range shares extents on xfs: the copy takes no room, so
+// neither the free space check nor the preallocation (which would defeat the sharing) applies.
 TEST_F(PreallocateTest, ReflinkCopiesNeedNoRoom) {
   if (!test::IsRoot()) GTEST_SKIP() << "needs root to loop-mount xfs";
   const std::string mnt = t_ / "mnt";
@@ -204,7 +206,7 @@ TEST_F(PreallocateTest, ReflinkCopiesNeedNoRoom) {
   EXPECT_EQ(g_fallocate_calls, 0);
   EXPECT_TRUE(SameBytes(src_, dst));
   g_no_room = false;
-  const CopyOutcome written = Copy(mnt + "/dst2", Method::kPread);
+  const CopyOutcome written = Copy(mnt + "/dst2", Method::kPread, ReflinkMode::kNever);
   ASSERT_TRUE(written.status.ok()) << written.status.ToString();
   EXPECT_EQ(g_fallocate_calls, 1) << "pread writes every byte: its temporary is preallocated";
 }

@@ -175,7 +175,7 @@ TmpfsMount::TmpfsMount(const std::string& dir, const std::string& options, unsig
 }
 
 LoopMount::LoopMount(const std::string& dir, const std::string& type, const std::string& image_path,
-                     uint64_t image_size)
+                     uint64_t image_size, const std::vector<std::string>& mkfs_options)
     : Mount(dir), image_(image_path) {
   {
     UniqueFd fd(open(image_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -186,7 +186,10 @@ LoopMount::LoopMount(const std::string& dir, const std::string& type, const std:
   }
   const std::string log = image_ + ".log";
   const std::string mkfs = "mkfs." + type;
-  if (RunWithOutputs({mkfs, "-q", image_}, log, log, 60000).code != 0) {
+  std::vector<std::string> argv = {mkfs, "-q"};
+  argv.insert(argv.end(), mkfs_options.begin(), mkfs_options.end());
+  argv.push_back(image_);
+  if (RunWithOutputs(argv, log, log, 60000).code != 0) {
     error_ = mkfs + " " + image_ + " failed (is it installed?): " + ReadFile(log);
   } else if (RunWithOutputs({"mount", "-o", "loop", image_, dir_}, log, log, 60000).code != 0) {
     error_ = "mount -o loop " + image_ + " " + dir_ + ": " + ReadFile(log);

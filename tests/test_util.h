@@ -227,11 +227,12 @@ class TmpfsMount : public Mount {
 
 // A fresh file system of the given type: mkfs.TYPE (which must be installed) on a sparse image
 // of image_size bytes at image_path, loop-mounted. The image is removed at the end; unmounting a
-// loop mount made by mount(8) also detaches its loop device.
+// loop mount made by mount(8) also detaches its loop device. mkfs_options go before the image
+// (e.g. {"-m", "reflink=1"} for xfs).
 class LoopMount : public Mount {
  public:
   LoopMount(const std::string& dir, const std::string& type, const std::string& image_path,
-            uint64_t image_size);
+            uint64_t image_size, const std::vector<std::string>& mkfs_options = {});
   ~LoopMount();
 
  private:

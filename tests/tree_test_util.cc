@@ -136,7 +136,7 @@ void MakeSampleTree(const std::string& root, uint64_t large_size) {
 
 namespace pcopy::test {
 
-uint64_t AllocatedBytes(const std::string& dir) {
+uint64_t TreeAllocatedBytes(const std::string& dir) {
   uint64_t total = 0;
   for (const std::string& rel : TreeListing(dir)) {
     struct stat st;

@@ -41,6 +41,6 @@ namespace pcopy::test {
 
 // The bytes allocated on storage by everything under dir (st_blocks), to tell how far a copy
 // has got.
-uint64_t AllocatedBytes(const std::string& dir);
+uint64_t TreeAllocatedBytes(const std::string& dir);
 
 }  // namespace pcopy::test

@@ -18,14 +18,17 @@
 #include "base/size_parse.h"
 #include "copy/digest.h"
 #include "copy/io.h"
+#include "copy/reflink.h"
 #include "exec/fork_executor.h"
 #include "exec/parallel_digest.h"
+#include "os/data_extents.h"
 #include "os/destination.h"
 #include "os/leftovers.h"
 #include "os/metadata.h"
 #include "os/source_file.h"
 #include "os/stepped_sync.h"
 #include "os/temp_file.h"
+#include "plan/extent_plan.h"
 #include "plan/plan.h"
 #include "plan/work_list.h"
 
@@ -69,6 +72,14 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
   return text;
 }
 
+// -v for a SOURCE with holes: how much of it is data, in how many extents.
+void PrintSparse(FILE* out, const std::vector<ByteRange>& extents, uint64_t size) {
+  if (extents.size() == 1 && extents[0].length == size) return;
+  fprintf(out, "pcopy: sparse: %zu data extent%s, %s of %s; the holes stay holes\n", extents.size(),
+          extents.size() == 1 ? "" : "s", FormatBytes(TotalBytes(extents)).c_str(),
+          FormatBytes(size).c_str());
+}
+
 void PrintPlan(FILE* out, const CopyPlan& plan) {
   fprintf(out, "pcopy: plan: %s, %zu worker%s for %s\n", StrategyName(plan.strategy),
           plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
@@ -92,24 +103,30 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
 }
 
 // Sizes the temporary: the file system sees the final size once, and a reader of the temporary
-// (there should be none) sees the real length. Then, if `reserve`, allocates its blocks, as mold
-// does its output file: a file system that cannot hold the copy says so now, before any worker
-// starts, rather than in a worker halfway through. One that cannot preallocate (EOPNOTSUPP,
-// ENOSYS, EINVAL) is simply written. It costs nothing measurable on ext4: 1 GiB, -j 2, ten runs
-// each way interleaved, medians 0.29-0.45 s with it and 0.46-1.28 s without (the virtual
-// machine's stalls dominate both).
-Status SizeTemporary(const SysCalls& sys, int fd, uint64_t size, bool reserve,
-                     const std::string& name) {
+// (there should be none) sees the real length; what is not written stays a hole. Then, if
+// `reserve`, allocates the blocks of the data to come (SOURCE's data extents: its holes are
+// never allocated), as mold does its output file: a file system that cannot hold the copy says so
+// now, before any worker starts, rather than in a worker halfway through. One that cannot
+// preallocate (EOPNOTSUPP, ENOSYS, EINVAL) is simply written. It costs nothing measurable on ext4:
+// 1 GiB, -j 2, ten runs each way interleaved, medians 0.29-0.45 s with it and 0.46-1.28 s without
+// (the virtual machine's stalls dominate both).
+Status SizeTemporary(const SysCalls& sys, int fd, uint64_t size, const std::vector<ByteRange>& data,
+                     bool reserve, const std::string& name) {
   if (size == 0) return {};
   if (sys.ftruncate(fd, static_cast<off_t>(size)) != 0) {
     return Status::FromErrno("cannot set the size of", name, errno);
   }
-  if (!reserve) return {};
-  int rc = 0;
-  while ((rc = sys.fallocate(fd, 0, 0, static_cast<off_t>(size))) != 0 && errno == EINTR) {
+  for (size_t i = 0; reserve && i < data.size(); ++i) {
+    const auto offset = static_cast<off_t>(data[i].offset),
+               length = static_cast<off_t>(data[i].length);
+    int rc = 0;
+    while ((rc = sys.fallocate(fd, 0, offset, length)) != 0 && errno == EINTR) {
+    }
+    if (rc == 0) continue;
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return {};
+    return Status::FromErrno("cannot allocate space for", name, errno);
   }
-  if (rc == 0 || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return {};
-  return Status::FromErrno("cannot allocate space for", name, errno);
+  return {};
 }
 
 // --print-digest without --verify: the digest of what was written, read from the temporary
@@ -162,7 +179,7 @@ class CopyRun {
     if (s.ok() && !outcome_.report.skipped) s = Prepare();
     if (s.ok() && !outcome_.report.skipped) {
       start_ = std::chrono::steady_clock::now();
-      s = src_.size == 0 ? CopyToEndOnce() : CopyWithWorkers();
+      s = clone_.cloned ? Cloned() : src_.size == 0 ? CopyToEndOnce() : CopyWithWorkers();
       if (s.ok()) s = Publish();
     }
     if (!s.ok()) return Failed(std::move(s));
@@ -196,8 +213,9 @@ class CopyRun {
     return signals_.Poll() != 0 ? Interruption() : Status{};
   }
 
-  // Leftovers removed, room checked, the temporary created, sized and (where the copy writes
-  // every byte) allocated.
+  // Leftovers removed, SOURCE's data mapped (--sparse), room checked for that data, the
+  // temporary created, then cloned (--reflink) or sized and, where the copy writes every byte of
+  // the data, allocated. A clone takes no room: --reflink=always checks none.
   Status Prepare() {
     const std::string dir = DirName(dst_.path);
     for (const std::string& name : RemoveLeftovers(dir, sys_)) {
@@ -206,12 +224,35 @@ class CopyRun {
                 Quote(name).c_str());
       }
     }
+    if (Status s = SourceExtents(sys_, src_.fd.get(), src_.size, o_.sparse, o_.source, &extents_);
+        !s.ok()) {
+      return s;
+    }
     const bool writes = WritesEveryByte(o_, sys_, src_.fd.get(), dir);
-    if (writes) {
-      if (Status s = CheckFreeSpace(sys_, dir, dst_.display, src_.size); !s.ok()) return s;
+    if (writes && o_.reflink != ReflinkMode::kAlways) {
+      if (Status s = CheckFreeSpace(sys_, dir, dst_.display, TotalBytes(extents_)); !s.ok()) {
+        return s;
+      }
     }
     if (Status s = TempFile::Create(dir, dst_.display, &temp_, sys_); !s.ok()) return s;
-    return SizeTemporary(sys_, temp_.fd(), src_.size, writes, dst_.display);
+    if (Status s = CloneIfAsked(sys_, o_.reflink, src_.fd.get(), temp_.fd(), o_.source,
+                                dst_.display, &clone_);
+        !s.ok() || clone_.cloned) {
+      return s;
+    }
+    if (clone_.declined != 0 && o_.verbose) {
+      fprintf(console_.out, "pcopy: reflink auto: FICLONE declined (%s): copying the data\n",
+              strerror(clone_.declined));
+    }
+    const bool reserve = writes && o_.sparse != SparseMode::kAlways;
+    return SizeTemporary(sys_, temp_.fd(), src_.size, extents_, reserve, dst_.display);
+  }
+
+  // DEST is already a clone of SOURCE (FICLONE): nothing to copy; --verify still reads it back.
+  Status Cloned() {
+    outcome_.report.bytes = src_.size;
+    outcome_.report.method = "FICLONE (a reflink: DEST shares SOURCE's extents)";
+    return o_.verify ? Verify() : Status{};
   }
 
   // A source whose size is unknown (procfs, sysfs) or 0: read once, to its end, by this process.
@@ -230,6 +271,7 @@ class CopyRun {
     const std::vector<Digest128>& leaves = read.Finish();
     if (digest) outcome_.report.digest = TreeDigest(leaves);
     outcome_.report.bytes = copied;
+    data_bytes_ = copied;
     outcome_.report.method = "read/write by one process";
     if (!o_.verify) return {};
     if (Status s = VerifyReadOnce(o_, temp_.fd(), copied, leaves, &signals_, sys_); !s.ok()) {
@@ -245,8 +287,11 @@ class CopyRun {
   }
 
   Status CopyWithWorkers() {
-    const CopyPlan plan = MakePlan(src_.size, o_.jobs, o_.chunk_size, o_.strategy);
-    if (o_.verbose) PrintPlan(console_.out, plan);
+    const CopyPlan plan = MakeExtentPlan(extents_, src_.size, o_.jobs, o_.chunk_size, o_.strategy);
+    if (o_.verbose) {
+      PrintSparse(console_.out, extents_, src_.size);
+      PrintPlan(console_.out, plan);
+    }
     const ExecConfig config = Config();
     const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
     ForkExecutor executor;
@@ -255,8 +300,10 @@ class CopyRun {
     if (!r.status.ok()) return r.status;
     if (Status s = CheckSourceSize(); !s.ok()) return s;
     outcome_.report.bytes = src_.size;
+    data_bytes_ = plan.size;
     outcome_.report.workers = plan.workers.size();
-    outcome_.report.method = DescribeMethod(r, o_.buffer_size);
+    outcome_.report.method =
+        plan.workers.empty() ? "none (SOURCE is all holes)" : DescribeMethod(r, o_.buffer_size);
     outcome_.report.retried = r.retried;
     return o_.verify ? Verify() : Status{};
   }
@@ -271,6 +318,7 @@ class CopyRun {
     config.buffer_size = o_.buffer_size;
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
+    config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
     config.retries = o_.retries;
     config.stall_timeout = o_.stall_timeout;
     return config;
@@ -356,9 +404,17 @@ class CopyRun {
     }
     if (!o_.verbose || (r.skipped && r.seconds == 0)) return;
     fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
-    fprintf(console_.out, "pcopy: copied %s in %.3f s (%s) with %zu worker%s, method %s%s%s\n",
-            FormatBytes(r.bytes).c_str(), r.seconds,
-            FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
+    if (clone_.cloned) {
+      fprintf(console_.out, "pcopy: cloned %s in %.3f s, method %s%s\n",
+              FormatBytes(r.bytes).c_str(), r.seconds, r.method.c_str(), o_.fsync ? ", fsync" : "");
+      return;
+    }
+    // A sparse SOURCE: the rate is that of the data moved, not of the holes skipped.
+    const std::string data =
+        data_bytes_ == r.bytes ? "" : " (" + FormatBytes(data_bytes_) + " of data, the rest holes)";
+    fprintf(console_.out, "pcopy: copied %s%s in %.3f s (%s) with %zu worker%s, method %s%s%s\n",
+            FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
+            FormatRate(r.seconds > 0 ? static_cast<double>(data_bytes_) / r.seconds : 0).c_str(),
             r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o_.fsync ? ", fsync" : "",
             r.retried.empty() ? ""
                               : (", " + std::to_string(r.retried.size()) + " worker" +
@@ -373,6 +429,9 @@ class CopyRun {
   SourceFile src_;
   Destination dst_;
   TempFile temp_;
+  std::vector<ByteRange> extents_;  // SOURCE's bytes to copy: its data, or all of it
+  CloneResult clone_;
+  uint64_t data_bytes_ = 0;  // the bytes the workers copied: report.bytes less the holes
   CopyOutcome outcome_;
   std::chrono::steady_clock::time_point start_;
 };

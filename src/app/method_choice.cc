@@ -4,6 +4,16 @@
 #include "os/file_system.h"
 
 namespace pcopy {
+namespace {
+
+// The option that rules copy_file_range out of --method auto, in words; nullptr if none does.
+const char* PreadRequiredBy(const Options& o) {
+  if (o.sparse == SparseMode::kAlways) return "--sparse=always looks at every block";
+  if (o.reflink == ReflinkMode::kNever) return "--reflink=never: copy_file_range may share extents";
+  return nullptr;
+}
+
+}  // namespace
 
 // --method auto. copy_file_range only where it can share extents or copy on the server: there it
 // moves no bytes at all (a reflink) or none through this machine. Everywhere else the kernel
@@ -12,8 +22,17 @@ namespace pcopy {
 // 4 GiB copies took 2.5-4 s in 7 runs of 10 against 1.1 s in the others, while 32 KiB
 // pread/pwrite never did (README "Defaults"). Across file system types the kernel would only
 // answer EXDEV.
+// --reflink=never and --sparse=always keep auto on pread: copy_file_range may share extents,
+// which never forbids, and it moves bytes that always must look at.
 Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose) {
   if (o.method != Method::kAuto) return o.method;
+  if (const char* why = PreadRequiredBy(o)) {
+    if (verbose != nullptr) {
+      fprintf(verbose, "pcopy: method auto: pread/pwrite with %s buffers (%s)\n",
+              FormatBytes(o.buffer_size).c_str(), why);
+    }
+    return Method::kPread;
+  }
   const std::optional<FileSystemType> src = FileSystemOf(sys, src_fd),
                                       dst = FileSystemOf(sys, dst_fd);
   const bool same_type = src && dst && src->magic == dst->magic;
@@ -43,6 +62,7 @@ bool WritesEveryByte(const Options& o, const SysCalls& sys, int src_fd, const st
       o.method != Method::kCopyFileRangeOrPread) {
     return true;
   }
+  if (o.method == Method::kAuto && PreadRequiredBy(o) != nullptr) return true;
   const std::optional<FileSystemType> src = FileSystemOf(sys, src_fd);
   struct statfs dst;
   if (!src || sys.statfs(dir.c_str(), &dst) != 0) return true;

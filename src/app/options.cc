@@ -48,6 +48,18 @@ constexpr const char* kAfterOptions =
     "               does less and no worker idles while work remains.\n"
     "  guided       like dynamic, with chunks that shrink as the work does (about remaining /\n"
     "               2N, never below --chunk-size): few hand-outs early, an even finish.\n"
+    "\nSparse files and clones:\n"
+    "  --sparse=auto    a SOURCE with holes (fewer blocks than its length) is mapped with\n"
+    "                   SEEK_DATA/SEEK_HOLE; only its data is copied, shared evenly among the\n"
+    "                   workers, and its holes stay holes in DEST\n"
+    "  --sparse=always  the same for every regular SOURCE, and whole 4 KiB blocks of zeros in\n"
+    "                   its data are left unwritten too (as cp --sparse=always; method pread)\n"
+    "  --sparse=never   every byte is written\n"
+    "  --reflink=auto   where SOURCE and DEST are on one file system that can share extents\n"
+    "                   (xfs with reflink, btrfs), DEST is a clone (FICLONE): instant, no space\n"
+    "                   taken; where the clone is declined, the data is copied\n"
+    "  --reflink=always clone or fail, DEST untouched\n"
+    "  --reflink=never  never clone; --method auto then copies the data with pread/pwrite\n"
     "\nSIZE and RATE take K, M, G, T (powers of 1024; KiB, MiB, ... are the same) or KB, MB,\n"
     "GB, TB (powers of 1000).\n"
     "\n--checksum writes nothing: it prints DIGEST  FILE for each FILE, as sha256sum does (a\n"
@@ -129,6 +141,10 @@ constexpr std::pair<const char*, Strategy> kStrategies[] = {{"contiguous", Strat
                                                             {"interleaved", Strategy::kInterleaved},
                                                             {"dynamic", Strategy::kDynamic},
                                                             {"guided", Strategy::kGuided}};
+constexpr std::pair<const char*, SparseMode> kSparseModes[] = {
+    {"auto", SparseMode::kAuto}, {"always", SparseMode::kAlways}, {"never", SparseMode::kNever}};
+constexpr std::pair<const char*, ReflinkMode> kReflinkModes[] = {
+    {"auto", ReflinkMode::kAuto}, {"always", ReflinkMode::kAlways}, {"never", ReflinkMode::kNever}};
 constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {{"auto", ProgressMode::kAuto},
                                                                    {"bar", ProgressMode::kBar},
                                                                    {"plain", ProgressMode::kPlain},
@@ -148,6 +164,10 @@ po::options_description Describe() {
       "bytes per read/write with --method pread or mmap (direct: 1M)")(
       "method", po::value<std::string>()->default_value("auto"),
       "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap, direct")(
+      "sparse", po::value<std::string>()->default_value("auto"),
+      "auto|always|never: keep SOURCE's holes (always: leave zero blocks unwritten too)")(
+      "reflink", po::value<std::string>()->default_value("auto"),
+      "auto|always|never: clone SOURCE (share its extents) where the file system can")(
       "progress", po::value<std::string>()->default_value("auto"),
       "auto|bar|plain|json|none; auto draws a bar when stderr is a terminal")(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
@@ -261,7 +281,22 @@ Status ParseTreeOptions(const po::variables_map& vm, Options* o) {
   return {};
 }
 
-// The options that name one of a set: method, strategy, progress.
+// --sparse and --reflink: how DEST's data is laid down. --sparse=always looks at every block it
+// reads, so it needs the one method that reads them all into a buffer.
+Status ParseDataChoices(const po::variables_map& vm, Options* o) {
+  if (Status s =
+          ParseChoice("sparse mode", vm["sparse"].as<std::string>(), kSparseModes, &o->sparse);
+      !s.ok()) {
+    return s;
+  }
+  if (o->sparse == SparseMode::kAlways && o->method != Method::kAuto &&
+      o->method != Method::kPread) {
+    return Usage("--sparse=always reads every block: it goes with --method auto or pread");
+  }
+  return ParseChoice("reflink mode", vm["reflink"].as<std::string>(), kReflinkModes, &o->reflink);
+}
+
+// The options that name one of a set: method, strategy, sparse, reflink, progress.
 Status ParseChoices(const po::variables_map& vm, Options* o) {
   auto str = [&](const char* k) { return vm[k].as<std::string>(); };
   if (Status s = ParseChoice("method", str("method"), kMethods, &o->method); !s.ok()) return s;
@@ -271,6 +306,7 @@ Status ParseChoices(const po::variables_map& vm, Options* o) {
   if (Status s = ParseChoice("strategy", str("strategy"), kStrategies, &o->strategy); !s.ok()) {
     return s;
   }
+  if (Status s = ParseDataChoices(vm, o); !s.ok()) return s;
   return ParseChoice("progress mode", str("progress"), kProgressModes, &o->progress);
 }
 

@@ -10,6 +10,8 @@
 
 #include "base/status.h"
 #include "copy/io.h"
+#include "copy/reflink.h"
+#include "os/data_extents.h"
 #include "os/metadata.h"
 #include "plan/plan.h"
 
@@ -57,6 +59,8 @@ struct Options {
   // where one does not (README "Choosing a strategy").
   Strategy strategy = Strategy::kDynamic;
   ProgressMode progress = ProgressMode::kAuto;
+  SparseMode sparse = SparseMode::kAuto;     // --sparse: SOURCE's holes stay holes in DEST
+  ReflinkMode reflink = ReflinkMode::kAuto;  // --reflink: clone where the file system can
   bool no_clobber = false;
   bool force = false;  // -f: replace a DEST this user may not write (pcopy renames over it anyway)
   bool fsync = false;

@@ -4,8 +4,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace pcopy {
+namespace {
+
+// Every byte zero: the first is, and each equals the next.
+bool AllZero(const char* p, size_t n) {
+  return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+}  // namespace
 
 IoError CopyThroughBuffer(const CopyEnv& env, int src_fd, int dst_fd, std::span<char> buffer,
                           uint64_t offset, uint64_t length, ProgressSink& progress) {
@@ -17,8 +26,8 @@ IoError CopyThroughBuffer(const CopyEnv& env, int src_fd, int dst_fd, std::span<
       return e;
     }
     if (got < want) return SourceChanged(offset + got);
-    if (IoError e = WriteFull(*env.sys, dst_fd, IoFile::kDest, buffer.data(), got, offset);
-        !e.ok()) {
+    const auto write = env.skip_zero_blocks ? WriteSkippingZeroBlocks : WriteFull;
+    if (IoError e = write(*env.sys, dst_fd, IoFile::kDest, buffer.data(), got, offset); !e.ok()) {
       return e;
     }
     offset += got;
@@ -66,6 +75,21 @@ IoError WriteFull(const SysCalls& sys, int fd, IoFile file, const char* buf, siz
     done += static_cast<size_t>(n);
   }
   return {};
+}
+
+IoError WriteSkippingZeroBlocks(const SysCalls& sys, int fd, IoFile file, const char* buf,
+                                size_t count, uint64_t offset) {
+  size_t pending = 0;  // the start of the bytes not yet written nor skipped
+  size_t block = static_cast<size_t>((kSparseBlock - offset % kSparseBlock) % kSparseBlock);
+  for (; block + kSparseBlock <= count; block += kSparseBlock) {
+    if (!AllZero(buf + block, kSparseBlock)) continue;
+    if (IoError e = WriteFull(sys, fd, file, buf + pending, block - pending, offset + pending);
+        !e.ok()) {
+      return e;
+    }
+    pending = block + kSparseBlock;
+  }
+  return WriteFull(sys, fd, file, buf + pending, count - pending, offset + pending);
 }
 
 }  // namespace pcopy

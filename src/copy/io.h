@@ -55,7 +55,14 @@ struct CopyEnv {
   int sendfile_dst_fd = -1;  // DEST with a file position of its own (sendfile writes there)
   int direct_src_fd = -1;    // SOURCE and DEST opened with O_DIRECT
   int direct_dst_fd = -1;
+  // --sparse=always: a whole kSparseBlock-aligned block of zeros read is not written, leaving
+  // DEST's hole there (DEST was sized with ftruncate and not allocated, so it reads as zeros).
+  bool skip_zero_blocks = false;
 };
+
+// The block whose zeros --sparse=always leaves unwritten: the page and file system block size
+// of every Linux file system pcopy meets, so a skipped block is a hole and not half of one.
+inline constexpr uint64_t kSparseBlock = 4096;
 
 // What a copier switched to and why; survives from one range to the next within a worker.
 struct TransferState {
@@ -81,6 +88,10 @@ IoError ReadFull(const SysCalls& sys, int fd, IoFile file, char* buf, size_t cou
 // Writes all count bytes. Retries EINTR and short writes; a zero-byte write is an error.
 IoError WriteFull(const SysCalls& sys, int fd, IoFile file, const char* buf, size_t count,
                   uint64_t offset);
+// WriteFull, but the whole kSparseBlock blocks of zeros (aligned to file offsets) are skipped;
+// the bytes between them go out in as few writes as possible.
+IoError WriteSkippingZeroBlocks(const SysCalls& sys, int fd, IoFile file, const char* buf,
+                                size_t count, uint64_t offset);
 
 bool IsCopyFileRangeFallbackErrno(int err);
 

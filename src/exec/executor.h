@@ -39,6 +39,8 @@ struct ExecConfig {
   uint64_t buffer_size = 0;
   uint64_t bwlimit = 0;    // for the whole run; shared evenly among the workers
   double slow_factor = 1;  // worker 0 runs this many times slower (--slow-worker)
+  // --sparse=always: CopyEnv::skip_zero_blocks in every worker.
+  bool skip_zero_blocks = false;
   // A worker that dies without recording an error (killed, crashed), or that copies nothing for
   // stall_timeout seconds (0: never), is replaced by a new one that takes over exactly the units
   // it held, at most `retries` times in all. A recorded I/O error is never retried.

@@ -136,6 +136,7 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   env.sys = config.sys;
   env.buffer = std::span<char>(buffer.get(), buffer_size);
   env.max_step = kCopyFileRangeStep;
+  env.skip_zero_blocks = config.skip_zero_blocks;
   if (task.bwlimit != 0) {
     // Small steps under a rate limit, so the sleeps are short and the rate is even.
     env.max_step = std::clamp<uint64_t>(task.bwlimit / 10, 4096, kCopyFileRangeStep);

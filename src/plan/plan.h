@@ -6,16 +6,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/byte_range.h"
+
 namespace pcopy {
 
 enum class Strategy { kContiguous, kInterleaved, kDynamic, kGuided };
-
-struct ByteRange {
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  uint64_t end() const { return offset + length; }
-  bool operator==(const ByteRange&) const = default;
-};
 
 struct WorkerPlan {
   std::vector<ByteRange> ranges;  // in the order the worker copies them; none empty
@@ -23,7 +18,7 @@ struct WorkerPlan {
 };
 
 struct CopyPlan {
-  uint64_t size = 0;
+  uint64_t size = 0;  // the bytes the plan copies: the file's size, or its data (extent_plan.h)
   Strategy strategy = Strategy::kContiguous;
   uint64_t chunk_size = 0;  // the chunk size used (raised above the asked one for huge files)
   // One entry per worker process: never more than there is work for. Static strategies
