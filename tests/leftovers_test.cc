@@ -63,13 +63,23 @@ TEST(LeftoversTest, RemovesOnlyThisHostsTemporariesOfDeadProcesses) {
   const std::string other_host = Name(host + "x", DeadPid());
   const std::string not_ours = "dead.tmp";
   for (const std::string& n : {dead, alive, mine, other_host, not_ours}) WriteFile(t / n, "x");
+  // A dead tree copy's hidden directory goes whole; a FIFO or symlink of that name is not one
+  // of pcopy's and stays.
   const std::string dead_dir = Name(host, DeadPid());
-  ASSERT_EQ(mkdir((t / dead_dir).c_str(), 0700), 0);  // not a regular file: kept
+  ASSERT_EQ(mkdir((t / dead_dir).c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((t / dead_dir + "/sub").c_str(), 0700), 0);
+  WriteFile(t / dead_dir + "/sub/file", "x");
+  const std::string dead_fifo = Name(host, DeadPid());
+  ASSERT_EQ(mkfifo((t / dead_fifo).c_str(), 0600), 0);
 
-  const std::vector<std::string> removed = RemoveLeftovers(t.path());
-  EXPECT_EQ(removed, std::vector<std::string>{dead});
+  std::vector<std::string> removed = RemoveLeftovers(t.path());
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> expected{dead, dead_dir};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
   EXPECT_FALSE(Exists(t / dead));
-  for (const std::string& n : {alive, mine, other_host, not_ours, dead_dir}) {
+  EXPECT_FALSE(Exists(t / dead_dir));
+  for (const std::string& n : {alive, mine, other_host, not_ours, dead_fifo}) {
     EXPECT_TRUE(Exists(t / n)) << n;
   }
 }

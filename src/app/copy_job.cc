@@ -24,7 +24,10 @@
 #include "os/data_extents.h"
 #include "os/destination.h"
 #include "os/leftovers.h"
+#include "exec/entry_copy.h"
+#include "os/file_ref.h"
 #include "os/metadata.h"
+#include "os/new_file.h"
 #include "os/source_file.h"
 #include "os/stepped_sync.h"
 #include "os/temp_file.h"
@@ -202,7 +205,12 @@ class CopyRun {
                              " are the same file");
     }
     outcome_.report.dest_path = dst_.path;
-    if (dst_.exists && o_.no_clobber) {
+    if (sys_.fstat(src_.fd.get(), &src_st_) != 0) {
+      return Status::FromErrno("cannot stat", o_.source, errno);
+    }
+    // -u: an existing DEST as new as SOURCE is kept, as cp -u keeps it.
+    if (dst_.exists && CheckExisting(sys_, AT_FDCWD, dst_.path.c_str(), src_st_, o_.no_clobber,
+                                     o_.update) == Existing::kKeep) {
       outcome_.report.skipped = true;
       if (o_.verbose) fprintf(console_.out, "pcopy: not replacing %s\n", Quote(dst_.path).c_str());
       return {};
@@ -377,6 +385,7 @@ class CopyRun {
     if (signals_.Poll() != 0) return Interruption();
     CommitOptions commit;
     commit.mode = src_.mode & 0777 & ~CurrentMetadataEnv().umask;
+    if (Status s = Preserve(&commit.mode); !s.ok()) return s;
     commit.fsync = o_.fsync;
     commit.no_replace = o_.no_clobber;
     bool existed = false;
@@ -386,6 +395,22 @@ class CopyRun {
     }
     outcome_.report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return {};
+  }
+
+  // -p and --preserve: SOURCE's owner, xattrs, ACLs, mode and times on the temporary before it
+  // appears; the commit then keeps the mode this gave it.
+  Status Preserve(mode_t* mode) {
+    if (!PreservesAny(o_.preserve)) return {};
+    if (Status s = ApplyMetadata(sys_, FileRef::Open(src_.fd.get(), o_.source), src_st_,
+                                 FileRef::Open(temp_.fd(), dst_.display), o_.preserve,
+                                 CurrentMetadataEnv());
+        !s.ok()) {
+      return s;
+    }
+    struct stat st;
+    if (sys_.fstat(temp_.fd(), &st) != 0) return Status::FromErrno("cannot stat", dst_.display, errno);
+    *mode = st.st_mode & 07777;
     return {};
   }
 
@@ -427,6 +452,7 @@ class CopyRun {
   const Console& console_;
   const SysCalls& sys_;
   SourceFile src_;
+  struct stat src_st_ {};
   Destination dst_;
   TempFile temp_;
   std::vector<ByteRange> extents_;  // SOURCE's bytes to copy: its data, or all of it

@@ -14,6 +14,7 @@
 #include "app/progress_view.h"
 #include "base/size_parse.h"
 #include "base/unique_fd.h"
+#include "copy/reflink.h"
 #include "exec/tree_task.h"
 #include "os/temp_file.h"
 #include "tree/tree_copy.h"
@@ -165,6 +166,7 @@ class CopyCommand {
     t.worker.no_clobber = o_.no_clobber;
     t.worker.update = o_.update;
     t.worker.fsync = o_.fsync;
+    t.worker.sparse = o_.sparse;
     t.worker.bwlimit = o_.bwlimit == 0 ? 0 : std::max<uint64_t>(o_.bwlimit / o_.jobs, 1);
     t.worker.method = Method::kPread;
     if (!sources.empty()) {
@@ -175,6 +177,9 @@ class CopyCommand {
       UniqueFd dst(open(DirName(sources[0].dst).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       t.worker.method = ChooseMethod(o_, sys_, src.get(), dst.get(),
                                      o_.verbose ? console_.out : nullptr);
+      t.worker.clone_required = o_.reflink == ReflinkMode::kAlways;
+      t.worker.clone = t.worker.clone_required ||
+                       (o_.reflink == ReflinkMode::kAuto && MayShareExtents(sys_, src.get(), dst.get()));
       if (t.worker.method == Method::kAuto) t.worker.method = Method::kPread;
     }
     t.jobs = o_.jobs;

@@ -9,17 +9,14 @@
 #include "os/file_system.h"
 
 namespace pcopy {
-namespace {
 
-// Whether auto should try: one file system type on both sides that can share extents. Elsewhere
-// the ioctl would only be declined, and the question costs two fstatfs against one ioctl.
+// Elsewhere the ioctl would only be declined, and the question costs two fstatfs against one
+// ioctl.
 bool MayShareExtents(const SysCalls& sys, int src_fd, int dst_fd) {
   const std::optional<FileSystemType> src = FileSystemOf(sys, src_fd),
                                       dst = FileSystemOf(sys, dst_fd);
   return src && dst && src->magic == dst->magic && src->shares_extents;
 }
-
-}  // namespace
 
 int CloneWholeFile(const SysCalls& sys, int src_fd, int dst_fd) {
   // FICLONE takes the source descriptor itself as its argument, not a pointer to it.

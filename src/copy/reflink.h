@@ -19,6 +19,10 @@ namespace pcopy {
 // keep --method auto off copy_file_range, which may share extents by itself.
 enum class ReflinkMode { kAuto, kAlways, kNever };
 
+// Whether --reflink=auto should try: one file system type on both sides (files or directories)
+// that can share extents.
+bool MayShareExtents(const SysCalls& sys, int src_fd, int dst_fd);
+
 // FICLONE: dst_fd becomes a copy of all of src_fd, sharing its extents; dst_fd's length becomes
 // src_fd's. 0 on success, else the errno (EINTR retried).
 int CloneWholeFile(const SysCalls& sys, int src_fd, int dst_fd);

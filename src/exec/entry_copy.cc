@@ -42,9 +42,16 @@ ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int 
     return ItemState::kFailed;
   }
   const std::string& target = item.target_name();
-  if (publish == Publish::kViaTemporary &&
-      KeepsExisting(sys, dst_dir, target.c_str(), st, config.no_clobber, config.update)) {
-    return ItemState::kSkipped;
+  if (publish == Publish::kViaTemporary) {
+    switch (CheckExisting(sys, dst_dir, target.c_str(), st, config.no_clobber, config.update)) {
+      case Existing::kKeep:
+        return ItemState::kSkipped;
+      case Existing::kSameFile:
+        *error = SameFileError(src_name, dst_name);
+        return ItemState::kFailed;
+      default:
+        break;
+    }
   }
   const std::string made = publish == Publish::kInPlace ? target : TemporaryName();
   const FileRef src = FileRef::At(src_dir, item.name.c_str(), src_name);

@@ -11,6 +11,7 @@
 
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
+#include "copy/reflink.h"
 #include "copy/transfer_methods.h"
 #include "exec/entry_copy.h"
 #include "exec/task_channel.h"
@@ -54,6 +55,7 @@ class TreeWorker {
       env_.buffer = env_.buffer.first(std::min<uint64_t>(env_.buffer.size(), env_.max_step));
     }
     transfer_.method = config.method;
+    env_.skip_zero_blocks = config.sparse == SparseMode::kAlways;
   }
 
   TaskResult Run(const Task& task, const std::vector<UniqueFd>& fds) {
@@ -135,10 +137,18 @@ class TreeWorker {
     UniqueFd src;
     struct stat st;
     if (*s = OpenSource(src_dir, item, src_name, &src, &st); !s->ok()) return ItemState::kFailed;
-    if (publish == Publish::kViaTemporary &&
-        KeepsExisting(sys_, dst_dir, item.target_name().c_str(), st, config_.no_clobber,
-                      config_.update)) {
-      return ItemState::kSkipped;
+    // Into an existing directory: -n, -u and the same-file guard, one fstatat per file.
+    if (publish == Publish::kViaTemporary) {
+      switch (CheckExisting(sys_, dst_dir, item.target_name().c_str(), st, config_.no_clobber,
+                            config_.update)) {
+        case Existing::kKeep:
+          return ItemState::kSkipped;
+        case Existing::kSameFile:
+          *s = SameFileError(src_name, dst_name);
+          return ItemState::kFailed;
+        default:
+          break;
+      }
     }
     NewFile dst;
     const Placement placement =
@@ -159,9 +169,12 @@ class TreeWorker {
                         const std::string& dst_name) {
     const auto size = static_cast<uint64_t>(st.st_size);
     if (size > 0) {
-      IoError e = Attach(src, dst);
-      if (e.ok()) e = CopyRange(env_, &transfer_, 0, size, sink_);
-      if (!e.ok()) return ToStatus(e, src_name, dst_name);
+      bool cloned = false;
+      if (Status s = CloneFile(src, dst, size, src_name, dst_name, &cloned); !s.ok() || cloned) {
+        if (!s.ok()) return s;
+      } else if (Status d = CopyData(src, dst, st, src_name, dst_name); !d.ok()) {
+        return d;
+      }
     }
     if (config_.fsync && sys_.fdatasync(dst) != 0) {
       return Status::FromErrno("fsync", dst_name, errno);
@@ -169,6 +182,42 @@ class TreeWorker {
     if (!PreservesAny(config_.preserve)) return {};  // its creation mode is its final mode
     return ApplyMetadata(sys_, FileRef::Open(src, src_name), st, FileRef::Open(dst, dst_name),
                          config_.preserve, config_.env);
+  }
+
+  // FICLONE where asked: *cloned when the file now shares SOURCE's extents.
+  Status CloneFile(int src, int dst, uint64_t size, const std::string& src_name,
+                   const std::string& dst_name, bool* cloned) {
+    if (!config_.clone) return {};
+    const int err = CloneWholeFile(sys_, src, dst);
+    if (err == 0) {
+      *cloned = true;
+      sink_.Add(size);
+      return {};
+    }
+    if (!config_.clone_required && IsCloneDeclinedErrno(err)) return {};
+    return Status::FromErrno("cannot clone", src_name, err).WithSecondPath(dst_name);
+  }
+
+  // The data: all of it, or only the data extents of a sparse file (its holes stay holes).
+  Status CopyData(int src, int dst, const struct stat& st, const std::string& src_name,
+                  const std::string& dst_name) {
+    const auto size = static_cast<uint64_t>(st.st_size);
+    std::vector<ByteRange> extents{ByteRange{0, size}};
+    // Mapped only where holes are possible: st is known here, so no second fstat.
+    const bool map = config_.sparse == SparseMode::kAlways ||
+                     (config_.sparse == SparseMode::kAuto && MayHaveHoles(st));
+    if (map) {
+      if (Status s = DataExtents(sys_, src, size, src_name, &extents); !s.ok()) return s;
+    }
+    const bool whole = extents.size() == 1 && extents[0].offset == 0 && extents[0].length == size;
+    if (!whole && sys_.ftruncate(dst, static_cast<off_t>(size)) != 0) {
+      return Status::FromErrno("cannot set the size of", dst_name, errno);
+    }
+    IoError e = Attach(src, dst);
+    for (size_t i = 0; e.ok() && i < extents.size(); ++i) {
+      e = CopyRange(env_, &transfer_, extents[i].offset, extents[i].length, sink_);
+    }
+    return e.ok() ? Status() : ToStatus(e, src_name, dst_name);
   }
 
   const TreeWorkerConfig& config_;

@@ -17,6 +17,7 @@
 
 #include "copy/io.h"
 #include "exec/worker_slots.h"
+#include "os/data_extents.h"
 #include "os/metadata.h"
 #include "os/sys_calls.h"
 
@@ -33,6 +34,9 @@ struct TreeWorkerConfig {
   bool update = false;        // -u: ... unless it is older than the source
   bool fsync = false;         // each file's data durable before it is published
   uint64_t bwlimit = 0;       // bytes per second for each worker; 0 = unlimited
+  SparseMode sparse = SparseMode::kAuto;  // holes of a sparse file stay holes (data_extents.h)
+  bool clone = false;           // try FICLONE first (--reflink=auto where it can work, always)
+  bool clone_required = false;  // --reflink=always: a declined clone is an error
 };
 
 // Runs tasks from `channel` until told to quit; returns the exit code (0, or 1 if the channel

@@ -107,14 +107,20 @@ void NewFile::Discard() {
   created_in_place_ = false;
 }
 
-bool KeepsExisting(const SysCalls& sys, int dir_fd, const char* name, const struct stat& src,
-                   bool no_clobber, bool update) {
-  if (!no_clobber && !update) return false;
+Existing CheckExisting(const SysCalls& sys, int dir_fd, const char* name, const struct stat& src,
+                       bool no_clobber, bool update) {
   struct stat st;
-  if (sys.fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (no_clobber) return true;
-  return st.st_mtim.tv_sec > src.st_mtim.tv_sec ||
-         (st.st_mtim.tv_sec == src.st_mtim.tv_sec && st.st_mtim.tv_nsec >= src.st_mtim.tv_nsec);
+  if (sys.fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Existing::kAbsent;
+  if (st.st_dev == src.st_dev && st.st_ino == src.st_ino) return Existing::kSameFile;
+  if (no_clobber) return Existing::kKeep;
+  const bool newer =
+      st.st_mtim.tv_sec > src.st_mtim.tv_sec ||
+      (st.st_mtim.tv_sec == src.st_mtim.tv_sec && st.st_mtim.tv_nsec >= src.st_mtim.tv_nsec);
+  return update && newer ? Existing::kKeep : Existing::kReplace;
+}
+
+Status SameFileError(const std::string& src_display, const std::string& dst_display) {
+  return Status::Message(Quote(src_display) + " and " + Quote(dst_display) + " are the same file");
 }
 
 Status SizeNewFile(const SysCalls& sys, int fd, uint64_t size, const std::string& display) {

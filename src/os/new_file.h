@@ -58,10 +58,16 @@ class NewFile {
   bool created_in_place_ = false;  // kInPlace and created: Discard unlinks the name
 };
 
-// -n and -u: whether an existing dir_fd/name keeps its place. no_clobber: whenever it exists;
-// update: unless it is older than src (its mtime, to the nanosecond, as cp -u compares).
-bool KeepsExisting(const SysCalls& sys, int dir_fd, const char* name, const struct stat& src,
-                   bool no_clobber, bool update);
+// What is at dir_fd/name already, for a copy of src there: nothing; something to replace; an
+// entry -n or -u keeps (no_clobber: whatever exists; update: unless it is older than src, by
+// mtime to the nanosecond, as cp -u compares); or src itself (a hard link, a bind mount), which
+// cp refuses as "'a' and 'b' are the same file".
+enum class Existing { kAbsent, kReplace, kKeep, kSameFile };
+Existing CheckExisting(const SysCalls& sys, int dir_fd, const char* name, const struct stat& src,
+                       bool no_clobber, bool update);
+
+// "'a' and 'b' are the same file", as cp says it.
+Status SameFileError(const std::string& src_display, const std::string& dst_display);
 
 // Sets a new file's size, then allocates its blocks where the file system can: one that cannot
 // hold the file says so now (ENOSPC) rather than in a worker halfway through.

@@ -123,20 +123,24 @@ Task TreeRun::NextTask() {
   }
   const size_t id = r.big;
   BigFile& big = bigs_.at(id);
-  const auto size = static_cast<uint64_t>(big.st.st_size);
+  const ByteRange& extent = big.extents[big.next_extent];
   Task t;
   t.id = NewId();
   t.kind = TaskKind::kChunk;
   t.src_display = big.src_display;
   t.dst_display = big.dst_display;
-  t.offset = big.next;
-  t.length = std::min(o_.chunk_size, size - big.next);
+  t.offset = extent.offset + big.within;
+  t.length = std::min(o_.chunk_size, extent.length - big.within);
   t.fds.emplace_back(Dup(big.src.get()));
   t.fds.emplace_back(Dup(big.dst.fd()));
-  big.next += t.length;
+  big.within += t.length;
+  if (big.within == extent.length) {
+    ++big.next_extent;
+    big.within = 0;
+  }
   ++big.out;
   chunk_owner_[t.id] = id;
-  if (big.next >= size) ready_.pop_front();
+  if (big.all_out()) ready_.pop_front();
   return t;
 }
 
@@ -194,7 +198,7 @@ void TreeRun::OnChunk(size_t id, const TaskResult& result) {
     big.error = result.errors.front().message;
     big.error_errno = result.errors.front().err;
   }
-  if (big.out == 0 && big.next >= static_cast<uint64_t>(big.st.st_size)) FinishBig(id);
+  if (big.out == 0 && big.all_out()) FinishBig(id);
 }
 
 // Every chunk answered: the metadata, then the file appears (or is removed, if a chunk failed).

@@ -62,8 +62,11 @@ struct BigFile {
   NewFile dst;
   std::string src_display;
   std::string dst_display;
-  uint64_t next = 0;     // the first byte not yet handed out
+  std::vector<ByteRange> extents;  // what to copy: [0, size), or a sparse file's data
+  size_t next_extent = 0;          // the extent and the offset in it not yet handed out
+  uint64_t within = 0;
   size_t out = 0;        // chunks handed out and not answered
+  bool all_out() const { return next_extent >= extents.size(); }
   std::string error;     // the first chunk's failure
   int error_errno = 0;
 };
@@ -101,6 +104,7 @@ class TreeRun {
   void ReadEntry(Frame& f);
   void AddEntry(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void AddBig(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
+  Status LayOut(BigFile& big, bool* cloned);
   void AddLink(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void FlushBatch(Frame& f);
   void EnterSubdir(Frame& f);

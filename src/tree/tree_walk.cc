@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "exec/entry_copy.h"
+#include "copy/reflink.h"
 #include "os/leftovers.h"
 #include "os/temp_file.h"
 #include "tree/tree_run.h"
@@ -300,26 +301,66 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   }
   if (!s.ok()) return ReportError(s.ToString());
   const Publish publish = PublishOf(f.node);
-  if (publish == Publish::kViaTemporary &&
-      KeepsExisting(sys_, node.dst.get(), target.c_str(), big.st, o_.worker.no_clobber,
-                    o_.worker.update)) {
+  const Existing existing =
+      publish == Publish::kViaTemporary
+          ? CheckExisting(sys_, node.dst.get(), target.c_str(), big.st, o_.worker.no_clobber,
+                          o_.worker.update)
+          : Existing::kAbsent;
+  if (existing == Existing::kSameFile) {
+    return ReportError(SameFileError(big.src_display, big.dst_display).ToString());
+  }
+  if (existing == Existing::kKeep) {
     ++report_.skipped;
     return;
   }
-  const auto size = static_cast<uint64_t>(big.st.st_size);
   s = big.dst.Create(sys_, node.dst.get(), target,
                      publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
                      CreationMode(o_.worker, big.st), big.dst_display);
-  if (s.ok()) s = SizeNewFile(sys_, big.dst.fd(), size, big.dst_display);
+  bool cloned = false;
+  if (s.ok()) s = LayOut(big, &cloned);
   if (!s.ok()) {
     big.dst.Discard();
-    return ReportError(s.ToString());
+    return ReportError(s.ToString(), s.err());
   }
-  bytes_found_ += size;
+  const uint64_t bytes = cloned ? static_cast<uint64_t>(big.st.st_size) : TotalBytes(big.extents);
+  bytes_found_ += bytes;
   const size_t id = NewId();
   ++nodes_.at(f.node).pending;
+  const bool nothing_to_copy = cloned || big.extents.empty();
   bigs_.emplace(id, std::move(big));
-  ready_.push_back(Ready{Task(), id});
+  if (!nothing_to_copy) return ready_.push_back(Ready{Task(), id});
+  report_.bytes += cloned ? bytes : 0;
+  FinishBig(id);
+}
+
+// A large file's new copy made a clone (--reflink), or sized for its data: the extents to copy
+// (all of it, or a sparse file's data, its holes left as holes), its blocks allocated where it
+// has no holes.
+Status TreeRun::LayOut(BigFile& big, bool* cloned) {
+  const auto size = static_cast<uint64_t>(big.st.st_size);
+  if (o_.worker.clone) {
+    const int err = CloneWholeFile(sys_, big.src.get(), big.dst.fd());
+    if (err == 0) {
+      *cloned = true;
+      return {};
+    }
+    if (o_.worker.clone_required || !IsCloneDeclinedErrno(err)) {
+      return Status::FromErrno("cannot clone", big.src_display, err)
+          .WithSecondPath(big.dst_display);
+    }
+  }
+  if (Status s = SourceExtents(sys_, big.src.get(), size, o_.worker.sparse, big.src_display,
+                               &big.extents);
+      !s.ok()) {
+    return s;
+  }
+  if (big.extents.size() == 1 && big.extents[0].length == size) {
+    return SizeNewFile(sys_, big.dst.fd(), size, big.dst_display);
+  }
+  if (sys_.ftruncate(big.dst.fd(), static_cast<off_t>(size)) != 0) {
+    return Status::FromErrno("cannot set the size of", big.dst_display, errno);
+  }
+  return {};
 }
 
 // A later name of a file already met: a hard link to its copy, now or once that is published.
