@@ -21,9 +21,9 @@ Task SampleTask() {
   t.publish = Publish::kViaTemporary;
   t.src_display = "src/a";
   t.dst_display = "dst/a";
-  t.items.push_back(TaskItem{"x", "", EntryType::kRegular, 1, 2, 3});
-  t.items.push_back(TaskItem{std::string("new\nline\xff", 9), "renamed", EntryType::kSymlink, 4, 5,
-                             0});
+  t.items.push_back(TaskItem{"x", "", EntryType::kRegular, false, 1, 2, 3});
+  t.items.push_back(TaskItem{std::string("new\nline\xff", 9), "renamed", EntryType::kSymlink, true,
+                             4, 5, 0});
   return t;
 }
 
@@ -40,6 +40,8 @@ TEST(TreeTask, ATaskSurvivesItsEncoding) {
   EXPECT_EQ("x", back.items[0].target_name());
   EXPECT_EQ(3u, back.items[0].size);
   EXPECT_EQ(EntryType::kSymlink, back.items[1].type);
+  EXPECT_TRUE(back.items[1].follow);
+  EXPECT_FALSE(back.items[0].follow);
 }
 
 TEST(TreeTask, ATruncatedOrPaddedMessageIsRefused) {

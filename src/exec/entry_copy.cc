@@ -32,7 +32,8 @@ ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int 
                            const std::string& dst_name, Status* error) {
   const SysCalls& sys = *config.sys;
   struct stat st;
-  if (sys.fstatat(src_dir, item.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  // A FIFO or device reached through a symlink (-L, -H) is recreated as what the link leads to.
+  if (sys.fstatat(src_dir, item.name.c_str(), &st, item.follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
     *error = Status::FromErrno("cannot stat", src_name, errno);
     return ItemState::kFailed;
   }
@@ -54,7 +55,9 @@ ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int 
     }
   }
   const std::string made = publish == Publish::kInPlace ? target : TemporaryName();
-  const FileRef src = FileRef::At(src_dir, item.name.c_str(), src_name);
+  // Its xattrs are read from the name only when the name is the entry itself, not a link to it.
+  const FileRef src = item.follow ? FileRef::None(src_name)
+                                  : FileRef::At(src_dir, item.name.c_str(), src_name);
   const FileRef dst = FileRef::At(dst_dir, made.c_str(), dst_name);
   Status s = Make(sys, st, src, dst);
   if (!s.ok() && s.err() == EEXIST && publish == Publish::kInPlace) {

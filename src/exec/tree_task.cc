@@ -70,6 +70,7 @@ std::vector<char> EncodeTask(const Task& task) {
     w.PutString(item.name);
     w.PutString(item.dst_name);
     w.Put(item.type);
+    w.Put(item.follow);
     w.Put(item.dev);
     w.Put(item.ino);
     w.Put(item.size);
@@ -88,7 +89,7 @@ bool DecodeTask(const std::vector<char>& bytes, Task* task) {
   task->items.clear();
   for (uint32_t i = 0; i < count; ++i) {
     TaskItem item;
-    if (!r.GetString(&item.name) || !r.GetString(&item.dst_name) || !r.Get(&item.type) ||
+    if (!r.GetString(&item.name) || !r.GetString(&item.dst_name) || !r.Get(&item.type) || !r.Get(&item.follow) ||
         !r.Get(&item.dev) || !r.Get(&item.ino) || !r.Get(&item.size)) {
       return false;
     }

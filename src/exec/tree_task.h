@@ -36,6 +36,7 @@ struct TaskItem {
   std::string name;      // in the source directory
   std::string dst_name;  // in the destination directory; empty: the same name
   EntryType type = EntryType::kRegular;
+  bool follow = false;  // name is a symlink the walk followed (-L, or -H for an operand)
   uint64_t dev = 0;  // what the parent saw: a worker that opens another file stops
   uint64_t ino = 0;
   uint64_t size = 0;

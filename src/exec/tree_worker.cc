@@ -118,7 +118,7 @@ class TreeWorker {
                     struct stat* st) const {
     // O_NONBLOCK: a FIFO put in the file's place must not block the open.
     const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                      (config_.follow_links ? 0 : O_NOFOLLOW);
+                      (item.follow ? 0 : O_NOFOLLOW);
     *fd = UniqueFd(sys_.openat(src_dir, item.name.c_str(), flags, 0));
     if (!fd->valid()) {
       return Status::FromErrno("cannot open", src_name, errno).WithTail("for reading");

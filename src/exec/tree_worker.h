@@ -29,7 +29,7 @@ struct TreeWorkerConfig {
   uint64_t buffer_size = 0;
   PreserveSet preserve;
   MetadataEnv env;  // the parent's umask and privilege, found before fork
-  bool follow_links = false;  // -L: a symlink entry is opened through, as its target
+  bool follow_links = false;  // -L: the walk follows every symlink (TaskItem::follow says which)
   bool no_clobber = false;    // -n: an existing destination entry is left alone
   bool update = false;        // -u: ... unless it is older than the source
   bool fsync = false;         // each file's data durable before it is published

@@ -300,7 +300,9 @@ void TreeRun::FinishDirectory(DirNode& node) {
 void TreeRun::PublishRoot(size_t r) {
   RootState& root = roots_[r];
   root.done = true;
-  if (root.hidden.empty()) return;
+  // A copy being stopped (a full file system, --fail-fast) publishes nothing more: Abort removes
+  // the hidden tree.
+  if (root.hidden.empty() || stop_) return;
   if (sys_.renameat2(root.parent_dir.get(), root.hidden.c_str(), root.parent_dir.get(),
                      root.name.c_str(), RENAME_NOREPLACE) != 0) {
     ReportError(Status::FromErrno("cannot create directory", root.source.dst, errno).ToString());

@@ -48,6 +48,7 @@ struct Frame {
   DIR* reading = nullptr;  // a stream over a duplicate of src while entries remain
   std::vector<std::pair<std::string, struct stat>> subdirs;
   size_t next_subdir = 0;
+  bool follow = false;  // its entries were stat'ed through symlinks (-L; -H for an operand)
   Task batch;  // small entries being gathered
   uint64_t batch_bytes = 0;
   uint64_t batch_names = 0;

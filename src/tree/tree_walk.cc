@@ -82,6 +82,7 @@ size_t TreeRun::AddNode(DirNode node, int src_fd) {
 void TreeRun::PushFrame(size_t node, UniqueFd src) {
   Frame f;
   f.node = node;
+  f.follow = o_.worker.follow_links;
   const int copy = Dup(src.get());
   f.reading = copy < 0 ? nullptr : fdopendir(copy);
   if (f.reading == nullptr) {
@@ -181,6 +182,7 @@ void TreeRun::StartFileRoot(size_t r) {
   Frame f;
   f.node = id;
   f.src = std::move(src);
+  f.follow = s.follow;
   AddEntry(f, name.c_str(), st, root.name);
   FlushBatch(f);
   Complete(id);
@@ -238,6 +240,7 @@ void TreeRun::AddEntry(Frame& f, const char* name, const struct stat& st,
   item.name = name;
   item.dst_name = dst_name;
   item.type = TypeOf(st.st_mode);
+  item.follow = f.follow;
   item.dev = st.st_dev;
   item.ino = st.st_ino;
   item.size = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
@@ -285,8 +288,7 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   big.node = f.node;
   big.src_display = JoinDisplay(node.src_display, name);
   big.dst_display = JoinDisplay(node.dst_display, target);
-  const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                    (o_.worker.follow_links ? 0 : O_NOFOLLOW);
+  const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (f.follow ? 0 : O_NOFOLLOW);
   big.src = UniqueFd(sys_.openat(f.src.get(), name, flags, 0));
   Status s;
   if (!big.src.valid()) {
