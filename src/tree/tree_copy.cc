@@ -64,6 +64,7 @@ Status TreeRun::Run(TreeReport* report) {
   RaiseDescriptorLimit();
   start_ = std::chrono::steady_clock::now();
   if (Status s = pool_.Start(std::max(1u, o_.jobs)); !s.ok()) return s;
+  target_.assign(pool_.size(), kNoNode);
   Status failure;
   int signal = 0;
   for (;;) {
@@ -106,7 +107,7 @@ void TreeRun::Dispatch() {
       if (pool_.in_flight(w) < pool_.in_flight(best)) best = w;
     }
     if (pool_.in_flight(best) >= kDepth) return;
-    if (Status s = pool_.Send(best, NextTask()); !s.ok()) {
+    if (Status s = pool_.Send(best, NextTask(best)); !s.ok()) {
       ReportError(s.ToString());
       stop_ = true;
       return;
@@ -114,11 +115,39 @@ void TreeRun::Dispatch() {
   }
 }
 
-Task TreeRun::NextTask() {
-  Ready& r = ready_.front();
+// What a waiting entry writes into: its directory (a batch) or its file (a large file's chunks).
+size_t TreeRun::TargetOf(const Ready& r) const {
+  return r.big != kNoNode ? (r.big << 1 | 1) : (batch_owner_.at(r.batch.id) << 1);
+}
+
+// Which waiting entry worker w takes. Writers creating files in one directory take its inode
+// lock in turn, as writers of one file take the file's: so a worker keeps to the directory or
+// large file it had last while the queue holds more of it, and otherwise takes one that no other
+// worker is on; failing both (one large file, one directory), the first, shared by all.
+size_t TreeRun::PickReady(size_t w) const {
+  constexpr size_t kLookAhead = 64;
+  const size_t window = std::min(ready_.size(), kLookAhead);
+  size_t unclaimed = kNoNode;
+  for (size_t i = 0; i < window; ++i) {
+    const size_t target = TargetOf(ready_[i]);
+    if (target == target_[w]) return i;
+    if (unclaimed != kNoNode) continue;
+    bool claimed = false;
+    for (size_t v = 0; v < pool_.size() && !claimed; ++v) {
+      claimed = v != w && target_[v] == target && pool_.in_flight(v) > 0;
+    }
+    if (!claimed) unclaimed = i;
+  }
+  return unclaimed != kNoNode ? unclaimed : 0;
+}
+
+Task TreeRun::NextTask(size_t w) {
+  const size_t index = PickReady(w);
+  Ready& r = ready_[index];
+  target_[w] = TargetOf(r);
   if (r.big == kNoNode) {
     Task t = std::move(r.batch);
-    ready_.pop_front();
+    ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
     return t;
   }
   const size_t id = r.big;
@@ -140,7 +169,7 @@ Task TreeRun::NextTask() {
   }
   ++big.out;
   chunk_owner_[t.id] = id;
-  if (big.all_out()) ready_.pop_front();
+  if (big.all_out()) ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
   return t;
 }
 

@@ -118,7 +118,9 @@ class TreeRun {
 
   // tree_copy.cc
   void Dispatch();
-  Task NextTask();
+  Task NextTask(size_t worker);
+  size_t PickReady(size_t worker) const;
+  size_t TargetOf(const Ready& r) const;
   void OnCompletion(TaskCompletion& c);
   void OnBatch(const Task& task, const TaskResult& result);
   void OnChunk(size_t big, const TaskResult& result);
@@ -155,6 +157,7 @@ class TreeRun {
   std::unordered_map<uint64_t, size_t> chunk_owner_;  // chunk task id -> big file
   std::unordered_map<uint64_t, size_t> batch_owner_;  // batch task id -> node
   std::deque<Ready> ready_;
+  std::vector<size_t> target_;  // per worker: what its last task wrote into (TargetOf)
   LinkGroups links_;
   uint64_t last_id_ = 0;
   uint64_t big_threshold_ = 0;
