@@ -107,6 +107,13 @@ void ProgressView::OnProgress(const ProgressSnapshot& s) {
   fflush(out_);
 }
 
+void ProgressView::BeforeMessage() {
+  if (style_ != ProgressStyle::kBar || !drawn_) return;
+  fputs("\r\033[K", out_);  // the bar's line emptied: the message takes it, the bar comes back
+  fflush(out_);
+  drawn_ = false;
+}
+
 void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
   const double average = s.elapsed > 0 ? static_cast<double>(s.done_total()) / s.elapsed : 0;
   if (style_ == ProgressStyle::kBar) {

@@ -24,6 +24,7 @@ class ProgressView final : public ProgressObserver {
 
   void OnProgress(const ProgressSnapshot& snapshot) override;
   void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
+  void BeforeMessage() override;
 
   // The line the bar shows for a snapshot; exposed for tests.
   std::string BarLine(const ProgressSnapshot& snapshot, double rate) const;

@@ -76,6 +76,9 @@ class ProgressObserver {
   virtual void OnProgress(const ProgressSnapshot& snapshot) = 0;
   // Called once the workers are gone; ok says whether every byte was copied.
   virtual void OnFinish(const ProgressSnapshot& snapshot, bool ok) = 0;
+  // Called before a line (an error, a -v line) is printed while the copy runs, so a bar drawn in
+  // place can get out of its way; the next OnProgress draws it again.
+  virtual void BeforeMessage() {}
 };
 
 class Executor {

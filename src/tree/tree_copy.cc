@@ -370,15 +370,18 @@ void TreeRun::ReportError(const std::string& text, int err) {
     stop_ = true;
     return;
   }
+  if (observer_ != nullptr) observer_->BeforeMessage();
   fprintf(err_, "pcopy: %s\n", text.c_str());
   if (o_.fail_fast) stop_ = true;
 }
 
 void TreeRun::ReportSkipped(const std::string& text) {
+  if (observer_ != nullptr) observer_->BeforeMessage();
   fprintf(err_, "pcopy: warning: %s\n", text.c_str());
 }
 
 void TreeRun::Verbose(const std::string& src, const std::string& dst) {
+  if (observer_ != nullptr) observer_->BeforeMessage();
   fprintf(out_, "%s -> %s\n", Quote(src).c_str(), Quote(dst).c_str());
 }
 
