@@ -13,7 +13,7 @@
 
 #include "base/status.h"
 #include "exec/tree_task.h"
-#include "exec/tree_worker.h"
+#include "exec/tree_config.h"
 
 namespace pcopy {
 

@@ -15,29 +15,10 @@
 
 #include <cstdint>
 
-#include "copy/io.h"
+#include "exec/tree_config.h"
 #include "exec/worker_slots.h"
-#include "os/data_extents.h"
-#include "os/metadata.h"
-#include "os/sys_calls.h"
 
 namespace pcopy {
-
-struct TreeWorkerConfig {
-  const SysCalls* sys = nullptr;
-  Method method = Method::kPread;  // resolved: never kAuto
-  uint64_t buffer_size = 0;
-  PreserveSet preserve;
-  MetadataEnv env;  // the parent's umask and privilege, found before fork
-  bool follow_links = false;  // -L: the walk follows every symlink (TaskItem::follow says which)
-  bool no_clobber = false;    // -n: an existing destination entry is left alone
-  bool update = false;        // -u: ... unless it is older than the source
-  bool fsync = false;         // each file's data durable before it is published
-  uint64_t bwlimit = 0;       // bytes per second for each worker; 0 = unlimited
-  SparseMode sparse = SparseMode::kAuto;  // holes of a sparse file stay holes (data_extents.h)
-  bool clone = false;           // try FICLONE first (--reflink=auto where it can work, always)
-  bool clone_required = false;  // --reflink=always: a declined clone is an error
-};
 
 // Runs tasks from `channel` until told to quit; returns the exit code (0, or 1 if the channel
 // failed). noexcept: an allocation failure ends the worker with a recorded exit code.

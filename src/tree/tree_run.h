@@ -19,7 +19,9 @@
 #include "exec/tree_task.h"
 #include "os/new_file.h"
 #include "tree/link_groups.h"
-#include "tree/tree_copy.h"
+#include "exec/executor.h"
+#include "os/signal_guard.h"
+#include "tree/tree_options.h"
 
 namespace pcopy {
 

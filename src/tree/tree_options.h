@@ -1,0 +1,42 @@
+// tree_options.h: what a tree copy is asked to do (its operands and options) and what it reports.
+// Plain data, shared by the interface (tree_copy.h) and the run's state (tree_run.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "exec/tree_config.h"
+
+namespace pcopy {
+
+// One operand, resolved by the caller.
+struct TreeSource {
+  std::string src;      // as the user typed it
+  std::string dst;      // what it becomes: DEST, or DEST/basename(SOURCE)
+  bool directory = false;
+  bool follow = false;  // open the operand through a symlink (-L, -H)
+};
+
+struct TreeOptions {
+  TreeWorkerConfig worker;  // sys, method, buffer, preserve, -n, -u, -L, env
+  unsigned jobs = 1;
+  unsigned retries = 3;
+  uint64_t chunk_size = 1 << 20;
+  bool one_file_system = false;  // -x
+  bool fail_fast = false;
+  bool verbose = false;  // 'src' -> 'dst' for each entry, as cp -v
+};
+
+struct TreeReport {
+  uint64_t files = 0;  // entries copied (files, links, special files)
+  uint64_t dirs = 0;   // directories completed
+  uint64_t bytes = 0;
+  uint64_t skipped = 0;  // kept by -n or -u
+  uint64_t errors = 0;   // entries reported and not copied
+  size_t workers = 0;
+  double seconds = 0;
+  std::vector<std::string> retried;
+};
+
+}  // namespace pcopy
