@@ -24,9 +24,11 @@ constexpr const char* kUsage =
     "  or:  pcopy [--demo] [--demo-size SIZE]\n";
 
 constexpr const char* kAfterOptions =
-    "\nSOURCE is a regular file or a block device. If DEST is a directory, the copy goes to\n"
-    "DEST/basename(SOURCE). DEST appears only when it is complete: it is written as a hidden\n"
-    "temporary file beside it and renamed into place.\n"
+    "\nSOURCE is a regular file or a block device; with -r, a directory too. If DEST\n"
+    "is a directory, the copy goes to DEST/basename(SOURCE). DEST appears only when\n"
+    "it is complete: a file is written as a hidden temporary beside it and renamed\n"
+    "into place; a new tree is built in a hidden directory renamed into place at the\n"
+    "end. Into an existing directory, each file appears whole, one by one.\n"
     "\nMethods:\n"
     "  auto             copy_file_range+pread where SOURCE and DEST are on one kind of file\n"
     "                   system that can share extents or copy on the server (xfs, btrfs,\n"
@@ -68,6 +70,8 @@ constexpr const char* kAfterOptions =
     "input) and prints FILE: OK or FILE: FAILED; -q prints only the failures.\n"
     "\nExit status: 0 copied (or skipped by -n), 1 the copy failed and DEST is untouched,\n"
     "2 bad usage, 128+N ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n"
+    "Trees and several sources: 1 when an entry could not be copied (each is\n"
+    "reported, the rest copied).\n"
     "--checksum and --check: 0 every file was read (and matched), 1 otherwise.\n"
     "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
 
