@@ -92,8 +92,8 @@ Status CheckSpace(const tree::TreePlan& plan, const std::string& dir) {
   const uint64_t spare = std::max(kMinSpare, total / kSpareDivisor);
   if (need + spare > free) {
     return Status::Message("the tree needs " + Gigabytes(need) + " and '" + where.native() +
-                           "' has " + Gigabytes(free) + " free; it must leave " +
-                           Gigabytes(spare) + " spare (a smaller --scale fits)");
+                           "' has " + Gigabytes(free) + " free; it must leave " + Gigabytes(spare) +
+                           " spare (a smaller --scale fits)");
   }
   const uint64_t inodes = plan.files.size() + plan.dirs.size();
   if (fs.f_files != 0 && inodes + inodes / 20 > fs.f_favail) {

@@ -8,8 +8,8 @@
 namespace tree {
 namespace {
 
-constexpr std::array<const char*, 16> kWords = {"core", "net",  "util", "fs",   "io",  "base",
-                                                "test", "docs", "lib",  "src",  "api", "impl",
+constexpr std::array<const char*, 16> kWords = {"core", "net",  "util", "fs",         "io",  "base",
+                                                "test", "docs", "lib",  "src",        "api", "impl",
                                                 "drv",  "arch", "tool", "third_party"};
 constexpr std::array<const char*, 10> kExtensions = {".c",  ".h",  ".cc",   ".py", ".txt",
                                                      ".md", ".rs", ".json", ".go", ""};

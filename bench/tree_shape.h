@@ -59,9 +59,9 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
   uint64_t Next();
-  double Uniform();              // [0, 1)
-  uint64_t Below(uint64_t n);    // [0, n); n > 0
-  double Normal();               // standard normal, by Box-Muller
+  double Uniform();            // [0, 1)
+  uint64_t Below(uint64_t n);  // [0, n); n > 0
+  double Normal();             // standard normal, by Box-Muller
 
  private:
   uint64_t state_;

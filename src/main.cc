@@ -6,9 +6,9 @@
 #include "app/check_job.h"
 #include "app/checksum_job.h"
 #include "app/copy_job.h"
-#include "app/tree_job.h"
 #include "app/demo.h"
 #include "app/options.h"
+#include "app/tree_job.h"
 #include "os/signal_guard.h"
 
 int main(int argc, char** argv) {

@@ -147,7 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"NoOperands", {"-q"}, "missing file operand"},
         UsageCase{"ThreeOperandsWithT", {"-T", "SRC", "DST", "DST2"}, "extra operand"},
         UsageCase{"TargetWithNoTarget", {"-t", "D", "-T", "SRC"}, "cannot combine"},
-        UsageCase{"PreserveUnknown", {"--preserve=bogus", "SRC", "DST"}, "invalid argument 'bogus'"},
+        UsageCase{
+            "PreserveUnknown", {"--preserve=bogus", "SRC", "DST"}, "invalid argument 'bogus'"},
         UsageCase{"DereferenceTwice", {"-L", "-P", "SRC", "DST"}, "-P, -L and -H"},
         UsageCase{"VerifyManySources",
                   {"--verify", "A", "B", "DIR"},

@@ -203,8 +203,8 @@ class E2eTreeHardLinks : public E2eTreeEntries {
     ASSERT_EQ(0, mkdir(S("c").c_str(), 0755));
     MakeRandomFile(S("a/small"), 3000, 21);
     MakeRandomFile(S("a/b/big"), 17 * kMiB + 123, 22);
-    for (const auto& [from, to] : {std::pair{"a/small", "c/small2"}, {"a/small", "a/b/small3"},
-                                   {"a/b/big", "c/big2"}}) {
+    for (const auto& [from, to] :
+         {std::pair{"a/small", "c/small2"}, {"a/small", "a/b/small3"}, {"a/b/big", "c/big2"}}) {
       ASSERT_EQ(0, link(S(from).c_str(), S(to).c_str()));
     }
   }
@@ -258,8 +258,8 @@ TEST_F(E2eTreeEntries, ArchiveKeepsUserXattrsAndRecursiveDoesNot) {
   const Lines names = {"top.txt", "a", "a/b", "a/b/data", "a/big", ""};
   for (const std::string& rel : names) {
     const std::string value = "value of " + rel;
-    if (setxattr((src_ + "/" + rel).c_str(), "user.pcopy.test", value.data(), value.size(),
-                 0) != 0) {
+    if (setxattr((src_ + "/" + rel).c_str(), "user.pcopy.test", value.data(), value.size(), 0) !=
+        0) {
       GTEST_SKIP() << "this file system refuses user xattrs: " << strerror(errno);
     }
   }
@@ -269,8 +269,7 @@ TEST_F(E2eTreeEntries, ArchiveKeepsUserXattrsAndRecursiveDoesNot) {
   EXPECT_EQ(0, r.exit_code) << r.err;
   for (const std::string& rel : names) {
     EXPECT_EQ("value of " + rel, Xattr(dst_ + "/" + rel, "user.pcopy.test")) << rel;
-    EXPECT_EQ("(none: No data available)", Xattr(dir_ / "plain/" + rel, "user.pcopy.test"))
-        << rel;
+    EXPECT_EQ("(none: No data available)", Xattr(dir_ / "plain/" + rel, "user.pcopy.test")) << rel;
   }
 }
 
@@ -308,8 +307,8 @@ TEST_F(E2eTreeEntries, PreserveKeepsTimesToTheNanosecondOnEveryKindOfEntry) {
 // A file with holes, small enough for a batch and large enough for chunks: its bytes are exact
 // and its holes stay holes (the copy holds no more blocks than the source, once written back).
 TEST_F(E2eTreeEntries, ASparseFileInATreeIsCopiedByteExact) {
-  for (const auto& [name, size] : {std::pair{"a/sparse-small", 9 * kMiB},
-                                   {"a/b/sparse-big", 40 * kMiB}}) {
+  for (const auto& [name, size] :
+       {std::pair{"a/sparse-small", 9 * kMiB}, {"a/b/sparse-big", 40 * kMiB}}) {
     UniqueFd fd(open(S(name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     ASSERT_TRUE(fd.valid());
     const std::string head(4096, 'h'), tail(5000, 't');

@@ -69,8 +69,10 @@ TEST(E2eTreeShapes, HostileNamesAreCopiedExactlyAndQuotedInMessages) {
   TempDir t;
   const std::string src = t / "src";
   ASSERT_EQ(0, mkdir(src.c_str(), 0755));
-  const Lines names = {"new\nline", std::string("bad\xff\xfeutf8", 9), "-leading-dash", " space ",
-                       "tab\there", "quote'd", "back\\slash"};
+  const Lines names = {"new\nline",     std::string("bad\xff\xfeutf8", 9),
+                       "-leading-dash", " space ",
+                       "tab\there",     "quote'd",
+                       "back\\slash"};
   for (size_t i = 0; i < names.size(); ++i) {
     ASSERT_EQ(0, mkdir((src + "/" + names[i]).c_str(), 0755));
     MakeRandomFile(src + "/" + names[i] + "/" + names[i], 100 + i, i);

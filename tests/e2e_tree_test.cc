@@ -121,8 +121,7 @@ TEST_F(E2eTree, AMissingSourceIsReportedAndTheOthersCopied) {
   EXPECT_TRUE(IsOneLine(r.err)) << r.err;  // one error: no count after it
   const RunResult two = RunPcopy({"-r", dir_ / "nosuch", dir_ / "nosuch2", src_, dst_});
   EXPECT_EQ(1, two.exit_code);
-  EXPECT_NE(std::string::npos, two.err.find("\npcopy: 2 entries could not be copied\n"))
-      << two.err;
+  EXPECT_NE(std::string::npos, two.err.find("\npcopy: 2 entries could not be copied\n")) << two.err;
   EXPECT_EQ(Lines{}, TreeDifferences(src_, dst_ + "/src"));
 }
 
@@ -160,10 +159,9 @@ TEST_F(E2eTree, TargetAndNoTargetCannotBeCombined) {
 TEST_F(E2eTree, VerboseNamesEveryEntryAsCpDoes) {
   const RunResult r = RunPcopy({"-rv", src_ + "/a/b", dst_});
   ASSERT_EQ(0, r.exit_code) << r.err;
-  for (const std::string& line :
-       {Quoted(src_ + "/a/b") + " -> " + Quoted(dst_), Quoted(src_ + "/a/b/c") + " -> " +
-                                                           Quoted(dst_ + "/c"),
-        Quoted(src_ + "/a/b/c/odd") + " -> " + Quoted(dst_ + "/c/odd")}) {
+  for (const std::string& line : {Quoted(src_ + "/a/b") + " -> " + Quoted(dst_),
+                                  Quoted(src_ + "/a/b/c") + " -> " + Quoted(dst_ + "/c"),
+                                  Quoted(src_ + "/a/b/c/odd") + " -> " + Quoted(dst_ + "/c/odd")}) {
     EXPECT_NE(std::string::npos, r.out.find(line + "\n")) << r.out;
   }
 }

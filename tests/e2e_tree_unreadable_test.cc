@@ -87,11 +87,11 @@ TEST_F(E2eTreeUnreadable, EachUnreadableEntryIsReportedAndTheRestCopied) {
   EXPECT_EQ(1, r.exit_code) << r.err;
   const Lines lines = SplitLines(r.err);
   EXPECT_EQ(3u, lines.size()) << r.err;
-  EXPECT_TRUE(Contains(lines, "pcopy: cannot open " + Quoted(secret_) +
-                                  " for reading: Permission denied"))
+  EXPECT_TRUE(
+      Contains(lines, "pcopy: cannot open " + Quoted(secret_) + " for reading: Permission denied"))
       << r.err;
-  EXPECT_TRUE(Contains(lines, "pcopy: cannot open directory " + Quoted(locked_) +
-                                  ": Permission denied"))
+  EXPECT_TRUE(
+      Contains(lines, "pcopy: cannot open directory " + Quoted(locked_) + ": Permission denied"))
       << r.err;
   EXPECT_EQ("pcopy: 2 entries could not be copied", LastLine(r.err));
   Lines copied = DirNames(dst_);
@@ -132,10 +132,9 @@ TEST_F(E2eTreeUnreadable, FailFastStopsAtTheFirstAndLeavesNoNewTree) {
   EXPECT_EQ(1, r.exit_code) << r.err;
   const Lines lines = SplitLines(r.err);
   ASSERT_EQ(2u, lines.size()) << r.err;
-  EXPECT_TRUE(lines[0] == "pcopy: cannot open " + Quoted(secret_) +
-                              " for reading: Permission denied" ||
-              lines[0] == "pcopy: cannot open directory " + Quoted(locked_) +
-                              ": Permission denied")
+  EXPECT_TRUE(lines[0] ==
+                  "pcopy: cannot open " + Quoted(secret_) + " for reading: Permission denied" ||
+              lines[0] == "pcopy: cannot open directory " + Quoted(locked_) + ": Permission denied")
       << r.err;
   EXPECT_EQ("pcopy: stopped at the first error (--fail-fast)", lines[1]);
   EXPECT_FALSE(Exists(dst_));

@@ -79,8 +79,7 @@ TEST(TreeGenSmoke, SameSeedSameTreeAndScaleSetsTheCount) {
   }
   const std::string listing = Listing(t / "one");
   EXPECT_EQ(listing, Listing(t / "two"));
-  ASSERT_EQ(Generate({"--shape", "a", "--scale", "0.01", "--seed", "8", t / "other"}).exit_code,
-            0);
+  ASSERT_EQ(Generate({"--shape", "a", "--scale", "0.01", "--seed", "8", t / "other"}).exit_code, 0);
   EXPECT_NE(listing, Listing(t / "other"));
 
   const TreeStats s = Stats(t / "one");

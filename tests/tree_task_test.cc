@@ -1,11 +1,12 @@
 // Unit tests of the tree copy's plumbing: the task and result encoding, the channel that carries
 // them with descriptors, a new file's publication, and the removal of a tree.
+#include "exec/tree_task.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec/task_channel.h"
-#include "exec/tree_task.h"
 #include "os/new_file.h"
 #include "os/remove_tree.h"
 #include "test_util.h"
@@ -22,8 +23,8 @@ Task SampleTask() {
   t.src_display = "src/a";
   t.dst_display = "dst/a";
   t.items.push_back(TaskItem{"x", "", EntryType::kRegular, false, 1, 2, 3});
-  t.items.push_back(TaskItem{std::string("new\nline\xff", 9), "renamed", EntryType::kSymlink, true,
-                             4, 5, 0});
+  t.items.push_back(
+      TaskItem{std::string("new\nline\xff", 9), "renamed", EntryType::kSymlink, true, 4, 5, 0});
   return t;
 }
 
@@ -116,7 +117,8 @@ class NewFileTest : public ::testing::Test {
 
 TEST_F(NewFileTest, ViaATemporaryNothingIsVisibleUntilPublished) {
   NewFile f;
-  ASSERT_OK(f.Create(RealSysCalls(), dir_fd_.get(), "name", Placement::kViaTemporary, 0600, "name"));
+  ASSERT_OK(
+      f.Create(RealSysCalls(), dir_fd_.get(), "name", Placement::kViaTemporary, 0600, "name"));
   EXPECT_EQ(std::vector<std::string>{}, dir_.List());
   Status s;
   EXPECT_EQ(Published::kYes, f.Publish(false, &s));

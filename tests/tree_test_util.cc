@@ -12,9 +12,7 @@
 #include "test_util.h"
 
 namespace pcopy::test {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<std::string> DirNames(const std::string& dir) {
   std::vector<std::string> names;
@@ -53,8 +51,8 @@ void CompareEntry(const std::string& a, const std::string& b, const TreeCompare&
     snprintf(text, sizeof text, ": mode %o, copy %o", sa.st_mode & 07777, sb.st_mode & 07777);
     out->push_back(a + text);
   }
-  if (c.times && (sa.st_mtim.tv_sec != sb.st_mtim.tv_sec ||
-                  sa.st_mtim.tv_nsec != sb.st_mtim.tv_nsec)) {
+  if (c.times &&
+      (sa.st_mtim.tv_sec != sb.st_mtim.tv_sec || sa.st_mtim.tv_nsec != sb.st_mtim.tv_nsec)) {
     out->push_back(a + ": mtime differs");
   }
   if (c.owner && (sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid)) {
@@ -74,17 +72,17 @@ void CompareEntry(const std::string& a, const std::string& b, const TreeCompare&
 std::vector<std::string> TreeDifferences(const std::string& a, const std::string& b,
                                          const TreeCompare& compare) {
   std::vector<std::string> out;
-  std::function<void(const std::string&, const std::string&)> walk =
-      [&](const std::string& x, const std::string& y) {
-        CompareEntry(x, y, compare, &out);
-        struct stat st;
-        if (lstat(x.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
-        const std::vector<std::string> nx = DirNames(x), ny = DirNames(y);
-        for (const std::string& n : ny) {
-          if (!std::binary_search(nx.begin(), nx.end(), n)) out.push_back(y + "/" + n + ": extra");
-        }
-        for (const std::string& n : nx) walk(x + "/" + n, y + "/" + n);
-      };
+  std::function<void(const std::string&, const std::string&)> walk = [&](const std::string& x,
+                                                                         const std::string& y) {
+    CompareEntry(x, y, compare, &out);
+    struct stat st;
+    if (lstat(x.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+    const std::vector<std::string> nx = DirNames(x), ny = DirNames(y);
+    for (const std::string& n : ny) {
+      if (!std::binary_search(nx.begin(), nx.end(), n)) out.push_back(y + "/" + n + ": extra");
+    }
+    for (const std::string& n : nx) walk(x + "/" + n, y + "/" + n);
+  };
   walk(a, b);
   return out;
 }
@@ -140,7 +138,8 @@ uint64_t TreeAllocatedBytes(const std::string& dir) {
   uint64_t total = 0;
   for (const std::string& rel : TreeListing(dir)) {
     struct stat st;
-    if (lstat((dir + "/" + rel).c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_blocks) * 512;
+    if (lstat((dir + "/" + rel).c_str(), &st) == 0)
+      total += static_cast<uint64_t>(st.st_blocks) * 512;
   }
   return total;
 }

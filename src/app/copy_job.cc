@@ -19,13 +19,13 @@
 #include "copy/digest.h"
 #include "copy/io.h"
 #include "copy/reflink.h"
+#include "exec/entry_copy.h"
 #include "exec/fork_executor.h"
 #include "exec/parallel_digest.h"
 #include "os/data_extents.h"
 #include "os/destination.h"
-#include "os/leftovers.h"
-#include "exec/entry_copy.h"
 #include "os/file_ref.h"
+#include "os/leftovers.h"
 #include "os/metadata.h"
 #include "os/new_file.h"
 #include "os/source_file.h"
@@ -409,7 +409,8 @@ class CopyRun {
       return s;
     }
     struct stat st;
-    if (sys_.fstat(temp_.fd(), &st) != 0) return Status::FromErrno("cannot stat", dst_.display, errno);
+    if (sys_.fstat(temp_.fd(), &st) != 0)
+      return Status::FromErrno("cannot stat", dst_.display, errno);
     *mode = st.st_mode & 07777;
     return {};
   }

@@ -177,8 +177,8 @@ po::options_description Describe() {
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
       "update,u", "copy only when SOURCE is newer than DEST, or DEST is missing")(
       "recursive,r", "copy directories recursively (-R is the same)")(",R", "same as -r")(
-      "archive,a", "same as -r -P --preserve=all")(
-      ",p", "same as --preserve=mode,ownership,timestamps")(
+      "archive,a", "same as -r -P --preserve=all")(",p",
+                                                   "same as --preserve=mode,ownership,timestamps")(
       "preserve", po::value<std::string>(),
       "preserve the attributes in LIST: mode, ownership, timestamps, links, xattr, all")(
       "no-preserve", po::value<std::string>(), "do not preserve the attributes in LIST")(
@@ -251,8 +251,8 @@ Status ParseNumbers(const po::variables_map& vm, Options* o) {
 // The tree options: recursion, symlinks, attributes to preserve.
 Status ParseTreeOptions(const po::variables_map& vm, Options* o) {
   o->recursive = vm.count("recursive") > 0 || vm.count("-R") > 0;
-  const int derefs = (vm.count("no-dereference") > 0) + (vm.count("dereference") > 0) +
-                     (vm.count("-H") > 0);
+  const int derefs =
+      (vm.count("no-dereference") > 0) + (vm.count("dereference") > 0) + (vm.count("-H") > 0);
   if (derefs > 1) return Usage("-P, -L and -H go one at a time");
   if (vm.count("archive")) {
     o->recursive = true;
@@ -430,8 +430,9 @@ std::vector<std::string> WithPreserveDefault(int argc, const char* const* argv) 
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     operands_only = operands_only || arg == "--";
-    args.push_back(!operands_only && arg == "--preserve" ? std::string("--preserve=") + kPreserveDefault
-                                                        : arg);
+    args.push_back(!operands_only && arg == "--preserve"
+                       ? std::string("--preserve=") + kPreserveDefault
+                       : arg);
   }
   return args;
 }

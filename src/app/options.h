@@ -47,10 +47,10 @@ struct Options {
   bool no_target_directory = false;  // -T: dest is never a directory to copy into
   bool recursive = false;            // -r, -R, -a
   Dereference dereference = Dereference::kDefault;
-  PreserveSet preserve;            // -p, --preserve, --no-preserve, -a
-  bool one_file_system = false;    // -x
-  bool update = false;             // -u: replace only a DEST older than SOURCE
-  bool fail_fast = false;          // stop at the first entry that cannot be copied
+  PreserveSet preserve;          // -p, --preserve, --no-preserve, -a
+  bool one_file_system = false;  // -x
+  bool update = false;           // -u: replace only a DEST older than SOURCE
+  bool fail_fast = false;        // stop at the first entry that cannot be copied
   unsigned jobs = 1;  // ParseCommandLine sets the number of online CPUs unless -j is given
   uint64_t chunk_size = kDefaultChunkSize;
   uint64_t buffer_size = kDefaultBufferSize;
@@ -69,10 +69,10 @@ struct Options {
   bool verify = false;        // --verify: compare the copy with the source before publishing it
   bool print_digest = false;  // --print-digest: print DEST's tree digest after the copy
   std::vector<std::string> files;  // --checksum: the files to digest; --check: the lists to read
-  uint64_t bwlimit = 0;       // bytes per second for the whole copy; 0 = unlimited
-  double slow_worker = 1;     // worker 0 runs this many times slower (benchmarking aid)
-  unsigned retries = 3;       // workers that die or stall may be replaced this many times
-  double stall_timeout = 60;  // seconds without progress before a worker is replaced; 0: off
+  uint64_t bwlimit = 0;            // bytes per second for the whole copy; 0 = unlimited
+  double slow_worker = 1;          // worker 0 runs this many times slower (benchmarking aid)
+  unsigned retries = 3;            // workers that die or stall may be replaced this many times
+  double stall_timeout = 60;       // seconds without progress before a worker is replaced; 0: off
   uint64_t demo_size = kDefaultDemoSize;
 };
 

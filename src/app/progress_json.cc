@@ -115,7 +115,11 @@ void JsonProgress::OnProgress(const ProgressSnapshot& s) {
 void JsonProgress::OnFinish(const ProgressSnapshot& s, bool ok) {
   const double rate = s.elapsed > 0 ? static_cast<double>(s.done_total()) / s.elapsed : 0;
   fprintf(out_, "%s\n",
-          Line(s, rate, s.outcome != nullptr ? s.outcome : ok ? "copied" : "failed").c_str());
+          Line(s, rate,
+               s.outcome != nullptr ? s.outcome
+               : ok                 ? "copied"
+                                    : "failed")
+              .c_str());
   fflush(out_);
 }
 

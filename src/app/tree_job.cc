@@ -57,7 +57,8 @@ class CopyCommand {
   CopyOutcome Run() {
     struct stat st;
     const bool one = o_.sources.size() == 1 && !o_.target_is_directory;
-    if (one && StatOperand(o_, o_.sources[0], &st) != 0) return RunCopy(o_, signals_, console_, sys_);
+    if (one && StatOperand(o_, o_.sources[0], &st) != 0)
+      return RunCopy(o_, signals_, console_, sys_);
     if (one && SingleFile(st)) {
       struct stat dst;
       if (o_.no_target_directory && stat(o_.dest.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode)) {
@@ -171,15 +172,15 @@ class CopyCommand {
     t.worker.method = Method::kPread;
     if (!sources.empty()) {
       // auto is resolved once, for the first SOURCE's file system and DEST's.
-      UniqueFd src(open(sources[0].directory ? sources[0].src.c_str()
-                                             : DirName(sources[0].src).c_str(),
-                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      UniqueFd src(
+          open(sources[0].directory ? sources[0].src.c_str() : DirName(sources[0].src).c_str(),
+               O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       UniqueFd dst(open(DirName(sources[0].dst).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      t.worker.method = ChooseMethod(o_, sys_, src.get(), dst.get(),
-                                     o_.verbose ? console_.out : nullptr);
+      t.worker.method =
+          ChooseMethod(o_, sys_, src.get(), dst.get(), o_.verbose ? console_.out : nullptr);
       t.worker.clone_required = o_.reflink == ReflinkMode::kAlways;
-      t.worker.clone = t.worker.clone_required ||
-                       (o_.reflink == ReflinkMode::kAuto && MayShareExtents(sys_, src.get(), dst.get()));
+      t.worker.clone = t.worker.clone_required || (o_.reflink == ReflinkMode::kAuto &&
+                                                   MayShareExtents(sys_, src.get(), dst.get()));
       if (t.worker.method == Method::kAuto) t.worker.method = Method::kPread;
     }
     t.jobs = o_.jobs;
@@ -195,8 +196,9 @@ class CopyCommand {
     const TreeOptions options = Configure(sources);
     const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
     TreeReport report;
-    Status s = sources.empty() ? Status() : CopyTrees(sources, options, signals_, console_.out,
-                                                      console_.err, view.get(), &report);
+    Status s = sources.empty() ? Status()
+                               : CopyTrees(sources, options, signals_, console_.out, console_.err,
+                                           view.get(), &report);
     Summarize(report);
     if (!s.ok()) return Failed(std::move(s));
     const uint64_t errors = errors_ + report.errors;

@@ -56,8 +56,8 @@ ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int 
   }
   const std::string made = publish == Publish::kInPlace ? target : TemporaryName();
   // Its xattrs are read from the name only when the name is the entry itself, not a link to it.
-  const FileRef src = item.follow ? FileRef::None(src_name)
-                                  : FileRef::At(src_dir, item.name.c_str(), src_name);
+  const FileRef src =
+      item.follow ? FileRef::None(src_name) : FileRef::At(src_dir, item.name.c_str(), src_name);
   const FileRef dst = FileRef::At(dst_dir, made.c_str(), dst_name);
   Status s = Make(sys, st, src, dst);
   if (!s.ok() && s.err() == EEXIST && publish == Publish::kInPlace) {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "base/status.h"
-#include "exec/tree_task.h"
 #include "exec/tree_config.h"
+#include "exec/tree_task.h"
 
 namespace pcopy {
 

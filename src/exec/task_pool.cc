@@ -110,14 +110,14 @@ Status TaskPool::Replace(size_t w) {
   const std::string how = "worker " + std::to_string(w) + " (pid " +
                           std::to_string(worker.process.pid()) + ") " +
                           worker.process.DescribeExit();
-  const std::string what =
-      worker.in_flight.empty() ? std::string()
+  const std::string what = worker.in_flight.empty()
+                               ? std::string()
                                : " while copying " + Quote(worker.in_flight.front().src_display);
   if (retries_used_ >= retries_) {
     return Status::Message(how + what +
-                           (retries_used_ == 0 ? "" : " after " + std::to_string(retries_used_) +
-                                                          (retries_used_ == 1 ? " retry"
-                                                                              : " retries")));
+                           (retries_used_ == 0 ? ""
+                                               : " after " + std::to_string(retries_used_) +
+                                                     (retries_used_ == 1 ? " retry" : " retries")));
   }
   ++retries_used_;
   slots_[w].bytes_done.store(0, std::memory_order_relaxed);

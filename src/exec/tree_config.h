@@ -18,7 +18,7 @@ struct TreeWorkerConfig {
   Method method = Method::kPread;  // resolved: never kAuto
   uint64_t buffer_size = 0;
   PreserveSet preserve;
-  MetadataEnv env;  // the parent's umask and privilege, found before fork
+  MetadataEnv env;            // the parent's umask and privilege, found before fork
   bool follow_links = false;  // -L: the walk follows every symlink (TaskItem::follow says which)
   bool no_clobber = false;    // -n: an existing destination entry is left alone
   bool update = false;        // -u: ... unless it is older than the source

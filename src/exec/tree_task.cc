@@ -89,8 +89,8 @@ bool DecodeTask(const std::vector<char>& bytes, Task* task) {
   task->items.clear();
   for (uint32_t i = 0; i < count; ++i) {
     TaskItem item;
-    if (!r.GetString(&item.name) || !r.GetString(&item.dst_name) || !r.Get(&item.type) || !r.Get(&item.follow) ||
-        !r.Get(&item.dev) || !r.Get(&item.ino) || !r.Get(&item.size)) {
+    if (!r.GetString(&item.name) || !r.GetString(&item.dst_name) || !r.Get(&item.type) ||
+        !r.Get(&item.follow) || !r.Get(&item.dev) || !r.Get(&item.ino) || !r.Get(&item.size)) {
       return false;
     }
     task->items.push_back(std::move(item));

@@ -37,7 +37,7 @@ struct TaskItem {
   std::string dst_name;  // in the destination directory; empty: the same name
   EntryType type = EntryType::kRegular;
   bool follow = false;  // name is a symlink the walk followed (-L, or -H for an operand)
-  uint64_t dev = 0;  // what the parent saw: a worker that opens another file stops
+  uint64_t dev = 0;     // what the parent saw: a worker that opens another file stops
   uint64_t ino = 0;
   uint64_t size = 0;
 
@@ -74,9 +74,9 @@ struct ItemError {
 
 struct TaskResult {
   uint64_t id = 0;
-  uint64_t bytes = 0;               // data bytes written by the task
-  std::vector<ItemState> states;    // kBatch: one per item; kChunk: one
-  std::vector<ItemError> errors;    // one per kFailed state
+  uint64_t bytes = 0;             // data bytes written by the task
+  std::vector<ItemState> states;  // kBatch: one per item; kChunk: one
+  std::vector<ItemError> errors;  // one per kFailed state
 };
 
 // "dir/name" for messages, as cp writes it; an empty dir gives name alone.

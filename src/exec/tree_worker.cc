@@ -117,8 +117,7 @@ class TreeWorker {
   Status OpenSource(int src_dir, const TaskItem& item, const std::string& src_name, UniqueFd* fd,
                     struct stat* st) const {
     // O_NONBLOCK: a FIFO put in the file's place must not block the open.
-    const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                      (item.follow ? 0 : O_NOFOLLOW);
+    const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (item.follow ? 0 : O_NOFOLLOW);
     *fd = UniqueFd(sys_.openat(src_dir, item.name.c_str(), flags, 0));
     if (!fd->valid()) {
       return Status::FromErrno("cannot open", src_name, errno).WithTail("for reading");

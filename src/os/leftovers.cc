@@ -98,9 +98,8 @@ std::vector<std::string> RemoveLeftovers(const std::string& dir, const SysCalls&
       continue;
     }
     // A directory is a dead tree copy's hidden tree: removed whole.
-    const bool gone = S_ISDIR(st.st_mode)
-                          ? RemoveTree(sys, dirfd(d), e->d_name, e->d_name).ok()
-                          : sys.unlinkat(dirfd(d), e->d_name, 0) == 0;
+    const bool gone = S_ISDIR(st.st_mode) ? RemoveTree(sys, dirfd(d), e->d_name, e->d_name).ok()
+                                          : sys.unlinkat(dirfd(d), e->d_name, 0) == 0;
     if (gone) removed.emplace_back(e->d_name);
   }
   closedir(d);

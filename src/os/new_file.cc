@@ -27,8 +27,8 @@ Status NewFile::Create(const SysCalls& sys, int dir_fd, const std::string& name,
     // hidden temporary named so that a later run can tell a dead run's leftover.
     if (!fd_.valid() && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
       temp_name_ = TemporaryName();
-      fd_ = UniqueFd(sys.openat(dir_fd, temp_name_.c_str(), flags | O_CREAT | O_EXCL | O_NOFOLLOW,
-                                mode));
+      fd_ = UniqueFd(
+          sys.openat(dir_fd, temp_name_.c_str(), flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode));
       if (!fd_.valid()) temp_name_.clear();
     }
   }

@@ -15,13 +15,12 @@ namespace pcopy {
 namespace {
 
 struct Level {
-  DIR* dir = nullptr;    // the directory being emptied
-  std::string name;      // its name in the level above
+  DIR* dir = nullptr;  // the directory being emptied
+  std::string name;    // its name in the level above
 };
 
 DIR* OpenDir(const SysCalls& sys, int parent, const char* name) {
-  const int fd =
-      sys.openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  const int fd = sys.openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) return nullptr;
   DIR* d = fdopendir(fd);
   if (d == nullptr) sys.close(fd);

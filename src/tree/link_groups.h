@@ -23,7 +23,7 @@ namespace pcopy {
 
 // A name waiting to become a link: where it goes and how it is published.
 struct LinkRequest {
-  dev_t dev = 0;    // the file it links to, in the source
+  dev_t dev = 0;  // the file it links to, in the source
   ino_t ino = 0;
   size_t node = 0;  // the directory node whose completion waits for it
   UniqueFd dir;     // its destination directory

@@ -74,8 +74,8 @@ Status TreeRun::Run(TreeReport* report) {
     if (walk_done_ && ready_.empty() && pool_.total_in_flight() == 0) break;
     const bool walk_waits = walk_done_ || ready_.size() >= 256;
     std::vector<TaskCompletion> done;
-    signal = pool_.Wait(signals_, walk_waits ? kTick : std::chrono::milliseconds(0), &done,
-                        &failure);
+    signal =
+        pool_.Wait(signals_, walk_waits ? kTick : std::chrono::milliseconds(0), &done, &failure);
     for (TaskCompletion& c : done) OnCompletion(c);
     if (signal != 0 || !failure.ok()) break;
     Progress(false, nullptr);
@@ -314,8 +314,8 @@ void TreeRun::FinishDirectory(DirNode& node) {
   if (node.created || PreservesAny(p)) {
     const FileRef src = node.src.valid() ? FileRef::Open(node.src.get(), node.src_display)
                                          : FileRef::None(node.src_display);
-    if (Status s = ApplyMetadata(sys_, src, node.st, FileRef::Open(node.dst.get(), node.dst_display),
-                                 p, o_.worker.env);
+    if (Status s = ApplyMetadata(sys_, src, node.st,
+                                 FileRef::Open(node.dst.get(), node.dst_display), p, o_.worker.env);
         !s.ok()) {
       ReportError(s.ToString());
     }

@@ -12,8 +12,8 @@ namespace pcopy {
 
 // One operand, resolved by the caller.
 struct TreeSource {
-  std::string src;      // as the user typed it
-  std::string dst;      // what it becomes: DEST, or DEST/basename(SOURCE)
+  std::string src;  // as the user typed it
+  std::string dst;  // what it becomes: DEST, or DEST/basename(SOURCE)
   bool directory = false;
   bool follow = false;  // open the operand through a symlink (-L, -H)
 };

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "exec/executor.h"
 #include "exec/task_pool.h"
 #include "exec/tree_task.h"
 #include "os/new_file.h"
-#include "tree/link_groups.h"
-#include "exec/executor.h"
 #include "os/signal_guard.h"
+#include "tree/link_groups.h"
 #include "tree/tree_options.h"
 
 namespace pcopy {
@@ -31,11 +31,11 @@ inline constexpr size_t kNoNode = static_cast<size_t>(-1);
 struct DirNode {
   size_t parent = kNoNode;
   size_t root = 0;
-  size_t pending = 0;     // batches, large files and subdirectories handed out, not finished
-  bool walked = false;    // every entry has been handed out
-  bool created = false;   // made by this copy: its mode is always set; an existing one only -p
-  bool container = false; // the directory of a file operand: nothing to apply
-  struct stat st {};      // the source directory's
+  size_t pending = 0;      // batches, large files and subdirectories handed out, not finished
+  bool walked = false;     // every entry has been handed out
+  bool created = false;    // made by this copy: its mode is always set; an existing one only -p
+  bool container = false;  // the directory of a file operand: nothing to apply
+  struct stat st {};       // the source directory's
   UniqueFd dst;
   UniqueFd src;  // kept until the end only where xattrs or ACLs are copied from it
   std::string src_display;
@@ -51,7 +51,7 @@ struct Frame {
   std::vector<std::pair<std::string, struct stat>> subdirs;
   size_t next_subdir = 0;
   bool follow = false;  // its entries were stat'ed through symlinks (-L; -H for an operand)
-  Task batch;  // small entries being gathered
+  Task batch;           // small entries being gathered
   uint64_t batch_bytes = 0;
   uint64_t batch_names = 0;
 };
@@ -68,9 +68,9 @@ struct BigFile {
   std::vector<ByteRange> extents;  // what to copy: [0, size), or a sparse file's data
   size_t next_extent = 0;          // the extent and the offset in it not yet handed out
   uint64_t within = 0;
-  size_t out = 0;        // chunks handed out and not answered
+  size_t out = 0;  // chunks handed out and not answered
   bool all_out() const { return next_extent >= extents.size(); }
-  std::string error;     // the first chunk's failure
+  std::string error;  // the first chunk's failure
   int error_errno = 0;
 };
 
@@ -111,8 +111,8 @@ class TreeRun {
   void AddLink(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void FlushBatch(Frame& f);
   void EnterSubdir(Frame& f);
-  bool OpenChildDir(const Frame& f, const std::string& name, const struct stat& st,
-                    UniqueFd* src, DirNode* child);
+  bool OpenChildDir(const Frame& f, const std::string& name, const struct stat& st, UniqueFd* src,
+                    DirNode* child);
   bool InLoop(const struct stat& st) const;
   size_t AddNode(DirNode node, int src_fd);
   void PushFrame(size_t node, UniqueFd src);

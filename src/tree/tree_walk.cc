@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/entry_copy.h"
 #include "copy/reflink.h"
+#include "exec/entry_copy.h"
 #include "os/leftovers.h"
 #include "os/temp_file.h"
 #include "tree/tree_run.h"
@@ -87,8 +87,8 @@ void TreeRun::PushFrame(size_t node, UniqueFd src) {
   f.reading = copy < 0 ? nullptr : fdopendir(copy);
   if (f.reading == nullptr) {
     if (copy >= 0) close(copy);
-    ReportError(Status::FromErrno("cannot read directory", nodes_.at(node).src_display, errno)
-                    .ToString());
+    ReportError(
+        Status::FromErrno("cannot read directory", nodes_.at(node).src_display, errno).ToString());
   }
   f.src = std::move(src);
   frames_.push_back(std::move(f));
@@ -115,8 +115,8 @@ bool TreeRun::StartRoot(size_t r) {
 void TreeRun::StartDirectoryRoot(size_t r) {
   RootState& root = roots_[r];
   const TreeSource& s = root.source;
-  UniqueFd src(sys_.open(s.src.c_str(),
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC | (s.follow ? 0 : O_NOFOLLOW)));
+  UniqueFd src(
+      sys_.open(s.src.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (s.follow ? 0 : O_NOFOLLOW)));
   DirNode node;
   node.root = r;
   node.src_display = s.src;
@@ -130,8 +130,9 @@ void TreeRun::StartDirectoryRoot(size_t r) {
   node.dst = UniqueFd(sys_.openat(root.parent_dir.get(), root.name.c_str(), dflags, 0));
   if (!node.dst.valid() && errno == ENOENT) {
     for (const std::string& name : RemoveLeftovers(DirName(s.dst), sys_)) {
-      if (o_.verbose) fprintf(out_, "pcopy: removed %s, left by a pcopy that no longer runs\n",
-                              Quote(name).c_str());
+      if (o_.verbose)
+        fprintf(out_, "pcopy: removed %s, left by a pcopy that no longer runs\n",
+                Quote(name).c_str());
     }
     root.hidden = TemporaryName();
     if (sys_.mkdirat(root.parent_dir.get(), root.hidden.c_str(), 0700) != 0) {
@@ -140,15 +141,15 @@ void TreeRun::StartDirectoryRoot(size_t r) {
       return;
     }
     node.created = true;
-    node.dst = UniqueFd(sys_.openat(root.parent_dir.get(), root.hidden.c_str(),
-                                    dflags | O_NOFOLLOW, 0));
+    node.dst =
+        UniqueFd(sys_.openat(root.parent_dir.get(), root.hidden.c_str(), dflags | O_NOFOLLOW, 0));
   }
   if (!node.dst.valid()) {
-    ReportError(
-        (errno == ENOTDIR ? Status::Message("cannot overwrite non-directory " + Quote(s.dst) +
-                                            " with directory " + Quote(s.src))
-                          : Status::FromErrno("cannot create directory", s.dst, errno))
-            .ToString());
+    ReportError((errno == ENOTDIR
+                     ? Status::Message("cannot overwrite non-directory " + Quote(s.dst) +
+                                       " with directory " + Quote(s.src))
+                     : Status::FromErrno("cannot create directory", s.dst, errno))
+                    .ToString());
     return;
   }
   if (o_.verbose) Verbose(s.src, s.dst);
@@ -176,8 +177,8 @@ void TreeRun::StartFileRoot(size_t r) {
   node.walked = true;
   node.dst = UniqueFd(Dup(root.parent_dir.get()));
   node.src_display = src_dir == "." && s.src.find('/') == std::string::npos ? "" : src_dir;
-  node.dst_display = DirName(s.dst) == "." && s.dst.find('/') == std::string::npos ? ""
-                                                                                    : DirName(s.dst);
+  node.dst_display =
+      DirName(s.dst) == "." && s.dst.find('/') == std::string::npos ? "" : DirName(s.dst);
   const size_t id = AddNode(std::move(node), -1);
   Frame f;
   f.node = id;
@@ -205,10 +206,9 @@ void TreeRun::ReadEntry(Frame& f) {
   struct stat st;
   const int flags = o_.worker.follow_links ? 0 : AT_SYMLINK_NOFOLLOW;
   if (sys_.fstatat(f.src.get(), e->d_name, &st, flags) != 0) {
-    ReportError(
-        Status::FromErrno("cannot stat", JoinDisplay(nodes_.at(f.node).src_display, e->d_name),
-                          errno)
-            .ToString());
+    ReportError(Status::FromErrno("cannot stat",
+                                  JoinDisplay(nodes_.at(f.node).src_display, e->d_name), errno)
+                    .ToString());
     return;
   }
   if (S_ISDIR(st.st_mode)) {
@@ -222,8 +222,7 @@ void TreeRun::AddEntry(Frame& f, const char* name, const struct stat& st,
                        const std::string& dst_name) {
   const DirNode& node = nodes_.at(f.node);
   if (S_ISSOCK(st.st_mode)) {
-    ReportSkipped("cannot copy socket " + Quote(JoinDisplay(node.src_display, name)) +
-                  ": skipped");
+    ReportSkipped("cannot copy socket " + Quote(JoinDisplay(node.src_display, name)) + ": skipped");
     return;
   }
   ++files_found_;
@@ -266,8 +265,8 @@ void TreeRun::FlushBatch(Frame& f) {
   t.fds.emplace_back(Dup(f.src.get()));
   t.fds.emplace_back(Dup(node.dst.get()));
   if (!t.fds[0].valid() || !t.fds[1].valid()) {
-    ReportError(Status::FromErrno("cannot duplicate a descriptor of", node.dst_display, errno)
-                    .ToString());
+    ReportError(
+        Status::FromErrno("cannot duplicate a descriptor of", node.dst_display, errno).ToString());
     report_.errors += t.items.size() - 1;
     f.batch = Task();
     return;
@@ -303,11 +302,10 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   }
   if (!s.ok()) return ReportError(s.ToString());
   const Publish publish = PublishOf(f.node);
-  const Existing existing =
-      publish == Publish::kViaTemporary
-          ? CheckExisting(sys_, node.dst.get(), target.c_str(), big.st, o_.worker.no_clobber,
-                          o_.worker.update)
-          : Existing::kAbsent;
+  const Existing existing = publish == Publish::kViaTemporary
+                                ? CheckExisting(sys_, node.dst.get(), target.c_str(), big.st,
+                                                o_.worker.no_clobber, o_.worker.update)
+                                : Existing::kAbsent;
   if (existing == Existing::kSameFile) {
     return ReportError(SameFileError(big.src_display, big.dst_display).ToString());
   }
@@ -351,8 +349,8 @@ Status TreeRun::LayOut(BigFile& big, bool* cloned) {
           .WithSecondPath(big.dst_display);
     }
   }
-  if (Status s = SourceExtents(sys_, big.src.get(), size, o_.worker.sparse, big.src_display,
-                               &big.extents);
+  if (Status s =
+          SourceExtents(sys_, big.src.get(), size, o_.worker.sparse, big.src_display, &big.extents);
       !s.ok()) {
     return s;
   }
@@ -413,8 +411,8 @@ bool TreeRun::OpenChildDir(const Frame& f, const std::string& name, const struct
   child->src_display = JoinDisplay(parent.src_display, name);
   child->dst_display = JoinDisplay(parent.dst_display, name);
   const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-  *src = UniqueFd(sys_.openat(f.src.get(), name.c_str(),
-                              flags | (o_.worker.follow_links ? 0 : O_NOFOLLOW), 0));
+  *src = UniqueFd(
+      sys_.openat(f.src.get(), name.c_str(), flags | (o_.worker.follow_links ? 0 : O_NOFOLLOW), 0));
   Status s;
   if (!src->valid()) {
     s = Status::FromErrno("cannot open directory", child->src_display, errno);
