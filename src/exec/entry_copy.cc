@@ -27,6 +27,24 @@ mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src) {
   return PreservesAny(config.preserve) ? 0600 : (src.st_mode & 0777);
 }
 
+bool SettledByExisting(const TreeWorkerConfig& config, Publish publish, int dst_dir,
+                       const TaskItem& item, const struct stat& src, const std::string& src_name,
+                       const std::string& dst_name, ItemState* state, Status* error) {
+  if (publish != Publish::kViaTemporary) return false;
+  switch (CheckExisting(*config.sys, dst_dir, item.target_name().c_str(), src, config.no_clobber,
+                        config.update)) {
+    case Existing::kKeep:
+      *state = ItemState::kSkipped;
+      return true;
+    case Existing::kSameFile:
+      *error = SameFileError(src_name, dst_name);
+      *state = ItemState::kFailed;
+      return true;
+    default:
+      return false;
+  }
+}
+
 ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int src_dir,
                            int dst_dir, const TaskItem& item, const std::string& src_name,
                            const std::string& dst_name, Status* error) {
@@ -43,16 +61,9 @@ ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int 
     return ItemState::kFailed;
   }
   const std::string& target = item.target_name();
-  if (publish == Publish::kViaTemporary) {
-    switch (CheckExisting(sys, dst_dir, target.c_str(), st, config.no_clobber, config.update)) {
-      case Existing::kKeep:
-        return ItemState::kSkipped;
-      case Existing::kSameFile:
-        *error = SameFileError(src_name, dst_name);
-        return ItemState::kFailed;
-      default:
-        break;
-    }
+  ItemState settled;
+  if (SettledByExisting(config, publish, dst_dir, item, st, src_name, dst_name, &settled, error)) {
+    return settled;
   }
   const std::string made = publish == Publish::kInPlace ? target : TemporaryName();
   // Its xattrs are read from the name only when the name is the entry itself, not a link to it.

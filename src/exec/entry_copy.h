@@ -25,6 +25,13 @@ bool PreservesAny(const PreserveSet& p);
 // ApplyMetadata otherwise.
 mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src);
 
+// Into an existing directory (kViaTemporary): whether what is at item's name already ends the
+// entry here, as -n or -u keeping it (*state kSkipped) or as SOURCE itself (kFailed, with cp's
+// "are the same file" in *error). One fstatat; nothing to check in a new tree's hidden directory.
+bool SettledByExisting(const TreeWorkerConfig& config, Publish publish, int dst_dir,
+                       const TaskItem& item, const struct stat& src, const std::string& src_name,
+                       const std::string& dst_name, ItemState* state, Status* error);
+
 // Recreates the symlink, FIFO or device node `item` of src_dir in dst_dir.
 ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int src_dir,
                            int dst_dir, const TaskItem& item, const std::string& src_name,

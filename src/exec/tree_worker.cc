@@ -136,18 +136,9 @@ class TreeWorker {
     UniqueFd src;
     struct stat st;
     if (*s = OpenSource(src_dir, item, src_name, &src, &st); !s->ok()) return ItemState::kFailed;
-    // Into an existing directory: -n, -u and the same-file guard, one fstatat per file.
-    if (publish == Publish::kViaTemporary) {
-      switch (CheckExisting(sys_, dst_dir, item.target_name().c_str(), st, config_.no_clobber,
-                            config_.update)) {
-        case Existing::kKeep:
-          return ItemState::kSkipped;
-        case Existing::kSameFile:
-          *s = SameFileError(src_name, dst_name);
-          return ItemState::kFailed;
-        default:
-          break;
-      }
+    ItemState settled;
+    if (SettledByExisting(config_, publish, dst_dir, item, st, src_name, dst_name, &settled, s)) {
+      return settled;
     }
     NewFile dst;
     const Placement placement =
