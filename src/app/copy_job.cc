@@ -105,33 +105,6 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
   }
 }
 
-// Sizes the temporary: the file system sees the final size once, and a reader of the temporary
-// (there should be none) sees the real length; what is not written stays a hole. Then, if
-// `reserve`, allocates the blocks of the data to come (SOURCE's data extents: its holes are
-// never allocated), as mold does its output file: a file system that cannot hold the copy says so
-// now, before any worker starts, rather than in a worker halfway through. One that cannot
-// preallocate (EOPNOTSUPP, ENOSYS, EINVAL) is simply written. It costs nothing measurable on ext4:
-// 1 GiB, -j 2, ten runs each way interleaved, medians 0.29-0.45 s with it and 0.46-1.28 s without
-// (the virtual machine's stalls dominate both).
-Status SizeTemporary(const SysCalls& sys, int fd, uint64_t size, const std::vector<ByteRange>& data,
-                     bool reserve, const std::string& name) {
-  if (size == 0) return {};
-  if (sys.ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    return Status::FromErrno("cannot set the size of", name, errno);
-  }
-  for (size_t i = 0; reserve && i < data.size(); ++i) {
-    const auto offset = static_cast<off_t>(data[i].offset),
-               length = static_cast<off_t>(data[i].length);
-    int rc = 0;
-    while ((rc = sys.fallocate(fd, 0, offset, length)) != 0 && errno == EINTR) {
-    }
-    if (rc == 0) continue;
-    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return {};
-    return Status::FromErrno("cannot allocate space for", name, errno);
-  }
-  return {};
-}
-
 // --print-digest without --verify: the digest of what was written, read from the temporary
 // before it is published (a failure or a signal then leaves DEST as it was).
 Status DigestCopy(const Options& o, int fd, uint64_t size, SignalGuard* signals,
@@ -253,7 +226,7 @@ class CopyRun {
               strerror(clone_.declined));
     }
     const bool reserve = writes && o_.sparse != SparseMode::kAlways;
-    return SizeTemporary(sys_, temp_.fd(), src_.size, extents_, reserve, dst_.display);
+    return SizeNewFile(sys_, temp_.fd(), src_.size, extents_, reserve, dst_.display);
   }
 
   // DEST is already a clone of SOURCE (FICLONE): nothing to copy; --verify still reads it back.

@@ -123,16 +123,23 @@ Status SameFileError(const std::string& src_display, const std::string& dst_disp
   return Status::Message(Quote(src_display) + " and " + Quote(dst_display) + " are the same file");
 }
 
-Status SizeNewFile(const SysCalls& sys, int fd, uint64_t size, const std::string& display) {
+Status SizeNewFile(const SysCalls& sys, int fd, uint64_t size, const std::vector<ByteRange>& data,
+                   bool reserve, const std::string& display) {
   if (size == 0) return {};
   if (sys.ftruncate(fd, static_cast<off_t>(size)) != 0) {
     return Status::FromErrno("cannot set the size of", display, errno);
   }
-  int rc = 0;
-  while ((rc = sys.fallocate(fd, 0, 0, static_cast<off_t>(size))) != 0 && errno == EINTR) {
+  for (size_t i = 0; reserve && i < data.size(); ++i) {
+    const auto offset = static_cast<off_t>(data[i].offset),
+               length = static_cast<off_t>(data[i].length);
+    int rc = 0;
+    while ((rc = sys.fallocate(fd, 0, offset, length)) != 0 && errno == EINTR) {
+    }
+    if (rc == 0) continue;
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return {};
+    return Status::FromErrno("cannot allocate space for", display, errno);
   }
-  if (rc == 0 || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return {};
-  return Status::FromErrno("cannot allocate space for", display, errno);
+  return {};
 }
 
 }  // namespace pcopy

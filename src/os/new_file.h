@@ -14,7 +14,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "base/byte_range.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "os/sys_calls.h"
@@ -69,8 +71,15 @@ Existing CheckExisting(const SysCalls& sys, int dir_fd, const char* name, const 
 // "'a' and 'b' are the same file", as cp says it.
 Status SameFileError(const std::string& src_display, const std::string& dst_display);
 
-// Sets a new file's size, then allocates its blocks where the file system can: one that cannot
-// hold the file says so now (ENOSPC) rather than in a worker halfway through.
-Status SizeNewFile(const SysCalls& sys, int fd, uint64_t size, const std::string& display);
+// Sizes a new file: the file system sees the final size once, and a reader sees the real length;
+// what is not written stays a hole. Then, if `reserve`, allocates the blocks of the data to come
+// (`data`: SOURCE's data extents, so its holes are never allocated), as mold does its output
+// file: a file system that cannot hold the copy says so now, before any worker starts, rather
+// than in a worker halfway through. One that cannot preallocate (EOPNOTSUPP, ENOSYS, EINVAL) is
+// simply written. It costs nothing measurable on ext4: 1 GiB, -j 2, ten runs each way
+// interleaved, medians 0.29-0.45 s with it and 0.46-1.28 s without (the virtual machine's stalls
+// dominate both).
+Status SizeNewFile(const SysCalls& sys, int fd, uint64_t size, const std::vector<ByteRange>& data,
+                   bool reserve, const std::string& display);
 
 }  // namespace pcopy

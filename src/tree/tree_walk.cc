@@ -334,8 +334,7 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
 }
 
 // A large file's new copy made a clone (--reflink), or sized for its data: the extents to copy
-// (all of it, or a sparse file's data, its holes left as holes), its blocks allocated where it
-// has no holes.
+// (all of it, or a sparse file's data, its holes left as holes), and their blocks allocated.
 Status TreeRun::LayOut(BigFile& big, bool* cloned) {
   const auto size = static_cast<uint64_t>(big.st.st_size);
   if (o_.worker.clone) {
@@ -354,13 +353,7 @@ Status TreeRun::LayOut(BigFile& big, bool* cloned) {
       !s.ok()) {
     return s;
   }
-  if (big.extents.size() == 1 && big.extents[0].length == size) {
-    return SizeNewFile(sys_, big.dst.fd(), size, big.dst_display);
-  }
-  if (sys_.ftruncate(big.dst.fd(), static_cast<off_t>(size)) != 0) {
-    return Status::FromErrno("cannot set the size of", big.dst_display, errno);
-  }
-  return {};
+  return SizeNewFile(sys_, big.dst.fd(), size, big.extents, true, big.dst_display);
 }
 
 // A later name of a file already met: a hard link to its copy, now or once that is published.
