@@ -26,12 +26,18 @@ using test::WriteFile;
 
 // Records every metadata call by name, fails the one named fail_call with fail_errno, and
 // gives the source the xattrs of src_xattrs, whatever its file system holds; a set xattr is
-// recorded in set_xattrs rather than written.
+// recorded in set_xattrs rather than written. With foreign_owner, fstat reports every file as
+// owned by another user (so ownership always needs a chown); fstat is not recorded.
 class MetadataFakes final : public SysCalls {
  public:
   MetadataFakes(std::string fail_call, int fail_errno)
       : fail_call_(std::move(fail_call)), fail_errno_(fail_errno) {}
 
+  int fstat(int fd, struct stat* st) const override {
+    const int rc = SysCalls::fstat(fd, st);
+    if (rc == 0 && foreign_owner) ++st->st_uid;
+    return rc;
+  }
   int fchown(int fd, uid_t owner, gid_t group) const override {
     if (Call("fchown(" + std::to_string(static_cast<int>(owner)) + ")")) return Fail();
     return SysCalls::fchown(fd, owner, group);
@@ -79,6 +85,7 @@ class MetadataFakes final : public SysCalls {
   }
 
   std::map<std::string, std::string> src_xattrs;
+  bool foreign_owner = true;
   mutable std::map<std::string, std::string> set_xattrs;
   mutable std::vector<std::string> calls;
 
@@ -142,6 +149,34 @@ TEST_F(MetadataFaultsTest, CpsOrderOwnerXattrsModeTimes) {
       "fchown(" + std::to_string(uid) + ")", "flistxattr", "fgetxattr user.a", "fsetxattr user.a",
       "fgetxattr system.posix_acl_access",   "fchmod",     "futimens"};
   EXPECT_EQ(fakes.calls, expected);
+}
+
+// As cp: a new file that already has SOURCE's owner, group and mode (a user copying their own
+// files) gets no chown and no chmod; an ACL copied, or a chown made, still ends in the chmod.
+TEST_F(MetadataFaultsTest, NoChownOrChmodThatWouldChangeNothing) {
+  ASSERT_EQ(fchmod(dst_.get(), 04755), 0);
+  MetadataFakes same("", 0);
+  same.foreign_owner = false;
+  ASSERT_OK(Apply(same, kAll, test::IsRoot()));
+  const std::vector<std::string> expected = {"flistxattr", "fgetxattr system.posix_acl_access",
+                                             "futimens"};
+  EXPECT_EQ(same.calls, expected);
+  EXPECT_EQ(DstMode(), 04755u);
+
+  ASSERT_EQ(fchmod(dst_.get(), 0644), 0);
+  MetadataFakes mode_differs("", 0);
+  mode_differs.foreign_owner = false;
+  ASSERT_OK(Apply(mode_differs, kAll, test::IsRoot()));
+  EXPECT_EQ(mode_differs.calls.at(2), "fchmod");
+  EXPECT_EQ(DstMode(), 04755u);
+
+  MetadataFakes acl("", 0);
+  acl.foreign_owner = false;
+  acl.src_xattrs = {{"system.posix_acl_access", "x"}};
+  ASSERT_OK(Apply(acl, PreserveSet{.mode = true}, test::IsRoot()));
+  const std::vector<std::string> with_acl = {"fgetxattr system.posix_acl_access",
+                                             "fsetxattr system.posix_acl_access", "fchmod"};
+  EXPECT_EQ(acl.calls, with_acl) << "a copied ACL may move the mode: the chmod must follow";
 }
 
 TEST_F(MetadataFaultsTest, UnsupportedXattrIsAnErrorOnlyWhenRequired) {

@@ -23,8 +23,9 @@ Status Make(const SysCalls& sys, const struct stat& st, const FileRef& src, cons
 
 bool PreservesAny(const PreserveSet& p) { return p.mode || p.ownership || p.timestamps || p.xattr; }
 
-mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src) {
-  return PreservesAny(config.preserve) ? 0600 : (src.st_mode & 0777);
+mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src, Publish publish) {
+  if (!PreservesAny(config.preserve)) return src.st_mode & 0777;
+  return publish == Publish::kInPlace ? (src.st_mode & 0777) | S_IWUSR : 0600;
 }
 
 bool SettledByExisting(const TreeWorkerConfig& config, Publish publish, int dst_dir,

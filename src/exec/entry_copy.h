@@ -20,10 +20,14 @@ namespace pcopy {
 // Whether anything beyond cp's default (the mode less the umask) is preserved.
 bool PreservesAny(const PreserveSet& p);
 
-// The mode a regular file is created with: its final mode (open(2) applies the umask, which is
-// what cp gives a new file) when nothing is preserved, so that no fchmod is needed; 0600 until
-// ApplyMetadata otherwise.
-mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src);
+// The mode a regular file is created with. Nothing preserved: its final mode (open(2) applies
+// the umask, which is what cp gives a new file), so no fchmod is needed. Preserving, in a new
+// tree's hidden directory (kInPlace: mode 0700 until the tree is published, so no one else can
+// reach the file): SOURCE's permission bits plus u+w (ApplyMetadata must still be able to set
+// xattrs), so that ApplyMetadata finds the mode already right for most files and skips the
+// fchmod. Anywhere else, 0600 until ApplyMetadata: the file may be reachable by name before its
+// owner is set.
+mode_t CreationMode(const TreeWorkerConfig& config, const struct stat& src, Publish publish);
 
 // Into an existing directory (kViaTemporary): whether what is at item's name already ends the
 // entry here, as -n or -u keeping it (*state kSkipped) or as SOURCE itself (kFailed, with cp's

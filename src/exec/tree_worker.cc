@@ -143,7 +143,7 @@ class TreeWorker {
     NewFile dst;
     const Placement placement =
         publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary;
-    *s = dst.Create(sys_, dst_dir, item.target_name(), placement, CreationMode(config_, st),
+    *s = dst.Create(sys_, dst_dir, item.target_name(), placement, CreationMode(config_, st, publish),
                     dst_name);
     if (s->ok()) *s = WriteAndFinish(src.get(), st, dst.fd(), src_name, dst_name);
     Published published = Published::kFailed;

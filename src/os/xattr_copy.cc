@@ -128,7 +128,8 @@ Status CopyXattrs(const SysCalls& sys, const FileRef& src, const FileRef& dst, b
   return {};
 }
 
-Status CopyAcls(const SysCalls& sys, const FileRef& src, const FileRef& dst, bool directory) {
+Status CopyAcls(const SysCalls& sys, const FileRef& src, const FileRef& dst, bool directory,
+                bool* copied) {
   const XattrFile from(sys, src);
   const XattrFile to(sys, dst);
   GrowingBuffer value;
@@ -148,6 +149,7 @@ Status CopyAcls(const SysCalls& sys, const FileRef& src, const FileRef& dst, boo
     if (to.Set(name, value.data(), static_cast<size_t>(size)) != 0) {
       return Status::FromErrno("preserving permissions for", dst.display, errno);
     }
+    if (copied != nullptr) *copied = true;
   }
   return {};
 }

@@ -32,6 +32,8 @@ Status CopyXattrs(const SysCalls& sys, const FileRef& src, const FileRef& dst, b
 // (ENODATA, or ENOTSUP on its file system) copies nothing: the mode says it all. Errors:
 // "getting attribute 'system.posix_acl_access' of 'src': ...",
 // "preserving permissions for 'dst': ..." (ENOTSUP if dst's file system has no ACLs).
-Status CopyAcls(const SysCalls& sys, const FileRef& src, const FileRef& dst, bool directory);
+// *copied (when not null): whether an ACL was set, which may have changed dst's mode.
+Status CopyAcls(const SysCalls& sys, const FileRef& src, const FileRef& dst, bool directory,
+                bool* copied = nullptr);
 
 }  // namespace pcopy

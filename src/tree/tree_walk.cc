@@ -315,7 +315,7 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   }
   s = big.dst.Create(sys_, node.dst.get(), target,
                      publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
-                     CreationMode(o_.worker, big.st), big.dst_display);
+                     CreationMode(o_.worker, big.st, publish), big.dst_display);
   bool cloned = false;
   if (s.ok()) s = LayOut(big, &cloned);
   if (!s.ok()) {
