@@ -50,6 +50,15 @@ TEST_F(E2eInjectCopyErrors, PwriteNoSpaceAndQuota) {
   }
 }
 
+TEST_F(E2eInjectCopyErrors, WritebackEioWithFsync) {
+  // --fsync: each worker hands what it wrote to the disk as it goes (copy/writeback.h); the
+  // first such call of each worker fails, at the start of a 1 MiB chunk, before the parent's.
+  const auto offsets = ExpectCleanFailure(
+      "sync_file_range", {"-e", "inject=sync_file_range:error=EIO:when=1"}, {"-j", "2", "--fsync"},
+      {Cat({"fdatasync ", Quoted(dst_)}), true, "Input/output error"});
+  for (uint64_t offset : offsets) EXPECT_EQ(offset % kMiB, 0u);
+}
+
 TEST_F(E2eInjectCopyErrors, CopyFileRangeNoSpaceIsAWriteErrorNotAFallback) {
   // ENOSPC is not one of the refusals copy_file_range+pread falls back on, and it reads as the
   // write it is.

@@ -300,6 +300,7 @@ class CopyRun {
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
     config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
+    config.durable = o_.fsync;
     config.retries = o_.retries;
     config.stall_timeout = o_.stall_timeout;
     return config;

@@ -28,6 +28,8 @@ const char* OpName(IoOp op) {
       return "cannot reopen for sendfile";
     case IoOp::kBufferTooSmall:
       return "direct I/O into";
+    case IoOp::kSync:
+      return "fdatasync";
     case IoOp::kOpen:
     case IoOp::kReplaced:
     case IoOp::kAllocate:

@@ -32,6 +32,7 @@ enum class IoOp : uint8_t {
   kSourceEnded,     // the source ended before the planned size (no errno)
   kBufferTooSmall,  // --method direct with a buffer below one aligned block (no errno)
   kAllocate,        // the worker's copy buffer
+  kSync,            // writeback of written DEST bytes (sync_file_range), --fsync
 };
 
 enum class IoFile : uint8_t { kSource = 0, kDest = 1 };

@@ -41,6 +41,9 @@ struct ExecConfig {
   double slow_factor = 1;  // worker 0 runs this many times slower (--slow-worker)
   // --sparse=always: CopyEnv::skip_zero_blocks in every worker.
   bool skip_zero_blocks = false;
+  // --fsync: each worker sends what it wrote to the disk as it goes (copy/writeback.h), so the
+  // caller's final fdatasync has little left.
+  bool durable = false;
   // A worker that dies without recording an error (killed, crashed), or that copies nothing for
   // stall_timeout seconds (0: never), is replaced by a new one that takes over exactly the units
   // it held, at most `retries` times in all. A recorded I/O error is never retried.

@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
 #include "copy/transfer_methods.h"
+#include "copy/writeback.h"
 
 namespace pcopy {
 namespace {
@@ -93,9 +95,45 @@ class OpenFiles {
   MethodFds method_fds_;
 };
 
+// With --fsync: the pipeline of the file being copied learns what was written, in order from
+// the unit's offset; its first error stops the copy at the end of the unit's range.
+class DurableProgress final : public ProgressSink {
+ public:
+  DurableProgress(const SysCalls* sys, ProgressSink* inner) : sys_(sys), inner_(inner) {}
+  // A unit of the file dst_fd begins at offset; a new file first drains the last one's pipeline.
+  IoError Begin(int dst_fd, uint64_t offset) {
+    IoError e;
+    if (dst_fd != dst_fd_) {
+      e = Drain();
+      pipeline_.emplace(sys_, dst_fd);
+      dst_fd_ = dst_fd;
+    }
+    position_ = offset;
+    return e;
+  }
+  void Add(uint64_t bytes) override {
+    inner_->Add(bytes);
+    if (error_.ok() && pipeline_) error_ = pipeline_->Wrote(position_, bytes);
+    position_ += bytes;
+  }
+  IoError error() const { return error_; }
+  IoError Drain() { return pipeline_ && error_.ok() ? pipeline_->Drain() : error_; }
+
+ private:
+  const SysCalls* sys_;
+  ProgressSink* inner_;
+  std::optional<WritebackPipeline> pipeline_;
+  int dst_fd_ = -1;
+  uint64_t position_ = 0;
+  IoError error_;
+};
+
 IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
   Pacer pacer(task.bwlimit, task.slow_factor);
-  SlotProgress progress(slot, &pacer);
+  SlotProgress slot_progress(slot, &pacer);
+  DurableProgress durable(task.config->sys, &slot_progress);
+  ProgressSink& progress =
+      task.config->durable ? static_cast<ProgressSink&>(durable) : slot_progress;
   UnitSource source(task);
   OpenFiles files;
   for (size_t k; (k = source.Next()) != kNoUnit;) {
@@ -104,7 +142,9 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
     slot->unit_offset.store(unit.offset, std::memory_order_relaxed);
     slot->unit_length.store(unit.length, std::memory_order_relaxed);
     IoError e = files.Use(task, unit.file, env);
+    if (e.ok() && task.config->durable) e = durable.Begin(env->dst_fd, unit.offset);
     if (e.ok()) e = CopyRange(*env, transfer, unit.offset, unit.length, progress);
+    if (e.ok()) e = durable.error();
     if (!e.ok()) {
       e.file_index = unit.file;
       return e;
@@ -113,7 +153,7 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
                                 std::memory_order_relaxed);
     task.ledger->Done(k);
   }
-  return {};
+  return durable.Drain();
 }
 
 }  // namespace

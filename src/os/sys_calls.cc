@@ -53,6 +53,9 @@ int SysCalls::fdatasync(int fd) const { return ::fdatasync(fd); }
 int SysCalls::sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const {
   return ::sync_file_range(fd, offset, length, flags);
 }
+int SysCalls::posix_fadvise(int fd, off_t offset, off_t length, int advice) const {
+  return ::posix_fadvise(fd, offset, length, advice);
+}
 int SysCalls::fchmod(int fd, mode_t mode) const { return ::fchmod(fd, mode); }
 int SysCalls::fchown(int fd, uid_t owner, gid_t group) const { return ::fchown(fd, owner, group); }
 int SysCalls::futimens(int fd, const struct timespec times[2]) const {

@@ -54,6 +54,8 @@ class SysCalls {
   virtual int fsync(int fd) const;
   virtual int fdatasync(int fd) const;
   virtual int sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const;
+  // Returns the error number (0 on success), as posix_fadvise(3) does; errno is untouched.
+  virtual int posix_fadvise(int fd, off_t offset, off_t length, int advice) const;
   virtual int fchmod(int fd, mode_t mode) const;
   virtual int fchown(int fd, uid_t owner, gid_t group) const;
   virtual int futimens(int fd, const struct timespec times[2]) const;
