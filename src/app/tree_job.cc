@@ -117,8 +117,30 @@ class CopyCommand {
         return Failed(Status::Message("stopped at the first error (--fail-fast)"));
       }
     }
+    if (Status s = CheckClones(sources); !s.ok()) return Failed(std::move(s));
     if (fflush(console_.err), signals_.Poll() != 0) return Failed(Interrupted());
     return Copy(sources);
+  }
+
+  // A directory on SOURCE's file system: SOURCE itself, or the directory holding a file.
+  static std::string SourceDirectory(const TreeSource& s) {
+    return s.directory ? s.src : DirName(s.src);
+  }
+
+  // --reflink=always: a SOURCE whose files could not be cloned where they go fails the copy in
+  // one line, before anything is created (CloneRefusal), as a single file's copy does.
+  Status CheckClones(const std::vector<TreeSource>& sources) const {
+    if (o_.reflink != ReflinkMode::kAlways) return {};
+    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    for (const TreeSource& s : sources) {
+      UniqueFd src(sys_.open(SourceDirectory(s).c_str(), flags));
+      UniqueFd dst(sys_.open(DirName(s.dst).c_str(), flags));
+      if (!src.valid() || !dst.valid()) continue;  // the copy itself says why
+      if (const int err = CloneRefusal(sys_, src.get(), dst.get()); err != 0) {
+        return Status::FromErrno("cannot clone", s.src, err).WithSecondPath(s.dst);
+      }
+    }
+    return {};
   }
 
   Status Interrupted() const {
@@ -172,9 +194,7 @@ class CopyCommand {
     t.worker.method = Method::kPread;
     if (!sources.empty()) {
       // auto is resolved once, for the first SOURCE's file system and DEST's.
-      UniqueFd src(
-          open(sources[0].directory ? sources[0].src.c_str() : DirName(sources[0].src).c_str(),
-               O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      UniqueFd src(open(SourceDirectory(sources[0]).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       UniqueFd dst(open(DirName(sources[0].dst).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       t.worker.method =
           ChooseMethod(o_, sys_, src.get(), dst.get(), o_.verbose ? console_.out : nullptr);

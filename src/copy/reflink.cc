@@ -2,9 +2,12 @@
 
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/vfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <string_view>
 
 #include "os/file_system.h"
 
@@ -25,6 +28,51 @@ int CloneWholeFile(const SysCalls& sys, int src_fd, int dst_fd) {
     if (sys.ioctl(dst_fd, FICLONE, arg) == 0) return 0;
     if (errno != EINTR) return errno;
   }
+}
+
+int CloneRange(const SysCalls& sys, int src_fd, int dst_fd, uint64_t offset, uint64_t length) {
+  if (length == 0) return 0;  // to the kernel, 0 means "to the end of the source"
+  file_clone_range range{};
+  range.src_fd = src_fd;
+  range.src_offset = offset;
+  range.src_length = length;
+  range.dest_offset = offset;
+  for (;;) {
+    if (sys.ioctl(dst_fd, FICLONERANGE, &range) == 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+uint64_t CloneBlockSize(const SysCalls& sys, int fd) {
+  struct statfs st;
+  if (sys.fstatfs(fd, &st) != 0 || st.f_bsize <= 0) return 4096;
+  const auto block = static_cast<uint64_t>(st.f_bsize);
+  return (block & (block - 1)) == 0 ? block : 4096;
+}
+
+std::vector<ByteRange> CloneRanges(const std::vector<ByteRange>& extents, uint64_t block,
+                                   uint64_t size) {
+  std::vector<ByteRange> out;
+  for (const ByteRange& e : extents) {
+    const uint64_t start = e.offset / block * block;
+    const uint64_t end = std::min(size, (e.end() + block - 1) / block * block);
+    if (end <= start) continue;
+    if (!out.empty() && out.back().end() >= start) {
+      out.back().length = std::max(out.back().end(), end) - out.back().offset;
+    } else {
+      out.push_back(ByteRange{start, end - start});
+    }
+  }
+  return out;
+}
+
+int CloneRefusal(const SysCalls& sys, int src_fd, int dst_fd) {
+  const std::optional<FileSystemType> src = FileSystemOf(sys, src_fd),
+                                      dst = FileSystemOf(sys, dst_fd);
+  if (!src || !dst) return 0;
+  if (src->magic != dst->magic) return EXDEV;
+  const std::string_view name = dst->name;
+  return name == "ext4" || name == "tmpfs" ? EOPNOTSUPP : 0;
 }
 
 bool IsCloneDeclinedErrno(int err) {

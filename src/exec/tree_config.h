@@ -25,7 +25,9 @@ struct TreeWorkerConfig {
   bool fsync = false;         // each file's data durable before it is published
   uint64_t bwlimit = 0;       // bytes per second for each worker; 0 = unlimited
   SparseMode sparse = SparseMode::kAuto;  // holes of a sparse file stay holes (data_extents.h)
-  bool clone = false;           // try FICLONE first (--reflink=auto where it can work, always)
+  // Clone first (--reflink=auto where it can work, always): a whole file with FICLONE, a large
+  // file's chunk with FICLONERANGE.
+  bool clone = false;
   bool clone_required = false;  // --reflink=always: a declined clone is an error
 };
 

@@ -2,10 +2,11 @@
 //
 // The parent walks the tree and hands out two kinds of task: a batch of small entries of one
 // directory (each copied whole by the worker that takes the batch: a regular file, a symlink, a
-// FIFO or a device node), and a chunk of a large file (a byte range between two descriptors the
-// parent opened and created). Descriptors travel beside the message (task_channel.h): the source
-// and destination directories of a batch, the source and destination files of a chunk. Each task
-// is answered by one TaskResult. Pure data and a byte encoding; no processes, no files.
+// FIFO or a device node), and a chunk of a large file (a byte range, copied or cloned, between
+// two descriptors the parent opened and created). Descriptors travel beside the message
+// (task_channel.h): the source and destination directories of a batch, the source and
+// destination files of a chunk. Each task is answered by one TaskResult. Pure data and a byte
+// encoding; no processes, no files.
 #pragma once
 
 #include <sys/types.h>

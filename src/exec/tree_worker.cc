@@ -81,14 +81,26 @@ class TreeWorker {
 
  private:
   void RunChunk(const Task& task, const std::vector<UniqueFd>& fds, TaskResult* result) {
-    IoError e = fds.size() == 2 ? Attach(fds[0].get(), fds[1].get())
-                                : IoError::NoOffset(IoOp::kOpen, IoFile::kSource, EBADF);
-    if (e.ok()) e = CopyRange(env_, &transfer_, task.offset, task.length, sink_);
-    result->states.push_back(e.ok() ? ItemState::kCopied : ItemState::kFailed);
-    if (!e.ok()) {
-      result->errors.push_back(
-          ItemError{0, e.err, ToStatus(e, task.src_display, task.dst_display).ToString()});
+    const Status s = fds.size() == 2
+                         ? CloneOrCopyChunk(task, fds[0].get(), fds[1].get())
+                         : ToStatus(IoError::NoOffset(IoOp::kOpen, IoFile::kSource, EBADF),
+                                    task.src_display, task.dst_display);
+    result->states.push_back(s.ok() ? ItemState::kCopied : ItemState::kFailed);
+    if (!s.ok()) result->errors.push_back(ItemError{0, s.err(), s.ToString()});
+  }
+
+  // A chunk is cloned where asked (FICLONERANGE: the parent made it whole blocks, or the file's
+  // end), and copied otherwise, or where --reflink=auto meets a declined clone.
+  Status CloneOrCopyChunk(const Task& task, int src, int dst) {
+    bool cloned = false;
+    if (Status s = Clone(src, dst, ByteRange{task.offset, task.length}, false, task.src_display,
+                         task.dst_display, &cloned);
+        !s.ok() || cloned) {
+      return s;
     }
+    IoError e = Attach(src, dst);
+    if (e.ok()) e = CopyRange(env_, &transfer_, task.offset, task.length, sink_);
+    return e.ok() ? Status() : ToStatus(e, task.src_display, task.dst_display);
   }
 
   IoError Attach(int src, int dst) {
@@ -160,7 +172,8 @@ class TreeWorker {
     const auto size = static_cast<uint64_t>(st.st_size);
     if (size > 0) {
       bool cloned = false;
-      if (Status s = CloneFile(src, dst, size, src_name, dst_name, &cloned); !s.ok() || cloned) {
+      if (Status s = Clone(src, dst, ByteRange{0, size}, true, src_name, dst_name, &cloned);
+          !s.ok() || cloned) {
         if (!s.ok()) return s;
       } else if (Status d = CopyData(src, dst, st, src_name, dst_name); !d.ok()) {
         return d;
@@ -174,14 +187,17 @@ class TreeWorker {
                          config_.preserve, config_.env);
   }
 
-  // FICLONE where asked: *cloned when the file now shares SOURCE's extents.
-  Status CloneFile(int src, int dst, uint64_t size, const std::string& src_name,
-                   const std::string& dst_name, bool* cloned) {
+  // Where asked, FICLONE of a whole file or FICLONERANGE of one chunk, `part`: *cloned when its
+  // bytes now share SOURCE's extents. A clone declined under --reflink=auto leaves them to be
+  // copied; under always, or for any other errno, it is the entry's error.
+  Status Clone(int src, int dst, const ByteRange& part, bool whole_file,
+               const std::string& src_name, const std::string& dst_name, bool* cloned) {
     if (!config_.clone) return {};
-    const int err = CloneWholeFile(sys_, src, dst);
+    const int err = whole_file ? CloneWholeFile(sys_, src, dst)
+                               : CloneRange(sys_, src, dst, part.offset, part.length);
     if (err == 0) {
       *cloned = true;
-      sink_.Add(size);
+      sink_.Add(part.length);
       return {};
     }
     if (!config_.clone_required && IsCloneDeclinedErrno(err)) return {};

@@ -6,7 +6,8 @@
 // says (under its name at once inside a new tree's hidden directory; through an O_TMPFILE or a
 // hidden temporary and a link or rename otherwise), with its metadata applied before it appears.
 // An entry that fails is reported with its one-line message and removed; the batch goes on. A
-// chunk: one byte range between the two file descriptors that came with it. Live byte counts go
+// chunk: one byte range between the two file descriptors that came with it, cloned
+// (FICLONERANGE) where the config asks for clones, copied otherwise. Live byte counts go
 // to the worker's shared slot, which the parent reads for progress. The worker ends through
 // _exit (ChildProcess), never by returning into the parent's code.
 #pragma once

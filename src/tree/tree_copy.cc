@@ -159,7 +159,7 @@ Task TreeRun::NextTask(size_t w) {
   t.src_display = big.src_display;
   t.dst_display = big.dst_display;
   t.offset = extent.offset + big.within;
-  t.length = std::min(o_.chunk_size, extent.length - big.within);
+  t.length = std::min(big.chunk, extent.length - big.within);
   t.fds.emplace_back(Dup(big.src.get()));
   t.fds.emplace_back(Dup(big.dst.fd()));
   big.within += t.length;

@@ -66,6 +66,7 @@ struct BigFile {
   std::string src_display;
   std::string dst_display;
   std::vector<ByteRange> extents;  // what to copy: [0, size), or a sparse file's data
+  uint64_t chunk = 0;              // a chunk's length: --chunk-size, whole blocks for a clone
   size_t next_extent = 0;          // the extent and the offset in it not yet handed out
   uint64_t within = 0;
   size_t out = 0;  // chunks handed out and not answered
@@ -107,7 +108,7 @@ class TreeRun {
   void ReadEntry(Frame& f);
   void AddEntry(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void AddBig(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
-  Status LayOut(BigFile& big, bool* cloned);
+  Status LayOut(BigFile& big);
   void AddLink(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void FlushBatch(Frame& f);
   void EnterSubdir(Frame& f);

@@ -316,44 +316,42 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   s = big.dst.Create(sys_, node.dst.get(), target,
                      publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
                      CreationMode(o_.worker, big.st, publish), big.dst_display);
-  bool cloned = false;
-  if (s.ok()) s = LayOut(big, &cloned);
+  if (s.ok()) s = LayOut(big);
   if (!s.ok()) {
     big.dst.Discard();
     return ReportError(s.ToString(), s.err());
   }
-  const uint64_t bytes = cloned ? static_cast<uint64_t>(big.st.st_size) : TotalBytes(big.extents);
-  bytes_found_ += bytes;
+  bytes_found_ += TotalBytes(big.extents);
   const size_t id = NewId();
   ++nodes_.at(f.node).pending;
-  const bool nothing_to_copy = cloned || big.extents.empty();
+  const bool nothing_to_copy = big.extents.empty();
   bigs_.emplace(id, std::move(big));
   if (!nothing_to_copy) return ready_.push_back(Ready{Task(), id});
-  report_.bytes += cloned ? bytes : 0;
   FinishBig(id);
 }
 
-// A large file's new copy made a clone (--reflink), or sized for its data: the extents to copy
-// (all of it, or a sparse file's data, its holes left as holes), and their blocks allocated.
-Status TreeRun::LayOut(BigFile& big, bool* cloned) {
+// A large file's new copy sized, and the ranges its chunks cover: all of it, or a sparse file's
+// data (its holes left as holes). Where it is cloned (--reflink), each chunk is cloned by the
+// worker that takes it (FICLONERANGE), so that the walk never waits on a clone (a whole-file
+// FICLONE of a 1 GiB file in 16,384 extents took half a second on xfs here): the ranges and the
+// chunk length are made whole blocks, as the kernel asks, and no room is reserved, since a clone
+// takes none. Otherwise the data's blocks are allocated before any chunk is written.
+Status TreeRun::LayOut(BigFile& big) {
   const auto size = static_cast<uint64_t>(big.st.st_size);
-  if (o_.worker.clone) {
-    const int err = CloneWholeFile(sys_, big.src.get(), big.dst.fd());
-    if (err == 0) {
-      *cloned = true;
-      return {};
-    }
-    if (o_.worker.clone_required || !IsCloneDeclinedErrno(err)) {
-      return Status::FromErrno("cannot clone", big.src_display, err)
-          .WithSecondPath(big.dst_display);
-    }
-  }
   if (Status s =
           SourceExtents(sys_, big.src.get(), size, o_.worker.sparse, big.src_display, &big.extents);
       !s.ok()) {
     return s;
   }
-  return SizeNewFile(sys_, big.dst.fd(), size, big.extents, true, big.dst_display);
+  big.chunk = o_.chunk_size;
+  if (o_.worker.clone) {
+    const uint64_t block = CloneBlockSize(sys_, big.dst.fd());
+    big.extents = CloneRanges(big.extents, block, size);
+    big.chunk = std::max(block, o_.chunk_size / block * block);
+  }
+  // Sized to SOURCE's length exactly: FICLONERANGE shares the last, partial block only where it
+  // also ends DEST.
+  return SizeNewFile(sys_, big.dst.fd(), size, big.extents, !o_.worker.clone, big.dst_display);
 }
 
 // A later name of a file already met: a hard link to its copy, now or once that is published.
