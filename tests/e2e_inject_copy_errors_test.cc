@@ -1,7 +1,10 @@
 // e2e_inject_copy_errors_test.cc: I/O errors injected into the workers' copy syscalls (EIO from
 // pread64 and copy_file_range, ENOSPC and EDQUOT from pwrite64, a refused or full
-// copy_file_range): pcopy fails with one line naming the operation, the path, the offset and the
-// cause, and leaves DEST as it was. Needs strace; see e2e_inject_util.h.
+// copy_file_range, and the writeback --fsync starts as it goes): pcopy fails with one line naming
+// the operation, the path, the offset and the cause, and leaves DEST as it was. Needs strace; see
+// e2e_inject_util.h.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -57,6 +60,27 @@ TEST_F(E2eInjectCopyErrors, WritebackEioWithFsync) {
       "sync_file_range", {"-e", "inject=sync_file_range:error=EIO:when=1"}, {"-j", "2", "--fsync"},
       {Cat({"fdatasync ", Quoted(dst_)}), true, "Input/output error"});
   for (uint64_t offset : offsets) EXPECT_EQ(offset % kMiB, 0u);
+}
+
+TEST_F(E2eInjectCopyErrors, TreeChunkWritebackEioWithFsync) {
+  // A tree's large file (17 MiB, in 1 MiB chunks): with --fsync each chunk's writeback starts in
+  // the worker that copied it; the first such call of each worker fails. The error names the
+  // file and the chunk's offset; as for any entry that cannot be copied, the rest of the tree
+  // (here an empty directory) is published without it, and nothing hidden is left.
+  const std::string tree = dir_ / "tree", out = dir_ / "out";
+  ASSERT_EQ(0, mkdir(tree.c_str(), 0755));
+  MakeRandomFile(tree + "/big", 17 * kMiB + 5, 77);
+  src_ = tree;
+  dst_ = out;
+  const InjectedRun run = Run("sync_file_range", {"-e", "inject=sync_file_range:error=EIO:when=1"},
+                              {"-r", "-j", "2", "--chunk-size", "1M", "--fsync"});
+  EXPECT_GE(run.injected, 1u);
+  EXPECT_EQ(run.result.exit_code, 1) << run.result.err;
+  const std::string head = Cat({"pcopy: fdatasync ", Quoted(out + "/big"), " at offset "});
+  ASSERT_EQ(run.result.err.rfind(head, 0), 0u) << run.result.err;
+  EXPECT_NE(run.result.err.find(": Input/output error\n"), std::string::npos) << run.result.err;
+  EXPECT_EQ(ListDir(dir_.path()), (std::vector<std::string>{"out", "src", "tree"}));
+  EXPECT_EQ(ListDir(out), std::vector<std::string>{});
 }
 
 TEST_F(E2eInjectCopyErrors, CopyFileRangeNoSpaceIsAWriteErrorNotAFallback) {

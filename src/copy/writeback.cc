@@ -19,6 +19,14 @@ int SyncRange(const SysCalls* sys, int fd, const ByteRange& r, unsigned flags) {
 
 }  // namespace
 
+IoError StartWriteback(const SysCalls* sys, int fd, const ByteRange& r) {
+  if (r.length == 0) return {};
+  if (int err = SyncRange(sys, fd, r, SYNC_FILE_RANGE_WRITE); err != 0) {
+    return IoError::At(IoOp::kSync, IoFile::kDest, err, r.offset);
+  }
+  return {};
+}
+
 IoError WritebackPipeline::Wrote(uint64_t offset, uint64_t length) {
   if (length == 0) return {};
   if (pending_.length != 0 && pending_.offset + pending_.length != offset) {
@@ -42,9 +50,7 @@ IoError WritebackPipeline::Start() {
   if (pending_.length == 0) return {};
   const ByteRange r = pending_;
   pending_ = ByteRange{};
-  if (int err = SyncRange(sys_, fd_, r, SYNC_FILE_RANGE_WRITE); err != 0) {
-    return IoError::At(IoOp::kSync, IoFile::kDest, err, r.offset);
-  }
+  if (IoError e = StartWriteback(sys_, fd_, r); !e.ok()) return e;
   started_.push_back(r);
   while (started_.size() > depth_) {
     if (IoError e = WaitOldest(); !e.ok()) return e;

@@ -28,6 +28,10 @@ namespace pcopy {
 inline constexpr uint64_t kWritebackWindow = uint64_t{8} << 20;
 inline constexpr size_t kWritebackDepth = 4;
 
+// Starts the writeback of r (sync_file_range WRITE) without waiting for it: for a piece whose
+// descriptor is about to be closed (a tree's chunk), so that the final fdatasync finds it done.
+IoError StartWriteback(const SysCalls* sys, int fd, const ByteRange& r);
+
 class WritebackPipeline {
  public:
   WritebackPipeline(const SysCalls* sys, int fd, uint64_t window = kWritebackWindow,

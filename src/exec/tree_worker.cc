@@ -13,6 +13,7 @@
 #include "copy/range_copy.h"
 #include "copy/reflink.h"
 #include "copy/transfer_methods.h"
+#include "copy/writeback.h"
 #include "exec/entry_copy.h"
 #include "exec/task_channel.h"
 #include "exec/tree_task.h"
@@ -100,6 +101,11 @@ class TreeWorker {
     }
     IoError e = Attach(src, dst);
     if (e.ok()) e = CopyRange(env_, &transfer_, task.offset, task.length, sink_);
+    // --fsync: the chunk goes to the disk now, while the next ones are copied, rather than all
+    // in the parent's fdatasync of the whole file (which holds up every other file's tasks).
+    if (e.ok() && config_.fsync) {
+      e = StartWriteback(&sys_, dst, ByteRange{task.offset, task.length});
+    }
     return e.ok() ? Status() : ToStatus(e, task.src_display, task.dst_display);
   }
 
@@ -155,8 +161,8 @@ class TreeWorker {
     NewFile dst;
     const Placement placement =
         publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary;
-    *s = dst.Create(sys_, dst_dir, item.target_name(), placement, CreationMode(config_, st, publish),
-                    dst_name);
+    *s = dst.Create(sys_, dst_dir, item.target_name(), placement,
+                    CreationMode(config_, st, publish), dst_name);
     if (s->ok()) *s = WriteAndFinish(src.get(), st, dst.fd(), src_name, dst_name);
     Published published = Published::kFailed;
     if (s->ok()) published = dst.Publish(config_.no_clobber, s);
