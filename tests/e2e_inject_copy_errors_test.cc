@@ -1,8 +1,8 @@
 // e2e_inject_copy_errors_test.cc: I/O errors injected into the workers' copy syscalls (EIO from
 // pread64 and copy_file_range, ENOSPC and EDQUOT from pwrite64, a refused or full
-// copy_file_range, and the writeback --fsync starts as it goes): pcopy fails with one line naming
-// the operation, the path, the offset and the cause, and leaves DEST as it was. Needs strace; see
-// e2e_inject_util.h.
+// copy_file_range, and the writeback that --fsync starts as it goes): pcopy fails with one line
+// naming the operation, the path, the offset and the cause, and leaves DEST as it was. Needs
+// strace; see e2e_inject_util.h.
 #include <sys/stat.h>
 
 #include <cerrno>
