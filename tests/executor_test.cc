@@ -103,6 +103,7 @@ CopyOutcome CopyWith(Fault fault, const std::string& method, const std::string& 
   o.source = src;
   o.dest = dst;
   o.jobs = jobs;
+  o.jobs_given = true;  // forked workers, whatever the size (app/in_process.h)
   o.strategy = strategy;
   o.retries = retries;
   o.buffer_size = method == "direct" ? kMiB : 64 << 10;

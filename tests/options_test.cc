@@ -57,6 +57,7 @@ TEST(OptionsTest, Defaults) {
   EXPECT_EQ(o.dest, "b");
   EXPECT_EQ(o.jobs, OnlineCpus());
   EXPECT_GE(o.jobs, 1u);
+  EXPECT_FALSE(o.jobs_given);  // a small copy then needs no worker (app/in_process.h)
   EXPECT_EQ(o.chunk_size, 1u << 20);
   EXPECT_EQ(o.buffer_size, 32u << 10);
   EXPECT_EQ(o.method, Method::kAuto);
@@ -78,6 +79,7 @@ TEST(OptionsTest, JobsShortAndLong) {
   Parsed p = Parse({"-j", "4", "a", "b"});
   ASSERT_OK(p.status);
   EXPECT_EQ(p.cl.options.jobs, 4u);
+  EXPECT_TRUE(p.cl.options.jobs_given);
   p = Parse({"--jobs=8", "a", "b"});
   ASSERT_OK(p.status);
   EXPECT_EQ(p.cl.options.jobs, 8u);

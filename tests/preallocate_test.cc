@@ -91,6 +91,7 @@ class PreallocateTest : public testing::Test {
     o.source = src_;
     o.dest = dst;
     o.jobs = 2;
+    o.jobs_given = true;  // forked workers, whatever the size (app/in_process.h)
     o.method = method;
     o.reflink = reflink;
     CopyOutcome outcome = test::CopyInProcess(o, sys);

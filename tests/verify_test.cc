@@ -118,6 +118,7 @@ CopyOutcome CopyWithDamage(const std::string& src, const std::string& dst, bool 
   o.source = src;
   o.dest = dst;
   o.jobs = 2;
+  o.jobs_given = true;  // forked workers, whose writes the fake damages
   o.method = Method::kPread;
   o.verify = true;
   const CopyOutcome outcome = test::CopyInProcess(o, sys);

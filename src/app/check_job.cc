@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/in_process.h"
 #include "copy/digest.h"
 #include "exec/parallel_digest.h"
 #include "os/source_file.h"
@@ -30,8 +31,8 @@ CopyOutcome Trouble(Status s, int exit_code, const char* unfinished) {
   return {std::move(s), exit_code, {}};
 }
 
-// Compares two files of known, non-zero sizes by leaf digests on `jobs` workers, then byte by
-// byte within the first leaf that differs. Output as CompareToEnd's.
+// Compares two files of known, non-zero sizes by leaf digests on `jobs` workers (0: in this
+// process), then byte by byte within the first leaf that differs. Output as CompareToEnd's.
 Status CompareByLeaves(const DigestInput& a, const DigestInput& b, uint64_t size_a, uint64_t size_b,
                        unsigned jobs, SignalGuard& signals, bool* found, uint64_t* where,
                        bool* one_ended) {
@@ -62,10 +63,11 @@ CopyOutcome Compare(const Options& o, SignalGuard& signals, const Console& conso
   uint64_t where = 0;
   // A size of 0 may be unknown (procfs, sysfs): then both are read to the end, in order, as cmp
   // reads them.
-  if (Status s = a.size == 0 || b.size == 0
-                     ? CompareToEnd(da, db, &found, &where, &one_ended, &signals)
-                     : CompareByLeaves(da, db, a.size, b.size, o.jobs, signals, &found, &where,
-                                       &one_ended);
+  if (Status s =
+          a.size == 0 || b.size == 0
+              ? CompareToEnd(da, db, &found, &where, &one_ended, &signals)
+              : CompareByLeaves(da, db, a.size, b.size, WorkersFor(o, std::min(a.size, b.size)),
+                                signals, &found, &where, &one_ended);
       !s.ok()) {
     return Trouble(s, kCompareTrouble, "the files were not compared");
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/digest_list.h"
+#include "app/in_process.h"
 #include "base/unique_fd.h"
 #include "copy/digest.h"
 #include "exec/parallel_digest.h"
@@ -82,7 +83,7 @@ struct CheckCounts {
 bool CheckFile(const Options& o, const std::string& expected, const std::string& name,
                SignalGuard& signals, const Console& console, CheckCounts* counts) {
   std::string actual;
-  const Status s = DigestFile(name, o.jobs, &signals, &actual);
+  const Status s = DigestFile(name, o, &signals, &actual);
   if (s.signal() != 0) return false;
   const std::string shown = EscapedName(name);
   if (!s.ok()) {
@@ -160,7 +161,7 @@ CopyOutcome Checksum(const Options& o, SignalGuard& signals, const Console& cons
   for (const std::string& name : o.files) {
     if (signals.Poll() != 0) return Interrupted(signals.terminating_signal(), kUnfinished);
     std::string digest;
-    if (Status s = DigestFile(name, o.jobs, &signals, &digest); !s.ok()) {
+    if (Status s = DigestFile(name, o, &signals, &digest); !s.ok()) {
       if (s.signal() != 0) return Interrupted(s.signal(), kUnfinished);
       ReportError(console, s);
       all_read = false;
@@ -184,7 +185,7 @@ CopyOutcome Check(const Options& o, SignalGuard& signals, const Console& console
 
 }  // namespace
 
-Status DigestFile(const std::string& path, unsigned jobs, SignalGuard* signals,
+Status DigestFile(const std::string& path, const Options& o, SignalGuard* signals,
                   std::string* digest) {
   SourceFile f;
   if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
@@ -196,7 +197,10 @@ Status DigestFile(const std::string& path, unsigned jobs, SignalGuard* signals,
     if (Status s = DigestToEnd(in, &leaves); !s.ok()) return s;
   } else {
     LeafReport report;
-    if (Status s = DigestLeaves(in, {}, f.size, jobs, {}, &report, signals); !s.ok()) return s;
+    if (Status s = DigestLeaves(in, {}, f.size, WorkersFor(o, f.size), {}, &report, signals);
+        !s.ok()) {
+      return s;
+    }
     leaves = std::move(report.digests);
   }
   *digest = TreeDigest(leaves);

@@ -24,11 +24,11 @@ CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& c
 CopyOutcome RunCheck(const Options& o, SignalGuard& signals, const Console& console);
 
 // The tree digest of the file at path (32 hex digits), as --checksum prints it: by leaves on
-// `jobs` pool workers, or, for a file of one leaf or less or whose size is unknown (procfs,
-// sysfs), read once to its end, in order, by this process. Both give the same digest. A
-// terminating signal taken through signals (may be null) while the pool works stops it: the
-// Status then says so (Status::signal()).
-Status DigestFile(const std::string& path, unsigned jobs, SignalGuard* signals,
+// WorkersFor(o, size) pool workers (none: by this process, app/in_process.h), or, for a file of
+// one leaf or less or whose size is unknown (procfs, sysfs), read once to its end, in order, by
+// this process. All give the same digest. A terminating signal taken through signals (may be
+// null) stops it: the Status then says so (Status::signal()).
+Status DigestFile(const std::string& path, const Options& o, SignalGuard* signals,
                   std::string* digest);
 
 }  // namespace pcopy

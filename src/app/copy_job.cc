@@ -10,7 +10,9 @@
 #include <memory>
 #include <optional>
 
+#include "app/copy_verbose.h"
 #include "app/digest_list.h"
+#include "app/in_process.h"
 #include "app/method_choice.h"
 #include "app/progress_json.h"
 #include "app/progress_view.h"
@@ -21,6 +23,7 @@
 #include "copy/reflink.h"
 #include "exec/entry_copy.h"
 #include "exec/fork_executor.h"
+#include "exec/in_process_executor.h"
 #include "exec/parallel_digest.h"
 #include "os/data_extents.h"
 #include "os/destination.h"
@@ -49,68 +52,13 @@ CopyOutcome Failed(Status status) {
   return CopyOutcome{std::move(status), kExitFailure, {}};
 }
 
-std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
-  std::string text;
-  for (Method m : {Method::kCopyFileRange, Method::kSendfile, Method::kMmap, Method::kDirect,
-                   Method::kPread}) {
-    if ((r.used_methods & MethodBit(m)) == 0) continue;
-    if (!text.empty()) text += ", then ";
-    switch (m) {
-      case Method::kPread:
-        text += "pread/pwrite with " + FormatBytes(buffer_size) + " buffers";
-        break;
-      case Method::kMmap:
-        text += "mmap + pwrite";
-        break;
-      case Method::kDirect:
-        text += "O_DIRECT pread/pwrite";
-        break;
-      default:
-        text += MethodName(m);
-    }
-  }
-  if (r.fallback_errno == 0) text += " (copy_file_range copied nothing)";
-  if (r.fallback_errno > 0)
-    text += std::string(" (copy_file_range: ") + strerror(r.fallback_errno) + ")";
-  return text;
-}
-
-// -v for a SOURCE with holes: how much of it is data, in how many extents.
-void PrintSparse(FILE* out, const std::vector<ByteRange>& extents, uint64_t size) {
-  if (extents.size() == 1 && extents[0].length == size) return;
-  fprintf(out, "pcopy: sparse: %zu data extent%s, %s of %s; the holes stay holes\n", extents.size(),
-          extents.size() == 1 ? "" : "s", FormatBytes(TotalBytes(extents)).c_str(),
-          FormatBytes(size).c_str());
-}
-
-void PrintPlan(FILE* out, const CopyPlan& plan) {
-  fprintf(out, "pcopy: plan: %s, %zu worker%s for %s\n", StrategyName(plan.strategy),
-          plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
-  if (plan.self_scheduled()) {
-    fprintf(out, "pcopy:   %zu chunks taken in order by whichever worker is free, %s to %s\n",
-            plan.queue.size(), FormatBytes(plan.queue.front().length).c_str(),
-            FormatBytes(plan.queue.back().length).c_str());
-    return;
-  }
-  constexpr size_t kShown = 16;
-  for (size_t i = 0; i < plan.workers.size() && i < kShown; ++i) {
-    const auto& ranges = plan.workers[i].ranges;
-    fprintf(out, "pcopy:   worker %zu: %zu range%s, bytes %llu-%llu (%s)\n", i, ranges.size(),
-            ranges.size() == 1 ? "" : "s", static_cast<unsigned long long>(ranges.front().offset),
-            static_cast<unsigned long long>(ranges.back().end() - 1),
-            FormatBytes(plan.workers[i].bytes()).c_str());
-  }
-  if (plan.workers.size() > kShown) {
-    fprintf(out, "pcopy:   ... and %zu more workers\n", plan.workers.size() - kShown);
-  }
-}
-
 // --print-digest without --verify: the digest of what was written, read from the temporary
 // before it is published (a failure or a signal then leaves DEST as it was).
 Status DigestCopy(const Options& o, int fd, uint64_t size, SignalGuard* signals,
                   std::string* digest) {
   LeafReport leaves;
-  if (Status s = DigestLeaves({fd, o.dest}, {}, size, o.jobs, {}, &leaves, signals); !s.ok()) {
+  if (Status s = DigestLeaves({fd, o.dest}, {}, size, WorkersFor(o, size), {}, &leaves, signals);
+      !s.ok()) {
     return s;
   }
   *digest = TreeDigest(leaves.digests);
@@ -267,22 +215,30 @@ class CopyRun {
     return {};
   }
 
+  // Without workers (WorkersFor: a small copy), the plan is made for one worker, and this
+  // process is that worker.
   Status CopyWithWorkers() {
-    const CopyPlan plan = MakeExtentPlan(extents_, src_.size, o_.jobs, o_.chunk_size, o_.strategy);
+    const unsigned workers = WorkersFor(o_, TotalBytes(extents_));
+    const bool here = workers == 0;
+    const CopyPlan plan =
+        MakeExtentPlan(extents_, src_.size, here ? 1 : workers, o_.chunk_size, o_.strategy);
     if (o_.verbose) {
       PrintSparse(console_.out, extents_, src_.size);
       PrintPlan(console_.out, plan);
+      if (here) PrintInProcess(console_.out, plan.size);
     }
     const ExecConfig config = Config();
     const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
-    ForkExecutor executor;
+    ForkExecutor forked;
+    InProcessExecutor in_process;
+    Executor& executor = here ? static_cast<Executor&>(in_process) : forked;
     ExecResult r = executor.Run(MakeWorkList(plan), config, signals_, view.get());
     if (r.signal != 0) return Status::Interrupted(r.signal, "DEST left untouched");
     if (!r.status.ok()) return r.status;
     if (Status s = CheckSourceSize(); !s.ok()) return s;
     outcome_.report.bytes = src_.size;
     data_bytes_ = plan.size;
-    outcome_.report.workers = plan.workers.size();
+    outcome_.report.workers = here ? 0 : plan.workers.size();
     outcome_.report.method =
         plan.workers.empty() ? "none (SOURCE is all holes)" : DescribeMethod(r, o_.buffer_size);
     outcome_.report.retried = r.retried;
@@ -412,10 +368,13 @@ class CopyRun {
     // A sparse SOURCE: the rate is that of the data moved, not of the holes skipped.
     const std::string data =
         data_bytes_ == r.bytes ? "" : " (" + FormatBytes(data_bytes_) + " of data, the rest holes)";
-    fprintf(console_.out, "pcopy: copied %s%s in %.3f s (%s) with %zu worker%s, method %s%s%s\n",
+    const std::string by = r.workers == 0 ? "in this process"
+                                          : "with " + std::to_string(r.workers) + " worker" +
+                                                (r.workers == 1 ? "" : "s");
+    fprintf(console_.out, "pcopy: copied %s%s in %.3f s (%s) %s, method %s%s%s\n",
             FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
             FormatRate(r.seconds > 0 ? static_cast<double>(data_bytes_) / r.seconds : 0).c_str(),
-            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), o_.fsync ? ", fsync" : "",
+            by.c_str(), r.method.c_str(), o_.fsync ? ", fsync" : "",
             r.retried.empty() ? ""
                               : (", " + std::to_string(r.retried.size()) + " worker" +
                                  (r.retried.size() == 1 ? "" : "s") + " replaced")

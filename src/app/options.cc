@@ -218,7 +218,8 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
 // The numeric options: counts, sizes, rates and decimals.
 Status ParseNumbers(const po::variables_map& vm, Options* o) {
   o->jobs = OnlineCpus();
-  if (vm.count("jobs")) {
+  o->jobs_given = vm.count("jobs") != 0;
+  if (o->jobs_given) {
     if (Status s =
             ParseCount("number of jobs", vm["jobs"].as<std::string>(), 1, kMaxJobs, &o->jobs);
         !s.ok()) {

@@ -51,7 +51,8 @@ struct Options {
   bool one_file_system = false;  // -x
   bool update = false;           // -u: replace only a DEST older than SOURCE
   bool fail_fast = false;        // stop at the first entry that cannot be copied
-  unsigned jobs = 1;  // ParseCommandLine sets the number of online CPUs unless -j is given
+  unsigned jobs = 1;        // ParseCommandLine sets the number of online CPUs unless -j is given
+  bool jobs_given = false;  // -j was on the command line (a small copy then honours it)
   uint64_t chunk_size = kDefaultChunkSize;
   uint64_t buffer_size = kDefaultBufferSize;
   Method method = Method::kAuto;

@@ -25,7 +25,7 @@ struct CopyReport {
   std::string dest_path;  // the file that was written
   uint64_t bytes = 0;
   double seconds = 0;
-  size_t workers = 0;                // 0: copied sequentially by the parent (size unknown or 0)
+  size_t workers = 0;                // 0: copied by the parent (size unknown or 0, or small)
   std::string method;                // what actually moved the bytes, in words
   bool skipped = false;              // -n found DEST already there
   std::vector<std::string> retried;  // workers replaced during the copy, one line each

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "app/in_process.h"
 #include "copy/io.h"
 #include "exec/parallel_digest.h"
 #include "os/stepped_sync.h"
@@ -37,7 +38,8 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
   const DigestInput a{src.fd.get(), o.source}, b{temp_fd, o.dest};
   if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
   LeafReport report;
-  if (Status s = DigestLeaves(a, b, src.size, o.jobs, {}, &report, signals); !s.ok()) return s;
+  const unsigned jobs = WorkersFor(o, src.size);
+  if (Status s = DigestLeaves(a, b, src.size, jobs, {}, &report, signals); !s.ok()) return s;
   *source_digest = TreeDigest(report.digests);
   if (report.differing.empty()) return {};
 
@@ -64,7 +66,7 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
   *recopied = report.differing.size();
   if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
   LeafReport again;
-  if (Status s = DigestLeaves(a, b, src.size, o.jobs, report.differing, &again, signals); !s.ok()) {
+  if (Status s = DigestLeaves(a, b, src.size, jobs, report.differing, &again, signals); !s.ok()) {
     return s;
   }
   if (!again.differing.empty()) {
@@ -83,7 +85,9 @@ Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
   if (size == 0) return {};
   if (Status s = DropCachedPages(sys, temp_fd, o.dest, size, signals); !s.ok()) return s;
   LeafReport report;
-  if (Status s = DigestLeaves({temp_fd, o.dest}, {}, size, o.jobs, {}, &report, signals); !s.ok()) {
+  if (Status s =
+          DigestLeaves({temp_fd, o.dest}, {}, size, WorkersFor(o, size), {}, &report, signals);
+      !s.ok()) {
     return s;
   }
   for (uint64_t leaf = 0; leaf < report.digests.size(); ++leaf) {

@@ -21,8 +21,10 @@ const PacerClock& RealPacerClock() {
   return clock;
 }
 
-Pacer::Pacer(uint64_t bytes_per_second, double slow_factor, const PacerClock& clock)
+Pacer::Pacer(uint64_t bytes_per_second, double slow_factor, const PacerClock& clock,
+             PacerSleeper* sleeper)
     : clock_(clock),
+      sleeper_(sleeper),
       rate_(bytes_per_second),
       slow_factor_(slow_factor),
       start_(clock.now()),
@@ -30,7 +32,11 @@ Pacer::Pacer(uint64_t bytes_per_second, double slow_factor, const PacerClock& cl
 
 nanoseconds Pacer::Sleep(nanoseconds d) {
   const nanoseconds before = clock_.now();
-  clock_.sleep(d);
+  if (sleeper_ != nullptr) {
+    sleeper_->Sleep(d);
+  } else {
+    clock_.sleep(d);
+  }
   return clock_.now() - before;
 }
 

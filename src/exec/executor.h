@@ -1,5 +1,6 @@
 // executor.h: what runs a WorkList, whoever does it: forked workers on this machine
-// (fork_executor.h) today, MPI ranks on many later.
+// (fork_executor.h), the parent itself for a small copy (in_process_executor.h) today, MPI ranks
+// on many later.
 //
 // An executor takes paths, not descriptors: each worker opens SOURCE and the temporary itself,
 // as a rank on another node must, and checks that it opened the very files the parent examined
@@ -83,6 +84,15 @@ class ProgressObserver {
   // place can get out of its way; the next OnProgress draws it again.
   virtual void BeforeMessage() {}
 };
+
+// Every executor's first step: true when work has no worker, with *result set (OK for a list of
+// no bytes, such as a SOURCE all holes; an error otherwise).
+bool RunsNothing(const WorkList& work, ExecResult* result);
+
+// Tells observer how the run ended: the last snapshot, with the files done (all or none), the
+// errors and the outcome in words set from result.
+void ReportFinish(ProgressObserver* observer, ProgressSnapshot last, const ExecResult& result,
+                  size_t files);
 
 class Executor {
  public:

@@ -1,14 +1,12 @@
 #include "exec/fork_executor.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 
-#include "base/unique_fd.h"
+#include "exec/run_files.h"
 #include "exec/worker.h"
 #include "exec/worker_slots.h"
 #include "os/child_process.h"
@@ -46,7 +44,7 @@ class ForkRun {
       : work_(work), config_(config), signals_(signals), observer_(observer) {}
 
   ExecResult Execute() {
-    if (Status s = OpenAll(); !s.ok()) {
+    if (Status s = files_.Open(config_); !s.ok()) {
       result_.status = s;
       return result_;
     }
@@ -62,49 +60,11 @@ class ForkRun {
       Monitor();
     }
     CollectMethods();
-    if (observer_) {
-      const bool ok = result_.status.ok() && result_.signal == 0;
-      ProgressSnapshot s = Snapshot();
-      s.files_done = ok ? config_.files.size() : 0;
-      s.errors = ok ? 0 : 1;
-      s.outcome = result_.signal != 0 ? "interrupted" : ok ? "copied" : "failed";
-      observer_->OnFinish(s, ok);
-    }
+    if (observer_) ReportFinish(observer_, Snapshot(), result_, config_.files.size());
     return result_;
   }
 
  private:
-  // Opens every file of the run by path, here in the parent: the workers inherit the descriptors,
-  // so a file renamed or replaced after this point does not change what they copy.
-  Status OpenAll() {
-    const SysCalls& sys = *config_.sys;
-    for (const ExecFile& f : config_.files) {
-      UniqueFd src, dst;
-      IoError e = OpenChecked(sys, f.src_path, O_RDONLY, f.src_id, IoFile::kSource, &src);
-      if (e.ok()) e = OpenChecked(sys, f.dst_path, O_WRONLY, f.dst_id, IoFile::kDest, &dst);
-      if (!e.ok()) return ToStatus(e, f.src_name, f.dst_name);
-      fds_.push_back(FileFds{src.get(), dst.get()});
-      open_.push_back(std::move(src));
-      open_.push_back(std::move(dst));
-    }
-    return {};
-  }
-
-  static IoError OpenChecked(const SysCalls& sys, const std::string& path, int flags,
-                             const FileIdentity& want, IoFile file, UniqueFd* out) {
-    // O_NONBLOCK: a FIFO put in the file's place must not block the open; it is refused below
-    // and the flag is cleared once the file is known to be the one examined.
-    *out = UniqueFd(sys.open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!out->valid()) return IoError::NoOffset(IoOp::kOpen, file, errno);
-    struct stat st;
-    if (sys.fstat(out->get(), &st) != 0) return IoError::NoOffset(IoOp::kStat, file, errno);
-    if (IdentityOf(st) != want) return IoError::NoOffset(IoOp::kReplaced, file, 0);
-    if (sys.fcntl(out->get(), F_SETFL, flags) != 0) {
-      return IoError::NoOffset(IoOp::kOpen, file, errno);
-    }
-    return {};
-  }
-
   Status SpawnAll() {
     const size_t n = work_.workers;
     contexts_.resize(n);
@@ -114,7 +74,7 @@ class ForkRun {
       WorkerTask& t = contexts_[i].task;
       t.work = &work_;
       t.config = &config_;
-      t.fds = fds_.data();
+      t.fds = files_.fds();
       t.index = i;
       t.next_unit = &slots_.header().next_unit;
       t.ledger = &slots_.ledger();
@@ -256,11 +216,7 @@ class ForkRun {
   // The error a failed worker recorded, or how it died if it recorded none.
   Status WorkerFailure(size_t i) const {
     const auto state = static_cast<WorkerState>(slots_[i].state.load(std::memory_order_acquire));
-    if (state == WorkerState::kFailed) {
-      const IoError e = SlotError(slots_[i]);
-      const ExecFile& f = config_.files[std::min<size_t>(e.file_index, config_.files.size() - 1)];
-      return ToStatus(e, f.src_name, f.dst_name);
-    }
+    if (state == WorkerState::kFailed) return WorkerError(slots_[i], config_);
     std::string text = DescribeWorker(i, children_[i].pid(), slots_[i]) + " " + HowItEnded(i);
     if (retries_used_ > 0) {
       text +=
@@ -282,28 +238,14 @@ class ForkRun {
   }
 
   void CollectMethods() {
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      const uint32_t used = slots_[i].used_methods.load(std::memory_order_relaxed);
-      result_.used_methods |= used;
-      const int fallback = slots_[i].fallback_errno.load(std::memory_order_relaxed);
-      if (fallback >= 0 && result_.fallback_errno < 0) result_.fallback_errno = fallback;
-    }
+    for (size_t i = 0; i < slots_.size(); ++i) AddMethods(slots_[i], &result_);
   }
 
   ProgressSnapshot Snapshot() const {
-    ProgressSnapshot s;
-    s.total = work_.bytes;
-    s.files_total = config_.files.size();
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      s.done.push_back(slots_[i].bytes_done.load(std::memory_order_relaxed));
-      s.planned.push_back(work_.PlannedBytes(i));
-      const bool busy = i < children_.size() && children_[i].alive() &&
-                        slots_[i].unit_length.load(std::memory_order_relaxed) != 0;
-      const uint32_t file = slots_[i].unit_file.load(std::memory_order_relaxed);
-      s.current.push_back(busy && file < config_.files.size() ? config_.files[file].src_name : "");
-    }
-    s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    return s;
+    return SlotsSnapshot(work_, config_, slots_.all(), start_, [this](size_t i) {
+      return i < children_.size() && children_[i].alive() &&
+             slots_[i].unit_length.load(std::memory_order_relaxed) != 0;
+    });
   }
 
   const WorkList& work_;
@@ -311,8 +253,7 @@ class ForkRun {
   SignalGuard& signals_;
   ProgressObserver* observer_;
   WorkerSlots slots_;
-  std::vector<UniqueFd> open_;  // every file's SOURCE and DEST, for the run's lifetime
-  std::vector<FileFds> fds_;    // the same, per file, as the workers see them
+  RunFiles files_;  // every file's SOURCE and DEST, for the run's lifetime
   std::vector<WorkerContext> contexts_;
   std::vector<ChildProcess> children_;
   pid_t pgid_ = 0;
@@ -327,19 +268,9 @@ class ForkRun {
 
 }  // namespace
 
-uint64_t ProgressSnapshot::done_total() const {
-  uint64_t sum = 0;
-  for (uint64_t d : done) sum += d;
-  return sum;
-}
-
 ExecResult ForkExecutor::Run(const WorkList& work, const ExecConfig& config, SignalGuard& signals,
                              ProgressObserver* observer) {
-  if (work.workers == 0) {
-    ExecResult r;
-    if (work.bytes != 0) r.status = Status::Message("a run with work to do needs a worker");
-    return r;
-  }
+  if (ExecResult r; RunsNothing(work, &r)) return r;
   return ForkRun(work, config, signals, observer).Execute();
 }
 

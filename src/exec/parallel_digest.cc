@@ -16,27 +16,64 @@ struct Context {
   uint64_t size;
 };
 
-// Runs in a pool worker: arg[0] = leaf index. value[0..1] = a's digest, value[2] = 1 if b's
-// leaf differs, value[3] = which file failed (0 a, 1 b).
-int LeafTask(const PoolTask& task, PoolResult* result, void* context) noexcept {
-  static char* buffer = nullptr;  // one per worker process, kept for its lifetime
-  if (buffer == nullptr) buffer = new (std::nothrow) char[kLeafSize];
-  if (buffer == nullptr) return ENOMEM;
-  const auto* ctx = static_cast<const Context*>(context);
-  const uint64_t offset = task.arg[0] * kLeafSize;
-  const uint64_t length = std::min(kLeafSize, ctx->size - offset);
+// Leaf `leaf` of a, and of b when given, through buffer (kLeafSize bytes): value[0..1] = a's
+// digest, value[2] = 1 if b's leaf differs, value[3] = which file failed (0 a, 1 b). Returns 0,
+// an errno or kShortRead.
+int DigestLeaf(const Context& ctx, uint64_t leaf, char* buffer, PoolResult* result) noexcept {
+  const uint64_t offset = leaf * kLeafSize;
+  const uint64_t length = std::min(kLeafSize, ctx.size - offset);
   Digest128 a{}, b{};
-  if (int rc = DigestRange(ctx->a_fd, offset, length, buffer, &a); rc != 0) return rc;
+  if (int rc = DigestRange(ctx.a_fd, offset, length, buffer, &a); rc != 0) return rc;
   result->value[0] = a.high;
   result->value[1] = a.low;
-  if (ctx->b_fd >= 0) {
-    if (int rc = DigestRange(ctx->b_fd, offset, length, buffer, &b); rc != 0) {
+  if (ctx.b_fd >= 0) {
+    if (int rc = DigestRange(ctx.b_fd, offset, length, buffer, &b); rc != 0) {
       result->value[3] = 1;
       return rc;
     }
     result->value[2] = a == b ? 0 : 1;
   }
   return 0;
+}
+
+// Runs in a pool worker: arg[0] = leaf index.
+int LeafTask(const PoolTask& task, PoolResult* result, void* context) noexcept {
+  static char* buffer = nullptr;  // one per worker process, kept for its lifetime
+  if (buffer == nullptr) buffer = new (std::nothrow) char[kLeafSize];
+  if (buffer == nullptr) return ENOMEM;
+  return DigestLeaf(*static_cast<const Context*>(context), task.arg[0], buffer, result);
+}
+
+// The leaves digested by this process, one after another, taking signals between them.
+Status DigestHere(const Context& ctx, const std::vector<PoolTask>& tasks,
+                  std::vector<PoolResult>* results, SignalGuard* signals) {
+  std::unique_ptr<char[]> buffer(new char[kLeafSize]);
+  results->assign(tasks.size(), PoolResult{});
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (signals != nullptr && signals->Poll() != 0) {
+      return Status::Interrupted(signals->terminating_signal());
+    }
+    PoolResult& r = (*results)[i];
+    r.id = tasks[i].id;
+    r.error = DigestLeaf(ctx, tasks[i].arg[0], buffer.get(), &r);
+  }
+  return {};
+}
+
+// The leaves digested on a pool of up to `jobs` workers.
+Status DigestOnPool(Context* ctx, unsigned jobs, const std::vector<PoolTask>& tasks,
+                    std::vector<PoolResult>* results, SignalGuard* signals) {
+  PoolConfig config;
+  config.workers = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(tasks.size())));
+  config.queue_capacity = 256;
+  config.handler = &LeafTask;
+  config.context = ctx;
+  config.name = "pcopy-verify";
+  config.signals = signals;
+  std::unique_ptr<ProcessPool> pool;
+  if (Status s = ProcessPool::Start(config, &pool); !s.ok()) return s;
+  if (Status s = pool->Map(tasks, results); !s.ok()) return s;
+  return pool->Join();
 }
 
 }  // namespace
@@ -53,23 +90,17 @@ Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, u
   }
   if (wanted.empty()) return {};
   Context ctx{a.fd, b.fd, size};
-  PoolConfig config;
-  config.workers = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(wanted.size())));
-  config.queue_capacity = 256;
-  config.handler = &LeafTask;
-  config.context = &ctx;
-  config.name = "pcopy-verify";
-  config.signals = signals;
-  std::unique_ptr<ProcessPool> pool;
-  if (Status s = ProcessPool::Start(config, &pool); !s.ok()) return s;
   std::vector<PoolTask> tasks(wanted.size());
   for (size_t i = 0; i < wanted.size(); ++i) {
     tasks[i].id = i;
     tasks[i].arg[0] = wanted[i];
   }
   std::vector<PoolResult> results;
-  if (Status s = pool->Map(tasks, &results); !s.ok()) return s;
-  if (Status s = pool->Join(); !s.ok()) return s;
+  if (Status s = jobs == 0 ? DigestHere(ctx, tasks, &results, signals)
+                           : DigestOnPool(&ctx, jobs, tasks, &results, signals);
+      !s.ok()) {
+    return s;
+  }
   for (size_t i = 0; i < results.size(); ++i) {
     const PoolResult& r = results[i];
     const uint64_t offset = wanted[i] * kLeafSize;

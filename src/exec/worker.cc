@@ -24,16 +24,19 @@ constexpr size_t kNoUnit = static_cast<size_t>(-1);
 // Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.
 class SlotProgress final : public ProgressSink {
  public:
-  SlotProgress(WorkerSlot* slot, Pacer* pacer) : slot_(slot), pacer_(pacer) {}
+  SlotProgress(WorkerSlot* slot, Pacer* pacer, WorkerHost* host)
+      : slot_(slot), pacer_(pacer), host_(host) {}
   void Add(uint64_t bytes) override {
     slot_->bytes_done.store(slot_->bytes_done.load(std::memory_order_relaxed) + bytes,
                             std::memory_order_relaxed);
+    if (host_ != nullptr) host_->Landed();
     pacer_->Account(bytes);
   }
 
  private:
   WorkerSlot* slot_;
   Pacer* pacer_;
+  WorkerHost* host_;
 };
 
 // The next unit this worker has claimed in the ledger. A static list: the worker's own units in
@@ -129,14 +132,15 @@ class DurableProgress final : public ProgressSink {
 };
 
 IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
-  Pacer pacer(task.bwlimit, task.slow_factor);
-  SlotProgress slot_progress(slot, &pacer);
+  Pacer pacer(task.bwlimit, task.slow_factor, RealPacerClock(), task.host);
+  SlotProgress slot_progress(slot, &pacer, task.host);
   DurableProgress durable(task.config->sys, &slot_progress);
   ProgressSink& progress =
       task.config->durable ? static_cast<ProgressSink&>(durable) : slot_progress;
   UnitSource source(task);
   OpenFiles files;
-  for (size_t k; (k = source.Next()) != kNoUnit;) {
+  for (size_t k;
+       (task.host == nullptr || !task.host->Stopping()) && (k = source.Next()) != kNoUnit;) {
     const WorkUnit& unit = task.work->units[k];
     slot->unit_file.store(unit.file, std::memory_order_relaxed);
     slot->unit_offset.store(unit.offset, std::memory_order_relaxed);
@@ -193,6 +197,35 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   }
   slot->state.store(static_cast<uint32_t>(WorkerState::kDone), std::memory_order_release);
   return kWorkerOk;
+}
+
+void AddMethods(const WorkerSlot& slot, ExecResult* result) {
+  result->used_methods |= slot.used_methods.load(std::memory_order_relaxed);
+  const int fallback = slot.fallback_errno.load(std::memory_order_relaxed);
+  if (fallback >= 0 && result->fallback_errno < 0) result->fallback_errno = fallback;
+}
+
+ProgressSnapshot SlotsSnapshot(const WorkList& work, const ExecConfig& config,
+                               std::span<const WorkerSlot> slots,
+                               std::chrono::steady_clock::time_point start,
+                               const std::function<bool(size_t)>& busy) {
+  ProgressSnapshot s;
+  s.total = work.bytes;
+  s.files_total = config.files.size();
+  for (size_t w = 0; w < slots.size(); ++w) {
+    s.done.push_back(slots[w].bytes_done.load(std::memory_order_relaxed));
+    s.planned.push_back(work.PlannedBytes(w));
+    const uint32_t file = slots[w].unit_file.load(std::memory_order_relaxed);
+    s.current.push_back(busy(w) && file < config.files.size() ? config.files[file].src_name : "");
+  }
+  s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return s;
+}
+
+Status WorkerError(const WorkerSlot& slot, const ExecConfig& config) {
+  const IoError e = SlotError(slot);
+  const ExecFile& f = config.files[std::min<size_t>(e.file_index, config.files.size() - 1)];
+  return ToStatus(e, f.src_name, f.dst_name);
 }
 
 }  // namespace pcopy

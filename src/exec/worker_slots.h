@@ -14,6 +14,7 @@
 #include <atomic>
 #include <boost/interprocess/mapped_region.hpp>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -73,6 +74,7 @@ class WorkerSlots {
   WorkerSlot& operator[](size_t i) { return slots_[i]; }
   const WorkerSlot& operator[](size_t i) const { return slots_[i]; }
   size_t size() const { return count_; }
+  std::span<const WorkerSlot> all() const { return {slots_, count_}; }
   SharedHeader& header() { return *header_; }
   Ledger& ledger() { return ledger_; }
   const Ledger& ledger() const { return ledger_; }

@@ -1,0 +1,27 @@
+#include "exec/executor.h"
+
+namespace pcopy {
+
+uint64_t ProgressSnapshot::done_total() const {
+  uint64_t sum = 0;
+  for (uint64_t d : done) sum += d;
+  return sum;
+}
+
+bool RunsNothing(const WorkList& work, ExecResult* result) {
+  if (work.workers != 0) return false;
+  *result = ExecResult{};
+  if (work.bytes != 0) result->status = Status::Message("a run with work to do needs a worker");
+  return true;
+}
+
+void ReportFinish(ProgressObserver* observer, ProgressSnapshot last, const ExecResult& result,
+                  size_t files) {
+  const bool ok = result.status.ok() && result.signal == 0;
+  last.files_done = ok ? files : 0;
+  last.errors = ok ? 0 : 1;
+  last.outcome = result.signal != 0 ? "interrupted" : ok ? "copied" : "failed";
+  observer->OnFinish(last, ok);
+}
+
+}  // namespace pcopy
