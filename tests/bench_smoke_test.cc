@@ -1,5 +1,6 @@
-// bench_smoke_test.cc: `pcopy-bench --quick` runs and writes well-formed tables. A smoke test of
-// the lab's plumbing only: nothing here looks at how fast anything was.
+// bench_smoke_test.cc: `pcopy-bench --quick` and `bench/tree_scaling.sh` run and write
+// well-formed tables. A smoke test of the benchmarks' plumbing only: nothing here looks at how
+// fast anything was.
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +57,28 @@ TEST(BenchSmoke, QuickLabWritesValidTables) {
   EXPECT_NE(json.find("\"ceilings_gbps\""), std::string::npos);
   EXPECT_FALSE(Exists(t / "pcopy-bench.src"));  // the lab removes what it made
   EXPECT_FALSE(Exists(t / "pcopy-bench.dst"));
+}
+
+TEST(BenchSmoke, TreeScalingTimesEveryToolAndChecksTheCopies) {
+  TempDir t;
+  const std::string out = t / "out";
+  const std::string cmd = std::string(PCOPY_BENCH_DIR) +
+                          "/tree_scaling.sh --scale 0.002 --rounds 2 --jobs '1 2' --settle 0 " +
+                          "--dir " + (t / "work") + " --out " + out + " --pcopy " PCOPY_BINARY +
+                          " --tree-gen " PCOPY_TREE_GEN_BINARY " > " + (t / "log") + " 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0) << ReadFile(t / "log");
+  const std::vector<std::string> runs = Lines(ReadFile(out + "/runs.csv"));
+  EXPECT_EQ(runs.size(), 1u + 2 * 5) << "2 rounds of cp -r, cp -a, pcopy -a, pcopy -r -j 1 and 2";
+  const std::string log = ReadFile(t / "log");
+  EXPECT_EQ(log.find("(wrong)"), std::string::npos) << log;
+  const std::vector<std::string> md = Lines(ReadFile(out + "/results.md"));
+  ASSERT_EQ(md.size(), 2u + 5) << ReadFile(out + "/results.md");
+  EXPECT_EQ(md[0], "| tool | median s | vs cp -r (same round) | vs cp -a |");
+  EXPECT_EQ(md[3].rfind("| cp -r | ", 0), 0u) << md[3];
+  EXPECT_NE(md[3].find("| 1.00x |"), std::string::npos) << md[3];  // cp -r against itself
+  EXPECT_EQ(md[6].rfind("| pcopy -r -j 2 | ", 0), 0u) << md[6];
+  EXPECT_FALSE(Exists(t / "work/trash"));
+  EXPECT_FALSE(Exists(t / "work/dst"));
 }
 
 TEST(BenchSmoke, UnknownMemoryModeIsAUsageError) {
