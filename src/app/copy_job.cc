@@ -256,7 +256,8 @@ class CopyRun {
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
     config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
-    config.durable = o_.fsync;
+    // --verify reads the copy back from storage: its writeback overlaps the copy as for --fsync.
+    config.durable = o_.fsync || o_.verify;
     config.retries = o_.retries;
     config.stall_timeout = o_.stall_timeout;
     return config;

@@ -46,8 +46,8 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
   fprintf(out, "pcopy: plan: %s, %zu worker%s for %s\n", StrategyName(plan.strategy),
           plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
   if (plan.self_scheduled()) {
-    fprintf(out, "pcopy:   %zu chunks taken in order by whichever worker is free, %s to %s\n",
-            plan.queue.size(), FormatBytes(plan.queue.front().length).c_str(),
+    fprintf(out, "pcopy:   %zu chunk%s taken in order by whichever worker is free, %s to %s\n",
+            plan.queue.size(), plan.queue.size() == 1 ? "" : "s", FormatBytes(plan.queue.front().length).c_str(),
             FormatBytes(plan.queue.back().length).c_str());
     return;
   }
