@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "clone_fs_test_util.h"
 #include "e2e_copy_util.h"
 #include "sparse_test_util.h"
 #include "test_util.h"
@@ -21,30 +22,15 @@
 namespace pcopy::test {
 namespace {
 
-struct FsCase {
-  const char* type;
-  std::vector<std::string> mkfs_options;
-  uint64_t image_size;
-};
-
-void PrintTo(const FsCase& c, std::ostream* os) { *os << c.type; }
-std::string FsCaseName(const testing::TestParamInfo<FsCase>& info) { return info.param.type; }
-
-class E2eReflink : public testing::TestWithParam<FsCase> {
+class E2eReflink : public CloneFsTest {
  protected:
   void SetUp() override {
-    if (!IsRoot()) GTEST_SKIP() << "needs root to loop-mount " << GetParam().type;
-    ASSERT_EQ(mkdir(mnt_.c_str(), 0755), 0);
-    mount_ = std::make_unique<LoopMount>(mnt_, GetParam().type, t_ / "image", GetParam().image_size,
-                                         GetParam().mkfs_options);
-    if (!mount_->mounted()) GTEST_SKIP() << mount_->error();
+    CloneFsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     MakeRandomFile(src_, 24 * kMiB + 5, 31);
   }
-  void TearDown() override { mount_.reset(); }
 
-  TempDir t_;
-  const std::string mnt_ = t_ / "mnt", src_ = mnt_ + "/src", dst_ = mnt_ + "/dst";
-  std::unique_ptr<LoopMount> mount_;
+  const std::string src_ = mnt_ + "/src", dst_ = mnt_ + "/dst";
 };
 
 TEST_P(E2eReflink, AutoAndAlwaysClone) {
@@ -115,10 +101,7 @@ TEST_P(E2eReflink, DeclinedCloneFallsBackToACopy) {
   EXPECT_EQ(out.report.method.find("FICLONE"), std::string::npos) << out.report.method;
 }
 
-INSTANTIATE_TEST_SUITE_P(FileSystems, E2eReflink,
-                         testing::Values(FsCase{"xfs", {"-m", "reflink=1"}, 512 * kMiB},
-                                         FsCase{"btrfs", {}, 256 * kMiB}),
-                         FsCaseName);
+INSTANTIATE_TEST_SUITE_P(FileSystems, E2eReflink, CloneFileSystems(), CloneFsName);
 
 // ---------------------------------------------------------------------------------------------
 // File systems that cannot clone: always fails, in one line, with DEST as it was.

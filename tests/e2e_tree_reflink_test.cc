@@ -21,6 +21,7 @@
 
 #include "app/options.h"
 #include "app/tree_job.h"
+#include "clone_fs_test_util.h"
 #include "e2e_copy_util.h"
 #include "os/signal_guard.h"
 #include "sparse_test_util.h"
@@ -65,26 +66,13 @@ void MakeTree(const std::string& root) {
   ASSERT_EQ(symlink("sub/b", (root + "/link").c_str()), 0);
 }
 
-struct FsCase {
-  const char* type;
-  std::vector<std::string> mkfs_options;
-  uint64_t image_size;
-};
-
-void PrintTo(const FsCase& c, std::ostream* os) { *os << c.type; }
-std::string FsCaseName(const testing::TestParamInfo<FsCase>& info) { return info.param.type; }
-
-class E2eTreeReflink : public testing::TestWithParam<FsCase> {
+class E2eTreeReflink : public CloneFsTest {
  protected:
   void SetUp() override {
-    if (!IsRoot()) GTEST_SKIP() << "needs root to loop-mount " << GetParam().type;
-    ASSERT_EQ(mkdir(mnt_.c_str(), 0755), 0);
-    mount_ = std::make_unique<LoopMount>(mnt_, GetParam().type, t_ / "image", GetParam().image_size,
-                                         GetParam().mkfs_options);
-    if (!mount_->mounted()) GTEST_SKIP() << mount_->error();
+    CloneFsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     MakeTree(src_);
   }
-  void TearDown() override { mount_.reset(); }
 
   // Every file that holds data shares all of it with the source (cloned), or none (copied).
   static void ExpectShared(const std::string& dst, bool cloned) {
@@ -121,9 +109,7 @@ class E2eTreeReflink : public testing::TestWithParam<FsCase> {
     return outcome;
   }
 
-  TempDir t_;
-  const std::string mnt_ = t_ / "mnt", src_ = mnt_ + "/src", dst_ = mnt_ + "/dst";
-  std::unique_ptr<LoopMount> mount_;
+  const std::string src_ = mnt_ + "/src", dst_ = mnt_ + "/dst";
 };
 
 TEST_P(E2eTreeReflink, EveryModeCopiesTheBytesAndOnlyAutoAndAlwaysShareThem) {
@@ -238,10 +224,7 @@ TEST_P(E2eTreeReflink, AFailedRangeCloneIsTheFilesError) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(FileSystems, E2eTreeReflink,
-                         testing::Values(FsCase{"xfs", {"-m", "reflink=1"}, 512 * kMiB},
-                                         FsCase{"btrfs", {}, 256 * kMiB}),
-                         FsCaseName);
+INSTANTIATE_TEST_SUITE_P(FileSystems, E2eTreeReflink, CloneFileSystems(), CloneFsName);
 
 // Within a file system that has no clone ($TMPDIR: ext4 or tmpfs here) always fails in one line
 // before anything is created, and auto copies. No root needed.
