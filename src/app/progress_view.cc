@@ -66,7 +66,10 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const 
     workers += Bar(s.done[i], s.planned[i], kWorkerBarWidth);
   }
   // The per-worker bars only when they fit beside a main bar of at least 20 columns.
-  const int budget = columns_ - 1;  // never write into the last column: some terminals wrap
+  // Three columns left free: the last, which some terminals wrap on, and two for the "^C" the
+  // terminal echoes at the end of the line when the user interrupts, which would otherwise wrap
+  // and leave the bar's last frame on a line of its own.
+  const int budget = columns_ - 3;
   if (static_cast<int>(tail.size() + workers.size()) + 22 > budget) workers.clear();
   const int bar_width = std::max(budget - static_cast<int>(tail.size() + workers.size()) - 2, 0);
   std::string line;
