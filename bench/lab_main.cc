@@ -1,17 +1,14 @@
-// lab_main.cc: pcopy-bench's entry point: builds the matrix (strategy x jobs x chunk size x
-// method, plus the baselines a user compares against: cp, dd bs=1M, cat, and the classic Python
-// two-process copy), generates the source, and times every tool once per round, in an order
-// shuffled each round. Only same-round ratios are worth quoting on a shared machine.
+// lab_main.cc: pcopy-bench's entry point (`--scoreboard` hands over to scoreboard.h): builds
+// the matrix (strategy x jobs x chunk size x method, plus the baselines a user compares against:
+// cp, dd bs=1M, cat, and the classic Python two-process copy), generates the source, and times
+// every tool once per round, in an order shuffled each round. Only same-round ratios are worth
+// quoting on a shared machine.
 //
 // Per run: the previous copy is flushed (syncfs, untimed), the source is warmed (hot) or the page
 // cache dropped (cold, root only), then the previous destination (SIZE bytes, as an untimed
 // warm-up copy makes it for the first run) is removed, so every tool writes into memory freed the
 // same way: just before the run (reused), --settle seconds before (fresh), or after SIZE of
 // anonymous memory was touched and freed (prefault); README "Benchmarks".
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,63 +24,16 @@
 #include "app/demo.h"
 #include "app/random_file.h"
 #include "base/size_parse.h"
-#include "base/unique_fd.h"
 #include "lab.h"
-
-extern char** environ;
+#include "scoreboard.h"
 
 namespace {
 
-int RunCommand(const std::vector<std::string>& argv, const std::string& stdout_path) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (!stdout_path.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-  }
-  pid_t pid;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-void ReadThrough(const std::string& path) {
-  pcopy::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  std::vector<char> buf(1 << 20);
-  while (fd.valid() && read(fd.get(), buf.data(), buf.size()) > 0) {
-  }
-}
-
-void SyncFs(const std::string& dir) {
-  pcopy::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.valid()) syncfs(fd.get());
-}
-
-// Touches `bytes` of new anonymous memory and frees it, so the timed copy that follows allocates
-// its page cache from memory the host has just backed, in blocks large enough for any folio
-// size: this hides the cost of large writes into a new file that the other modes show.
-void Prefault(uint64_t bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return;
-  const long page = sysconf(_SC_PAGESIZE);
-  for (uint64_t off = 0; off < bytes; off += static_cast<uint64_t>(page)) {
-    static_cast<volatile char*>(p)[off] = 1;
-  }
-  munmap(p, bytes);
-}
-
-bool DropCaches() {
-  sync();
-  pcopy::UniqueFd fd(open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC));
-  return fd.valid() && write(fd.get(), "3\n", 2) == 2;
-}
+using lab::DropCaches;
+using lab::Prefault;
+using lab::ReadThrough;
+using lab::RunCommand;
+using lab::SyncFs;
 
 std::vector<std::string> Split(const std::string& list) {
   std::vector<std::string> out;
@@ -98,7 +48,7 @@ struct Args {
   std::string chunks = "1M", methods = "auto", python = "python3";
   int rounds = 5;
   std::string memory = "reused";
-  bool cold = false, fsync = false, quick = false, no_baselines = false;
+  bool cold = false, fsync = false, quick = false, no_baselines = false, scoreboard = false;
   double slow_worker = 1, settle = 5;
 };
 
@@ -156,6 +106,26 @@ int RunTool(const lab::Tool& t, const std::string& src, const std::string& dst) 
   return RunCommand(cmd, "");
 }
 
+int RunScoreboard(const Args& a, const boost::program_options::variables_map& vm) {
+  lab::ScoreboardOptions o;
+  o.dir = a.dir;
+  o.out = a.out;
+  o.pcopy = a.pcopy;
+  o.python = a.python;
+  o.quick = a.quick;
+  if (vm.count("rounds")) o.rounds = a.rounds;
+  if (vm.count("settle")) o.settle = a.settle;
+  if (a.quick) {
+    if (!vm.count("rounds")) o.rounds = 1;
+    if (!vm.count("settle")) o.settle = 0;
+  }
+  if (o.rounds < 1 || o.settle < 0) {
+    fprintf(stderr, "pcopy-bench: invalid --rounds or --settle\n");
+    return 2;
+  }
+  return lab::RunScoreboard(o);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,7 +151,10 @@ int main(int argc, char** argv) {
       "no-baselines", po::bool_switch(&a.no_baselines), "only cp and pcopy")(
       "python", po::value(&a.python), "the Python for the classic exercise (default python3)")(
       "pcopy", po::value(&a.pcopy), "the pcopy binary")(
-      "quick", po::bool_switch(&a.quick), "a small matrix on 64 MiB, 1 round: under a minute");
+      "quick", po::bool_switch(&a.quick), "a small matrix on 64 MiB, 1 round: under a minute")(
+      "scoreboard", po::bool_switch(&a.scoreboard),
+      "default pcopy against its baselines in every regime (7 rounds; takes --rounds, --dir, "
+      "--out, --pcopy, --python, --settle, --quick)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, d), vm);
@@ -196,6 +169,7 @@ int main(int argc, char** argv) {
     printf("%s", text.str().c_str());
     return 0;
   }
+  if (a.scoreboard) return RunScoreboard(a, vm);
   if (a.quick) {
     if (!vm.count("size")) a.size = "64M";
     if (!vm.count("rounds")) a.rounds = 1;

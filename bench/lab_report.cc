@@ -1,5 +1,6 @@
 // lab_report.cc: turns the lab's timings into a Markdown table (printed and written), CSV, JSON
-// and a PNG plot of throughput against jobs, one line per strategy (gnuplot, when installed).
+// and a PNG plot of throughput against jobs, one line per strategy with min-max bars (gnuplot,
+// when installed); the text and plot writers the scoreboard's report shares.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -92,12 +93,6 @@ std::string Markdown(const std::vector<Row>& rows, const Conditions& cond, const
   return md.str();
 }
 
-bool WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
-}
-
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
@@ -108,48 +103,64 @@ std::string JsonString(const std::string& s) {
 }
 
 void Plot(const std::vector<Row>& rows, const std::string& out_dir) {
-  if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    printf("pcopy-bench: gnuplot not installed; no plot\n");
-    return;
-  }
-  // One series per strategy: median GB/s against jobs, for the first chunk size and method.
-  std::map<std::string, std::map<unsigned, double>> series;
+  // One series per strategy: median GB/s against jobs with min-max bars (runs here vary
+  // several-fold, and a median alone hides it), for the first chunk size and method.
+  std::map<std::string, std::map<unsigned, const Row*>> series;
   std::string chunk, method;
   for (const Row& r : rows) {
     const Tool& t = *r.tool;
     if (!t.is_pcopy) continue;
     if (chunk.empty()) chunk = t.chunk, method = t.method;
-    if (t.chunk == chunk && t.method == method) series[t.strategy][t.jobs] = r.median_gbps;
+    if (t.chunk == chunk && t.method == method) series[t.strategy][t.jobs] = &r;
   }
   std::ostringstream data, script;
   script << "set terminal pngcairo size 900,560\nset output '" << out_dir
-         << "/throughput.png'\nset title 'pcopy throughput (median GB/s), chunk " << chunk
-         << ", method " << method << "'\nset xlabel 'jobs'\nset ylabel 'GB/s'\nset logscale x 2\n"
-         << "set yrange [0:*]\nset key left bottom\nset grid\nplot ";
+         << "/throughput.png'\nset title 'pcopy throughput (median GB/s, bars min-max), chunk "
+         << chunk << ", method " << method << "'\nset xlabel 'jobs'\nset ylabel 'GB/s'\n"
+         << "set logscale x 2\nset yrange [0:*]\nset key left bottom\nset grid\nplot ";
   size_t index = 0;
   for (const auto& [strategy, points] : series) {
-    for (const auto& [jobs, gbps] : points) data << jobs << " " << gbps << "\n";
+    for (const auto& [jobs, r] : points) {
+      data << jobs << " " << r->median_gbps << " " << r->min_gbps << " " << r->max_gbps << "\n";
+    }
     data << "\n\n";
     script << (index ? ", " : "") << "'" << out_dir << "/throughput.dat' index " << index
-           << " with linespoints title '" << strategy << "'";
+           << " with yerrorlines title '" << strategy << "'";
     ++index;
   }
   for (const Row& r : rows) {
-    if (r.tool->name == "cp") {
-      script << (index ? ", " : "") << r.median_gbps << " title 'cp' dashtype 2";
-    }
+    if (r.tool->name != "cp") continue;
+    script << (index ? ", " : "") << r.median_gbps << " title 'cp median' dashtype 2 lc 'black', "
+           << r.min_gbps << " title 'cp min, max' dashtype 3 lc 'gray', " << r.max_gbps
+           << " notitle dashtype 3 lc 'gray'";
   }
   script << "\n";
-  if (WriteText(out_dir + "/throughput.dat", data.str()) &&
-      WriteText(out_dir + "/throughput.gp", script.str()) &&
-      system(("gnuplot '" + out_dir + "/throughput.gp'").c_str()) == 0) {
-    printf("pcopy-bench: plot written to %s/throughput.png\n", out_dir.c_str());
-  } else {
-    printf("pcopy-bench: gnuplot failed; no plot\n");
-  }
+  Gnuplot(out_dir, "throughput", data.str(), script.str());
 }
 
 }  // namespace
+
+bool WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+bool Gnuplot(const std::string& out_dir, const std::string& name, const std::string& data,
+             const std::string& script) {
+  if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    printf("pcopy-bench: gnuplot not installed; no plot\n");
+    return false;
+  }
+  const std::string base = out_dir + "/" + name;
+  if (WriteText(base + ".dat", data) && WriteText(base + ".gp", script) &&
+      system(("gnuplot '" + base + ".gp'").c_str()) == 0) {
+    printf("pcopy-bench: plot written to %s.png\n", base.c_str());
+    return true;
+  }
+  printf("pcopy-bench: gnuplot failed; no plot\n");
+  return false;
+}
 
 bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Conditions& cond,
             const std::string& out_dir) {

@@ -1,6 +1,9 @@
-// bench_smoke_test.cc: `pcopy-bench --quick` and `bench/tree_scaling.sh` run and write
-// well-formed tables. A smoke test of the benchmarks' plumbing only: nothing here looks at how
-// fast anything was.
+// bench_smoke_test.cc: `pcopy-bench --quick`, `pcopy-bench --scoreboard --quick` and
+// `bench/tree_scaling.sh` run and write well-formed tables. A smoke test of the benchmarks'
+// plumbing only: nothing here looks at how fast anything was.
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +60,45 @@ TEST(BenchSmoke, QuickLabWritesValidTables) {
   EXPECT_NE(json.find("\"ceilings_gbps\""), std::string::npos);
   EXPECT_FALSE(Exists(t / "pcopy-bench.src"));  // the lab removes what it made
   EXPECT_FALSE(Exists(t / "pcopy-bench.dst"));
+}
+
+// The scoreboard's table: one row per regime, eight columns, the cold regime skipped exactly
+// when the page cache cannot be dropped (not root), and nothing left in --dir but its output.
+TEST(BenchSmoke, QuickScoreboardWritesOneTableAndCleansUp) {
+  TempDir t;
+  const std::string out = t / "out";
+  const std::string cmd = std::string(PCOPY_BENCH_BINARY) + " --scoreboard --quick --dir " +
+                          t.path() + " --out " + out + " --pcopy " PCOPY_BINARY " > " +
+                          (t / "log") + " 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0) << ReadFile(t / "log");
+
+  const std::vector<std::string> md = Lines(ReadFile(out + "/scoreboard.md"));
+  ASSERT_GE(md.size(), 2u + 2 + 8) << ReadFile(out + "/scoreboard.md");
+  EXPECT_EQ(md[2],
+            "| regime | baseline | baseline median s | pcopy median s | baseline / pcopy (median "
+            "of same-round) | min-max | pcopy -j 1 / pcopy | Python / pcopy |");
+  const bool root = access("/proc/sys/vm/drop_caches", W_OK) == 0;
+  for (size_t i = 4; i < 12; ++i) {
+    EXPECT_EQ(std::count(md[i].begin(), md[i].end(), '|'), 9) << md[i];
+    EXPECT_EQ(md[i].find("skipped") != std::string::npos, !root && i == 8) << md[i];
+  }
+  EXPECT_EQ(md[4].rfind("| hot 64 MiB | cp | ", 0), 0u) << md[4];
+  EXPECT_EQ(md[5].rfind("| hot 1 GiB (as 64 MiB) | cp | ", 0), 0u) << md[5];
+  EXPECT_EQ(md[5].find("| - |"), std::string::npos) << "-j 1 and Python timed: " << md[5];
+  EXPECT_EQ(md[8].rfind("| cold source 4 GiB (as 64 MiB) | cp | ", 0), 0u) << md[8];
+  EXPECT_EQ(md[9].rfind("| durable 1 GiB (as 64 MiB) | cp && sync | ", 0), 0u) << md[9];
+  EXPECT_EQ(md[10].rfind("| verified 1 GiB (as 64 MiB) | cp && sync && ", 0), 0u) << md[10];
+  EXPECT_EQ(md[11].rfind("| small file 4 KiB | cp | ", 0), 0u) << md[11];
+  const std::vector<std::string> csv = Lines(ReadFile(out + "/scoreboard.csv"));
+  ASSERT_EQ(csv.size(), 1u + 8);
+  for (size_t i = 1; i < csv.size(); ++i) {
+    std::vector<std::string> fields;
+    std::istringstream row(csv[i]);
+    for (std::string f; std::getline(row, f, ',');) fields.push_back(f);
+    ASSERT_EQ(fields.size(), 13u) << csv[i];
+    EXPECT_EQ(fields[4], "0") << "failures: " << csv[i];
+  }
+  EXPECT_EQ(ListDir(t.path()), (std::vector<std::string>{"log", "out"}));
 }
 
 TEST(BenchSmoke, TreeScalingTimesEveryToolAndChecksTheCopies) {
