@@ -83,6 +83,22 @@ TEST(WritebackTest, AGapStartsWhatWasPendingAndEINTRIsRetried) {
   EXPECT_EQ(sys.calls.size(), expected.size());
 }
 
+// A file system without sync_file_range turns the pipeline off, not the copy: the caller's final
+// fdatasync does the work there (as os/stepped_sync.h falls back to it).
+TEST(WritebackTest, AFileSystemWithoutSyncFileRangeIsNoError) {
+  for (int err : {ENOSYS, EINVAL, EOPNOTSUPP}) {
+    SCOPED_TRACE(err);
+    FakeWriteback sys;
+    sys.fail_at = 1;
+    sys.fail_errno = err;
+    WritebackPipeline pipeline(&sys, 9, 4 * kMiB, 2);
+    for (uint64_t mib = 0; mib < 12; ++mib) ASSERT_TRUE(pipeline.Wrote(mib * kMiB, kMiB).ok());
+    ASSERT_TRUE(pipeline.Drain().ok());
+    EXPECT_EQ(sys.calls, std::vector<std::string>{"start 0+4"}) << "tried again after a refusal";
+    EXPECT_TRUE(StartWriteback(&sys, 9, ByteRange{0, kMiB}).ok());
+  }
+}
+
 TEST(WritebackTest, AFailureIsAnFdatasyncOfDestAtTheWindowsOffset) {
   for (int fail_at : {1, 2}) {  // the start of the second window, or the wait for the first
     SCOPED_TRACE(fail_at);

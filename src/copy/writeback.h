@@ -11,6 +11,9 @@
 // flush the file's metadata or the device's cache: the caller's fdatasync at the end still makes
 // the copy durable; this only moves the waiting earlier, where it overlaps the copy.
 //
+// A file system without sync_file_range (ENOSYS, EINVAL, EOPNOTSUPP: os/stepped_sync.h) turns
+// the pipeline off, not the copy: the final fdatasync then does all the work, as before.
+//
 // One per worker and file; used inside forked workers, so it reports an IoError (no allocation
 // beyond its small queue, no exceptions). Every call goes through the SysCalls seam.
 #pragma once
@@ -53,6 +56,7 @@ class WritebackPipeline {
   int fd_;
   uint64_t window_;
   size_t depth_;
+  bool unsupported_ = false;       // the file system has no sync_file_range: do nothing
   ByteRange pending_{};            // written, writeback not started yet
   std::deque<ByteRange> started_;  // writeback started, oldest first
 };

@@ -11,12 +11,11 @@ namespace {
 constexpr unsigned kWriteAndWait =
     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
 
-// sync_file_range refused as such (not an I/O error): the final fdatasync does all the work.
-bool Unsupported(int err) {
+}  // namespace
+
+bool IsSyncRangeUnsupported(int err) {
   return err == ENOSYS || err == EINVAL || err == EOPNOTSUPP || err == ESPIPE;
 }
-
-}  // namespace
 
 Status SyncInSteps(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
                    SignalGuard* signals) {
@@ -28,7 +27,7 @@ Status SyncInSteps(const SysCalls& sys, int fd, const std::string& name, uint64_
     if (sys.sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length),
                             kWriteAndWait) != 0) {
       if (errno == EINTR) continue;
-      if (Unsupported(errno)) break;
+      if (IsSyncRangeUnsupported(errno)) break;
       return Status::FromErrno("fdatasync", name, errno);
     }
     offset += length;

@@ -19,6 +19,10 @@ namespace pcopy {
 // One step: written in ~0.1 s at 600 MB/s, so a signal waits less than that.
 inline constexpr uint64_t kSyncStep = uint64_t{64} << 20;
 
+// sync_file_range refused as such (ENOSYS, EINVAL, EOPNOTSUPP, ESPIPE: a file system or kernel
+// without it), not an I/O error: an fdatasync then does all the work.
+bool IsSyncRangeUnsupported(int err);
+
 // Syncs fd's data (name is for messages). Returns Status::Interrupted(N) as soon as signals (may
 // be null) has a terminating signal between two steps; a failure of a step or of the final
 // fdatasync is "fdatasync '<name>': <error>". A file system that has no sync_file_range gets the
