@@ -6,6 +6,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -143,6 +144,10 @@ std::string AutoLine(const std::string& out) {
   return out.substr(at, out.find('\n', at) - at);
 }
 
+// What auto says where it chooses pread/pwrite and no option pins the write size.
+constexpr const char* kTunedAuto =
+    "pread/pwrite, each worker timing its chunks to choose writes of 32.0 KiB to 1.00 MiB";
+
 // Whether path is on a file system of this type (statfs f_type, e.g. TMPFS_MAGIC).
 bool OnFileSystem(const std::string& path, long magic) {
   struct statfs st {};
@@ -166,19 +171,35 @@ TEST(E2eCopy, AutoIntoTmpfsUsesPread) {
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
   EXPECT_EQ(r.err, "");
   const std::string line = AutoLine(r.out);
-  EXPECT_TRUE(EndsWith(
-      line,
-      ", DEST on tmpfs: pread/pwrite with 32.0 KiB buffers (copy_file_range cannot cross file "
-      "system types)"))
+  EXPECT_TRUE(EndsWith(line, std::string(", DEST on tmpfs: ") + kTunedAuto +
+                                 " (copy_file_range cannot cross file system types)"))
       << r.out;
   EXPECT_EQ(line.find("SOURCE on tmpfs"), std::string::npos) << r.out;
   EXPECT_NE(LastLine(r.out).find("method pread/pwrite"), std::string::npos) << r.out;
   EXPECT_EQ(ListDir(mnt), std::vector<std::string>{"dst"});
 }
 
-// Within ext4 copy_file_range would only copy through the page cache in large writes, which
-// stall on this class of machine: auto takes pread/pwrite with the default 32 KiB buffers.
-TEST(E2eCopy, AutoWithinExt4UsesSmallPreadWrites) {
+// The "pcopy: copied ..." line of -v.
+std::string CopiedLine(const std::string& out) {
+  const size_t at = out.find("pcopy: copied ");
+  if (at == std::string::npos) return "";
+  return out.substr(at, out.find('\n', at) - at);
+}
+
+// The "pcopy: worker N: writes of ..." lines of -v, in order.
+std::vector<std::string> WriteSizeLines(const std::string& out) {
+  std::vector<std::string> lines;
+  for (size_t at = 0; (at = out.find("pcopy: worker ", at)) != std::string::npos; ++at) {
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    if (line.find(": writes of ") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Within ext4 copy_file_range would only copy through the page cache in writes as large as the
+// call, which stall on this class of machine: auto takes pread/pwrite, and each worker tunes its
+// write size from 32 KiB. Too few chunks to probe another size: said, and 32 KiB throughout.
+TEST(E2eCopy, AutoWithinExt4TunesPreadWriteSizes) {
   TempDir t;
   if (!OnFileSystem(t.path(), EXT4_SUPER_MAGIC)) GTEST_SKIP() << t.path() << " is not on ext4";
   const std::string src = t / "src", dst = t / "dst";
@@ -186,11 +207,69 @@ TEST(E2eCopy, AutoWithinExt4UsesSmallPreadWrites) {
   const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(AutoLine(r.out),
-            "pcopy: method auto: SOURCE on ext4, DEST on ext4: pread/pwrite with 32.0 KiB buffers "
-            "(copy_file_range cannot share extents on ext4)")
+  EXPECT_EQ(AutoLine(r.out), std::string("pcopy: method auto: SOURCE on ext4, DEST on ext4: ") +
+                                 kTunedAuto + " (copy_file_range cannot share extents on ext4)")
       << r.out;
-  EXPECT_TRUE(EndsWith(LastLine(r.out), "method pread/pwrite with 32.0 KiB buffers")) << r.out;
+  EXPECT_TRUE(EndsWith(CopiedLine(r.out),
+                       "method pread/pwrite with 32.0 KiB buffers (too few chunks to tune them)"))
+      << r.out;
+  EXPECT_EQ(WriteSizeLines(r.out), std::vector<std::string>{}) << r.out;
+}
+
+// Enough chunks to probe: one line per worker says the size it ended with and why.
+TEST(E2eCopy, TunedWorkersSayWhatTheyChose) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 48 * kMiB + 5, 35);
+  const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "256K", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  if (AutoLine(r.out).find(kTunedAuto) == std::string::npos) {
+    GTEST_SKIP() << "auto does not choose pread/pwrite here: " << AutoLine(r.out);
+  }
+  EXPECT_NE(CopiedLine(r.out).find("method pread/pwrite with writes tuned per chunk ("),
+            std::string::npos)
+      << r.out;
+  const std::vector<std::string> lines = WriteSizeLines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const std::vector<std::string> sizes = {"32.0 KiB", "64.0 KiB", "128 KiB",
+                                          "256 KiB",  "512 KiB",  "1.00 MiB"};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string prefix = "pcopy: worker " + std::to_string(i) + ": writes of ";
+    ASSERT_EQ(lines[i].rfind(prefix, 0), 0u) << lines[i];
+    const std::string rest = lines[i].substr(prefix.size());
+    EXPECT_TRUE(std::any_of(sizes.begin(), sizes.end(), [&](const std::string& s) {
+      return rest.rfind(s + " ", 0) == 0;
+    })) << lines[i];
+    const bool kept = rest.find(" throughout (") != std::string::npos &&
+                      EndsWith(rest, " probes of other sizes, none 15% faster)");
+    const bool switched = rest.find(" at the end, after ") != std::string::npos &&
+                          rest.find("; the last after offset ") != std::string::npos;
+    EXPECT_TRUE(kept != switched) << lines[i];
+  }
+}
+
+// --buffer-size, --method and --bwlimit pin the write size: no tuning, and -v says which size.
+TEST(E2eCopy, ExplicitChoicesPinTheWriteSize) {
+  TempDir t;
+  const std::string src = t / "src";
+  MakeRandomFile(src, 24 * kMiB + 1, 36);
+  const std::vector<std::vector<std::string>> pins = {
+      {"--buffer-size", "64K"}, {"--method", "pread"}, {"--bwlimit", "2G"}};
+  for (const std::vector<std::string>& pin : pins) {
+    SCOPED_TRACE(pin[0]);
+    const std::string dst = t / ("dst" + pin[0]);
+    std::vector<std::string> args = {"-v", "-j", "2", "--chunk-size", "128K"};
+    args.insert(args.end(), pin.begin(), pin.end());
+    args.insert(args.end(), {src, dst});
+    const RunResult r = RunPcopy(args);
+    ExpectCopied(r, src, dst, /*expect_silent=*/false);
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out.find("timing its chunks"), std::string::npos) << r.out;
+    EXPECT_EQ(WriteSizeLines(r.out), std::vector<std::string>{}) << r.out;
+    const std::string size = pin[0] == "--buffer-size" ? "64.0 KiB" : "32.0 KiB";
+    EXPECT_TRUE(EndsWith(CopiedLine(r.out), "pread/pwrite with " + size + " buffers")) << r.out;
+  }
 }
 
 // Where extents can be shared, --reflink=auto clones SOURCE (FICLONE): the copy shares every
@@ -214,9 +293,8 @@ void ExpectAutoReflinks(const std::string& type) {
   const std::string copied = mnt + "/copied";
   const RunResult never = RunPcopy({"-v", "-j", "3", "--reflink=never", src, copied});
   ExpectCopied(never, src, copied, /*expect_silent=*/false);
-  EXPECT_EQ(AutoLine(never.out),
-            "pcopy: method auto: pread/pwrite with 32.0 KiB buffers (--reflink=never: "
-            "copy_file_range may share extents)");
+  EXPECT_EQ(AutoLine(never.out), std::string("pcopy: method auto: ") + kTunedAuto +
+                                     " (--reflink=never: copy_file_range may share extents)");
   EXPECT_EQ(SharedBytes(copied), 0u);
   EXPECT_EQ(ListDir(mnt), (std::vector<std::string>{"copied", "dst", "src"}));
 }

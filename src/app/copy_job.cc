@@ -31,6 +31,7 @@
 #include "os/leftovers.h"
 #include "os/metadata.h"
 #include "os/new_file.h"
+#include "os/page_cache.h"
 #include "os/source_file.h"
 #include "os/stepped_sync.h"
 #include "os/temp_file.h"
@@ -222,12 +223,16 @@ class CopyRun {
     const bool here = workers == 0;
     const CopyPlan plan =
         MakeExtentPlan(extents_, src_.size, here ? 1 : workers, o_.chunk_size, o_.strategy);
+    const std::optional<CacheShare> cached = src_.kind == SourceKind::kRegular
+                                                 ? CachedShare(sys_, src_.fd.get(), src_.size)
+                                                 : std::nullopt;
     if (o_.verbose) {
       PrintSparse(console_.out, extents_, src_.size);
+      PrintCacheShare(console_.out, cached, ReadAhead(cached));
       PrintPlan(console_.out, plan);
       if (here) PrintInProcess(console_.out, plan.size);
     }
-    const ExecConfig config = Config();
+    const ExecConfig config = Config(cached);
     const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
     ForkExecutor forked;
     InProcessExecutor in_process;
@@ -242,10 +247,17 @@ class CopyRun {
     outcome_.report.method =
         plan.workers.empty() ? "none (SOURCE is all holes)" : DescribeMethod(r, o_.buffer_size);
     outcome_.report.retried = r.retried;
+    write_sizes_ = r.write_sizes;
     return o_.verify ? Verify() : Status{};
   }
 
-  ExecConfig Config() const {
+  // With --method auto, a SOURCE mostly out of the page cache is read ahead (ExecConfig).
+  uint64_t ReadAhead(const std::optional<CacheShare>& cached) const {
+    if (o_.method != Method::kAuto || !cached || cached->fraction() >= 0.5) return 0;
+    return kColdReadAheadChunks * o_.chunk_size;
+  }
+
+  ExecConfig Config(const std::optional<CacheShare>& cached) const {
     ExecConfig config;
     config.sys = &sys_;
     config.files.push_back(ExecFile{o_.source, temp_.path(), o_.source, o_.dest,
@@ -253,6 +265,10 @@ class CopyRun {
     config.method =
         ChooseMethod(o_, sys_, src_.fd.get(), temp_.fd(), o_.verbose ? console_.out : nullptr);
     config.buffer_size = o_.buffer_size;
+    config.tune_write_size = config.method == Method::kPread && TunesWriteSize(o_);
+    config.max_write_size = kMaxTunedWriteSize;
+    config.large_write_budget = kLargeWriteBudget;
+    config.read_ahead = ReadAhead(cached);
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
     config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
@@ -380,6 +396,7 @@ class CopyRun {
                               : (", " + std::to_string(r.retried.size()) + " worker" +
                                  (r.retried.size() == 1 ? "" : "s") + " replaced")
                                     .c_str());
+    PrintWriteSizes(console_.out, write_sizes_, kLargeWriteBudget);
   }
 
   const Options& o_;
@@ -390,7 +407,8 @@ class CopyRun {
   struct stat src_st_ {};
   Destination dst_;
   TempFile temp_;
-  std::vector<ByteRange> extents_;  // SOURCE's bytes to copy: its data, or all of it
+  std::vector<ByteRange> extents_;            // SOURCE's bytes to copy: its data, or all of it
+  std::vector<WriteSizeReport> write_sizes_;  // what each worker's write size tuner did
   CloneResult clone_;
   uint64_t data_bytes_ = 0;  // the bytes the workers copied: report.bytes less the holes
   CopyOutcome outcome_;

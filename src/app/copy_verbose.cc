@@ -1,13 +1,46 @@
 #include "app/copy_verbose.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "app/options.h"
 #include "base/size_parse.h"
+#include "copy/write_size_tuner.h"
 #include "exec/in_process_executor.h"
 #include "os/data_extents.h"
+#include "os/page_cache.h"
 
 namespace pcopy {
+namespace {
+
+// "15%": how much faster a size must measure to be switched to.
+std::string GainWords() {
+  return std::to_string(std::lround((WriteSizeTuner::kSwitchGain - 1) * 100)) + "%";
+}
+
+bool AnyProbed(const std::vector<WriteSizeReport>& reports) {
+  return std::any_of(reports.begin(), reports.end(),
+                     [](const WriteSizeReport& r) { return r.probes > 0; });
+}
+
+// " with 32.0 KiB buffers", or where the size was tuned " with writes tuned per chunk (128 KiB,
+// 64.0 KiB at the end)": each worker's size at the end, each size once, in worker order.
+std::string WriteSizeWords(const std::vector<WriteSizeReport>& reports, uint64_t buffer_size) {
+  const std::string fixed = " with " + FormatBytes(buffer_size) + " buffers";
+  if (reports.empty()) return fixed;
+  if (!AnyProbed(reports)) return fixed + " (too few chunks to tune them)";
+  std::vector<uint64_t> seen;
+  std::string sizes;
+  for (const WriteSizeReport& r : reports) {
+    if (std::find(seen.begin(), seen.end(), r.size) != seen.end()) continue;
+    seen.push_back(r.size);
+    sizes += (sizes.empty() ? "" : ", ") + FormatBytes(r.size);
+  }
+  return " with writes tuned per chunk (" + sizes + " at the end)";
+}
+
+}  // namespace
 
 std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
   std::string text;
@@ -17,7 +50,7 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
     if (!text.empty()) text += ", then ";
     switch (m) {
       case Method::kPread:
-        text += "pread/pwrite with " + FormatBytes(buffer_size) + " buffers";
+        text += "pread/pwrite" + WriteSizeWords(r.write_sizes, buffer_size);
         break;
       case Method::kMmap:
         text += "mmap + pwrite";
@@ -47,7 +80,8 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
           plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
   if (plan.self_scheduled()) {
     fprintf(out, "pcopy:   %zu chunk%s taken in order by whichever worker is free, %s to %s\n",
-            plan.queue.size(), plan.queue.size() == 1 ? "" : "s", FormatBytes(plan.queue.front().length).c_str(),
+            plan.queue.size(), plan.queue.size() == 1 ? "" : "s",
+            FormatBytes(plan.queue.front().length).c_str(),
             FormatBytes(plan.queue.back().length).c_str());
     return;
   }
@@ -64,9 +98,53 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
   }
 }
 
+void PrintCacheShare(FILE* out, const std::optional<CacheShare>& share, uint64_t read_ahead) {
+  if (!share) return;
+  fprintf(out, "pcopy: SOURCE: %.0f%% of %s in the page cache (%s)%s\n", share->fraction() * 100,
+          FormatBytes(share->size).c_str(), share->how,
+          read_ahead == 0 ? ""
+                          : ("; each worker asks the kernel to read " + FormatBytes(read_ahead) +
+                             " ahead of the chunk it takes")
+                                .c_str());
+}
+
 void PrintInProcess(FILE* out, uint64_t data) {
   fprintf(out, "pcopy: %s of data, under %s: copied by this process, no worker forked\n",
           FormatBytes(data).c_str(), FormatBytes(kInProcessBelow).c_str());
+}
+
+void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uint64_t budget) {
+  if (!AnyProbed(reports)) return;  // DescribeMethod said so
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const WriteSizeReport& r = reports[i];
+    const std::string probes =
+        std::to_string(r.probes) + " probe" + (r.probes == 1 ? "" : "s") + " of other sizes";
+    if (r.switches == 0) {
+      fprintf(out, "pcopy: worker %zu: writes of %s throughout (%s)\n", i,
+              FormatBytes(r.size).c_str(),
+              r.probes == 0 ? "too few chunks to probe another size"
+                            : (probes + ", none " + GainWords() + " faster").c_str());
+      continue;
+    }
+    std::string why = FormatBytes(r.from) + " -> " + FormatBytes(r.size);
+    switch (r.why) {
+      case WriteSizeReport::kFaster:
+        why += ", " + FormatRate(r.to_rate * 1e6) + " against " + FormatRate(r.from_rate * 1e6);
+        break;
+      case WriteSizeReport::kStalled:
+        why = FormatBytes(r.from) + " stalled at " + FormatRate(r.from_rate * 1e6) + " -> " +
+              FormatBytes(r.size);
+        break;
+      case WriteSizeReport::kBudget:
+        why += ", its share of the first " + FormatBytes(budget) + " done";
+        break;
+    }
+    fprintf(out,
+            "pcopy: worker %zu: writes of %s at the end, after %u switch%s in %s; the last "
+            "after offset %s: %s\n",
+            i, FormatBytes(r.size).c_str(), r.switches, r.switches == 1 ? "" : "es", probes.c_str(),
+            FormatBytes(r.at).c_str(), why.c_str());
+  }
 }
 
 }  // namespace pcopy

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/byte_range.h"
 #include "exec/executor.h"
+#include "os/page_cache.h"
 #include "plan/plan.h"
 
 namespace pcopy {
@@ -20,8 +22,18 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size);
 // -v for a SOURCE with holes: how much of it is data, in how many extents.
 void PrintSparse(FILE* out, const std::vector<ByteRange>& extents, uint64_t size);
 
+// -v: how much of SOURCE is in the page cache before the copy (os/page_cache.h), so whether it
+// is read from memory or from storage, and the read-ahead asked for (bytes; 0: none). Nothing
+// where the kernel could not tell.
+void PrintCacheShare(FILE* out, const std::optional<CacheShare>& share, uint64_t read_ahead);
+
 // -v: the strategy, the workers and what each is given.
 void PrintPlan(FILE* out, const CopyPlan& plan);
+
+// -v after a copy whose workers tuned their write size: one line per worker, with its size at
+// the end and its last switch (when, from what, and what decided it); budget is the run's
+// ExecConfig::large_write_budget.
+void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uint64_t budget);
 
 // -v for a copy this process makes itself: why no worker is forked.
 void PrintInProcess(FILE* out, uint64_t data);

@@ -13,7 +13,18 @@ const char* PreadRequiredBy(const Options& o) {
   return nullptr;
 }
 
+// "pread/pwrite with 32.00 KiB buffers", or how the write size is tuned.
+std::string PreadWords(const Options& o) {
+  if (!TunesWriteSize(o)) return "pread/pwrite with " + FormatBytes(o.buffer_size) + " buffers";
+  return "pread/pwrite, each worker timing its chunks to choose writes of " +
+         FormatBytes(o.buffer_size) + " to " + FormatBytes(kMaxTunedWriteSize);
+}
+
 }  // namespace
+
+bool TunesWriteSize(const Options& o) {
+  return o.method == Method::kAuto && !o.buffer_size_given && o.bwlimit == 0;
+}
 
 // --method auto. copy_file_range only where it can share extents or copy on the server: there it
 // moves no bytes at all (a reflink) or none through this machine. Everywhere else the kernel
@@ -28,8 +39,7 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
   if (o.method != Method::kAuto) return o.method;
   if (const char* why = PreadRequiredBy(o)) {
     if (verbose != nullptr) {
-      fprintf(verbose, "pcopy: method auto: pread/pwrite with %s buffers (%s)\n",
-              FormatBytes(o.buffer_size).c_str(), why);
+      fprintf(verbose, "pcopy: method auto: %s (%s)\n", PreadWords(o).c_str(), why);
     }
     return Method::kPread;
   }
@@ -44,10 +54,9 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
       why.append(src->name).append(
           " can share extents or copy on the server), with pread/pwrite as fallback");
     } else {
-      why = "pread/pwrite with ";
-      why.append(FormatBytes(o.buffer_size))
-          .append(same_type ? " buffers (copy_file_range cannot share extents on "
-                            : " buffers (copy_file_range cannot cross file system types")
+      why = PreadWords(o);
+      why.append(same_type ? " (copy_file_range cannot share extents on "
+                           : " (copy_file_range cannot cross file system types")
           .append(same_type ? src->name : "")
           .append(")");
     }

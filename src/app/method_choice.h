@@ -14,6 +14,11 @@ namespace pcopy {
 // and why on one line.
 Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose);
 
+// Whether --method auto, where it chooses pread/pwrite, lets each worker tune its write size
+// (copy/write_size_tuner.h): not when --buffer-size names one, nor under --bwlimit, whose pacing
+// sets the size of each step and the pace of every chunk.
+bool TunesWriteSize(const Options& o);
+
 // Whether this copy writes SOURCE's bytes into DEST's blocks itself, so that DEST's file system
 // (the one holding dir) needs room for all of them. Not where copy_file_range may share extents
 // (a reflink on xfs, btrfs...) or copy on the server: that takes no room here, and reserving it

@@ -33,7 +33,9 @@ constexpr const char* kAfterOptions =
     "  auto             copy_file_range+pread where SOURCE and DEST are on one kind of file\n"
     "                   system that can share extents or copy on the server (xfs, btrfs,\n"
     "                   bcachefs, zfs, nfs, smb, ceph); pread otherwise (ext4, tmpfs, or\n"
-    "                   two kinds), since small writes fill a new file's page cache fastest\n"
+    "                   two kinds); there each worker times its chunks to choose its write\n"
+    "                   size, 32K to 1M within the first GiB, 32K after it (larger writes\n"
+    "                   can slow every later one), and reads a SOURCE not in memory ahead\n"
     "  copy_file_range  the kernel copies; its refusals are errors\n"
     "  copy_file_range+pread\n"
     "                   copy_file_range, switching to pread/pwrite where the kernel declines\n"
@@ -166,7 +168,7 @@ po::options_description Describe() {
       "chunk-size", po::value<std::string>()->default_value("1M"),
       "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
       "buffer-size", po::value<std::string>()->default_value("32K"),
-      "bytes per read/write with --method pread or mmap (direct: 1M)")(
+      "bytes per read/write (direct: 1M); given, auto does not tune it")(
       "method", po::value<std::string>()->default_value("auto"),
       "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap, direct")(
       "sparse", po::value<std::string>()->default_value("auto"),
@@ -234,6 +236,7 @@ Status ParseNumbers(const po::variables_map& vm, Options* o) {
     return s;
   }
   if (o->buffer_size > (1ull << 30)) return Usage("invalid buffer size: at most 1 GiB");
+  o->buffer_size_given = !vm["buffer-size"].defaulted();
   if (Status s = ParseSizeOption("bandwidth limit", str("bwlimit"), 0, &o->bwlimit); !s.ok()) {
     return s;
   }

@@ -30,7 +30,17 @@ inline constexpr uint64_t kDefaultChunkSize = 1ull << 20;
 // The size of each write decides the size of the page-cache folios a new ext4 file gets, and
 // large folios intermittently stall on a virtual machine: 4 GiB copies with 128 KiB writes were
 // slow (2.3-5.8 s) in 10 runs of 10, with 32 KiB writes in 0-2 runs of 8-12 (README "Defaults").
+// It is where --method auto's write size tuner starts, and the size it falls back to when a
+// larger one stalls (copy/write_size_tuner.h); kMaxTunedWriteSize is the largest it tries.
 inline constexpr uint64_t kDefaultBufferSize = 32ull << 10;
+inline constexpr uint64_t kMaxTunedWriteSize = 1ull << 20;
+// Writes above kDefaultBufferSize go to the first GiB of a copy only: past 0.8-2.1 GiB of them,
+// every later write of the copy, small ones too, slowed to 0.2-0.4 GB/s in traces here, while
+// 32 KiB writes alone ran through 4 GiB at 4 GB/s (README "Defaults").
+inline constexpr uint64_t kLargeWriteBudget = 1ull << 30;
+// A SOURCE less than half in the page cache: each worker asks for the 16th chunk past its own
+// (16 MiB with 1 MiB chunks), so reads are in flight while it writes (README "Defaults").
+inline constexpr uint64_t kColdReadAheadChunks = 16;
 // O_DIRECT requests wait for the device one by one: on 1 GiB, -j 2, 32 KiB requests ran at
 // 0.31 GB/s, 128 KiB at 0.65 GB/s and 1 MiB (the default chunk, so the largest a range allows)
 // at 0.91-1.11 GB/s; no page cache is involved, so the write-size trap does not apply.
@@ -55,6 +65,7 @@ struct Options {
   bool jobs_given = false;  // -j was on the command line (a small copy then honours it)
   uint64_t chunk_size = kDefaultChunkSize;
   uint64_t buffer_size = kDefaultBufferSize;
+  bool buffer_size_given = false;  // --buffer-size was on the command line: no tuning
   Method method = Method::kAuto;
   // dynamic: as fast as the others where every worker runs at the same speed, and much faster
   // where one does not (README "Choosing a strategy").

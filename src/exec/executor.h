@@ -45,11 +45,42 @@ struct ExecConfig {
   // --fsync: each worker sends what it wrote to the disk as it goes (copy/writeback.h), so the
   // caller's final fdatasync has little left.
   bool durable = false;
+  // --method auto on pread/pwrite without --buffer-size: each worker chooses its write size
+  // chunk by chunk, from buffer_size up to max_write_size, by measuring (copy/write_size_tuner.h).
+  bool tune_write_size = false;
+  uint64_t max_write_size = 0;
+  // Bytes of the run (shared evenly among the workers) that may be written in sizes above
+  // buffer_size; past its share, a worker writes buffer_size for good. Large writes fill memory
+  // with large page-cache folios, and past a point that varies from run to run every later write
+  // of the copy slowed to the host's page-supply rate (README "Defaults").
+  uint64_t large_write_budget = 0;
+  // A cold SOURCE: each worker asks the kernel to read ahead the range this many bytes past the
+  // unit it takes (0: no advice).
+  uint64_t read_ahead = 0;
   // A worker that dies without recording an error (killed, crashed), or that copies nothing for
   // stall_timeout seconds (0: never), is replaced by a new one that takes over exactly the units
   // it held, at most `retries` times in all. A recorded I/O error is never retried.
   unsigned retries = 0;
   double stall_timeout = 0;
+};
+
+// What one worker's write size tuner did (ExecConfig::tune_write_size), as its slot recorded it.
+struct WriteSizeReport {
+  uint64_t size = 0;      // in use at the end
+  uint32_t probes = 0;    // chunks copied at a neighbouring size to measure it
+  uint32_t switches = 0;  // changes of the size in use
+  // The last switch: the offset of DEST after which it took effect, the sizes, the rates in
+  // MB/s that decided it (none for kBudget), and why.
+  enum Why : uint32_t {
+    kFaster = 0,   // the new size measured faster
+    kStalled = 1,  // the old size stalled
+    kBudget = 2,   // the worker had copied its share of ExecConfig::large_write_budget
+  };
+  uint64_t at = 0;
+  uint64_t from = 0;
+  uint32_t from_rate = 0;
+  uint32_t to_rate = 0;
+  Why why = kFaster;
 };
 
 struct ExecResult {
@@ -58,6 +89,7 @@ struct ExecResult {
   uint32_t used_methods = 0;         // MethodBit of each method that moved bytes, in any worker
   int fallback_errno = -1;           // as TransferState::fallback_errno, from any worker
   std::vector<std::string> retried;  // one line per replaced worker: who, why, the new pid
+  std::vector<WriteSizeReport> write_sizes;  // one per worker slot, where the run tuned
 };
 
 struct ProgressSnapshot {

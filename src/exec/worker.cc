@@ -1,5 +1,7 @@
 #include "exec/worker.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
 #include "copy/transfer_methods.h"
+#include "copy/write_size_tuner.h"
 #include "copy/writeback.h"
 
 namespace pcopy {
@@ -131,6 +134,90 @@ class DurableProgress final : public ProgressSink {
   IoError error_;
 };
 
+// A cold SOURCE: the kernel is asked to start reading the range read_ahead bytes past this unit,
+// so that reads are in flight while this one is written (POSIX_FADV_WILLNEED queues the reads
+// and returns). Advice only: its failure changes nothing.
+void ReadAhead(const ExecConfig& config, const CopyEnv& env, const WorkUnit& unit) {
+  config.sys->posix_fadvise(env.src_fd, static_cast<off_t>(unit.offset + config.read_ahead),
+                            static_cast<off_t>(unit.length), POSIX_FADV_WILLNEED);
+}
+
+// With ExecConfig::tune_write_size: sets each unit's write size (a prefix of the worker's buffer,
+// which is max_write_size long), times the unit, and tells the tuner and the slot. Once this
+// worker has copied its share of large_write_budget, it writes the minimum size for good.
+class ChunkTuning {
+ public:
+  ChunkTuning(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env) : slot_(slot), env_(env) {
+    const ExecConfig& config = *task.config;
+    if (!config.tune_write_size || env->buffer.size() < config.buffer_size) return;
+    tuner_.emplace(config.buffer_size, env->buffer.size());
+    whole_ = env->buffer;
+    min_size_ = config.buffer_size;
+    budget_ = config.large_write_budget / std::max<size_t>(task.work->workers, 1);
+    slot_->write_size.store(static_cast<uint32_t>(min_size_), std::memory_order_relaxed);
+  }
+  void Begin() {
+    if (!tuner_) return;
+    if (!spent_ && copied_ >= budget_) Spend();
+    size_ = spent_ ? min_size_ : tuner_->Next();
+    env_->buffer = whole_.first(static_cast<size_t>(size_));
+    start_ = std::chrono::steady_clock::now();
+  }
+  // The unit [end - length, end) was copied.
+  void End(uint64_t length, uint64_t end) {
+    if (!tuner_) return;
+    copied_ += length;
+    last_end_ = end;
+    if (spent_) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start_)
+                        .count();
+    if (size_ != tuner_->current()) Bump(slot_->write_probes);
+    const std::optional<WriteSizeTuner::Switch> s =
+        tuner_->Record(length, static_cast<uint64_t>(std::max<int64_t>(ns, 1)));
+    if (s) Publish(*s, s->stalled ? WriteSizeReport::kStalled : WriteSizeReport::kFaster);
+  }
+
+ private:
+  // This worker's share of the budget is copied: the minimum from now on, said as a switch
+  // where the size in use was larger.
+  void Spend() {
+    spent_ = true;
+    if (tuner_->current() == min_size_) return;
+    WriteSizeTuner::Switch s;
+    s.from = tuner_->current();
+    s.to = min_size_;
+    Publish(s, WriteSizeReport::kBudget);
+  }
+  void Publish(const WriteSizeTuner::Switch& s, WriteSizeReport::Why why) {
+    slot_->switch_at.store(last_end_, std::memory_order_relaxed);
+    slot_->switch_from.store(static_cast<uint32_t>(s.from), std::memory_order_relaxed);
+    slot_->switch_from_rate.store(MegabytesPerSecond(s.from_rate), std::memory_order_relaxed);
+    slot_->switch_to_rate.store(MegabytesPerSecond(s.to_rate), std::memory_order_relaxed);
+    slot_->switch_why.store(static_cast<uint32_t>(why), std::memory_order_relaxed);
+    slot_->write_size.store(static_cast<uint32_t>(s.to), std::memory_order_relaxed);
+    Bump(slot_->write_switches);
+  }
+  static void Bump(std::atomic<uint32_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  static uint32_t MegabytesPerSecond(double bytes_per_second) {
+    return static_cast<uint32_t>(std::min(bytes_per_second / 1e6, 4e9));
+  }
+
+  WorkerSlot* slot_;
+  CopyEnv* env_;
+  std::optional<WriteSizeTuner> tuner_;
+  std::span<char> whole_;
+  uint64_t min_size_ = 0;
+  uint64_t budget_ = 0;  // bytes this worker may copy before it settles on the minimum
+  uint64_t copied_ = 0;
+  bool spent_ = false;
+  uint64_t size_ = 0;
+  uint64_t last_end_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
 IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
   Pacer pacer(task.bwlimit, task.slow_factor, RealPacerClock(), task.host);
   SlotProgress slot_progress(slot, &pacer, task.host);
@@ -139,6 +226,7 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
       task.config->durable ? static_cast<ProgressSink&>(durable) : slot_progress;
   UnitSource source(task);
   OpenFiles files;
+  ChunkTuning tuning(task, slot, env);
   for (size_t k;
        (task.host == nullptr || !task.host->Stopping()) && (k = source.Next()) != kNoUnit;) {
     const WorkUnit& unit = task.work->units[k];
@@ -147,8 +235,11 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
     slot->unit_length.store(unit.length, std::memory_order_relaxed);
     IoError e = files.Use(task, unit.file, env);
     if (e.ok() && task.config->durable) e = durable.Begin(env->dst_fd, unit.offset);
+    if (task.config->read_ahead != 0) ReadAhead(*task.config, *env, unit);
+    tuning.Begin();
     if (e.ok()) e = CopyRange(*env, transfer, unit.offset, unit.length, progress);
     if (e.ok()) e = durable.error();
+    if (e.ok()) tuning.End(unit.length, unit.offset + unit.length);
     if (!e.ok()) {
       e.file_index = unit.file;
       return e;
@@ -166,10 +257,13 @@ int RunWorker(const WorkerTask& task, WorkerSlot* slot) noexcept {
   slot->state.store(static_cast<uint32_t>(WorkerState::kRunning), std::memory_order_relaxed);
   const ExecConfig& config = *task.config;
   // Aligned for O_DIRECT, and a whole number of alignment units when that method needs it.
-  const size_t buffer_size = static_cast<size_t>(config.method == Method::kDirect
-                                                     ? (config.buffer_size + kDirectAlignment - 1) /
-                                                           kDirectAlignment * kDirectAlignment
-                                                     : config.buffer_size);
+  // A tuned write size is a prefix of a buffer of the largest size it may take.
+  const uint64_t size = config.tune_write_size ? std::max(config.max_write_size, config.buffer_size)
+                                               : config.buffer_size;
+  const size_t buffer_size =
+      static_cast<size_t>(config.method == Method::kDirect
+                              ? (size + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment
+                              : size);
   std::unique_ptr<char, AlignedFree> buffer(static_cast<char*>(
       ::operator new (buffer_size, std::align_val_t{kDirectAlignment}, std::nothrow)));
   if (!buffer) {
@@ -203,6 +297,18 @@ void AddMethods(const WorkerSlot& slot, ExecResult* result) {
   result->used_methods |= slot.used_methods.load(std::memory_order_relaxed);
   const int fallback = slot.fallback_errno.load(std::memory_order_relaxed);
   if (fallback >= 0 && result->fallback_errno < 0) result->fallback_errno = fallback;
+  const uint32_t size = slot.write_size.load(std::memory_order_relaxed);
+  if (size == 0) return;
+  WriteSizeReport r;
+  r.size = size;
+  r.probes = slot.write_probes.load(std::memory_order_relaxed);
+  r.switches = slot.write_switches.load(std::memory_order_relaxed);
+  r.at = slot.switch_at.load(std::memory_order_relaxed);
+  r.from = slot.switch_from.load(std::memory_order_relaxed);
+  r.from_rate = slot.switch_from_rate.load(std::memory_order_relaxed);
+  r.to_rate = slot.switch_to_rate.load(std::memory_order_relaxed);
+  r.why = static_cast<WriteSizeReport::Why>(slot.switch_why.load(std::memory_order_relaxed));
+  result->write_sizes.push_back(r);
 }
 
 ProgressSnapshot SlotsSnapshot(const WorkList& work, const ExecConfig& config,

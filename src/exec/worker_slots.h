@@ -44,6 +44,17 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint32_t> error_has_offset{0};
   std::atomic<int32_t> error_errno{0};
   std::atomic<uint64_t> error_offset{0};
+  // The write size tuner (copy/write_size_tuner.h), where the run tunes: the size in use (0:
+  // not tuned), the probes and switches so far, and the last switch: the file offset after
+  // which it took effect, the sizes, the rates that decided it in MB/s (1e6 bytes/s), and why.
+  std::atomic<uint32_t> write_size{0};
+  std::atomic<uint32_t> write_probes{0};
+  std::atomic<uint32_t> write_switches{0};
+  std::atomic<uint32_t> switch_from{0};
+  std::atomic<uint64_t> switch_at{0};
+  std::atomic<uint32_t> switch_from_rate{0};
+  std::atomic<uint32_t> switch_to_rate{0};
+  std::atomic<uint32_t> switch_why{0};  // a WriteSizeReport::Why
 };
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free);

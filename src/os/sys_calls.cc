@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -55,6 +56,24 @@ int SysCalls::sync_file_range(int fd, off_t offset, off_t length, unsigned flags
 }
 int SysCalls::posix_fadvise(int fd, off_t offset, off_t length, int advice) const {
   return ::posix_fadvise(fd, offset, length, advice);
+}
+int SysCalls::cachestat_pages(int fd, uint64_t offset, uint64_t length, uint64_t* cached) const {
+  // The kernel's struct cachestat_range and struct cachestat (include/uapi/linux/mman.h), which
+  // Debian 12's headers predate.
+  struct {
+    uint64_t off, len;
+  } range = {offset, length};
+  struct {
+    uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat = {};
+  constexpr long kCachestat = 451;  // the same number on every architecture
+  const long r = ::syscall(kCachestat, fd, &range, &stat, 0);
+  if (r != 0) return -1;
+  *cached = stat.cache;
+  return 0;
+}
+int SysCalls::mincore(void* addr, size_t length, unsigned char* vec) const {
+  return ::mincore(addr, length, vec);
 }
 int SysCalls::fchmod(int fd, mode_t mode) const { return ::fchmod(fd, mode); }
 int SysCalls::fchown(int fd, uid_t owner, gid_t group) const { return ::fchown(fd, owner, group); }

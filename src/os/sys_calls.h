@@ -56,6 +56,10 @@ class SysCalls {
   virtual int sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const;
   // Returns the error number (0 on success), as posix_fadvise(3) does; errno is untouched.
   virtual int posix_fadvise(int fd, off_t offset, off_t length, int advice) const;
+  // cachestat(2) (Linux 6.5): how many of [offset, offset + length) of fd's pages are in the
+  // page cache; *cached gets that count in pages. -1 with errno (ENOSYS on older kernels).
+  virtual int cachestat_pages(int fd, uint64_t offset, uint64_t length, uint64_t* cached) const;
+  virtual int mincore(void* addr, size_t length, unsigned char* vec) const;
   virtual int fchmod(int fd, mode_t mode) const;
   virtual int fchown(int fd, uid_t owner, gid_t group) const;
   virtual int futimens(int fd, const struct timespec times[2]) const;
