@@ -44,6 +44,34 @@ TEST_F(E2eTree, ALargeFileBesideSmallOnesIsCopiedInChunks) {
   EXPECT_EQ(Lines{}, TreeDifferences(src_, dst_));
 }
 
+// With --method auto on pread/pwrite, the workers tune the write size of a large file's chunks
+// (small files keep 32 KiB); -v says so before and reports each worker's size after.
+TEST_F(E2eTree, ALargeFilesChunksTuneTheirWriteSize) {
+  MakeRandomFile(src_ + "/a/large", (48 << 20) + 777, 10);
+  const RunResult r = RunPcopy({"-rv", "-j", "2", "--chunk-size", "256K", src_, dst_});
+  EXPECT_EQ(0, r.exit_code) << r.err;
+  EXPECT_EQ(Lines{}, TreeDifferences(src_, dst_));
+  if (r.out.find("pcopy: method auto: SOURCE on ext4, DEST on ext4: ") == std::string::npos) {
+    GTEST_SKIP() << "auto does not choose pread/pwrite here: " << r.out;
+  }
+  EXPECT_NE(r.out.find("pread/pwrite, each worker timing the chunks of large files to choose "
+                       "writes of 32.0 KiB to 1.00 MiB (32.0 KiB for other files)"),
+            std::string::npos)
+      << r.out;
+  const size_t w0 = r.out.find("\npcopy: worker 0: writes of ");
+  const size_t w1 = r.out.find("\npcopy: worker 1: writes of ");
+  EXPECT_NE(w0, std::string::npos) << r.out;
+  EXPECT_NE(w1, std::string::npos) << r.out;
+  EXPECT_LT(r.out.find("\npcopy: copied "), w0) << "after the summary: " << r.out;
+  // Pinned: no tuning, no lines.
+  const RunResult pinned =
+      RunPcopy({"-rv", "-j", "2", "--buffer-size", "32K", src_, dir_ / "pinned"});
+  EXPECT_EQ(0, pinned.exit_code) << pinned.err;
+  EXPECT_EQ(Lines{}, TreeDifferences(src_, dir_ / "pinned"));
+  EXPECT_EQ(pinned.out.find("timing"), std::string::npos) << pinned.out;
+  EXPECT_EQ(pinned.out.find(": writes of "), std::string::npos) << pinned.out;
+}
+
 TEST_F(E2eTree, WithoutPreserveModesFollowTheUmaskAndTimesAreNew) {
   const RunResult r = RunPcopy({"-r", src_, dst_});
   ASSERT_EQ(0, r.exit_code) << r.err;

@@ -16,6 +16,11 @@ const char* PreadRequiredBy(const Options& o) {
 // "pread/pwrite with 32.00 KiB buffers", or how the write size is tuned.
 std::string PreadWords(const Options& o) {
   if (!TunesWriteSize(o)) return "pread/pwrite with " + FormatBytes(o.buffer_size) + " buffers";
+  if (o.recursive) {
+    return "pread/pwrite, each worker timing the chunks of large files to choose writes of " +
+           FormatBytes(o.buffer_size) + " to " + FormatBytes(kMaxTunedWriteSize) + " (" +
+           FormatBytes(o.buffer_size) + " for other files)";
+  }
   return "pread/pwrite, each worker timing its chunks to choose writes of " +
          FormatBytes(o.buffer_size) + " to " + FormatBytes(kMaxTunedWriteSize);
 }

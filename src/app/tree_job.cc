@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "app/copy_job.h"
+#include "app/copy_verbose.h"
 #include "app/method_choice.h"
 #include "app/progress_view.h"
 #include "base/size_parse.h"
@@ -203,6 +204,10 @@ class CopyCommand {
                                                    MayShareExtents(sys_, src.get(), dst.get()));
       if (t.worker.method == Method::kAuto) t.worker.method = Method::kPread;
     }
+    t.worker.tuning.tune = t.worker.method == Method::kPread && TunesWriteSize(o_);
+    t.worker.tuning.min = o_.buffer_size;
+    t.worker.tuning.budget = kLargeWriteBudget / std::max(o_.jobs, 1u);
+    t.worker.max_write_size = kMaxTunedWriteSize;
     t.jobs = o_.jobs;
     t.retries = o_.retries;
     t.chunk_size = o_.chunk_size;
@@ -244,6 +249,7 @@ class CopyCommand {
             FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
             r.workers, r.workers == 1 ? "" : "s",
             r.skipped == 0 ? "" : (", " + std::to_string(r.skipped) + " skipped").c_str());
+    PrintWriteSizes(console_.out, r.write_sizes, kLargeWriteBudget);
   }
 
   const Options& o_;

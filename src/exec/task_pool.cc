@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "exec/chunk_tuning.h"
 #include "exec/task_channel.h"
 
 namespace pcopy {
@@ -137,6 +138,14 @@ std::vector<uint64_t> TaskPool::WorkerBytes() const {
     bytes.push_back(slots_[w].bytes_done.load(std::memory_order_relaxed));
   }
   return bytes;
+}
+
+std::vector<WriteSizeReport> TaskPool::WriteSizes() const {
+  std::vector<WriteSizeReport> reports;
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    if (std::optional<WriteSizeReport> r = WriteSizeOf(slots_[w])) reports.push_back(*r);
+  }
+  return reports;
 }
 
 std::string TaskPool::CurrentFile(size_t w) const {

@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "base/unique_fd.h"
+#include "exec/executor.h"
 #include "exec/tree_task.h"
 #include "exec/tree_worker.h"
 #include "exec/worker_slots.h"
@@ -59,6 +60,8 @@ class TaskPool {
 
   // The bytes each worker has written so far (live, from the shared slots).
   std::vector<uint64_t> WorkerBytes() const;
+  // What each worker's write size tuner did (exec/chunk_tuning.h), for those that tuned.
+  std::vector<WriteSizeReport> WriteSizes() const;
   // The file worker w copies now, as the user would name it; "" when it is idle.
   std::string CurrentFile(size_t w) const;
   // One line per worker replaced: who, how it ended, the new pid.

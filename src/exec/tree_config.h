@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "copy/io.h"
+#include "exec/chunk_tuning.h"
 #include "os/data_extents.h"
 #include "os/metadata.h"
 #include "os/sys_calls.h"
@@ -17,6 +18,10 @@ struct TreeWorkerConfig {
   const SysCalls* sys = nullptr;
   Method method = Method::kPread;  // resolved: never kAuto
   uint64_t buffer_size = 0;
+  // --method auto on pread/pwrite: each worker tunes the write size of large files' chunks from
+  // buffer_size up to max_write_size (exec/chunk_tuning.h); tuning.min is buffer_size.
+  TuningConfig tuning;
+  uint64_t max_write_size = 0;
   PreserveSet preserve;
   MetadataEnv env;            // the parent's umask and privilege, found before fork
   bool follow_links = false;  // -L: the walk follows every symlink (TaskItem::follow says which)

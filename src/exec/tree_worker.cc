@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
@@ -57,6 +58,7 @@ class TreeWorker {
     }
     transfer_.method = config.method;
     env_.skip_zero_blocks = config.sparse == SparseMode::kAlways;
+    tuning_.emplace(config.tuning, slot, &env_);
   }
 
   TaskResult Run(const Task& task, const std::vector<UniqueFd>& fds) {
@@ -100,7 +102,10 @@ class TreeWorker {
       return s;
     }
     IoError e = Attach(src, dst);
+    tuning_->Begin();
     if (e.ok()) e = CopyRange(env_, &transfer_, task.offset, task.length, sink_);
+    if (e.ok()) tuning_->End(task.length, task.offset + task.length);
+    tuning_->Rest();
     // --fsync: the chunk goes to the disk now, while the next ones are copied, rather than all
     // in the parent's fdatasync of the whole file (which holds up every other file's tasks).
     if (e.ok() && config_.fsync) {
@@ -239,6 +244,7 @@ class TreeWorker {
   CopyEnv env_;
   TransferState transfer_;
   MethodFds method_fds_;
+  std::optional<ChunkTuning> tuning_;  // made once env_ holds the whole buffer
 };
 
 struct AlignedFree {
@@ -246,8 +252,11 @@ struct AlignedFree {
 };
 
 int Serve(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) {
-  const size_t size = static_cast<size_t>((config.buffer_size + kDirectAlignment - 1) /
-                                          kDirectAlignment * kDirectAlignment);
+  // A tuned write size is a prefix of a buffer of the largest size it may take.
+  const uint64_t largest =
+      config.tuning.tune ? std::max(config.buffer_size, config.max_write_size) : config.buffer_size;
+  const size_t size =
+      static_cast<size_t>((largest + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment);
   std::unique_ptr<char, AlignedFree> buffer(
       static_cast<char*>(::operator new (size, std::align_val_t{kDirectAlignment})));
   TreeWorker worker(config, slot, std::span<char>(buffer.get(), size));

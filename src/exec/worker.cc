@@ -11,8 +11,8 @@
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
 #include "copy/transfer_methods.h"
-#include "copy/write_size_tuner.h"
 #include "copy/writeback.h"
+#include "exec/chunk_tuning.h"
 
 namespace pcopy {
 namespace {
@@ -142,82 +142,6 @@ void ReadAhead(const ExecConfig& config, const CopyEnv& env, const WorkUnit& uni
                             static_cast<off_t>(unit.length), POSIX_FADV_WILLNEED);
 }
 
-// With ExecConfig::tune_write_size: sets each unit's write size (a prefix of the worker's buffer,
-// which is max_write_size long), times the unit, and tells the tuner and the slot. Once this
-// worker has copied its share of large_write_budget, it writes the minimum size for good.
-class ChunkTuning {
- public:
-  ChunkTuning(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env) : slot_(slot), env_(env) {
-    const ExecConfig& config = *task.config;
-    if (!config.tune_write_size || env->buffer.size() < config.buffer_size) return;
-    tuner_.emplace(config.buffer_size, env->buffer.size());
-    whole_ = env->buffer;
-    min_size_ = config.buffer_size;
-    budget_ = config.large_write_budget / std::max<size_t>(task.work->workers, 1);
-    slot_->write_size.store(static_cast<uint32_t>(min_size_), std::memory_order_relaxed);
-  }
-  void Begin() {
-    if (!tuner_) return;
-    if (!spent_ && copied_ >= budget_) Spend();
-    size_ = spent_ ? min_size_ : tuner_->Next();
-    env_->buffer = whole_.first(static_cast<size_t>(size_));
-    start_ = std::chrono::steady_clock::now();
-  }
-  // The unit [end - length, end) was copied.
-  void End(uint64_t length, uint64_t end) {
-    if (!tuner_) return;
-    copied_ += length;
-    last_end_ = end;
-    if (spent_) return;
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now() - start_)
-                        .count();
-    if (size_ != tuner_->current()) Bump(slot_->write_probes);
-    const std::optional<WriteSizeTuner::Switch> s =
-        tuner_->Record(length, static_cast<uint64_t>(std::max<int64_t>(ns, 1)));
-    if (s) Publish(*s, s->stalled ? WriteSizeReport::kStalled : WriteSizeReport::kFaster);
-  }
-
- private:
-  // This worker's share of the budget is copied: the minimum from now on, said as a switch
-  // where the size in use was larger.
-  void Spend() {
-    spent_ = true;
-    if (tuner_->current() == min_size_) return;
-    WriteSizeTuner::Switch s;
-    s.from = tuner_->current();
-    s.to = min_size_;
-    Publish(s, WriteSizeReport::kBudget);
-  }
-  void Publish(const WriteSizeTuner::Switch& s, WriteSizeReport::Why why) {
-    slot_->switch_at.store(last_end_, std::memory_order_relaxed);
-    slot_->switch_from.store(static_cast<uint32_t>(s.from), std::memory_order_relaxed);
-    slot_->switch_from_rate.store(MegabytesPerSecond(s.from_rate), std::memory_order_relaxed);
-    slot_->switch_to_rate.store(MegabytesPerSecond(s.to_rate), std::memory_order_relaxed);
-    slot_->switch_why.store(static_cast<uint32_t>(why), std::memory_order_relaxed);
-    slot_->write_size.store(static_cast<uint32_t>(s.to), std::memory_order_relaxed);
-    Bump(slot_->write_switches);
-  }
-  static void Bump(std::atomic<uint32_t>& counter) {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
-  static uint32_t MegabytesPerSecond(double bytes_per_second) {
-    return static_cast<uint32_t>(std::min(bytes_per_second / 1e6, 4e9));
-  }
-
-  WorkerSlot* slot_;
-  CopyEnv* env_;
-  std::optional<WriteSizeTuner> tuner_;
-  std::span<char> whole_;
-  uint64_t min_size_ = 0;
-  uint64_t budget_ = 0;  // bytes this worker may copy before it settles on the minimum
-  uint64_t copied_ = 0;
-  bool spent_ = false;
-  uint64_t size_ = 0;
-  uint64_t last_end_ = 0;
-  std::chrono::steady_clock::time_point start_;
-};
-
 IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
   Pacer pacer(task.bwlimit, task.slow_factor, RealPacerClock(), task.host);
   SlotProgress slot_progress(slot, &pacer, task.host);
@@ -226,7 +150,10 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
       task.config->durable ? static_cast<ProgressSink&>(durable) : slot_progress;
   UnitSource source(task);
   OpenFiles files;
-  ChunkTuning tuning(task, slot, env);
+  ChunkTuning tuning(
+      TuningConfig{task.config->tune_write_size, task.config->buffer_size,
+                   task.config->large_write_budget / std::max<size_t>(task.work->workers, 1)},
+      slot, env);
   for (size_t k;
        (task.host == nullptr || !task.host->Stopping()) && (k = source.Next()) != kNoUnit;) {
     const WorkUnit& unit = task.work->units[k];
@@ -297,18 +224,7 @@ void AddMethods(const WorkerSlot& slot, ExecResult* result) {
   result->used_methods |= slot.used_methods.load(std::memory_order_relaxed);
   const int fallback = slot.fallback_errno.load(std::memory_order_relaxed);
   if (fallback >= 0 && result->fallback_errno < 0) result->fallback_errno = fallback;
-  const uint32_t size = slot.write_size.load(std::memory_order_relaxed);
-  if (size == 0) return;
-  WriteSizeReport r;
-  r.size = size;
-  r.probes = slot.write_probes.load(std::memory_order_relaxed);
-  r.switches = slot.write_switches.load(std::memory_order_relaxed);
-  r.at = slot.switch_at.load(std::memory_order_relaxed);
-  r.from = slot.switch_from.load(std::memory_order_relaxed);
-  r.from_rate = slot.switch_from_rate.load(std::memory_order_relaxed);
-  r.to_rate = slot.switch_to_rate.load(std::memory_order_relaxed);
-  r.why = static_cast<WriteSizeReport::Why>(slot.switch_why.load(std::memory_order_relaxed));
-  result->write_sizes.push_back(r);
+  if (std::optional<WriteSizeReport> r = WriteSizeOf(slot)) result->write_sizes.push_back(*r);
 }
 
 ProgressSnapshot SlotsSnapshot(const WorkList& work, const ExecConfig& config,

@@ -92,6 +92,7 @@ Status TreeRun::Run(TreeReport* report) {
     return Status::Message("stopped at the first error (--fail-fast)");
   }
   pool_.Finish();
+  report_.write_sizes = pool_.WriteSizes();
   Progress(true, report_.errors == 0 ? "copied" : "failed");
   report_.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

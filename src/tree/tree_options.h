@@ -37,6 +37,7 @@ struct TreeReport {
   size_t workers = 0;
   double seconds = 0;
   std::vector<std::string> retried;
+  std::vector<WriteSizeReport> write_sizes;  // per worker that tuned its chunks' write size
 };
 
 }  // namespace pcopy
