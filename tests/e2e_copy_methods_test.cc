@@ -1,6 +1,7 @@
 // e2e_copy_methods_test.cc: the sendfile, mmap and direct methods across sizes x -j x chunk
 // size x strategy, O_DIRECT with odd buffer sizes, what -v names, and what --method auto picks
 // by file system (pread/pwrite across types and within ext4, a reflink on xfs and btrfs).
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -247,6 +248,37 @@ TEST(E2eCopy, TunedWorkersSayWhatTheyChose) {
                           rest.find("; the last after offset ") != std::string::npos;
     EXPECT_TRUE(kept != switched) << lines[i];
   }
+}
+
+// A SOURCE out of the page cache is read ahead and written 32 KiB at a time: -v says both.
+TEST(E2eCopy, AColdSourceIsReadAheadAndNotTuned) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 24 * kMiB + 9, 37);
+  {
+    const int fd = open(src.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(fdatasync(fd), 0);
+    ASSERT_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    close(fd);
+  }
+  const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "256K", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  EXPECT_EQ(r.err, "");
+  if (r.out.find("pcopy: SOURCE: 0% of 24.0 MiB in the page cache (") == std::string::npos) {
+    GTEST_SKIP() << "the pages were not dropped, or the kernel cannot tell: " << r.out;
+  }
+  EXPECT_NE(r.out.find("; each worker asks the kernel to read 4.00 MiB ahead of the chunk it "
+                       "takes\n"),
+            std::string::npos)
+      << r.out;
+  if (AutoLine(r.out).find("pread/pwrite") == std::string::npos) GTEST_SKIP() << r.out;
+  EXPECT_NE(AutoLine(r.out).find("pread/pwrite with 32.0 KiB buffers, not tuned: SOURCE is "
+                                 "mostly on storage, reading sets the pace"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(WriteSizeLines(r.out), std::vector<std::string>{}) << r.out;
+  EXPECT_TRUE(EndsWith(CopiedLine(r.out), "pread/pwrite with 32.0 KiB buffers")) << r.out;
 }
 
 // --buffer-size, --method and --bwlimit pin the write size: no tuning, and -v says which size.

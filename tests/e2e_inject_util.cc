@@ -31,6 +31,18 @@ const std::string& StraceProblem() {
   return problem;
 }
 
+std::string WithoutStraceLines(const std::string& err) {
+  std::string kept;
+  for (size_t at = 0; at < err.size();) {
+    size_t end = err.find('\n', at);
+    end = end == std::string::npos ? err.size() : end + 1;
+    const std::string_view line(err.data() + at, end - at);
+    if (line.rfind("strace: ", 0) != 0) kept.append(line);
+    at = end;
+  }
+  return kept;
+}
+
 size_t CountOf(const std::string& text, std::string_view needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {

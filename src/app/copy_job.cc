@@ -232,7 +232,7 @@ class CopyRun {
       PrintPlan(console_.out, plan);
       if (here) PrintInProcess(console_.out, plan.size);
     }
-    const ExecConfig config = Config(cached);
+    const ExecConfig config = Config(cached, plan.size);
     const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
     ForkExecutor forked;
     InProcessExecutor in_process;
@@ -257,15 +257,18 @@ class CopyRun {
     return kColdReadAheadChunks * o_.chunk_size;
   }
 
-  ExecConfig Config(const std::optional<CacheShare>& cached) const {
+  ExecConfig Config(const std::optional<CacheShare>& cached, uint64_t data) const {
+    // Where the kernel cannot tell, SOURCE counts as cached: the tuner falls back on its own.
+    const char* untuned = UntunedBecause(o_, cached ? cached->fraction() : 1, data);
     ExecConfig config;
     config.sys = &sys_;
     config.files.push_back(ExecFile{o_.source, temp_.path(), o_.source, o_.dest,
                                     FileIdentity{src_.dev, src_.ino}, temp_.identity()});
-    config.method =
-        ChooseMethod(o_, sys_, src_.fd.get(), temp_.fd(), o_.verbose ? console_.out : nullptr);
+    config.method = ChooseMethod(o_, sys_, src_.fd.get(), temp_.fd(),
+                                 o_.verbose ? console_.out : nullptr, untuned);
     config.buffer_size = o_.buffer_size;
-    config.tune_write_size = config.method == Method::kPread && TunesWriteSize(o_);
+    config.tune_write_size =
+        config.method == Method::kPread && TunesWriteSize(o_) && untuned == nullptr;
     config.max_write_size = kMaxTunedWriteSize;
     config.large_write_budget = kLargeWriteBudget;
     config.read_ahead = ReadAhead(cached);

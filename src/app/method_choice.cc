@@ -14,8 +14,10 @@ const char* PreadRequiredBy(const Options& o) {
 }
 
 // "pread/pwrite with 32.00 KiB buffers", or how the write size is tuned.
-std::string PreadWords(const Options& o) {
-  if (!TunesWriteSize(o)) return "pread/pwrite with " + FormatBytes(o.buffer_size) + " buffers";
+std::string PreadWords(const Options& o, const char* untuned) {
+  const std::string fixed = "pread/pwrite with " + FormatBytes(o.buffer_size) + " buffers";
+  if (!TunesWriteSize(o)) return fixed;
+  if (untuned != nullptr) return fixed + ", not tuned: " + untuned;
   if (o.recursive) {
     return "pread/pwrite, each worker timing the chunks of large files to choose writes of " +
            FormatBytes(o.buffer_size) + " to " + FormatBytes(kMaxTunedWriteSize) + " (" +
@@ -31,6 +33,13 @@ bool TunesWriteSize(const Options& o) {
   return o.method == Method::kAuto && !o.buffer_size_given && o.bwlimit == 0;
 }
 
+const char* UntunedBecause(const Options& o, double cached_fraction, uint64_t data) {
+  if (!TunesWriteSize(o)) return nullptr;
+  if (cached_fraction < kHotSourceShare) return "SOURCE is mostly on storage, reading sets the pace";
+  if (data > kMaxTunedCopy) return "over 2 GiB of data, where larger writes early slowed the rest";
+  return nullptr;
+}
+
 // --method auto. copy_file_range only where it can share extents or copy on the server: there it
 // moves no bytes at all (a reflink) or none through this machine. Everywhere else the kernel
 // copies through the page cache in writes as large as the call, and large writes into a new file
@@ -40,11 +49,12 @@ bool TunesWriteSize(const Options& o) {
 // answer EXDEV.
 // --reflink=never and --sparse=always keep auto on pread: copy_file_range may share extents,
 // which never forbids, and it moves bytes that always must look at.
-Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose) {
+Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose,
+                    const char* untuned) {
   if (o.method != Method::kAuto) return o.method;
   if (const char* why = PreadRequiredBy(o)) {
     if (verbose != nullptr) {
-      fprintf(verbose, "pcopy: method auto: %s (%s)\n", PreadWords(o).c_str(), why);
+      fprintf(verbose, "pcopy: method auto: %s (%s)\n", PreadWords(o, untuned).c_str(), why);
     }
     return Method::kPread;
   }
@@ -59,7 +69,7 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
       why.append(src->name).append(
           " can share extents or copy on the server), with pread/pwrite as fallback");
     } else {
-      why = PreadWords(o);
+      why = PreadWords(o, untuned);
       why.append(same_type ? " (copy_file_range cannot share extents on "
                            : " (copy_file_range cannot cross file system types")
           .append(same_type ? src->name : "")
