@@ -138,8 +138,9 @@ class DurableProgress final : public ProgressSink {
 // so that reads are in flight while this one is written (POSIX_FADV_WILLNEED queues the reads
 // and returns). Advice only: its failure changes nothing.
 void ReadAhead(const ExecConfig& config, const CopyEnv& env, const WorkUnit& unit) {
-  config.sys->posix_fadvise(env.src_fd, static_cast<off_t>(unit.offset + config.read_ahead),
-                            static_cast<off_t>(unit.length), POSIX_FADV_WILLNEED);
+  (void)config.sys->posix_fadvise(env.src_fd,
+                                  static_cast<off_t>(unit.offset + config.read_ahead),
+                                  static_cast<off_t>(unit.length), POSIX_FADV_WILLNEED);
 }
 
 IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
@@ -162,7 +163,7 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
     slot->unit_length.store(unit.length, std::memory_order_relaxed);
     IoError e = files.Use(task, unit.file, env);
     if (e.ok() && task.config->durable) e = durable.Begin(env->dst_fd, unit.offset);
-    if (task.config->read_ahead != 0) ReadAhead(*task.config, *env, unit);
+    if (e.ok() && task.config->read_ahead != 0) ReadAhead(*task.config, *env, unit);
     tuning.Begin();
     if (e.ok()) e = CopyRange(*env, transfer, unit.offset, unit.length, progress);
     if (e.ok()) e = durable.error();
