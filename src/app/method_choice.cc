@@ -35,7 +35,8 @@ bool TunesWriteSize(const Options& o) {
 
 const char* UntunedBecause(const Options& o, double cached_fraction, uint64_t data) {
   if (!TunesWriteSize(o)) return nullptr;
-  if (cached_fraction < kHotSourceShare) return "SOURCE is mostly on storage, reading sets the pace";
+  if (cached_fraction < kHotSourceShare)
+    return "SOURCE is mostly on storage, reading sets the pace";
   if (data > kMaxTunedCopy) return "over 2 GiB of data, where larger writes early slowed the rest";
   return nullptr;
 }

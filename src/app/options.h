@@ -38,8 +38,8 @@ inline constexpr uint64_t kMaxTunedWriteSize = 1ull << 20;
 // every later write of the copy, small ones too, slowed to 0.2-0.4 GB/s in traces here, while
 // 32 KiB writes alone ran through 4 GiB at 4 GB/s (README "Defaults").
 inline constexpr uint64_t kLargeWriteBudget = 1ull << 30;
-// A SOURCE less than kHotSourceShare in the page cache: each worker asks for the 16th chunk past its own
-// (16 MiB with 1 MiB chunks), so reads are in flight while it writes (README "Defaults").
+// A SOURCE less than kHotSourceShare in the page cache: each worker asks for the 16th chunk past
+// its own (16 MiB with 1 MiB chunks), so reads are in flight while it writes (README "Defaults").
 inline constexpr uint64_t kColdReadAheadChunks = 16;
 // Tuning needs a SOURCE at least this share in the page cache, and at most kMaxTunedCopy bytes of
 // data (app/method_choice.h UntunedBecause).

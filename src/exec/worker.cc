@@ -138,8 +138,7 @@ class DurableProgress final : public ProgressSink {
 // so that reads are in flight while this one is written (POSIX_FADV_WILLNEED queues the reads
 // and returns). Advice only: its failure changes nothing.
 void ReadAhead(const ExecConfig& config, const CopyEnv& env, const WorkUnit& unit) {
-  (void)config.sys->posix_fadvise(env.src_fd,
-                                  static_cast<off_t>(unit.offset + config.read_ahead),
+  (void)config.sys->posix_fadvise(env.src_fd, static_cast<off_t>(unit.offset + config.read_ahead),
                                   static_cast<off_t>(unit.length), POSIX_FADV_WILLNEED);
 }
 

@@ -47,8 +47,7 @@ bool IsPseudoFileSystem(unsigned long magic) {
   return false;
 }
 
-Status OpenSource(const std::string& path, SourceFile* out, SourceUse use,
-                  const SysCalls& sys) {
+Status OpenSource(const std::string& path, SourceFile* out, SourceUse use, const SysCalls& sys) {
   UniqueFd fd(sys.open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   struct stat st;
@@ -56,8 +55,8 @@ Status OpenSource(const std::string& path, SourceFile* out, SourceUse use,
   if (S_ISREG(st.st_mode)) {
     out->kind = SourceKind::kRegular;
     struct statfs fs;
-    const bool pseudo =
-        sys.fstatfs(fd.get(), &fs) == 0 && IsPseudoFileSystem(static_cast<unsigned long>(fs.f_type));
+    const bool pseudo = sys.fstatfs(fd.get(), &fs) == 0 &&
+                        IsPseudoFileSystem(static_cast<unsigned long>(fs.f_type));
     out->size = pseudo ? 0 : static_cast<uint64_t>(st.st_size);
   } else if (S_ISBLK(st.st_mode)) {
     out->kind = SourceKind::kBlockDevice;
