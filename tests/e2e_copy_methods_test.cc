@@ -281,6 +281,25 @@ TEST(E2eCopy, AColdSourceIsReadAheadAndNotTuned) {
   EXPECT_TRUE(EndsWith(CopiedLine(r.out), "pread/pwrite with 32.0 KiB buffers")) << r.out;
 }
 
+// A sparse SOURCE is judged by its data: all of it cached, it is tuned and not read ahead, though
+// most of its length (holes) is in no cache.
+TEST(E2eCopy, ASparseSourceIsJudgedByItsData) {
+  TempDir t;
+  const std::string src = t / "src", dst = t / "dst";
+  MakeRandomFile(src, 24 * kMiB, 38);
+  ASSERT_EQ(truncate(src.c_str(), 256 * kMiB), 0);
+  const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "256K", src, dst});
+  ExpectCopied(r, src, dst, /*expect_silent=*/false);
+  if (r.out.find("pcopy: sparse: ") == std::string::npos ||
+      AutoLine(r.out).find("pread/pwrite") == std::string::npos) {
+    GTEST_SKIP() << "no holes kept, or auto does not choose pread/pwrite here: " << r.out;
+  }
+  EXPECT_NE(r.out.find("pcopy: SOURCE: 9% of 256 MiB in the page cache ("), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("read ahead"), std::string::npos) << r.out;
+  EXPECT_NE(AutoLine(r.out).find(kTunedAuto), std::string::npos) << r.out;
+}
+
 // --buffer-size, --method and --bwlimit pin the write size: no tuning, and -v says which size.
 TEST(E2eCopy, ExplicitChoicesPinTheWriteSize) {
   TempDir t;

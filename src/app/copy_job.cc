@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -228,7 +229,7 @@ class CopyRun {
                                                  : std::nullopt;
     if (o_.verbose) {
       PrintSparse(console_.out, extents_, src_.size);
-      PrintCacheShare(console_.out, cached, ReadAhead(cached));
+      PrintCacheShare(console_.out, cached, ReadAhead(cached, plan.size));
       PrintPlan(console_.out, plan);
       if (here) PrintInProcess(console_.out, plan.size);
     }
@@ -251,15 +252,22 @@ class CopyRun {
     return o_.verify ? Verify() : Status{};
   }
 
+  // The share of the data to copy that is in the page cache: of the data, not of the length, so
+  // that a sparse SOURCE whose data is all cached counts as cached. Where the kernel cannot
+  // tell, SOURCE counts as cached: the tuner then falls back on its own if it must.
+  static double CachedFraction(const std::optional<CacheShare>& cached, uint64_t data) {
+    if (!cached || data == 0) return 1;
+    return std::min(1.0, static_cast<double>(cached->cached) / static_cast<double>(data));
+  }
+
   // With --method auto, a SOURCE mostly out of the page cache is read ahead (ExecConfig).
-  uint64_t ReadAhead(const std::optional<CacheShare>& cached) const {
-    if (o_.method != Method::kAuto || !cached || cached->fraction() >= 0.5) return 0;
+  uint64_t ReadAhead(const std::optional<CacheShare>& cached, uint64_t data) const {
+    if (o_.method != Method::kAuto || CachedFraction(cached, data) >= kHotSourceShare) return 0;
     return kColdReadAheadChunks * o_.chunk_size;
   }
 
   ExecConfig Config(const std::optional<CacheShare>& cached, uint64_t data) const {
-    // Where the kernel cannot tell, SOURCE counts as cached: the tuner falls back on its own.
-    const char* untuned = UntunedBecause(o_, cached ? cached->fraction() : 1, data);
+    const char* untuned = UntunedBecause(o_, CachedFraction(cached, data), data);
     ExecConfig config;
     config.sys = &sys_;
     config.files.push_back(ExecFile{o_.source, temp_.path(), o_.source, o_.dest,
@@ -271,7 +279,7 @@ class CopyRun {
         config.method == Method::kPread && TunesWriteSize(o_) && untuned == nullptr;
     config.max_write_size = kMaxTunedWriteSize;
     config.large_write_budget = kLargeWriteBudget;
-    config.read_ahead = ReadAhead(cached);
+    config.read_ahead = ReadAhead(cached, data);
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
     config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
