@@ -22,6 +22,7 @@ struct Tool {
   unsigned jobs = 0;                    // pcopy only
   std::string chunk;                    // pcopy only
   std::string method;                   // pcopy only
+  std::string buffer;                   // pcopy only: a --buffer-size, or "auto" for none
   std::vector<double> seconds;          // one per round that succeeded
   std::vector<double> ratio_to_cp;      // cp's time / this tool's time, same round
   std::vector<double> ratio_to_python;  // the same against the classic Python exercise

@@ -45,7 +45,7 @@ std::vector<std::string> Split(const std::string& list) {
 struct Args {
   std::string size = "4G", dir = ".", out = "bench/results", pcopy = PCOPY_BINARY;
   std::string strategies = "contiguous,interleaved,dynamic,guided", jobs = "1,2,4,8";
-  std::string chunks = "1M", methods = "auto", python = "python3";
+  std::string chunks = "1M", methods = "auto", buffers = "auto", python = "python3";
   int rounds = 5;
   std::string memory = "reused";
   bool cold = false, fsync = false, quick = false, no_baselines = false, scoreboard = false;
@@ -56,6 +56,34 @@ lab::Tool Baseline(const std::string& name, std::vector<std::string> argv) {
   lab::Tool t;
   t.name = name;
   t.argv = std::move(argv);
+  return t;
+}
+
+// One pcopy configuration; buffer "auto" passes no --buffer-size (pcopy's own choice, which
+// --method auto tunes).
+lab::Tool PcopyTool(const Args& a, const std::string& strategy, const std::string& jobs,
+                    const std::string& chunk, const std::string& method,
+                    const std::string& buffer) {
+  lab::Tool t;
+  t.name = "pcopy " + strategy + " -j " + jobs + " --chunk-size " + chunk + " " + method;
+  t.argv = {a.pcopy, "-q",           "--strategy", strategy,   "-j",
+            jobs,    "--chunk-size", chunk,        "--method", method};
+  if (buffer != "auto") {
+    t.name += " --buffer-size " + buffer;
+    t.argv.insert(t.argv.end(), {"--buffer-size", buffer});
+  }
+  if (a.fsync) t.argv.push_back("--fsync");
+  if (a.slow_worker > 1) {
+    std::ostringstream f;
+    f << a.slow_worker;
+    t.argv.insert(t.argv.end(), {"--slow-worker", f.str()});
+  }
+  t.is_pcopy = true;
+  t.strategy = strategy;
+  t.jobs = static_cast<unsigned>(std::stoul(jobs));
+  t.chunk = chunk;
+  t.method = method;
+  t.buffer = buffer;
   return t;
 }
 
@@ -71,22 +99,9 @@ std::vector<lab::Tool> BuildTools(const Args& a) {
     for (const std::string& jobs : Split(a.jobs)) {
       for (const std::string& chunk : Split(a.chunks)) {
         for (const std::string& method : Split(a.methods)) {
-          lab::Tool t;
-          t.name = "pcopy " + strategy + " -j " + jobs + " --chunk-size " + chunk + " " + method;
-          t.argv = {a.pcopy, "-q",           "--strategy", strategy,   "-j",
-                    jobs,    "--chunk-size", chunk,        "--method", method};
-          if (a.fsync) t.argv.push_back("--fsync");
-          if (a.slow_worker > 1) {
-            std::ostringstream f;
-            f << a.slow_worker;
-            t.argv.insert(t.argv.end(), {"--slow-worker", f.str()});
+          for (const std::string& buffer : Split(a.buffers)) {
+            tools.push_back(PcopyTool(a, strategy, jobs, chunk, method, buffer));
           }
-          t.is_pcopy = true;
-          t.strategy = strategy;
-          t.jobs = static_cast<unsigned>(std::stoul(jobs));
-          t.chunk = chunk;
-          t.method = method;
-          tools.push_back(t);
         }
       }
     }
@@ -141,6 +156,8 @@ int main(int argc, char** argv) {
       "jobs", po::value(&a.jobs), "comma-separated (default 1,2,4,8)")(
       "chunk-sizes", po::value(&a.chunks), "comma-separated (default 1M)")(
       "methods", po::value(&a.methods), "comma-separated (default auto)")(
+      "buffer-sizes", po::value(&a.buffers),
+      "comma-separated --buffer-size values; auto passes none (default auto)")(
       "slow-worker", po::value(&a.slow_worker), "make worker 0 FACTOR times slower")(
       "cold", po::bool_switch(&a.cold), "drop the page cache before each run (root)")(
       "fsync", po::bool_switch(&a.fsync), "pcopy runs with --fsync")(

@@ -106,17 +106,20 @@ void Plot(const std::vector<Row>& rows, const std::string& out_dir) {
   // One series per strategy: median GB/s against jobs with min-max bars (runs here vary
   // several-fold, and a median alone hides it), for the first chunk size and method.
   std::map<std::string, std::map<unsigned, const Row*>> series;
-  std::string chunk, method;
+  std::string chunk, method, buffer;
   for (const Row& r : rows) {
     const Tool& t = *r.tool;
     if (!t.is_pcopy) continue;
-    if (chunk.empty()) chunk = t.chunk, method = t.method;
-    if (t.chunk == chunk && t.method == method) series[t.strategy][t.jobs] = &r;
+    if (chunk.empty()) chunk = t.chunk, method = t.method, buffer = t.buffer;
+    if (t.chunk == chunk && t.method == method && t.buffer == buffer) {
+      series[t.strategy][t.jobs] = &r;
+    }
   }
   std::ostringstream data, script;
   script << "set terminal pngcairo size 900,560\nset output '" << out_dir
          << "/throughput.png'\nset title 'pcopy throughput (median GB/s, bars min-max), chunk "
-         << chunk << ", method " << method << "'\nset xlabel 'jobs'\nset ylabel 'GB/s'\n"
+         << chunk << ", method " << method << ", buffer " << buffer
+         << "'\nset xlabel 'jobs'\nset ylabel 'GB/s'\n"
          << "set logscale x 2\nset yrange [0:*]\nset key left bottom\nset grid\nplot ";
   size_t index = 0;
   for (const auto& [strategy, points] : series) {
@@ -170,7 +173,7 @@ bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Cond
   mkdir(out_dir.c_str(), 0755);
 
   std::ostringstream csv;
-  csv << "tool,strategy,jobs,chunk,method,runs,failures,median_gbps,min_gbps,max_gbps,"
+  csv << "tool,strategy,jobs,chunk,method,buffer,runs,failures,median_gbps,min_gbps,max_gbps,"
          "median_ratio_to_cp,best_ratio_to_cp,pct_of_ceiling,median_ratio_to_python\n";
   std::ostringstream json;
   json << "{\n  \"conditions\": " << JsonString(ConditionsLine(cond, ceilings))
@@ -184,13 +187,13 @@ bool Report(const std::vector<Tool>& tools, const Ceilings& ceilings, const Cond
     const Row& r = rows[i];
     const Tool& t = *r.tool;
     csv << '"' << t.name << "\"," << t.strategy << ',' << t.jobs << ',' << t.chunk << ','
-        << t.method << ',' << t.seconds.size() << ',' << t.failures << ',' << r.median_gbps << ','
-        << r.min_gbps << ',' << r.max_gbps << ',' << r.median_ratio << ',' << r.best_ratio << ','
-        << r.pct_ceiling << ',' << r.python_ratio << "\n";
+        << t.method << ',' << t.buffer << ',' << t.seconds.size() << ',' << t.failures << ','
+        << r.median_gbps << ',' << r.min_gbps << ',' << r.max_gbps << ',' << r.median_ratio << ','
+        << r.best_ratio << ',' << r.pct_ceiling << ',' << r.python_ratio << "\n";
     json << (i ? "," : "") << "\n    {\"tool\": " << JsonString(t.name)
          << ", \"strategy\": " << JsonString(t.strategy) << ", \"jobs\": " << t.jobs
          << ", \"chunk\": " << JsonString(t.chunk) << ", \"method\": " << JsonString(t.method)
-         << ", \"seconds\": [";
+         << ", \"buffer\": " << JsonString(t.buffer) << ", \"seconds\": [";
     for (size_t k = 0; k < t.seconds.size(); ++k) json << (k ? ", " : "") << t.seconds[k];
     json << "], \"median_gbps\": " << r.median_gbps
          << ", \"median_ratio_to_cp\": " << r.median_ratio

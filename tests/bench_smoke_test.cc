@@ -24,24 +24,30 @@ std::vector<std::string> Lines(const std::string& text) {
 TEST(BenchSmoke, QuickLabWritesValidTables) {
   TempDir t;
   const std::string out = t / "out";
-  const std::string cmd = std::string(PCOPY_BENCH_BINARY) + " --quick --size 8M --dir " + t.path() +
+  const std::string cmd = std::string(PCOPY_BENCH_BINARY) +
+                          " --quick --size 8M --buffer-sizes auto,64K --dir " + t.path() +
                           " --out " + out + " --pcopy " PCOPY_BINARY " > " + (t / "log") + " 2>&1";
   ASSERT_EQ(system(cmd.c_str()), 0) << ReadFile(t / "log");
 
-  // 4 baselines + 4 strategies x jobs {1, 2}, each timed once, each with a positive throughput.
+  // 4 baselines + 4 strategies x jobs {1, 2} x buffer sizes {auto, 64K}, each timed once, each
+  // with a positive throughput.
   const std::vector<std::string> csv = Lines(ReadFile(out + "/results.csv"));
-  ASSERT_EQ(csv.size(), 1u + 4 + 8) << ReadFile(out + "/results.csv");
-  EXPECT_EQ(csv[0].rfind("tool,strategy,jobs,chunk,method,runs,failures,median_gbps", 0), 0u);
+  ASSERT_EQ(csv.size(), 1u + 4 + 16) << ReadFile(out + "/results.csv");
+  EXPECT_EQ(csv[0].rfind("tool,strategy,jobs,chunk,method,buffer,runs,failures,median_gbps", 0),
+            0u);
   EXPECT_EQ(csv[1].rfind("\"cp\",", 0), 0u);
   for (size_t i = 1; i < csv.size(); ++i) {
     std::vector<std::string> fields;
     std::istringstream row(csv[i]);
     for (std::string f; std::getline(row, f, ',');) fields.push_back(f);
-    ASSERT_EQ(fields.size(), 14u) << csv[i];
-    EXPECT_EQ(fields[5], "1") << csv[i];  // runs
-    EXPECT_EQ(fields[6], "0") << csv[i];  // failures
-    EXPECT_GT(std::stod(fields[7]), 0.0) << csv[i];
-    EXPECT_GT(std::stod(fields[13]), 0.0) << csv[i];  // same-round ratio to the Python exercise
+    ASSERT_EQ(fields.size(), 15u) << csv[i];
+    EXPECT_EQ(fields[6], "1") << csv[i];  // runs
+    EXPECT_EQ(fields[7], "0") << csv[i];  // failures
+    EXPECT_GT(std::stod(fields[8]), 0.0) << csv[i];
+    EXPECT_GT(std::stod(fields[14]), 0.0) << csv[i];  // same-round ratio to the Python exercise
+    if (i > 4) {
+      EXPECT_TRUE(fields[5] == "auto" || fields[5] == "64K") << csv[i];
+    }
   }
   EXPECT_EQ(csv[4].rfind("\"python 2-process\",", 0), 0u) << csv[4];
   EXPECT_EQ(csv[4].substr(csv[4].rfind(',')), ",1") << csv[4];  // Python against itself
@@ -50,13 +56,17 @@ TEST(BenchSmoke, QuickLabWritesValidTables) {
   EXPECT_NE(md.find("| ratio to python (median of same-round) |"), std::string::npos) << md;
   EXPECT_NE(md.find("removing the previous copy just before (reused)"), std::string::npos) << md;
   EXPECT_NE(md.find("| pcopy dynamic -j 2 --chunk-size 1M auto |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| pcopy dynamic -j 2 --chunk-size 1M auto --buffer-size 64K |"),
+            std::string::npos)
+      << md;
   const std::string json = ReadFile(out + "/results.json");
   size_t entries = 0;
   for (size_t at = json.find("{\"tool\": "); at != std::string::npos;
        at = json.find("{\"tool\": ", at + 1)) {
     ++entries;
   }
-  EXPECT_EQ(entries, 12u) << json;
+  EXPECT_EQ(entries, 20u) << json;
+  EXPECT_NE(json.find("\"buffer\": \"64K\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"ceilings_gbps\""), std::string::npos);
   EXPECT_FALSE(Exists(t / "pcopy-bench.src"));  // the lab removes what it made
   EXPECT_FALSE(Exists(t / "pcopy-bench.dst"));
