@@ -224,16 +224,19 @@ class CopyRun {
     const bool here = workers == 0;
     const CopyPlan plan =
         MakeExtentPlan(extents_, src_.size, here ? 1 : workers, o_.chunk_size, o_.strategy);
-    const std::optional<CacheShare> cached = src_.kind == SourceKind::kRegular
-                                                 ? CachedShare(sys_, src_.fd.get(), src_.size)
-                                                 : std::nullopt;
+    // Whether SOURCE is cached decides the workers' read-ahead and write-size tuning; a copy made
+    // here has too few chunks for either, so it asks only to tell -v (one system call less).
+    std::optional<CacheShare> cached;
+    if (src_.kind == SourceKind::kRegular && (!here || o_.verbose)) {
+      cached = CachedShare(sys_, src_.fd.get(), src_.size);
+    }
     if (o_.verbose) {
       PrintSparse(console_.out, extents_, src_.size);
-      PrintCacheShare(console_.out, cached, ReadAhead(cached, plan.size));
+      PrintCacheShare(console_.out, cached, ReadAhead(cached, plan.size, here));
       PrintPlan(console_.out, plan);
       if (here) PrintInProcess(console_.out, plan.size);
     }
-    const ExecConfig config = Config(cached, plan.size);
+    const ExecConfig config = Config(cached, plan.size, here);
     const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
     ForkExecutor forked;
     InProcessExecutor in_process;
@@ -260,13 +263,16 @@ class CopyRun {
     return std::min(1.0, static_cast<double>(cached->cached) / static_cast<double>(data));
   }
 
-  // With --method auto, a SOURCE mostly out of the page cache is read ahead (ExecConfig).
-  uint64_t ReadAhead(const std::optional<CacheShare>& cached, uint64_t data) const {
-    if (o_.method != Method::kAuto || CachedFraction(cached, data) >= kHotSourceShare) return 0;
+  // With --method auto, a SOURCE mostly out of the page cache is read ahead by its workers
+  // (ExecConfig); not by a copy made here, too short for it.
+  uint64_t ReadAhead(const std::optional<CacheShare>& cached, uint64_t data, bool here) const {
+    if (here || o_.method != Method::kAuto || CachedFraction(cached, data) >= kHotSourceShare) {
+      return 0;
+    }
     return kColdReadAheadChunks * o_.chunk_size;
   }
 
-  ExecConfig Config(const std::optional<CacheShare>& cached, uint64_t data) const {
+  ExecConfig Config(const std::optional<CacheShare>& cached, uint64_t data, bool here) const {
     const char* untuned = UntunedBecause(o_, CachedFraction(cached, data), data);
     ExecConfig config;
     config.sys = &sys_;
@@ -279,7 +285,7 @@ class CopyRun {
         config.method == Method::kPread && TunesWriteSize(o_) && untuned == nullptr;
     config.max_write_size = kMaxTunedWriteSize;
     config.large_write_budget = kLargeWriteBudget;
-    config.read_ahead = ReadAhead(cached, data);
+    config.read_ahead = ReadAhead(cached, data, here);
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
     config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
