@@ -8,6 +8,7 @@
 #include "app/copy_job.h"
 #include "app/demo.h"
 #include "app/options.h"
+#include "app/resume_copy.h"
 #include "app/tree_job.h"
 #include "os/signal_guard.h"
 
@@ -40,10 +41,14 @@ int main(int argc, char** argv) {
     case pcopy::Action::kCheck:
       outcome = pcopy::RunCheck(cmd.options, signals, console);
       break;
+    case pcopy::Action::kDiscardPartial:
+      outcome = pcopy::RunDiscardPartial(cmd.options, console);
+      break;
     default:
       outcome = pcopy::RunCopyCommand(cmd.options, signals, console);
   }
   if (!outcome.status.ok()) fprintf(stderr, "pcopy: %s\n", outcome.status.ToString().c_str());
+  for (const std::string& note : outcome.report.notes) fprintf(stderr, "pcopy: %s\n", note.c_str());
   if (fflush(stdout) != 0 && outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;
   return outcome.exit_code;
 }

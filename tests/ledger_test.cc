@@ -41,13 +41,32 @@ TEST(LedgerTest, ClaimDoneRelease) {
 TEST(LedgerTest, LedgerFollowsTheSlotsInOneMapping) {
   WorkerSlots slots;
   ASSERT_OK(WorkerSlots::Create(3, 1000, &slots));
-  for (size_t k = 0; k < 1000; ++k) slots.ledger().Done(k);
+  for (size_t k = 0; k < 1000; ++k) {
+    slots.ledger().Wrote(k, ~uint64_t{0});
+    slots.ledger().Done(k);
+  }
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(slots[i].bytes_done.load(), 0u) << "the ledger overlaps slot " << i;
     EXPECT_EQ(slots[i].state.load(), 0u) << "the ledger overlaps slot " << i;
   }
   EXPECT_EQ(slots.header().next_unit.load(), 0u);
   EXPECT_EQ(slots.ledger().Remaining(), 0u);
+  for (size_t k = 0; k < 1000; ++k) ASSERT_EQ(slots.ledger().Written(k), ~uint64_t{0}) << k;
+}
+
+// A frontier only grows: a replaced worker rewriting a unit from its start does not lower it.
+TEST(LedgerTest, AWrittenFrontierOnlyGrows) {
+  WorkerSlots slots;
+  ASSERT_OK(WorkerSlots::Create(1, 4, &slots));
+  Ledger& ledger = slots.ledger();
+  EXPECT_EQ(ledger.Written(2), 0u);
+  ledger.Wrote(2, 4096);
+  ledger.Wrote(2, 1000);
+  EXPECT_EQ(ledger.Written(2), 4096u);
+  ledger.Wrote(2, 8192);
+  EXPECT_EQ(ledger.Written(2), 8192u);
+  EXPECT_EQ(ledger.Written(1), 0u);
+  EXPECT_EQ(ledger.Written(3), 0u);
 }
 
 // Forked children race to claim every unit: each unit is claimed exactly once.

@@ -1,5 +1,7 @@
 #include "os/leftovers.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +82,46 @@ TEST(LeftoversTest, RemovesOnlyThisHostsTemporariesOfDeadProcesses) {
   EXPECT_FALSE(Exists(t / dead));
   EXPECT_FALSE(Exists(t / dead_dir));
   for (const std::string& n : {alive, mine, other_host, not_ours, dead_fifo}) {
+    EXPECT_TRUE(Exists(t / n)) << n;
+  }
+}
+
+TEST(LeftoversTest, PartialNamesAreStableAndDistinct) {
+  const PartialNames a = PartialNamesFor("big.img");
+  EXPECT_EQ(a.data, PartialNamesFor("big.img").data);
+  EXPECT_EQ(a.data.substr(0, 15), ".pcopy-partial-");
+  EXPECT_EQ(a.data.size(), 15 + 16 + 5u);
+  EXPECT_EQ(a.journal, a.data.substr(0, a.data.size() - 5) + ".journal");
+  EXPECT_NE(a.data, PartialNamesFor("big.img2").data);
+  TemporaryOwner owner;
+  EXPECT_FALSE(ParseTemporaryName(a.data, &owner));  // never taken for a dead process's temporary
+}
+
+// A kept partial copy goes only once its journal is kPartialLifetime old and nobody holds its
+// lock; the data file goes with its journal.
+TEST(LeftoversTest, PartialCopiesGoOnlyWhenOldAndUnlocked) {
+  TempDir t;
+  const PartialNames old_one = PartialNamesFor("old"), fresh = PartialNamesFor("fresh"),
+                     held = PartialNamesFor("held");
+  for (const PartialNames* n : {&old_one, &fresh, &held}) {
+    WriteFile(t / n->data, "d");
+    WriteFile(t / n->journal, "j");
+  }
+  const time_t long_ago = time(nullptr) - kPartialLifetime - 60;
+  for (const PartialNames* n : {&old_one, &held}) {
+    const struct timespec times[2] = {{long_ago, 0}, {long_ago, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (t / n->journal).c_str(), times, 0), 0);
+  }
+  const int lock = open((t / held.journal).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX), 0);  // another open file: RemoveLeftovers' own lock fails
+  std::vector<std::string> removed = RemoveLeftovers(t.path());
+  close(lock);
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> expected{old_one.data, old_one.journal};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
+  for (const std::string& n : {fresh.data, fresh.journal, held.data, held.journal}) {
     EXPECT_TRUE(Exists(t / n)) << n;
   }
 }

@@ -448,3 +448,39 @@ TEST(OptionsTest, ParseResetsPreviousResult) {
 
 }  // namespace
 }  // namespace pcopy
+
+namespace pcopy {
+namespace {
+
+TEST(OptionsTest, ResumeModes) {
+  Parsed p = Parse({"a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.resume, ResumeMode::kAuto);
+  EXPECT_FALSE(p.cl.options.fsync);
+  // A record is only as good as the data under it: --resume makes the copy durable.
+  p = Parse({"--resume", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.resume, ResumeMode::kAlways);
+  EXPECT_TRUE(p.cl.options.fsync);
+  p = Parse({"--no-resume", "--fsync", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.resume, ResumeMode::kNever);
+  ExpectRejected({"--resume", "--no-resume", "a", "b"}, "--resume and --no-resume");
+}
+
+TEST(OptionsTest, DiscardPartialTakesTheCopysOperands) {
+  Parsed p = Parse({"--discard-partial", "a", "dir/"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.action, Action::kDiscardPartial);
+  EXPECT_EQ(p.cl.options.source, "a");
+  EXPECT_EQ(p.cl.options.dest, "dir/");
+  ExpectRejected({"--discard-partial", "a", "b", "dir"}, "--discard-partial takes SOURCE and DEST");
+  ExpectRejected({"--discard-partial", "-t", "dir", "a"},
+                 "--discard-partial takes SOURCE and DEST");
+  ExpectRejected({"--discard-partial", "a"}, "missing destination");
+  ExpectRejected({"--discard-partial", "--checksum", "a"}, "--discard-partial goes with none");
+  ExpectRejected({"--discard-partial", "--resume", "a", "b"}, "--discard-partial goes with none");
+}
+
+}  // namespace
+}  // namespace pcopy

@@ -17,6 +17,8 @@
 #include "app/method_choice.h"
 #include "app/progress_json.h"
 #include "app/progress_view.h"
+#include "app/read_to_end.h"
+#include "app/resume_copy.h"
 #include "app/verify_copy.h"
 #include "base/size_parse.h"
 #include "copy/digest.h"
@@ -67,31 +69,6 @@ Status DigestCopy(const Options& o, int fd, uint64_t size, SignalGuard* signals,
   return {};
 }
 
-// A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
-Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
-                 int dst_fd, const std::string& dst_name, uint64_t buffer_size,
-                 SignalGuard& signals, StreamDigests* digests, uint64_t* copied) {
-  std::unique_ptr<char[]> buffer(new char[buffer_size]);
-  uint64_t offset = 0;
-  for (;;) {
-    if (signals.Poll() != 0) return {};
-    size_t got = 0;
-    if (IoError e =
-            ReadFull(sys, src.fd.get(), IoFile::kSource, buffer.get(), buffer_size, offset, &got);
-        !e.ok()) {
-      return ToStatus(e, src_name, dst_name);
-    }
-    if (got == 0) break;
-    if (IoError e = WriteFull(sys, dst_fd, IoFile::kDest, buffer.get(), got, offset); !e.ok()) {
-      return ToStatus(e, src_name, dst_name);
-    }
-    if (digests != nullptr) digests->Update(buffer.get(), got);
-    offset += got;
-  }
-  *copied = offset;
-  return {};
-}
-
 // One copy, step by step. Each step returns a Status; one that carries a signal (it waited
 // through the guard) becomes exit 128 + N. Members hold what the steps pass on; the temporary is
 // removed by its destructor on every path that does not commit it.
@@ -106,9 +83,21 @@ class CopyRun {
     if (s.ok() && !outcome_.report.skipped) {
       start_ = std::chrono::steady_clock::now();
       s = clone_.cloned ? Cloned() : src_.size == 0 ? CopyToEndOnce() : CopyWithWorkers();
-      if (s.ok()) s = Publish();
+      if (s.ok()) {
+        s = Publish();
+        distrusted_ = !s.ok() && s.signal() == 0;
+      }
     }
-    if (!s.ok()) return Failed(std::move(s));
+    if (!s.ok()) {
+      // A resumable copy keeps what it made durable, unless its verification or publication
+      // failed: then none of it is trusted.
+      const std::string kept =
+          partial_ ? EndPartial(&*partial_, &temp_, s.signal() != 0 || !distrusted_, dst_.display)
+                   : "";
+      CopyOutcome failed = Failed(std::move(s));
+      if (!kept.empty()) failed.report.notes.push_back(kept);
+      return failed;
+    }
     Report();
     return std::move(outcome_);
   }
@@ -159,13 +148,24 @@ class CopyRun {
         !s.ok()) {
       return s;
     }
+    const uint64_t data = TotalBytes(extents_);
+    // Copies made here (WorkersFor: small ones) and clones are too quick to be worth resuming.
+    if (src_.kind == SourceKind::kRegular && src_.size > 0 && WorkersFor(o_, data) != 0 &&
+        o_.reflink != ReflinkMode::kAlways && ResumeWanted(o_, data)) {
+      if (Status s = OpenResumable(dir); !s.ok()) return s;
+      if (partial_ && partial_->resumed) return {};
+    } else {
+      DiscardEarlier(dir);
+    }
     const bool writes = WritesEveryByte(o_, sys_, src_.fd.get(), dir);
     if (writes && o_.reflink != ReflinkMode::kAlways) {
       if (Status s = CheckFreeSpace(sys_, dir, dst_.display, TotalBytes(extents_)); !s.ok()) {
         return s;
       }
     }
-    if (Status s = TempFile::Create(dir, dst_.display, &temp_, sys_); !s.ok()) return s;
+    if (!partial_) {
+      if (Status s = TempFile::Create(dir, dst_.display, &temp_, sys_); !s.ok()) return s;
+    }
     if (Status s = CloneIfAsked(sys_, o_.reflink, src_.fd.get(), temp_.fd(), o_.source,
                                 dst_.display, &clone_);
         !s.ok() || clone_.cloned) {
@@ -176,7 +176,49 @@ class CopyRun {
               strerror(clone_.declined));
     }
     const bool reserve = writes && o_.sparse != SparseMode::kAlways;
-    return SizeNewFile(sys_, temp_.fd(), src_.size, extents_, reserve, dst_.display);
+    if (Status s = SizeNewFile(sys_, temp_.fd(), src_.size, extents_, reserve, dst_.display);
+        !s.ok()) {
+      return s;
+    }
+    return partial_ ? StartPartial(sys_, spec_, temp_, &*partial_) : Status{};
+  }
+
+  // The partial copy an earlier run kept is adopted (extents_ becomes what is left to copy, the
+  // journal's checkpoint is started) or, not trusted, replaced by a new one, said on stderr.
+  Status OpenResumable(const std::string& dir) {
+    spec_ = PartialSpec{dir, BaseName(dst_.path), dst_.display, src_st_,
+                        static_cast<uint32_t>(o_.sparse)};
+    partial_.emplace();
+    std::string notice;
+    if (Status s = OpenPartial(sys_, spec_, &extents_, &temp_, &*partial_, &notice); !s.ok()) {
+      // Where locks are missing, a copy that did not ask to resume is made as before.
+      if (!partial_->no_locks || o_.resume == ResumeMode::kAlways) return s;
+      if (o_.verbose) fprintf(console_.out, "pcopy: not resumable: %s\n", s.ToString().c_str());
+      partial_.reset();
+      return {};
+    }
+    if (!notice.empty() && !o_.quiet) {
+      fprintf(console_.err, "pcopy: not resuming the partial copy of %s: %s; starting afresh\n",
+              Quote(dst_.display).c_str(), notice.c_str());
+    }
+    if (!partial_->resumed) return {};
+    if (o_.verbose) {
+      fprintf(console_.out, "pcopy: resuming %s -> %s: %s of %s already durable\n",
+              Quote(o_.source).c_str(), Quote(dst_.display).c_str(),
+              FormatBytes(partial_->durable_bytes).c_str(),
+              FormatBytes(partial_->data_bytes).c_str());
+    }
+    return StartPartial(sys_, spec_, temp_, &*partial_);
+  }
+
+  // A copy that does not resume removes the partial copy an earlier run of it kept, unless a
+  // running pcopy holds it.
+  void DiscardEarlier(const std::string& dir) {
+    std::string told;
+    if (DiscardPartial(sys_, dir, BaseName(dst_.path), dst_.display, &told).ok() && !told.empty() &&
+        !o_.quiet) {
+      fprintf(console_.err, "pcopy: %s: this copy does not resume (see --resume)\n", told.c_str());
+    }
   }
 
   // DEST is already a clone of SOURCE (FICLONE): nothing to copy; --verify still reads it back.
@@ -188,32 +230,12 @@ class CopyRun {
 
   // A source whose size is unknown (procfs, sysfs) or 0: read once, to its end, by this process.
   Status CopyToEndOnce() {
-    if (o_.verbose) fprintf(console_.out, "pcopy: size unknown or 0: reading to the end\n");
-    uint64_t copied = 0;
-    StreamDigests read;
-    const bool digest = o_.verify || o_.print_digest;
-    if (Status s = CopyToEnd(sys_, src_, o_.source, temp_.fd(), o_.dest, o_.buffer_size, signals_,
-                             digest ? &read : nullptr, &copied);
+    if (Status s =
+            CopyReadToEnd(o_, sys_, src_, temp_.fd(), signals_, console_.out, &outcome_.report);
         !s.ok()) {
       return s;
     }
-    // CopyToEnd stops early on a signal: nothing partial is worth verifying.
-    if (signals_.terminating_signal() != 0) return Interruption();
-    const std::vector<Digest128>& leaves = read.Finish();
-    if (digest) outcome_.report.digest = TreeDigest(leaves);
-    outcome_.report.bytes = copied;
-    data_bytes_ = copied;
-    outcome_.report.method = "read/write by one process";
-    if (!o_.verify) return {};
-    if (Status s = VerifyReadOnce(o_, temp_.fd(), copied, leaves, &signals_, sys_); !s.ok()) {
-      return s;
-    }
-    if (o_.verbose) {
-      fprintf(console_.out,
-              "pcopy: verified against the bytes read from %s (read once: its size is "
-              "unknown): XXH3-128 by 1 MiB, DEST read back from storage\n",
-              Quote(o_.source).c_str());
-    }
+    data_bytes_ = outcome_.report.bytes;
     return {};
   }
 
@@ -231,7 +253,9 @@ class CopyRun {
       cached = CachedShare(sys_, src_.fd.get(), src_.size);
     }
     if (o_.verbose) {
-      PrintSparse(console_.out, extents_, src_.size);
+      // A resumed copy's extents are what is left; its SOURCE's data is what it had.
+      PrintSparse(console_.out, partial_ && partial_->resumed ? partial_->needed : extents_,
+                  src_.size);
       PrintCacheShare(console_.out, cached, ReadAhead(cached, plan.size, here));
       PrintPlan(console_.out, plan);
       if (here) PrintInProcess(console_.out, plan.size);
@@ -248,8 +272,9 @@ class CopyRun {
     outcome_.report.bytes = src_.size;
     data_bytes_ = plan.size;
     outcome_.report.workers = here ? 0 : plan.workers.size();
-    outcome_.report.method =
-        plan.workers.empty() ? "none (SOURCE is all holes)" : DescribeMethod(r, o_.buffer_size);
+    outcome_.report.method = !plan.workers.empty()           ? DescribeMethod(r, o_.buffer_size)
+                             : partial_ && partial_->resumed ? "none (all of it was durable)"
+                                                             : "none (SOURCE is all holes)";
     outcome_.report.retried = r.retried;
     write_sizes_ = r.write_sizes;
     return o_.verify ? Verify() : Status{};
@@ -293,6 +318,7 @@ class CopyRun {
     config.durable = o_.fsync || o_.verify;
     config.retries = o_.retries;
     config.stall_timeout = o_.stall_timeout;
+    config.checkpoint = partial_ && partial_->checkpoint ? partial_->checkpoint.get() : nullptr;
     return config;
   }
 
@@ -318,6 +344,7 @@ class CopyRun {
     if (Status s =
             VerifyCopy(o_, src_, temp_.fd(), &recopied, &outcome_.report.digest, sys_, &signals_);
         !s.ok()) {
+      distrusted_ = s.signal() == 0;
       return s;
     }
     if (o_.verbose) {
@@ -357,6 +384,7 @@ class CopyRun {
       if (!existed) return s;
       outcome_.report.skipped = true;  // -n: DEST appeared during the copy; it wins
     }
+    if (partial_) partial_->journal.Remove();
     outcome_.report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return {};
@@ -399,9 +427,13 @@ class CopyRun {
               FormatBytes(r.bytes).c_str(), r.seconds, r.method.c_str(), o_.fsync ? ", fsync" : "");
       return;
     }
-    // A sparse SOURCE: the rate is that of the data moved, not of the holes skipped.
+    // A sparse SOURCE: the rate is that of the data moved, not of the holes skipped; a resumed
+    // copy: of the data this run copied.
     const std::string data =
-        data_bytes_ == r.bytes ? "" : " (" + FormatBytes(data_bytes_) + " of data, the rest holes)";
+        partial_ && partial_->resumed ? " (" + FormatBytes(data_bytes_) + " of data now, " +
+                                            FormatBytes(partial_->durable_bytes) + " resumed)"
+        : data_bytes_ == r.bytes ? ""
+                                 : " (" + FormatBytes(data_bytes_) + " of data, the rest holes)";
     const std::string by = r.workers == 0 ? "in this process"
                                           : "with " + std::to_string(r.workers) + " worker" +
                                                 (r.workers == 1 ? "" : "s");
@@ -423,8 +455,12 @@ class CopyRun {
   SourceFile src_;
   struct stat src_st_ {};
   Destination dst_;
+  // Before temp_: the temporary goes first, then the journal's lock.
+  std::optional<PartialCopy> partial_;  // a resumable copy's journal and what it holds
+  PartialSpec spec_;
   TempFile temp_;
-  std::vector<ByteRange> extents_;            // SOURCE's bytes to copy: its data, or all of it
+  bool distrusted_ = false;         // verification or publication failed: keep no partial copy
+  std::vector<ByteRange> extents_;  // SOURCE's bytes to copy: its data, or all of it
   std::vector<WriteSizeReport> write_sizes_;  // what each worker's write size tuner did
   CloneResult clone_;
   uint64_t data_bytes_ = 0;  // the bytes the workers copied: report.bytes less the holes

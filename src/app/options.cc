@@ -7,77 +7,13 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "app/help_text.h"
 #include "base/size_parse.h"
 
 namespace po = boost::program_options;
 
 namespace pcopy {
 namespace {
-
-constexpr const char* kUsage =
-    "Usage: pcopy [OPTION]... [-T] SOURCE DEST\n"
-    "  or:  pcopy [OPTION]... SOURCE... DIRECTORY\n"
-    "  or:  pcopy [OPTION]... -t DIRECTORY SOURCE...\n"
-    "  or:  pcopy --compare FILE1 FILE2\n"
-    "  or:  pcopy --checksum FILE...\n"
-    "  or:  pcopy --check [-q] LIST...\n"
-    "  or:  pcopy [--demo] [--demo-size SIZE]\n";
-
-constexpr const char* kAfterOptions =
-    "\nSOURCE is a regular file or a block device; with -r, a directory too. If DEST\n"
-    "is a directory, the copy goes to DEST/basename(SOURCE). DEST appears only when\n"
-    "it is complete: a file is written as a hidden temporary beside it and renamed\n"
-    "into place; a new tree is built in a hidden directory renamed into place at the\n"
-    "end. Into an existing directory, each file appears whole, one by one.\n"
-    "\nMethods:\n"
-    "  auto             copy_file_range+pread where SOURCE and DEST are on one kind of file\n"
-    "                   system that can share extents or copy on the server (xfs, btrfs,\n"
-    "                   bcachefs, zfs, nfs, smb, ceph); pread otherwise (ext4, tmpfs, or\n"
-    "                   two kinds); there, for a SOURCE in memory and up to 2G of data,\n"
-    "                   each worker times its chunks to choose its write size (32K to 1M,\n"
-    "                   in the first GiB only: larger writes can slow every later one); a\n"
-    "                   SOURCE not in memory is read ahead and written 32K at a time\n"
-    "  copy_file_range  the kernel copies; its refusals are errors\n"
-    "  copy_file_range+pread\n"
-    "                   copy_file_range, switching to pread/pwrite where the kernel declines\n"
-    "  pread            read into a --buffer-size buffer, write it out\n"
-    "  sendfile         sendfile(2) from SOURCE into DEST\n"
-    "  mmap             SOURCE mapped into memory, written with pwrite\n"
-    "  direct           O_DIRECT reads and writes, bypassing the page cache\n"
-    "\nStrategies:\n"
-    "  contiguous   N near-equal ranges, one per worker (-j 2 copies the lower and the upper\n"
-    "               half); each worker reads and writes one long sequential stream.\n"
-    "  interleaved  chunks dealt round-robin (chunk i to worker i mod N); the workers advance\n"
-    "               through the file together.\n"
-    "  dynamic      each worker takes the next chunk when it finishes one, so a slow worker\n"
-    "               does less and no worker idles while work remains.\n"
-    "  guided       like dynamic, with chunks that shrink as the work does (about remaining /\n"
-    "               2N, never below --chunk-size): few hand-outs early, an even finish.\n"
-    "\nSparse files and clones:\n"
-    "  --sparse=auto    a SOURCE with holes (fewer blocks than its length) is mapped with\n"
-    "                   SEEK_DATA/SEEK_HOLE; only its data is copied, shared evenly among the\n"
-    "                   workers, and its holes stay holes in DEST\n"
-    "  --sparse=always  the same for every regular SOURCE, and whole 4 KiB blocks of zeros in\n"
-    "                   its data are left unwritten too (as cp --sparse=always; method pread)\n"
-    "  --sparse=never   every byte is written\n"
-    "  --reflink=auto   where SOURCE and DEST are on one file system that can share extents\n"
-    "                   (xfs with reflink, btrfs), DEST is a clone (FICLONE; with -r, a large\n"
-    "                   file chunk by chunk, FICLONERANGE): instant, no space taken; where the\n"
-    "                   clone is declined, the data is copied\n"
-    "  --reflink=always clone or fail, DEST untouched\n"
-    "  --reflink=never  never clone; --method auto then copies the data with pread/pwrite\n"
-    "\nSIZE and RATE take K, M, G, T (powers of 1024; KiB, MiB, ... are the same) or KB, MB,\n"
-    "GB, TB (powers of 1000).\n"
-    "\n--checksum writes nothing: it prints DIGEST  FILE for each FILE, as sha256sum does (a\n"
-    "name holding a backslash, newline or carriage return is written with \\\\, \\n, \\r and the\n"
-    "line starts with a backslash). --check reads such lines from each LIST ('-': standard\n"
-    "input) and prints FILE: OK or FILE: FAILED; -q prints only the failures.\n"
-    "\nExit status: 0 copied (or skipped by -n), 1 the copy failed and DEST is untouched,\n"
-    "2 bad usage, 128+N ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n"
-    "Trees and several sources: 1 when an entry could not be copied (each is\n"
-    "reported, the rest copied).\n"
-    "--checksum and --check: 0 every file was read (and matched), 1 otherwise.\n"
-    "With no arguments pcopy runs a demo: it copies a generated file and checks the copy.\n";
 
 constexpr const char* kPreserveDefault = "mode,ownership,timestamps";  // -p, bare --preserve
 
@@ -195,6 +131,11 @@ po::options_description Describe() {
       "fail-fast", "stop at the first entry that cannot be copied (default: report it, go on)")(
       "force,f", "replace a DEST that this user may not write (refused otherwise, as cp does)")(
       "fsync", "make the data durable before DEST appears")(
+      "resume",
+      "keep what an interrupted copy made durable; the same command resumes it "
+      "(implies --fsync; the default with --fsync from 1G of data)")(
+      "no-resume", "never resume, and remove a partial copy of DEST an earlier run kept")(
+      "discard-partial", "remove the partial copy that an interrupted copy of SOURCE to DEST kept")(
       "bwlimit", po::value<std::string>()->default_value("0"),
       "limit the whole copy to RATE bytes per second (0: no limit)")(
       "retries", po::value<std::string>()->default_value("3"),
@@ -328,6 +269,12 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   o.no_clobber = vm.count("no-clobber") > 0;
   o.force = vm.count("force") > 0;
   o.fsync = vm.count("fsync") > 0;
+  if (vm.count("resume") && vm.count("no-resume")) {
+    return Usage("--resume and --no-resume cannot be used together");
+  }
+  if (vm.count("resume")) o.resume = ResumeMode::kAlways;
+  if (vm.count("no-resume")) o.resume = ResumeMode::kNever;
+  o.fsync = o.fsync || o.resume == ResumeMode::kAlways;
   o.verbose = vm.count("verbose") > 0;
   o.quiet = vm.count("quiet") > 0;
   if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
@@ -380,6 +327,9 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
   o.print_digest = vm.count("print-digest") > 0;
   const bool checksum = vm.count("checksum") > 0, check = vm.count("check") > 0;
   const bool compare = vm.count("compare") > 0;
+  if (vm.count("discard-partial") && (checksum || check || compare || vm.count("resume"))) {
+    return Usage("--discard-partial goes with none of --checksum, --check, --compare, --resume");
+  }
   if (checksum && (o.verify || compare || o.print_digest || check)) {
     return Usage("--checksum goes with none of --verify, --compare, --print-digest, --check");
   }
@@ -404,6 +354,12 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
   }
   if (Status s = ChooseCopyOperands(vm, std::move(operands), &o); !s.ok()) return s;
   out->action = Action::kCopy;
+  if (vm.count("discard-partial")) {
+    if (o.sources.size() != 1 || o.target_is_directory) {
+      return Usage("--discard-partial takes SOURCE and DEST, as the copy it removes");
+    }
+    out->action = Action::kDiscardPartial;
+  }
   return {};
 }
 

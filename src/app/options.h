@@ -19,6 +19,10 @@ namespace pcopy {
 
 enum class ProgressMode { kAuto, kBar, kPlain, kJson, kNone };
 
+// Whether an interrupted copy keeps what it made durable for the next run (app/resume_copy.h).
+// kAuto: with --fsync, for copies of at least 1 GiB of data.
+enum class ResumeMode { kAuto, kAlways, kNever };
+
 // Which symlinks a copy follows (cp's -P, -L, -H). kDefault: the command line's without -r, none
 // with -r, as cp.
 enum class Dereference { kDefault, kNever, kAlways, kCommandLine };
@@ -79,7 +83,8 @@ struct Options {
   ReflinkMode reflink = ReflinkMode::kAuto;  // --reflink: clone where the file system can
   bool no_clobber = false;
   bool force = false;  // -f: replace a DEST this user may not write (pcopy renames over it anyway)
-  bool fsync = false;
+  bool fsync = false;             // --resume implies it: a record is only as good as the data
+  ResumeMode resume = ResumeMode::kAuto;
   bool verbose = false;
   bool quiet = false;
   bool verify = false;        // --verify: compare the copy with the source before publishing it
@@ -92,7 +97,7 @@ struct Options {
   uint64_t demo_size = kDefaultDemoSize;
 };
 
-enum class Action { kCopy, kDemo, kCompare, kChecksum, kCheck, kHelp, kVersion };
+enum class Action { kCopy, kDemo, kCompare, kChecksum, kCheck, kDiscardPartial, kHelp, kVersion };
 
 struct CommandLine {
   Action action = Action::kCopy;

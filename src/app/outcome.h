@@ -30,6 +30,7 @@ struct CopyReport {
   bool skipped = false;              // -n found DEST already there
   std::vector<std::string> retried;  // workers replaced during the copy, one line each
   std::string digest;  // the content's tree digest, when --verify or --print-digest computed it
+  std::vector<std::string> notes;  // lines for stderr after the error (a partial copy kept)
 };
 
 struct CopyOutcome {

@@ -72,6 +72,11 @@ class CopyCommand {
       return Failed(Status::Message("--verify and --print-digest copy one regular file; " +
                                     Quote(o_.sources[0]) + " is not one"));
     }
+    if (o_.resume == ResumeMode::kAlways) {
+      return Failed(Status::Message(
+          "--resume resumes a copy of one regular file; trees and several sources do not "
+          "resume yet"));
+    }
     return RunTrees();
   }
 

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "copy/io.h"
+#include "exec/ledger.h"
 #include "os/file_identity.h"
 #include "os/signal_guard.h"
 #include "plan/work_list.h"
@@ -31,6 +32,16 @@ struct ExecFile {
   std::string dst_name;
   FileIdentity src_id;  // what the parent examined; a worker that opens anything else stops
   FileIdentity dst_id;
+};
+
+// A resumable copy's recorder of what is durable (exec/checkpoint.h), called by the parent's
+// monitor of a forked run: at every tick while workers run, and once more (final) after they are
+// all gone if the run did not complete. An error fails the run. An executor that runs its work in
+// the parent (InProcessExecutor) does not call it: such a copy is too short to resume.
+class Checkpoint {
+ public:
+  virtual ~Checkpoint() = default;
+  virtual Status Record(const WorkList& work, const Ledger& ledger, bool final) = 0;
 };
 
 struct ExecConfig {
@@ -62,6 +73,7 @@ struct ExecConfig {
   // it held, at most `retries` times in all. A recorded I/O error is never retried.
   unsigned retries = 0;
   double stall_timeout = 0;
+  Checkpoint* checkpoint = nullptr;  // a resumable copy's; owned by the caller
 };
 
 // What one worker's write size tuner did (ExecConfig::tune_write_size), as its slot recorded it.

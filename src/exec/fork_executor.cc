@@ -59,6 +59,11 @@ class ForkRun {
     } else {
       Monitor();
     }
+    // An incomplete run records what its workers made durable before they stopped; the error
+    // that stopped it is the one to report, not a failure to record.
+    if (config_.checkpoint != nullptr && (!result_.status.ok() || result_.signal != 0)) {
+      (void)config_.checkpoint->Record(work_, slots_.ledger(), true);
+    }
     CollectMethods();
     if (observer_) ReportFinish(observer_, Snapshot(), result_, config_.files.size());
     return result_;
@@ -123,6 +128,12 @@ class ForkRun {
         }
         failed_ = true;
         result_.status = WorkerFailure(i);
+      }
+      if (!failed_ && !all_reaped && config_.checkpoint != nullptr) {
+        if (Status s = config_.checkpoint->Record(work_, slots_.ledger(), false); !s.ok()) {
+          failed_ = true;
+          result_.status = s;
+        }
       }
       if (failed_) {
         StopAll();

@@ -28,8 +28,10 @@ class InProcessRun final : public WorkerHost {
         observer_(observer),
         slots_(work.workers),
         entries_(work.units.size()),
-        ledger_(entries_.data(), entries_.size()) {
+        written_(work.units.size()),
+        ledger_(entries_.data(), written_.data(), entries_.size()) {
     for (LedgerEntry& e : entries_) e.store(kUnitFree, std::memory_order_relaxed);
+    for (std::atomic<uint64_t>& w : written_) w.store(0, std::memory_order_relaxed);
   }
 
   ExecResult Execute() {
@@ -115,6 +117,7 @@ class InProcessRun final : public WorkerHost {
   std::vector<WorkerSlot> slots_;
   SharedHeader header_;
   std::vector<LedgerEntry> entries_;
+  std::vector<std::atomic<uint64_t>> written_;
   Ledger ledger_;
   size_t current_ = 0;         // the worker whose turn it is
   std::exception_ptr thrown_;  // by the observer, inside the worker body

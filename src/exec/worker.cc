@@ -24,22 +24,33 @@ constexpr uint64_t kCopyFileRangeStep = 64ull << 20;
 
 constexpr size_t kNoUnit = static_cast<size_t>(-1);
 
-// Publishes progress to the worker's slot; the slot has one writer, so a plain store suffices.
+// Publishes progress to the worker's slot, and the unit's written frontier to the ledger; each
+// has one writer at a time, so plain stores suffice.
 class SlotProgress final : public ProgressSink {
  public:
-  SlotProgress(WorkerSlot* slot, Pacer* pacer, WorkerHost* host)
-      : slot_(slot), pacer_(pacer), host_(host) {}
+  SlotProgress(WorkerSlot* slot, Ledger* ledger, Pacer* pacer, WorkerHost* host)
+      : slot_(slot), ledger_(ledger), pacer_(pacer), host_(host) {}
+  // The bytes that follow are those of `unit`, from its start.
+  void Begin(size_t unit) {
+    unit_ = unit;
+    unit_written_ = 0;
+  }
   void Add(uint64_t bytes) override {
     slot_->bytes_done.store(slot_->bytes_done.load(std::memory_order_relaxed) + bytes,
                             std::memory_order_relaxed);
+    unit_written_ += bytes;
+    ledger_->Wrote(unit_, unit_written_);
     if (host_ != nullptr) host_->Landed();
     pacer_->Account(bytes);
   }
 
  private:
   WorkerSlot* slot_;
+  Ledger* ledger_;
   Pacer* pacer_;
   WorkerHost* host_;
+  size_t unit_ = 0;
+  uint64_t unit_written_ = 0;
 };
 
 // The next unit this worker has claimed in the ledger. A static list: the worker's own units in
@@ -144,7 +155,7 @@ void ReadAhead(const ExecConfig& config, const CopyEnv& env, const WorkUnit& uni
 
 IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, TransferState* transfer) {
   Pacer pacer(task.bwlimit, task.slow_factor, RealPacerClock(), task.host);
-  SlotProgress slot_progress(slot, &pacer, task.host);
+  SlotProgress slot_progress(slot, task.ledger, &pacer, task.host);
   DurableProgress durable(task.config->sys, &slot_progress);
   ProgressSink& progress =
       task.config->durable ? static_cast<ProgressSink&>(durable) : slot_progress;
@@ -160,6 +171,7 @@ IoError CopyUnits(const WorkerTask& task, WorkerSlot* slot, CopyEnv* env, Transf
     slot->unit_file.store(unit.file, std::memory_order_relaxed);
     slot->unit_offset.store(unit.offset, std::memory_order_relaxed);
     slot->unit_length.store(unit.length, std::memory_order_relaxed);
+    slot_progress.Begin(k);
     IoError e = files.Use(task, unit.file, env);
     if (e.ok() && task.config->durable) e = durable.Begin(env->dst_fd, unit.offset);
     if (e.ok() && task.config->read_ahead != 0) ReadAhead(*task.config, *env, unit);

@@ -32,16 +32,19 @@ Status WorkerSlots::Create(size_t count, size_t units, WorkerSlots* out) {
   namespace bip = boost::interprocess;
   try {
     bip::mapped_region region = bip::anonymous_shared_memory(
-        sizeof(SharedHeader) + sizeof(WorkerSlot) * count + sizeof(LedgerEntry) * units);
+        sizeof(SharedHeader) + sizeof(WorkerSlot) * count +
+        (sizeof(std::atomic<uint64_t>) + sizeof(LedgerEntry)) * units);
     auto* header = new (region.get_address()) SharedHeader();
     auto* slots = reinterpret_cast<WorkerSlot*>(header + 1);
     for (size_t i = 0; i < count; ++i) new (&slots[i]) WorkerSlot();
-    auto* entries = reinterpret_cast<LedgerEntry*>(slots + count);
+    auto* written = reinterpret_cast<std::atomic<uint64_t>*>(slots + count);
+    for (size_t k = 0; k < units; ++k) new (&written[k]) std::atomic<uint64_t>(0);
+    auto* entries = reinterpret_cast<LedgerEntry*>(written + units);
     for (size_t k = 0; k < units; ++k) new (&entries[k]) LedgerEntry(kUnitFree);
     out->region_ = std::move(region);
     out->header_ = header;
     out->slots_ = slots;
-    out->ledger_ = Ledger(entries, units);
+    out->ledger_ = Ledger(entries, written, units);
     out->count_ = count;
     return {};
   } catch (const bip::interprocess_exception& e) {

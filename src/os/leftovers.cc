@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@ namespace {
 constexpr std::string_view kPrefix = ".pcopy-";
 constexpr std::string_view kSuffix = ".tmp";
 constexpr size_t kHexDigits = 12;
+constexpr std::string_view kPartialPrefix = ".pcopy-partial-";
+constexpr std::string_view kJournalSuffix = ".journal";
+constexpr std::string_view kDataSuffix = ".data";
 
 std::string RandomHex() {
   uint64_t r = 0;
@@ -33,6 +37,31 @@ std::string RandomHex() {
 }
 
 bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+
+// A partial copy whose journal `name` (in d) is past kPartialLifetime and unlocked: both removed.
+void RemoveOldPartial(const SysCalls& sys, DIR* d, const char* name,
+                      std::vector<std::string>* removed) {
+  const std::string_view n(name);
+  if (n.size() <= kPartialPrefix.size() + kJournalSuffix.size() ||
+      n.substr(0, kPartialPrefix.size()) != kPartialPrefix ||
+      n.substr(n.size() - kJournalSuffix.size()) != kJournalSuffix) {
+    return;
+  }
+  struct stat st;
+  if (sys.fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != geteuid() || time(nullptr) - st.st_mtime < kPartialLifetime) {
+    return;
+  }
+  const int fd = sys.openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd < 0) return;
+  if (sys.flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    const std::string data =
+        std::string(n.substr(0, n.size() - kJournalSuffix.size())) + std::string(kDataSuffix);
+    if (sys.unlinkat(dirfd(d), data.c_str(), 0) == 0) removed->push_back(data);
+    if (sys.unlinkat(dirfd(d), name, 0) == 0) removed->emplace_back(name);
+  }
+  sys.close(fd);
+}
 
 }  // namespace
 
@@ -81,12 +110,25 @@ bool ParseTemporaryName(std::string_view name, TemporaryOwner* owner) {
   return true;
 }
 
+PartialNames PartialNamesFor(std::string_view dest_name) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a: a name, not a secret
+  for (char c : dest_name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  char hex[24];
+  snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  const std::string stem = std::string(kPartialPrefix) + hex;
+  return PartialNames{stem + std::string(kDataSuffix), stem + std::string(kJournalSuffix)};
+}
+
 std::vector<std::string> RemoveLeftovers(const std::string& dir, const SysCalls& sys) {
   std::vector<std::string> removed;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return removed;
   const std::string host = HostForNames();
   while (dirent* e = readdir(d)) {
+    RemoveOldPartial(sys, d, e->d_name, &removed);
     TemporaryOwner owner;
     if (!ParseTemporaryName(e->d_name, &owner) || owner.host != host || owner.pid == getpid() ||
         !ProcessGone(owner.pid)) {

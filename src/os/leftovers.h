@@ -33,7 +33,21 @@ bool ParseTemporaryName(std::string_view name, TemporaryOwner* owner);
 // This host's name as it appears in temporary names: [A-Za-z0-9._] only, at most 64 bytes.
 std::string HostForNames();
 
-// Removes dir's leftovers (see above); returns the names removed. Errors are ignored: a leftover
+// A resumable copy's partial copy and its journal (exec/resume_journal.h) have names of their
+// own, the same in every run of that copy, so the next run finds them: ".pcopy-partial-<16 hex
+// digits>.data" and ".journal", the digits a hash of DEST's last component (the journal holds the
+// name itself, so a collision is only ever a journal of another copy). They are kept across
+// runs, and are not leftovers in the sense above, until they are kPartialLifetime old (the
+// journal's mtime: each record touches it) and their lock is free.
+struct PartialNames {
+  std::string data;
+  std::string journal;
+};
+PartialNames PartialNamesFor(std::string_view dest_name);
+inline constexpr long kPartialLifetime = 7 * 24 * 3600;  // seconds
+
+// Removes dir's leftovers (see above), and partial copies past kPartialLifetime; returns the names
+// removed. Errors are ignored: a leftover
 // that cannot be removed is no reason to refuse a copy.
 std::vector<std::string> RemoveLeftovers(const std::string& dir,
                                          const SysCalls& sys = RealSysCalls());

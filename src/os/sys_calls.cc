@@ -1,6 +1,7 @@
 #include "os/sys_calls.h"
 
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -51,6 +52,7 @@ int SysCalls::fallocate(int fd, int mode, off_t offset, off_t length) const {
 }
 int SysCalls::fsync(int fd) const { return ::fsync(fd); }
 int SysCalls::fdatasync(int fd) const { return ::fdatasync(fd); }
+int SysCalls::flock(int fd, int operation) const { return ::flock(fd, operation); }
 int SysCalls::sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const {
   return ::sync_file_range(fd, offset, length, flags);
 }

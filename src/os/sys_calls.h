@@ -53,6 +53,7 @@ class SysCalls {
   virtual int fallocate(int fd, int mode, off_t offset, off_t length) const;
   virtual int fsync(int fd) const;
   virtual int fdatasync(int fd) const;
+  virtual int flock(int fd, int operation) const;
   virtual int sync_file_range(int fd, off_t offset, off_t length, unsigned flags) const;
   // Returns the error number (0 on success), as posix_fadvise(3) does; errno is untouched.
   virtual int posix_fadvise(int fd, off_t offset, off_t length, int advice) const;

@@ -11,7 +11,6 @@
 #include "os/leftovers.h"
 
 namespace pcopy {
-namespace {
 
 Status SyncDirectory(const SysCalls& sys, const std::string& dir) {
   UniqueFd d(sys.open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -20,8 +19,6 @@ Status SyncDirectory(const SysCalls& sys, const std::string& dir) {
   if (sys.close(d.release()) != 0) return Status::FromErrno("close", dir, errno);
   return {};
 }
-
-}  // namespace
 
 std::string DirName(const std::string& path) {
   std::string p = path;
@@ -72,6 +69,23 @@ void TempFile::Discard() noexcept {
   path_.clear();
 }
 
+Status TempFile::Take(int fd, std::string path, const std::string& dir,
+                      const std::string& display_name, TempFile* out, const SysCalls& sys) {
+  TempFile t;
+  t.sys_ = &sys;
+  t.fd_ = UniqueFd(fd);
+  t.path_ = std::move(path);
+  struct stat st;
+  if (sys.fstat(fd, &st) != 0) {
+    return Status::FromErrno("cannot create a temporary file for", display_name, errno);
+  }
+  t.identity_ = IdentityOf(st);
+  t.dir_ = dir;
+  t.display_name_ = display_name;
+  *out = std::move(t);
+  return {};
+}
+
 Status TempFile::Create(const std::string& dir, const std::string& display_name, TempFile* out,
                         const SysCalls& sys) {
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -82,21 +96,31 @@ Status TempFile::Create(const std::string& dir, const std::string& display_name,
       // Named as cp names the file it could not create: DEST (the temporary is pcopy's affair).
       return Status::FromErrno("cannot create regular file", display_name, errno);
     }
-    TempFile t;
-    t.sys_ = &sys;
-    t.fd_ = UniqueFd(fd);
-    t.path_ = std::move(path);
-    struct stat st;
-    if (sys.fstat(fd, &st) != 0) {
-      return Status::FromErrno("cannot create a temporary file for", display_name, errno);
-    }
-    t.identity_ = IdentityOf(st);
-    t.dir_ = dir;
-    t.display_name_ = display_name;
-    *out = std::move(t);
-    return {};
+    return Take(fd, std::move(path), dir, display_name, out, sys);
   }
   return Status::FromErrno("cannot create a temporary file for", display_name, EEXIST);
+}
+
+Status TempFile::CreateNamed(const std::string& dir, const std::string& name,
+                             const std::string& display_name, TempFile* out, const SysCalls& sys) {
+  std::string path = dir + "/" + name;
+  const int fd = sys.open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno("cannot create regular file", display_name, errno);
+  return Take(fd, std::move(path), dir, display_name, out, sys);
+}
+
+Status TempFile::Adopt(const std::string& dir, const std::string& name,
+                       const std::string& display_name, TempFile* out, const SysCalls& sys) {
+  std::string path = dir + "/" + name;
+  const int fd = sys.open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd < 0) return Status::FromErrno("cannot open the partial copy", path, errno);
+  struct stat st;
+  if (sys.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+    sys.close(fd);
+    return Status::Message("cannot resume into " + Quote(path) +
+                           ": not a regular file of this user");
+  }
+  return Take(fd, std::move(path), dir, display_name, out, sys);
 }
 
 Status TempFile::Commit(const std::string& final_path, const CommitOptions& options,

@@ -39,6 +39,19 @@ class TempFile {
   static Status Create(const std::string& dir, const std::string& display_name, TempFile* out,
                        const SysCalls& sys = RealSysCalls());
 
+  // A resumable copy's partial copy (leftovers.h PartialNames): dir/name created new (O_EXCL), or
+  // an existing one adopted as it is (a regular file of this user; a symbolic link is refused).
+  static Status CreateNamed(const std::string& dir, const std::string& name,
+                            const std::string& display_name, TempFile* out,
+                            const SysCalls& sys = RealSysCalls());
+  static Status Adopt(const std::string& dir, const std::string& name,
+                      const std::string& display_name, TempFile* out,
+                      const SysCalls& sys = RealSysCalls());
+
+  // Gives up ownership of the name: the file stays where it is (a partial copy kept to be
+  // resumed) and the destructor only closes it.
+  void Keep() noexcept { path_.clear(); }
+
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
   // The temporary's device and inode: a worker that opens path() checks it reached this file.
@@ -51,6 +64,9 @@ class TempFile {
 
  private:
   void Discard() noexcept;
+  // Takes fd (just opened at path) as the temporary; fails if it cannot be examined.
+  static Status Take(int fd, std::string path, const std::string& dir,
+                     const std::string& display_name, TempFile* out, const SysCalls& sys);
 
   UniqueFd fd_;
   std::string path_;  // empty once committed or discarded
@@ -59,6 +75,9 @@ class TempFile {
   FileIdentity identity_;
   const SysCalls* sys_ = &RealSysCalls();
 };
+
+// fsync of a directory, so that the names created or renamed in it are durable.
+Status SyncDirectory(const SysCalls& sys, const std::string& dir);
 
 // The directory part of a path ("." for a bare name), as dirname(1) gives it.
 std::string DirName(const std::string& path);
