@@ -190,6 +190,11 @@ TEST_F(ResumeJournalTest, AFileSystemWithoutLocksIsSaidSo) {
   ResumeJournal::Trouble trouble;
   EXPECT_FALSE(ResumeJournal::Open(path(), "dst", &j, &trouble, no_locks).ok());
   EXPECT_EQ(trouble, ResumeJournal::Trouble::kUnsupported);
+  EXPECT_FALSE(test::Exists(path())) << "the journal it made is left behind";
+  // One an earlier run left is not removed for that.
+  test::WriteFile(path(), "earlier");
+  EXPECT_FALSE(ResumeJournal::Open(path(), "dst", &j, &trouble, no_locks).ok());
+  EXPECT_EQ(test::ReadFile(path()), "earlier");
 }
 
 // Records the order of the checkpoint's calls: "sync N" for fdatasync, "write N" for pwrite.

@@ -124,11 +124,19 @@ Status ResumeJournal::Open(const std::string& path, const std::string& display, 
   // A journal unlinked by a run that finished between our open and our lock is not the lock of
   // anything: open again until the locked file is the one the name leads to.
   for (int attempt = 0; attempt < 8; ++attempt) {
-    UniqueFd fd(sys.open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // Created here (O_EXCL), or opened as an earlier run left it.
+    bool created = true;
+    UniqueFd fd(sys.open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid() && errno == EEXIST) {
+      created = false;
+      fd = UniqueFd(sys.open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0));
+    }
     // Named as cp names a file it could not create: DEST (the journal is pcopy's affair).
     if (!fd.valid()) return Status::FromErrno("cannot create regular file", display, errno);
     if (sys.flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
+      // A journal made only to find that it cannot be locked is not left behind.
+      if (created && err != EWOULDBLOCK) sys.unlinkat(AT_FDCWD, path.c_str(), 0);
       if (err == EWOULDBLOCK) {
         *trouble = Trouble::kBusy;
         return Status::Message("another pcopy is copying to " + Quote(display) +
