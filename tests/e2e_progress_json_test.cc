@@ -89,5 +89,23 @@ TEST(JsonString, NamesStayDistinctAndParseable) {
   EXPECT_EQ("\"cut\\u00e2\"", JsonString("cut\xe2"));  // a sequence cut short
 }
 
+// A resumed copy: bytes_done and bytes_total are the whole file's, bytes_resumed says how much an
+// earlier run made durable, and the rate and ETA are this run's. Absent for other copies.
+TEST(JsonProgressLine, AResumedCopyCountsItsDurableBytes) {
+  ProgressSnapshot s;
+  s.total = 1000;
+  s.done = {300, 200};
+  s.planned = {500, 500};
+  s.current = {"a", ""};
+  s.elapsed = 2;
+  EXPECT_EQ(JsonProgress::Line(s, 250, nullptr).find("bytes_resumed"), std::string::npos);
+  s.before = 3000;
+  const std::string line = JsonProgress::Line(s, 250, nullptr);
+  EXPECT_NE(line.find("\"bytes_done\":3500,\"bytes_total\":4000,\"bytes_resumed\":3000,"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("\"rate\":250,\"eta\":2.0,"), std::string::npos) << line;
+}
+
 }  // namespace
 }  // namespace pcopy::test

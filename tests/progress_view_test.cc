@@ -130,6 +130,20 @@ TEST(ProgressViewTest, UnknownWidthMeansEighty) {
   EXPECT_LE(drawn.size() - 4, 77u) << drawn;
 }
 
+// A resumed copy: the bytes made durable by an earlier run count as done in what is shown, and
+// the rate and ETA stay this run's.
+TEST(ProgressViewTest, AResumedCopyShowsTheWholeFile) {
+  ProgressSnapshot s = HalfDone();
+  s.before = 1024 * kMiB;  // a 2 GiB file, half of it resumed, half of the rest copied now
+  const ProgressView bar(ProgressStyle::kBar, stderr, 200);
+  const std::string line = bar.BarLine(s, 100e6);
+  EXPECT_TRUE(Contains(line, "75.0% 1.50 GiB/2.00 GiB 100 MB/s ETA 0:05")) << line;
+  EXPECT_TRUE(Contains(line, kWorkerBars)) << line;  // the workers' own shares
+  const ProgressView plain(ProgressStyle::kPlain, stderr, 0);
+  EXPECT_TRUE(
+      Contains(plain.PlainLine(s, 100e6), "75.0% 1.50 GiB of 2.00 GiB, 100 MB/s, ETA 0:05"));
+}
+
 TEST(ProgressViewTest, PlainLine) {
   const ProgressView view(ProgressStyle::kPlain, stderr, 0);
   const std::string line = view.PlainLine(HalfDone(), 100e6);

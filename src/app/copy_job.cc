@@ -261,7 +261,8 @@ class CopyRun {
       if (here) PrintInProcess(console_.out, plan.size);
     }
     const ExecConfig config = Config(cached, plan.size, here);
-    const std::unique_ptr<ProgressObserver> view = MakeProgress(o_, console_);
+    const std::unique_ptr<ProgressObserver> view =
+        WithResumed(MakeProgress(o_, console_), partial_ ? &*partial_ : nullptr);
     ForkExecutor forked;
     InProcessExecutor in_process;
     Executor& executor = here ? static_cast<Executor&>(in_process) : forked;

@@ -67,10 +67,14 @@ std::string JsonProgress::Line(const ProgressSnapshot& s, double rate, const cha
   std::string line = outcome != nullptr ? "{\"type\":\"end\"," : "{\"type\":\"progress\",";
   AppendNumber(&line, "elapsed", s.elapsed);
   line += ',';
-  AppendCount(&line, "bytes_done", done);
+  AppendCount(&line, "bytes_done", s.before + done);
   line += ',';
-  AppendCount(&line, "bytes_total", s.total);
+  AppendCount(&line, "bytes_total", s.before + s.total);
   line += ',';
+  if (s.before != 0) {
+    AppendCount(&line, "bytes_resumed", s.before);
+    line += ',';
+  }
   AppendCount(&line, "files_done", s.files_done);
   line += ',';
   AppendCount(&line, "files_total", s.files_total);

@@ -54,10 +54,11 @@ double ProgressView::Rate(const ProgressSnapshot& s) {
 std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const {
   const uint64_t done = s.done_total();
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
+  const uint64_t shown = s.before + done, whole = s.before + s.total;
   // snprintf rather than operator+ chains: g++ 12 raises a false -Wrestrict on those (PR105329).
   char tail_buf[128];
-  snprintf(tail_buf, sizeof tail_buf, " %s %s/%s %s ETA %s", Percent(done, s.total).c_str(),
-           FormatBytes(done).c_str(), FormatBytes(s.total).c_str(), FormatRate(rate).c_str(),
+  snprintf(tail_buf, sizeof tail_buf, " %s %s/%s %s ETA %s", Percent(shown, whole).c_str(),
+           FormatBytes(shown).c_str(), FormatBytes(whole).c_str(), FormatRate(rate).c_str(),
            FormatDuration(eta).c_str());
   const std::string tail = tail_buf;
   std::string workers;
@@ -75,7 +76,7 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const 
   std::string line;
   if (bar_width >= 10) {
     line += '[';
-    line += Bar(done, s.total, bar_width);
+    line += Bar(shown, whole, bar_width);
     line += ']';
   }
   line += tail;
@@ -87,9 +88,10 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const 
 std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) const {
   const uint64_t done = s.done_total();
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
+  const uint64_t shown = s.before + done, whole = s.before + s.total;
   char buf[160];
-  snprintf(buf, sizeof buf, "pcopy: %s %s of %s, %s, ETA %s", Percent(done, s.total).c_str(),
-           FormatBytes(done).c_str(), FormatBytes(s.total).c_str(), FormatRate(rate).c_str(),
+  snprintf(buf, sizeof buf, "pcopy: %s %s of %s, %s, ETA %s", Percent(shown, whole).c_str(),
+           FormatBytes(shown).c_str(), FormatBytes(whole).c_str(), FormatRate(rate).c_str(),
            FormatDuration(eta).c_str());
   return buf;
 }
@@ -126,8 +128,8 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
     }
   } else if (ok) {
-    fprintf(out_, "pcopy: 100.0%% %s in %.2f s, %s\n", FormatBytes(s.done_total()).c_str(),
-            s.elapsed, FormatRate(average).c_str());
+    fprintf(out_, "pcopy: 100.0%% %s in %.2f s, %s\n",
+            FormatBytes(s.before + s.done_total()).c_str(), s.elapsed, FormatRate(average).c_str());
   }
   fflush(out_);
 }

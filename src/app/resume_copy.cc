@@ -44,7 +44,32 @@ JournalVerdict AdoptTrusted(const SysCalls& sys, const PartialSpec& spec, const 
   return JournalVerdict::kTrusted;
 }
 
+// Forwards every call to the view it owns, with the resumed bytes set.
+class ResumedProgress final : public ProgressObserver {
+ public:
+  ResumedProgress(std::unique_ptr<ProgressObserver> inner, uint64_t before)
+      : inner_(std::move(inner)), before_(before) {}
+  void OnProgress(const ProgressSnapshot& s) override { inner_->OnProgress(With(s)); }
+  void OnFinish(const ProgressSnapshot& s, bool ok) override { inner_->OnFinish(With(s), ok); }
+  void BeforeMessage() override { inner_->BeforeMessage(); }
+
+ private:
+  ProgressSnapshot With(ProgressSnapshot s) const {
+    s.before = before_;
+    return s;
+  }
+
+  std::unique_ptr<ProgressObserver> inner_;
+  uint64_t before_;
+};
+
 }  // namespace
+
+std::unique_ptr<ProgressObserver> WithResumed(std::unique_ptr<ProgressObserver> view,
+                                              const PartialCopy* partial) {
+  if (view == nullptr || partial == nullptr || !partial->resumed) return view;
+  return std::make_unique<ResumedProgress>(std::move(view), partial->durable_bytes);
+}
 
 bool ResumeWanted(const Options& o, uint64_t data) {
   switch (o.resume) {

@@ -21,6 +21,7 @@
 #include "app/outcome.h"
 #include "base/status.h"
 #include "exec/checkpoint.h"
+#include "exec/executor.h"
 #include "exec/resume_journal.h"
 #include "os/sys_calls.h"
 #include "os/temp_file.h"
@@ -75,6 +76,12 @@ Status DiscardPartial(const SysCalls& sys, const std::string& dir, const std::st
 // itself: its journal says what is durable) when any of its data is, and return the line that
 // says so; otherwise remove both.
 std::string EndPartial(PartialCopy* partial, TempFile* temp, bool keep, const std::string& display);
+
+// The view of a resumed copy's progress: its durable data counted as done before the run
+// (ProgressSnapshot::before), so the bar shows the whole file. view as it is for any other copy
+// (nullptr stays nullptr).
+std::unique_ptr<ProgressObserver> WithResumed(std::unique_ptr<ProgressObserver> view,
+                                              const PartialCopy* partial);
 
 // pcopy --discard-partial SOURCE DEST: removes the partial copy that copy kept, if any (exit 0
 // either way; 1 if a running pcopy holds it or it cannot be removed).

@@ -115,6 +115,9 @@ struct ProgressSnapshot {
   uint64_t errors = 0;               // entries reported and not copied
   std::vector<std::string> current;  // per worker: the file it copies now ("" when idle)
   const char* outcome = nullptr;     // in OnFinish: "copied", "failed" or "interrupted"
+  // Bytes done before this run began (a resumed copy's durable data): views add them to the
+  // amounts they show, never to the rates, which are this run's. total and done exclude them.
+  uint64_t before = 0;
   uint64_t done_total() const;
 };
 
