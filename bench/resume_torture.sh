@@ -4,7 +4,9 @@
 # or both (in turn) after a random delay, waits until no pcopy of the round is left, and runs the
 # same command again to the end. Every rerun must end with DEST byte-identical to SOURCE, nothing
 # of the copy left beside DEST, and copy exactly the data its journal did not record as durable:
-# what it says it resumed plus what it copied must be SOURCE's size.
+# what it says it resumed plus what it copied must be SOURCE's size, and what it wrote (the kernel's
+# write_bytes of the rerun and its workers, read in the shell that reaps it) no more than what it
+# says it copied, plus 1% of the size for rounding and its journal.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +58,7 @@ t1=$EPOCHREALTIME
 whole_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }')
 rm -f "$work/dst"
 echo "pcopy: $pcopy; $size, $rounds rounds; a whole copy takes $whole_ms ms; $(nproc) CPUs"
-printf '%-5s %-7s %8s %-10s %14s %14s %s\n' round kill at_ms first_exit resumed copied result
+printf '%-5s %-7s %8s %-10s %14s %14s %14s %s\n' round kill at_ms first_exit resumed copied written result
 
 failures=0
 for ((r = 1; r <= rounds; r++)); do
@@ -76,7 +78,13 @@ for ((r = 1; r <= rounds; r++)); do
   wait "$pid" 2>/dev/null || first=$?
   # The workers die with their parent; the journal's lock goes with the last of them.
   for _ in $(seq 100); do pgrep -f "$work/src" >/dev/null || break; sleep 0.05; done
-  out=$("$pcopy" --resume -v "$work/src" "$work/dst" 2>&1) || { echo "round $r: the rerun failed: $out"; failures=$((failures + 1)); continue; }
+  # A child's I/O counters are added to its parent's when it is reaped: the inner shell's
+  # /proc/self/io then holds the rerun's and its workers'.
+  # shellcheck disable=SC2016
+  out=$(bash -c '"$@" 2>&1; rc=$?; echo "written $(awk "/^write_bytes/ { print \$2 }" /proc/$$/io)"; exit $rc' \
+    _ "$pcopy" --resume -v "$work/src" "$work/dst") ||
+    { echo "round $r: the rerun failed: $out"; failures=$((failures + 1)); continue; }
+  written=$(sed -n 's/^written \([0-9]*\)$/\1/p' <<<"$out")
   resumed=0
   copied=$n
   v= u=
@@ -94,8 +102,9 @@ for ((r = 1; r <= rounds; r++)); do
   # The printed figures are rounded to 3 digits: allow 1% of the size.
   sum=$((resumed + copied))
   if [ $((sum > n ? sum - n : n - sum)) -gt $((n / 100)) ]; then result="$result, resumed+copied=$sum"; fi
+  if [ "${written:-0}" -gt $((copied + n / 100)) ]; then result="$result, wrote $written"; fi
   [ "$result" = ok ] || failures=$((failures + 1))
-  printf '%-5s %-7s %8s %-10s %14s %14s %s\n' "$r" "$kind" "$delay_ms" "$first" "$resumed" "$copied" "$result"
+  printf '%-5s %-7s %8s %-10s %14s %14s %14s %s\n' "$r" "$kind" "$delay_ms" "$first" "$resumed" "$copied" "${written:-?}" "$result"
   rm -f "$work/dst"
 done
 echo "$failures of $rounds rounds failed"
