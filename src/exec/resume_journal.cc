@@ -161,7 +161,6 @@ Status ResumeJournal::Open(const std::string& path, const std::string& display, 
     j.sys_ = &sys;
     j.fd_ = std::move(fd);
     j.path_ = path;
-    j.display_ = display;
     *out = std::move(j);
     return {};
   }

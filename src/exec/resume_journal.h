@@ -87,7 +87,6 @@ class ResumeJournal {
   void Remove();
 
   const std::string& path() const { return path_; }
-  uint64_t records() const { return sequence_; }
 
  private:
   Status WriteSlot(const BlockBitmap& durable);
@@ -95,7 +94,6 @@ class ResumeJournal {
   const SysCalls* sys_ = &RealSysCalls();
   UniqueFd fd_;
   std::string path_;
-  std::string display_;
   uint64_t header_sum_ = 0;
   uint64_t sequence_ = 0;  // of the last record written or read
   BlockGrid grid_;
