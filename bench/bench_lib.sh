@@ -11,6 +11,11 @@ bytes() {
   esac
 }
 
+# "1.50 GiB", "994 MiB", "12.0 KiB", "17 bytes" in pcopy's words, as bytes (rounded as printed).
+to_bytes() {
+  awk -v v="$1" -v u="$2" 'BEGIN { m = u == "GiB" ? 2^30 : u == "MiB" ? 2^20 : u == "KiB" ? 2^10 : 1; printf "%.0f", v * m }'
+}
+
 # The median of the numbers on stdin, one per line.
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -26,4 +31,15 @@ require_space() {
     echo "$who: $dir has $((avail >> 20)) MiB free; this run needs $((need >> 20)) MiB" >&2
     exit 2
   fi
+}
+
+# A tree under $1 for the resume benchmarks: $2 small files of 1 byte to 64 KiB in 30
+# directories (under d0-d4), and $4 large files of $3 bytes (d0/large0, d1/large1, ...).
+make_resume_tree() {
+  local root=$1 files=$2 size=$3 count=$4 d i
+  for ((d = 0; d < 30; d++)); do mkdir -p "$root/d$((d % 5))/e$d"; done
+  for ((i = 0; i < files; i++)); do
+    head -c $((RANDOM * 2 + 1)) /dev/urandom >"$root/d$((i % 5))/e$((i % 30))/f$i"
+  done
+  for ((i = 0; i < count; i++)); do head -c "$size" /dev/urandom >"$root/d$((i % 5))/large$i"; done
 }

@@ -39,11 +39,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# "1.50 GiB", "994 MiB", "12.0 KiB", "17 bytes" in pcopy's words, as bytes (rounded as printed).
-to_bytes() {
-  awk -v v="$1" -v u="$2" 'BEGIN { m = u == "GiB" ? 2^30 : u == "MiB" ? 2^20 : u == "KiB" ? 2^10 : 1; printf "%.0f", v * m }'
-}
-
 [ -x "$pcopy" ] || { echo "resume_torture: no pcopy at $pcopy" >&2; exit 2; }
 n=$(bytes "$size")
 mkdir -p "$work"

@@ -3,7 +3,6 @@
 // cleanup at all) keeps its partial copy and journal beside DEST; the same command resumes it and
 // DEST ends byte-identical with nothing left behind (e2e_resume_util.h says how the tests work).
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -185,17 +184,7 @@ TEST_F(E2eResume, UnrecordedBlocksAreRecopiedWhateverTheyHold) {
   ASSERT_GT(durable.Ones(), 0u) << "killed after a record, yet none is trusted";
   ASSERT_LT(durable.Ones(), grid.count()) << "all durable: the test proves nothing";
 
-  const int fd = open(c.data().c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0) << strerror(errno);
-  for (uint64_t i = 0; i < grid.count(); ++i) {
-    if (durable.Test(i)) continue;
-    const ByteRange b = grid.Block(i);
-    ASSERT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                        static_cast<off_t>(b.offset), static_cast<off_t>(b.length)),
-              0)
-        << strerror(errno);
-  }
-  close(fd);
+  PunchUnrecorded(c.data(), grid, durable);
   struct stat st {};
   ASSERT_EQ(stat(c.data().c_str(), &st), 0);
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), kSize);

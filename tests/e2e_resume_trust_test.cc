@@ -395,15 +395,9 @@ TEST_F(E2eResume, ResumeUsageErrors) {
   r = RunPcopy({"--discard-partial", "--resume", c.src, c.dst});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 
-  const std::string tree = dir_ / "tree";
-  ASSERT_EQ(mkdir(tree.c_str(), 0700), 0);
-  WriteFile(tree + "/f", "x");
-  r = RunPcopy({"--resume", "-r", tree, dir_ / "tree-copy"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(r.err,
-            "pcopy: --resume resumes a copy of one regular file; trees and several sources do not "
-            "resume yet\n");
-  EXPECT_EQ(ListDir(dir_.path()), (std::vector<std::string>{"src", "tree"}));
+  r = RunPcopy({"--discard-partial", "--resume-by-content", c.src, c.dst});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(ListDir(dir_.path()), (std::vector<std::string>{"src"}));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "e2e_resume_util.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,6 +231,20 @@ void ExpectStartedAfresh(const RunResult& r, const Copy& c, const std::string& r
   ExpectDone(r, c);
   EXPECT_EQ(r.err, NotResumingNote(c, reason));
   EXPECT_FALSE(Contains(r.out, "resuming '")) << r.out;
+}
+
+void PunchUnrecorded(const std::string& path, const BlockGrid& grid, const BlockBitmap& durable) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
+  for (uint64_t i = 0; i < grid.count(); ++i) {
+    if (durable.Test(i)) continue;
+    const ByteRange b = grid.Block(i);
+    EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                        static_cast<off_t>(b.offset), static_cast<off_t>(b.length)),
+              0)
+        << strerror(errno);
+  }
+  close(fd);
 }
 
 void Scribble(const std::string& path, uint64_t offset, size_t size) {

@@ -139,6 +139,10 @@ void ExpectResumed(const RunResult& r, const Copy& c, const BlockBitmap& durable
 // A run that found a partial copy it must not trust: it says why, then copies all of SOURCE.
 void ExpectStartedAfresh(const RunResult& r, const Copy& c, const std::string& reason);
 
+// A power cut, simulated: every block of path that durable does not record is punched to a hole
+// (the file keeps its size).
+void PunchUnrecorded(const std::string& path, const BlockGrid& grid, const BlockBitmap& durable);
+
 // Overwrites size bytes at offset with garbage.
 void Scribble(const std::string& path, uint64_t offset, size_t size);
 

@@ -134,6 +134,9 @@ po::options_description Describe() {
       "resume",
       "keep what an interrupted copy made durable; the same command resumes it "
       "(implies --fsync; the default with --fsync from 1G of data)")(
+      "resume-by-content",
+      "--resume, and a tree's files already there count as copied only if their bytes match "
+      "(default: size and mtime with -p, bytes without)")(
       "no-resume", "never resume, and remove a partial copy of DEST an earlier run kept")(
       "discard-partial", "remove the partial copy that an interrupted copy of SOURCE to DEST kept")(
       "bwlimit", po::value<std::string>()->default_value("0"),
@@ -269,10 +272,11 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   o.no_clobber = vm.count("no-clobber") > 0;
   o.force = vm.count("force") > 0;
   o.fsync = vm.count("fsync") > 0;
-  if (vm.count("resume") && vm.count("no-resume")) {
+  if ((vm.count("resume") || vm.count("resume-by-content")) && vm.count("no-resume")) {
     return Usage("--resume and --no-resume cannot be used together");
   }
-  if (vm.count("resume")) o.resume = ResumeMode::kAlways;
+  o.resume_content = vm.count("resume-by-content") > 0;
+  if (vm.count("resume") || o.resume_content) o.resume = ResumeMode::kAlways;
   if (vm.count("no-resume")) o.resume = ResumeMode::kNever;
   o.fsync = o.fsync || o.resume == ResumeMode::kAlways;
   o.verbose = vm.count("verbose") > 0;
@@ -327,7 +331,8 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
   o.print_digest = vm.count("print-digest") > 0;
   const bool checksum = vm.count("checksum") > 0, check = vm.count("check") > 0;
   const bool compare = vm.count("compare") > 0;
-  if (vm.count("discard-partial") && (checksum || check || compare || vm.count("resume"))) {
+  if (vm.count("discard-partial") &&
+      (checksum || check || compare || vm.count("resume") || vm.count("resume-by-content"))) {
     return Usage("--discard-partial goes with none of --checksum, --check, --compare, --resume");
   }
   if (checksum && (o.verify || compare || o.print_digest || check)) {

@@ -83,8 +83,11 @@ struct Options {
   ReflinkMode reflink = ReflinkMode::kAuto;  // --reflink: clone where the file system can
   bool no_clobber = false;
   bool force = false;  // -f: replace a DEST this user may not write (pcopy renames over it anyway)
-  bool fsync = false;             // --resume implies it: a record is only as good as the data
+  bool fsync = false;  // --resume implies it: a record is only as good as the data
   ResumeMode resume = ResumeMode::kAuto;
+  // --resume-by-content: a tree's files already at DEST count as copied only if their bytes match
+  // (by default: size and mtime where timestamps are preserved, bytes otherwise).
+  bool resume_content = false;
   bool verbose = false;
   bool quiet = false;
   bool verify = false;        // --verify: compare the copy with the source before publishing it

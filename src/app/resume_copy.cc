@@ -10,6 +10,7 @@
 #include "os/data_extents.h"
 #include "os/destination.h"
 #include "os/leftovers.h"
+#include "os/remove_tree.h"
 #include "plan/extent_plan.h"
 
 namespace pcopy {
@@ -130,10 +131,31 @@ Status StartPartial(const SysCalls& sys, const PartialSpec& spec, const TempFile
   return {};
 }
 
+// The hidden tree that an interrupted tree copy to DEST kept (tree/tree_copy.h), if any.
+Status DiscardTree(const SysCalls& sys, const std::string& dir, const std::string& name,
+                   const std::string& display, std::string* told) {
+  if (!Exists(sys, PathIn(dir, name))) return {};
+  UniqueFd parent(sys.openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0));
+  UniqueFd tree(parent.valid() ? sys.openat(parent.get(), name.c_str(),
+                                            O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0)
+                               : -1);
+  if (!tree.valid()) return {};
+  if (sys.flock(tree.get(), LOCK_EX | LOCK_NB) != 0) {
+    return Status::Message("cannot remove the partial tree of " + Quote(display) +
+                           ": another pcopy is copying to it");
+  }
+  if (Status s = RemoveTree(sys, parent.get(), name, PathIn(dir, name)); !s.ok()) return s;
+  *told = "removed the partial tree of " + Quote(display) + " that an interrupted run kept";
+  return {};
+}
+
 Status DiscardPartial(const SysCalls& sys, const std::string& dir, const std::string& dest_name,
                       const std::string& display, std::string* told) {
   told->clear();
   const PartialNames names = PartialNamesFor(dest_name);
+  if (Status s = DiscardTree(sys, dir, names.tree, display, told); !s.ok() || !told->empty()) {
+    return s;
+  }
   const std::string journal_path = PathIn(dir, names.journal);
   const std::string data_path = PathIn(dir, names.data);
   if (!Exists(sys, journal_path) && !Exists(sys, data_path)) return {};

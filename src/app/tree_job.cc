@@ -72,11 +72,6 @@ class CopyCommand {
       return Failed(Status::Message("--verify and --print-digest copy one regular file; " +
                                     Quote(o_.sources[0]) + " is not one"));
     }
-    if (o_.resume == ResumeMode::kAlways) {
-      return Failed(Status::Message(
-          "--resume resumes a copy of one regular file; trees and several sources do not "
-          "resume yet"));
-    }
     return RunTrees();
   }
 
@@ -213,12 +208,18 @@ class CopyCommand {
     t.worker.tuning.min = o_.buffer_size;
     t.worker.tuning.budget = kLargeWriteBudget / std::max(o_.jobs, 1u);
     t.worker.max_write_size = kMaxTunedWriteSize;
+    // Only a copy that keeps SOURCE's mtime can be matched by it; any other is compared.
+    if (o_.resume == ResumeMode::kAlways) {
+      t.worker.resume =
+          o_.resume_content || !o_.preserve.timestamps ? ResumeCheck::kContent : ResumeCheck::kTime;
+    }
     t.jobs = o_.jobs;
     t.retries = o_.retries;
     t.chunk_size = o_.chunk_size;
     t.one_file_system = o_.one_file_system;
     t.fail_fast = o_.fail_fast;
     t.verbose = o_.verbose;
+    t.quiet = o_.quiet;
     return t;
   }
 
@@ -230,7 +231,11 @@ class CopyCommand {
                                : CopyTrees(sources, options, signals_, console_.out, console_.err,
                                            view.get(), &report);
     Summarize(report);
-    if (!s.ok()) return Failed(std::move(s));
+    if (!s.ok()) {
+      CopyOutcome failed = Failed(std::move(s));
+      failed.report.notes = report.notes;
+      return failed;
+    }
     const uint64_t errors = errors_ + report.errors;
     if (errors == 0) return CopyOutcome{};
     // One error was the whole story; several get a count, since they may have scrolled away.
@@ -245,15 +250,21 @@ class CopyCommand {
       }
     }
     if (!o_.verbose) return;
-    fprintf(console_.out,
-            "pcopy: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
-            "worker%s%s\n",
-            static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
-            static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
-            FormatBytes(r.bytes).c_str(), r.seconds,
-            FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
-            r.workers, r.workers == 1 ? "" : "s",
-            r.skipped == 0 ? "" : (", " + std::to_string(r.skipped) + " skipped").c_str());
+    fprintf(
+        console_.out,
+        "pcopy: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
+        "worker%s%s\n",
+        static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
+        static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
+        FormatBytes(r.bytes).c_str(), r.seconds,
+        FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(), r.workers,
+        r.workers == 1 ? "" : "s",
+        (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
+    if (r.resumed != 0) {
+      fprintf(console_.out, "pcopy: resumed: %s already durable (%llu file%s whole)\n",
+              FormatBytes(r.resumed_bytes).c_str(), static_cast<unsigned long long>(r.resumed),
+              r.resumed == 1 ? "" : "s");
+    }
     PrintWriteSizes(console_.out, r.write_sizes, kLargeWriteBudget);
   }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "copy/digest.h"
 #include "os/file_ref.h"
 #include "os/leftovers.h"
 #include "os/metadata.h"
@@ -44,6 +45,35 @@ bool SettledByExisting(const TreeWorkerConfig& config, Publish publish, int dst_
     default:
       return false;
   }
+}
+
+bool AlreadyCopied(const TreeWorkerConfig& config, int dst_dir, const std::string& name, int src_fd,
+                   const struct stat& src, const std::string& src_name,
+                   const std::string& dst_name) {
+  if (config.resume == ResumeCheck::kOff) return false;
+  const SysCalls& sys = *config.sys;
+  struct stat st;
+  if (sys.fstatat(dst_dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size != src.st_size || (st.st_dev == src.st_dev && st.st_ino == src.st_ino)) {
+    return false;
+  }
+  if (config.resume == ResumeCheck::kTime) {
+    return st.st_mtim.tv_sec == src.st_mtim.tv_sec && st.st_mtim.tv_nsec == src.st_mtim.tv_nsec;
+  }
+  UniqueFd dst(sys.openat(dst_dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0));
+  bool differ = true;
+  uint64_t where = 0;
+  if (!dst.valid() ||
+      !FirstDifference(DigestInput{src_fd, src_name}, DigestInput{dst.get(), dst_name}, 0,
+                       static_cast<uint64_t>(src.st_size), &differ, &where)
+           .ok() ||
+      differ) {
+    return false;
+  }
+  if (!PreservesAny(config.preserve)) return true;
+  return ApplyMetadata(sys, FileRef::Open(src_fd, src_name), src,
+                       FileRef::Open(dst.get(), dst_name), config.preserve, config.env)
+      .ok();
 }
 
 ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int src_dir,

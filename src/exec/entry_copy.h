@@ -36,6 +36,14 @@ bool SettledByExisting(const TreeWorkerConfig& config, Publish publish, int dst_
                        const TaskItem& item, const struct stat& src, const std::string& src_name,
                        const std::string& dst_name, ItemState* state, Status* error);
 
+// --resume: whether the regular file at dst_dir/name is already SOURCE's copy (src, open as
+// src_fd) by config.resume's check; false when it is off. A copy found by content gets SOURCE's
+// metadata where it is preserved (its bytes are right; its mode or times may not be). Reads both
+// files whole for kContent, so the caller runs it in a worker.
+bool AlreadyCopied(const TreeWorkerConfig& config, int dst_dir, const std::string& name, int src_fd,
+                   const struct stat& src, const std::string& src_name,
+                   const std::string& dst_name);
+
 // Recreates the symlink, FIFO or device node `item` of src_dir in dst_dir.
 ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int src_dir,
                            int dst_dir, const TaskItem& item, const std::string& src_name,

@@ -120,23 +120,33 @@ const char* Describe(JournalVerdict verdict) {
 
 Status ResumeJournal::Open(const std::string& path, const std::string& display, ResumeJournal* out,
                            Trouble* trouble, const SysCalls& sys) {
+  return OpenAt(AT_FDCWD, path, display, out, trouble, sys);
+}
+
+Status ResumeJournal::OpenAt(int dir_fd, const std::string& path, const std::string& display,
+                             ResumeJournal* out, Trouble* trouble, const SysCalls& sys) {
   *trouble = Trouble::kNone;
+  UniqueFd dir(dir_fd == AT_FDCWD ? -1 : fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+  if (dir_fd != AT_FDCWD && !dir.valid()) {
+    return Status::FromErrno("cannot create regular file", display, errno);
+  }
   // A journal unlinked by a run that finished between our open and our lock is not the lock of
   // anything: open again until the locked file is the one the name leads to.
   for (int attempt = 0; attempt < 8; ++attempt) {
     // Created here (O_EXCL), or opened as an earlier run left it.
     bool created = true;
-    UniqueFd fd(sys.open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd fd(
+        sys.openat(dir_fd, path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid() && errno == EEXIST) {
       created = false;
-      fd = UniqueFd(sys.open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0));
+      fd = UniqueFd(sys.openat(dir_fd, path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0));
     }
     // Named as cp names a file it could not create: DEST (the journal is pcopy's affair).
     if (!fd.valid()) return Status::FromErrno("cannot create regular file", display, errno);
     if (sys.flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       // A journal made only to find that it cannot be locked is not left behind.
-      if (created && err != EWOULDBLOCK) sys.unlinkat(AT_FDCWD, path.c_str(), 0);
+      if (created && err != EWOULDBLOCK) sys.unlinkat(dir_fd, path.c_str(), 0);
       if (err == EWOULDBLOCK) {
         *trouble = Trouble::kBusy;
         return Status::Message("another pcopy is copying to " + Quote(display) +
@@ -149,7 +159,7 @@ Status ResumeJournal::Open(const std::string& path, const std::string& display, 
     }
     struct stat held, named;
     if (sys.fstat(fd.get(), &held) != 0) return Status::FromErrno("cannot stat", path, errno);
-    if (sys.fstatat(AT_FDCWD, path.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+    if (sys.fstatat(dir_fd, path.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
         IdentityOf(held) != IdentityOf(named)) {
       continue;
     }
@@ -161,6 +171,7 @@ Status ResumeJournal::Open(const std::string& path, const std::string& display, 
     j.sys_ = &sys;
     j.fd_ = std::move(fd);
     j.path_ = path;
+    j.dir_ = std::move(dir);
     *out = std::move(j);
     return {};
   }
@@ -273,7 +284,7 @@ Status ResumeJournal::WriteSlot(const BlockBitmap& durable) {
 }
 
 void ResumeJournal::Remove() {
-  if (!path_.empty()) sys_->unlinkat(AT_FDCWD, path_.c_str(), 0);
+  if (!path_.empty()) sys_->unlinkat(dir_.valid() ? dir_.get() : AT_FDCWD, path_.c_str(), 0);
 }
 
 }  // namespace pcopy

@@ -70,6 +70,9 @@ class ResumeJournal {
   // link is refused. display is DEST as the user named it, for messages.
   static Status Open(const std::string& path, const std::string& display, ResumeJournal* out,
                      Trouble* trouble, const SysCalls& sys = RealSysCalls());
+  // The same, path relative to the directory dir_fd (kept, duplicated, for Remove).
+  static Status OpenAt(int dir_fd, const std::string& path, const std::string& display,
+                       ResumeJournal* out, Trouble* trouble, const SysCalls& sys = RealSysCalls());
 
   // Reads the journal against `expected`: on kTrusted, *partial is the partial copy's identity
   // and *durable its last record.
@@ -93,6 +96,7 @@ class ResumeJournal {
 
   const SysCalls* sys_ = &RealSysCalls();
   UniqueFd fd_;
+  UniqueFd dir_;  // OpenAt's directory; AT_FDCWD when not valid
   std::string path_;
   uint64_t header_sum_ = 0;
   uint64_t sequence_ = 0;  // of the last record written or read

@@ -14,6 +14,12 @@
 
 namespace pcopy {
 
+// --resume of a tree: what makes a regular file already at its DEST name count as copied, so
+// that the rerun of an interrupted copy skips it. kTime: SOURCE's size and mtime to the
+// nanosecond, as rsync's quick check (only a copy that preserves timestamps can match). kContent:
+// its size and every byte, read back.
+enum class ResumeCheck : uint8_t { kOff, kTime, kContent };
+
 struct TreeWorkerConfig {
   const SysCalls* sys = nullptr;
   Method method = Method::kPread;  // resolved: never kAuto
@@ -34,6 +40,7 @@ struct TreeWorkerConfig {
   // file's chunk with FICLONERANGE.
   bool clone = false;
   bool clone_required = false;  // --reflink=always: a declined clone is an error
+  ResumeCheck resume = ResumeCheck::kOff;
 };
 
 }  // namespace pcopy

@@ -65,7 +65,8 @@ struct Task {
 // The longest error message a result carries, so a batch's answer always fits one message.
 inline constexpr size_t kMaxErrorBytes = 1024;
 
-enum class ItemState : uint8_t { kCopied = 0, kSkipped, kFailed };
+// kResumed: --resume found the entry already copied (exec/entry_copy.h AlreadyCopied).
+enum class ItemState : uint8_t { kCopied = 0, kSkipped, kFailed, kResumed };
 
 struct ItemError {
   uint32_t item = 0;

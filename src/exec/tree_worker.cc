@@ -159,6 +159,9 @@ class TreeWorker {
     UniqueFd src;
     struct stat st;
     if (*s = OpenSource(src_dir, item, src_name, &src, &st); !s->ok()) return ItemState::kFailed;
+    if (AlreadyCopied(config_, dst_dir, item.target_name(), src.get(), st, src_name, dst_name)) {
+      return ItemState::kResumed;
+    }
     ItemState settled;
     if (SettledByExisting(config_, publish, dst_dir, item, st, src_name, dst_name, &settled, s)) {
       return settled;

@@ -24,6 +24,7 @@ constexpr size_t kHexDigits = 12;
 constexpr std::string_view kPartialPrefix = ".pcopy-partial-";
 constexpr std::string_view kJournalSuffix = ".journal";
 constexpr std::string_view kDataSuffix = ".data";
+constexpr std::string_view kTreeSuffix = ".tree";
 
 std::string RandomHex() {
   uint64_t r = 0;
@@ -38,27 +39,36 @@ std::string RandomHex() {
 
 bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
 
-// A partial copy whose journal `name` (in d) is past kPartialLifetime and unlocked: both removed.
+bool HasPartialName(std::string_view n, std::string_view suffix) {
+  return n.size() > kPartialPrefix.size() + suffix.size() &&
+         n.substr(0, kPartialPrefix.size()) == kPartialPrefix &&
+         n.substr(n.size() - suffix.size()) == suffix;
+}
+
+// A partial copy whose journal `name` (in d) is past kPartialLifetime and unlocked: both removed;
+// a partial tree `name` past it and unlocked: removed whole.
 void RemoveOldPartial(const SysCalls& sys, DIR* d, const char* name,
                       std::vector<std::string>* removed) {
   const std::string_view n(name);
-  if (n.size() <= kPartialPrefix.size() + kJournalSuffix.size() ||
-      n.substr(0, kPartialPrefix.size()) != kPartialPrefix ||
-      n.substr(n.size() - kJournalSuffix.size()) != kJournalSuffix) {
-    return;
-  }
+  const bool tree = HasPartialName(n, kTreeSuffix);
+  if (!tree && !HasPartialName(n, kJournalSuffix)) return;
   struct stat st;
-  if (sys.fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-      st.st_uid != geteuid() || time(nullptr) - st.st_mtime < kPartialLifetime) {
+  if (sys.fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !(tree ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)) || st.st_uid != geteuid() ||
+      time(nullptr) - st.st_mtime < kPartialLifetime) {
     return;
   }
   const int fd = sys.openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) return;
   if (sys.flock(fd, LOCK_EX | LOCK_NB) == 0) {
-    const std::string data =
-        std::string(n.substr(0, n.size() - kJournalSuffix.size())) + std::string(kDataSuffix);
-    if (sys.unlinkat(dirfd(d), data.c_str(), 0) == 0) removed->push_back(data);
-    if (sys.unlinkat(dirfd(d), name, 0) == 0) removed->emplace_back(name);
+    if (tree) {
+      if (RemoveTree(sys, dirfd(d), name, name).ok()) removed->emplace_back(name);
+    } else {
+      const std::string data =
+          std::string(n.substr(0, n.size() - kJournalSuffix.size())) + std::string(kDataSuffix);
+      if (sys.unlinkat(dirfd(d), data.c_str(), 0) == 0) removed->push_back(data);
+      if (sys.unlinkat(dirfd(d), name, 0) == 0) removed->emplace_back(name);
+    }
   }
   sys.close(fd);
 }
@@ -119,7 +129,8 @@ PartialNames PartialNamesFor(std::string_view dest_name) {
   char hex[24];
   snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   const std::string stem = std::string(kPartialPrefix) + hex;
-  return PartialNames{stem + std::string(kDataSuffix), stem + std::string(kJournalSuffix)};
+  return PartialNames{stem + std::string(kDataSuffix), stem + std::string(kJournalSuffix),
+                      stem + std::string(kTreeSuffix)};
 }
 
 std::vector<std::string> RemoveLeftovers(const std::string& dir, const SysCalls& sys) {

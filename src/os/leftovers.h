@@ -39,9 +39,14 @@ std::string HostForNames();
 // name itself, so a collision is only ever a journal of another copy). They are kept across
 // runs, and are not leftovers in the sense above, until they are kPartialLifetime old (the
 // journal's mtime: each record touches it) and their lock is free.
+// A tree copy resumed (--resume) builds its new tree in a hidden directory named the same way,
+// ".pcopy-partial-<16 hex digits>.tree", kept when it is interrupted and locked (flock on the
+// directory) while a run fills it; kept and removed by age as a partial copy is, by its mtime,
+// which each run that resumes it touches.
 struct PartialNames {
   std::string data;
   std::string journal;
+  std::string tree;
 };
 PartialNames PartialNamesFor(std::string_view dest_name);
 inline constexpr long kPartialLifetime = 7 * 24 * 3600;  // seconds

@@ -37,6 +37,22 @@ Status NewFile::Create(const SysCalls& sys, int dir_fd, const std::string& name,
   return {};
 }
 
+Status NewFile::Adopt(const SysCalls& sys, int dir_fd, const std::string& name,
+                      const std::string& display, struct stat* st) {
+  sys_ = &sys;
+  dir_ = dir_fd;
+  name_ = name;
+  display_ = display;
+  placement_ = Placement::kInPlace;
+  fd_ = UniqueFd(sys.openat(dir_fd, name.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0));
+  if (!fd_.valid() || sys.fstat(fd_.get(), st) != 0) {
+    fd_ = UniqueFd();
+    return Status::FromErrno("cannot open", display, errno).WithTail("for writing");
+  }
+  created_in_place_ = true;
+  return {};
+}
+
 Status NewFile::CloseFile() {
   const int fd = fd_.release();
   if (sys_->close(fd) != 0 && errno != EINTR) {

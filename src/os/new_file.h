@@ -34,6 +34,10 @@ class NewFile {
   // messages (cp's "cannot create regular file 'x': ...").
   Status Create(const SysCalls& sys, int dir_fd, const std::string& name, Placement placement,
                 mode_t mode, const std::string& display);
+  // --resume: takes over dir_fd/name, a file an earlier run was writing in place, as Create with
+  // kInPlace would have made it, without truncating it; *st is what it is.
+  Status Adopt(const SysCalls& sys, int dir_fd, const std::string& name, const std::string& display,
+               struct stat* st);
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
 

@@ -48,7 +48,11 @@ TreeRun::TreeRun(const std::vector<TreeSource>& sources, const TreeOptions& opti
       err_(err),
       observer_(observer),
       pool_(options.worker, options.retries) {
-  for (const TreeSource& s : sources) roots_.push_back(RootState{s, {}, {}, {}, 0, false});
+  for (const TreeSource& s : sources) {
+    RootState root;
+    root.source = s;
+    roots_.push_back(std::move(root));
+  }
   // A file this large is split into chunks that several workers copy at once; a smaller one is
   // copied whole by one worker, among the entries of its directory's batch.
   big_threshold_ = std::max<uint64_t>(16ull << 20, 4 * options.chunk_size);
@@ -78,6 +82,7 @@ Status TreeRun::Run(TreeReport* report) {
         pool_.Wait(signals_, walk_waits ? kTick : std::chrono::milliseconds(0), &done, &failure);
     for (TaskCompletion& c : done) OnCompletion(c);
     if (signal != 0 || !failure.ok()) break;
+    if (resuming()) CheckpointBigs(false);
     Progress(false, nullptr);
   }
   report_.workers = pool_.size();
@@ -86,7 +91,9 @@ Status TreeRun::Run(TreeReport* report) {
     Abort();
     Progress(true, signal != 0 ? "interrupted" : "failed");
     *report = report_;
-    if (signal != 0) return Status::Interrupted(signal, "a new tree left no trace");
+    if (signal != 0) {
+      return Status::Interrupted(signal, report_.notes.empty() ? "a new tree left no trace" : "");
+    }
     if (!failure.ok()) return failure;
     if (!fatal_.ok()) return fatal_;
     return Status::Message("stopped at the first error (--fail-fast)");
@@ -179,7 +186,7 @@ void TreeRun::OnCompletion(TaskCompletion& c) {
     const auto it = chunk_owner_.find(c.result.id);
     const size_t big = it->second;
     chunk_owner_.erase(it);
-    OnChunk(big, c.result);
+    OnChunk(big, c.task, c.result);
     return;
   }
   OnBatch(c.task, c.result);
@@ -205,6 +212,11 @@ void TreeRun::OnBatch(const Task& task, const TaskResult& result) {
       case ItemState::kSkipped:
         ++report_.skipped;
         break;
+      case ItemState::kResumed:
+        ++report_.resumed;
+        report_.resumed_bytes += item.size;
+        FirstCopyDone(item.dev, item.ino, task.fds[1].get(), item.target_name(), true);
+        break;
       case ItemState::kFailed:
         FirstCopyDone(item.dev, item.ino, -1, {}, false);
         if (e < result.errors.size()) {
@@ -220,10 +232,14 @@ void TreeRun::OnBatch(const Task& task, const TaskResult& result) {
   Complete(node);
 }
 
-void TreeRun::OnChunk(size_t id, const TaskResult& result) {
+void TreeRun::OnChunk(size_t id, const Task& task, const TaskResult& result) {
   BigFile& big = bigs_.at(id);
   --big.out;
   report_.bytes += result.bytes;
+  if (big.journaled && result.errors.empty()) {
+    big.answered.push_back(ByteRange{task.offset, task.length});
+    big.unrecorded = true;
+  }
   if (!result.errors.empty() && big.error.empty()) {
     big.error = result.errors.front().message;
     big.error_errno = result.errors.front().err;
@@ -248,6 +264,7 @@ void TreeRun::FinishBig(size_t id) {
   Published published = Published::kFailed;
   if (s.ok()) published = big.dst.Publish(o_.worker.no_clobber, &s);
   if (published != Published::kYes) big.dst.Discard();
+  if (big.journaled) big.journal.Remove();  // the file is whole, or gone
   if (published == Published::kKeptExisting) {
     ++report_.skipped;
   } else if (!s.ok()) {
@@ -309,6 +326,7 @@ void TreeRun::Complete(size_t id) {
 void TreeRun::FinishDirectory(DirNode& node) {
   if (node.container) return;
   ++report_.dirs;
+  if (node.prune) Prune(node);
   const PreserveSet& p = o_.worker.preserve;
   // A directory this copy made gets its final mode (it was 0700 while it was filled); one that
   // was there already keeps its own unless the user asked to preserve something.
@@ -341,14 +359,19 @@ void TreeRun::PublishRoot(size_t r) {
     ReportError(Status::FromErrno("fsync", DirName(root.source.dst), errno).ToString());
   }
   root.hidden.clear();
+  root.lock = UniqueFd();
 }
 
 // Stops everything: workers killed and reaped, files being written removed, and every new tree
 // not yet published removed whole.
 void TreeRun::Abort() {
   pool_.Kill();
+  if (resuming()) CheckpointBigs(true);  // every chunk answered was written by a worker now gone
   ready_.clear();
-  for (auto& [id, big] : bigs_) big.dst.Discard();
+  for (auto& [id, big] : bigs_) {
+    if (roots_[nodes_.at(big.node).root].kept) continue;  // resumed from its journal, if any
+    big.dst.Discard();
+  }
   bigs_.clear();
   for (Frame& f : frames_) {
     if (f.reading != nullptr) closedir(f.reading);
@@ -358,6 +381,11 @@ void TreeRun::Abort() {
   nodes_.clear();
   for (RootState& root : roots_) {
     if (root.hidden.empty()) continue;
+    if (root.kept) {
+      report_.notes.push_back("kept the partial tree of " + Quote(root.source.dst) +
+                              ": the same command resumes, --discard-partial removes");
+      continue;
+    }
     (void)RemoveTree(sys_, root.parent_dir.get(), root.hidden, root.source.dst);
     root.hidden.clear();
   }
@@ -381,6 +409,11 @@ void TreeRun::ReportSkipped(const std::string& text) {
   fprintf(err_, "pcopy: warning: %s\n", text.c_str());
 }
 
+void TreeRun::Notice(const std::string& text) {
+  if (observer_ != nullptr) observer_->BeforeMessage();
+  fprintf(err_, "pcopy: %s\n", text.c_str());
+}
+
 void TreeRun::Verbose(const std::string& src, const std::string& dst) {
   if (observer_ != nullptr) observer_->BeforeMessage();
   fprintf(out_, "%s -> %s\n", Quote(src).c_str(), Quote(dst).c_str());
@@ -393,11 +426,13 @@ void TreeRun::Progress(bool finished, const char* outcome) {
   last_progress_ = now;
   ProgressSnapshot s;
   s.done = pool_.WorkerBytes();
-  s.total = std::max(bytes_found_, s.done_total());
+  // Resumed files were found (bytes_found_) but are not this run's to copy: they are `before`.
+  s.total = std::max(bytes_found_ - std::min(bytes_found_, report_.resumed_bytes), s.done_total());
   s.planned.assign(s.done.size(), s.done.empty() ? 0 : s.total / s.done.size());
   s.elapsed = std::chrono::duration<double>(now - start_).count();
-  s.files_done = report_.files;
-  s.files_total = std::max(files_found_, report_.files);
+  s.before = report_.resumed_bytes;
+  s.files_done = report_.files + report_.resumed;
+  s.files_total = std::max(files_found_, s.files_done);
   s.errors = report_.errors;
   for (size_t w = 0; w < pool_.size(); ++w) s.current.push_back(pool_.CurrentFile(w));
   if (finished) {

@@ -26,18 +26,22 @@ struct TreeOptions {
   bool one_file_system = false;  // -x
   bool fail_fast = false;
   bool verbose = false;  // 'src' -> 'dst' for each entry, as cp -v
+  bool quiet = false;    // -q: no notices
 };
 
 struct TreeReport {
   uint64_t files = 0;  // entries copied (files, links, special files)
   uint64_t dirs = 0;   // directories completed
   uint64_t bytes = 0;
-  uint64_t skipped = 0;  // kept by -n or -u
-  uint64_t errors = 0;   // entries reported and not copied
+  uint64_t skipped = 0;        // kept by -n or -u
+  uint64_t resumed = 0;        // --resume: files found already copied
+  uint64_t resumed_bytes = 0;  // their data
+  uint64_t errors = 0;         // entries reported and not copied
   size_t workers = 0;
   double seconds = 0;
   std::vector<std::string> retried;
   std::vector<WriteSizeReport> write_sizes;  // per worker that tuned its chunks' write size
+  std::vector<std::string> notes;  // to print after the error: what an interrupted run kept
 };
 
 }  // namespace pcopy

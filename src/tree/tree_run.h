@@ -12,14 +12,17 @@
 #include <deque>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/unique_fd.h"
 #include "exec/executor.h"
+#include "exec/resume_journal.h"
 #include "exec/task_pool.h"
 #include "exec/tree_task.h"
 #include "os/new_file.h"
 #include "os/signal_guard.h"
+#include "plan/block_map.h"
 #include "tree/link_groups.h"
 #include "tree/tree_options.h"
 
@@ -35,7 +38,11 @@ struct DirNode {
   bool walked = false;     // every entry has been handed out
   bool created = false;    // made by this copy: its mode is always set; an existing one only -p
   bool container = false;  // the directory of a file operand: nothing to apply
-  struct stat st {};       // the source directory's
+  // --resume, a directory an earlier run left in a kept tree: the names in it that SOURCE has
+  // not shown (yet), removed when the directory completes, so the tree holds SOURCE alone.
+  bool prune = false;
+  std::unordered_set<std::string> stale;
+  struct stat st {};  // the source directory's
   UniqueFd dst;
   UniqueFd src;  // kept until the end only where xattrs or ACLs are copied from it
   std::string src_display;
@@ -73,6 +80,16 @@ struct BigFile {
   bool all_out() const { return next_extent >= extents.size(); }
   std::string error;  // the first chunk's failure
   int error_errno = 0;
+  // --resume, in a kept tree: the file's journal (exec/resume_journal.h) and the blocks it records
+  // durable; the chunks answered since the file began, recorded at the next checkpoint once an
+  // fdatasync has made them durable (CheckpointBigs).
+  bool journaled = false;
+  ResumeJournal journal;
+  BlockGrid grid;
+  BlockBitmap durable;
+  std::vector<ByteRange> needed;  // the extents, before an earlier run's durable blocks left them
+  std::vector<ByteRange> answered;
+  bool unrecorded = false;
 };
 
 // One operand on its way: where its tree goes, and the hidden directory while it is new.
@@ -81,7 +98,9 @@ struct RootState {
   UniqueFd parent_dir;  // DEST's parent directory
   std::string name;     // DEST's name in it
   std::string hidden;   // the hidden directory's name until the tree is published
-  dev_t dev = 0;        // the source's file system (-x)
+  bool kept = false;    // --resume: hidden is the kept tree's name (leftovers.h), locked by lock
+  UniqueFd lock;
+  dev_t dev = 0;  // the source's file system (-x)
   bool done = false;
 };
 
@@ -105,6 +124,14 @@ class TreeRun {
   bool StartRoot(size_t r);
   void StartDirectoryRoot(size_t r);
   void StartFileRoot(size_t r);
+  bool OpenKeptTree(size_t r, UniqueFd* dst, bool* existed);
+  void DiscardKeptTree(size_t r);
+  void ReadStale(DirNode& node);
+  bool OpenExistingChild(const DirNode& parent, const std::string& name, DirNode* child);
+  bool BigAlreadyCopied(const BigFile& big, int dir, const std::string& target);
+  bool AdoptBig(BigFile& big, int dir, const std::string& target);
+  Status StartBigJournal(BigFile& big, bool adopted);
+  void CheckpointBigs(bool final);
   void ReadEntry(Frame& f);
   void AddEntry(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
   void AddBig(Frame& f, const char* name, const struct stat& st, const std::string& dst_name);
@@ -126,21 +153,24 @@ class TreeRun {
   size_t TargetOf(const Ready& r) const;
   void OnCompletion(TaskCompletion& c);
   void OnBatch(const Task& task, const TaskResult& result);
-  void OnChunk(size_t big, const TaskResult& result);
+  void OnChunk(size_t big, const Task& task, const TaskResult& result);
   void FinishBig(size_t big);
   // The first copy of a linked file is published (or failed): its other names follow.
   void FirstCopyDone(dev_t dev, ino_t ino, int dir_fd, const std::string& name, bool ok);
   void MakeLink(const LinkRequest& request);
   void Complete(size_t node);
   void FinishDirectory(DirNode& node);
+  void Prune(DirNode& node);
   void PublishRoot(size_t r);
   void Abort();
   // An entry that could not be copied; a full file system (ENOSPC, EDQUOT) stops the copy.
   void ReportError(const std::string& text, int err = 0);
   void ReportSkipped(const std::string& text);
+  void Notice(const std::string& text);
   void Verbose(const std::string& src, const std::string& dst);
   void Progress(bool finished, const char* outcome);
   uint64_t NewId() { return ++last_id_; }
+  bool resuming() const { return o_.worker.resume != ResumeCheck::kOff; }
 
   const std::vector<TreeSource>& sources_;
   const TreeOptions& o_;
@@ -171,6 +201,7 @@ class TreeRun {
   TreeReport report_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_progress_;
+  std::chrono::steady_clock::time_point last_checkpoint_;
 };
 
 }  // namespace pcopy

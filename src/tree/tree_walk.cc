@@ -134,15 +134,28 @@ void TreeRun::StartDirectoryRoot(size_t r) {
         fprintf(out_, "pcopy: removed %s, left by a pcopy that no longer runs\n",
                 Quote(name).c_str());
     }
-    root.hidden = TemporaryName();
-    if (sys_.mkdirat(root.parent_dir.get(), root.hidden.c_str(), 0700) != 0) {
-      root.hidden.clear();
-      ReportError(Status::FromErrno("cannot create directory", s.dst, errno).ToString());
-      return;
+    bool existed = false;
+    if (resuming()) {
+      if (!OpenKeptTree(r, &node.dst, &existed)) return;
+    } else {
+      DiscardKeptTree(r);
+      root.hidden = TemporaryName();
+      if (sys_.mkdirat(root.parent_dir.get(), root.hidden.c_str(), 0700) != 0) {
+        root.hidden.clear();
+        ReportError(Status::FromErrno("cannot create directory", s.dst, errno).ToString());
+        return;
+      }
+      node.dst =
+          UniqueFd(sys_.openat(root.parent_dir.get(), root.hidden.c_str(), dflags | O_NOFOLLOW, 0));
     }
     node.created = true;
-    node.dst =
-        UniqueFd(sys_.openat(root.parent_dir.get(), root.hidden.c_str(), dflags | O_NOFOLLOW, 0));
+    if (existed) {
+      ReadStale(node);
+      if (o_.verbose) {
+        fprintf(out_, "pcopy: resuming %s -> %s from the partial tree an earlier run kept\n",
+                Quote(s.src).c_str(), Quote(s.dst).c_str());
+      }
+    }
   }
   if (!node.dst.valid()) {
     ReportError((errno == ENOTDIR
@@ -210,6 +223,10 @@ void TreeRun::ReadEntry(Frame& f) {
                                   JoinDisplay(nodes_.at(f.node).src_display, e->d_name), errno)
                     .ToString());
     return;
+  }
+  // A socket is not copied: whatever has its name in a kept tree goes.
+  if (DirNode& node = nodes_.at(f.node); node.prune && !S_ISSOCK(st.st_mode)) {
+    node.stale.erase(e->d_name);
   }
   if (S_ISDIR(st.st_mode)) {
     f.subdirs.emplace_back(e->d_name, st);
@@ -313,12 +330,25 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
     ++report_.skipped;
     return;
   }
-  s = big.dst.Create(sys_, node.dst.get(), target,
-                     publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
-                     CreationMode(o_.worker, big.st, publish), big.dst_display);
+  const bool kept = roots_[node.root].kept;
+  if (resuming() && BigAlreadyCopied(big, node.dst.get(), target)) {
+    ++report_.resumed;
+    report_.resumed_bytes += static_cast<uint64_t>(big.st.st_size);
+    bytes_found_ += static_cast<uint64_t>(big.st.st_size);
+    return FirstCopyDone(big.st.st_dev, big.st.st_ino, node.dst.get(), target, true);
+  }
+  const bool adopted = kept && AdoptBig(big, node.dst.get(), target);
+  if (!adopted) {
+    s = big.dst.Create(
+        sys_, node.dst.get(), target,
+        publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
+        CreationMode(o_.worker, big.st, publish), big.dst_display);
+  }
   if (s.ok()) s = LayOut(big);
+  if (s.ok()) s = StartBigJournal(big, adopted);
   if (!s.ok()) {
     big.dst.Discard();
+    if (big.journaled) big.journal.Remove();
     return ReportError(s.ToString(), s.err());
   }
   bytes_found_ += TotalBytes(big.extents);
@@ -414,6 +444,8 @@ bool TreeRun::OpenChildDir(const Frame& f, const std::string& name, const struct
                         "it was replaced during the copy (not the directory pcopy examined)");
   } else if (sys_.mkdirat(parent.dst.get(), name.c_str(), 0700) == 0) {
     child->created = true;
+  } else if (errno == EEXIST && roots_[parent.root].kept) {
+    return OpenExistingChild(parent, name, child);
   } else if (errno != EEXIST || PublishOf(f.node) == Publish::kInPlace) {
     s = Status::FromErrno("cannot create directory", child->dst_display, errno);
   }
