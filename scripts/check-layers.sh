@@ -8,9 +8,10 @@
 #   exec  the executors: forked workers, their shared slots, the process pool, tree workers
 #   tree  copying many files and trees: the walk, the ready queue, completion bottom-up
 #   app   options, the jobs of the command line, progress views, the demo
+#   mpi   pcopy-mpi: the copy across the ranks of an MPI job (built only where MPI is found)
 set -euo pipefail
 cd "$(dirname "$0")/../src"
-layers=(base os copy plan exec tree app)
+layers=(base os copy plan exec tree app mpi)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && echo "$i" && return; done; echo -1; }
 
 bad=0

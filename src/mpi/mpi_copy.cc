@@ -1,0 +1,441 @@
+#include "mpi/mpi_copy.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "app/copy_job.h"
+#include "app/method_choice.h"
+#include "base/size_parse.h"
+#include "copy/io_error.h"
+#include "copy/pacer.h"
+#include "copy/range_copy.h"
+#include "copy/transfer_methods.h"
+#include "exec/entry_copy.h"
+#include "os/destination.h"
+#include "os/file_ref.h"
+#include "os/leftovers.h"
+#include "os/metadata.h"
+#include "os/new_file.h"
+#include "os/source_file.h"
+#include "os/temp_file.h"
+#include "plan/work_list.h"
+
+namespace pcopy {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kPublishEvery = std::chrono::milliseconds(50);
+constexpr auto kTick = std::chrono::milliseconds(100);
+// How often rank 0, its own units done, looks at the board: the job's end is seen this soon.
+constexpr auto kPoll = std::chrono::milliseconds(5);
+
+// What rank 0 tells every rank before the copy: the temporary to write, and the SOURCE it sized
+// (a rank that opens another file, or one that changed since, must not copy into it).
+struct Setup {
+  std::string error;  // not empty: rank 0 failed before the copy began (it reports why)
+  int exit_code = kExitOk;
+  std::string temp;
+  uint64_t size = 0;
+  int64_t mtime_sec = 0, mtime_nsec = 0;
+};
+
+// Length-prefixed fields: a path may hold any byte but NUL.
+void Put(std::string* out, const std::string& field) {
+  char length[24];
+  const int n = snprintf(length, sizeof length, "%zu:", field.size());
+  out->append(length, static_cast<size_t>(n));
+  out->append(field);
+}
+bool Take(const std::string& in, size_t* at, std::string* field) {
+  const size_t colon = in.find(':', *at);
+  if (colon == std::string::npos) return false;
+  const size_t n = std::stoull(in.substr(*at, colon - *at));
+  if (colon + 1 + n > in.size()) return false;
+  *field = in.substr(colon + 1, n);
+  *at = colon + 1 + n;
+  return true;
+}
+
+std::string Encode(const Setup& s) {
+  std::string out;
+  for (const std::string& f : {s.error, std::to_string(s.exit_code), s.temp, std::to_string(s.size),
+                               std::to_string(s.mtime_sec), std::to_string(s.mtime_nsec)}) {
+    Put(&out, f);
+  }
+  return out;
+}
+
+Setup Decode(const std::string& in) {
+  Setup s;
+  std::string f[6];
+  size_t at = 0;
+  for (std::string& field : f) {
+    if (!Take(in, &at, &field)) {
+      s.error = "the job's setup message is damaged";
+      s.exit_code = kExitFailure;
+      return s;
+    }
+  }
+  s.error = f[0];
+  s.exit_code = std::stoi(f[1]);
+  s.temp = f[2];
+  s.size = std::stoull(f[3]);
+  s.mtime_sec = std::stoll(f[4]);
+  s.mtime_nsec = std::stoll(f[5]);
+  return s;
+}
+
+// A rank's outcome as rank 0 gathers it, after its host and a newline: "" (copied its units), "T"
+// (stopped by another rank's error or signal), "S<signal>", or "E" and the one-line error.
+std::string OutcomeOf(const Status& s, bool stopped) {
+  if (s.signal() != 0) return "S" + std::to_string(s.signal());
+  if (!s.ok()) return "E" + s.ToString();
+  return stopped ? "T" : "";
+}
+
+class RankCopy final : public ProgressSink {
+ public:
+  RankCopy(const Options& o, SignalGuard& signals, const Console& console, const MpiWorld& world)
+      : o_(o), signals_(signals), console_(console), world_(world) {}
+
+  CopyOutcome Run() {
+    Setup setup;
+    if (world_.rank() == 0) {
+      if (Status s = Prepare(&setup); !s.ok()) {
+        setup.error = s.ToString();
+        setup.exit_code = s.signal() != 0 ? ExitCodeForSignal(s.signal()) : kExitFailure;
+      }
+    }
+    setup = Decode(world_.Broadcast(world_.rank() == 0 ? Encode(setup) : std::string()));
+    if (!setup.error.empty()) {
+      const int code = world_.BroadcastInt(setup.exit_code);
+      if (world_.rank() != 0) return CopyOutcome{Status(), code, {}};
+      return CopyOutcome{setup.exit_code >= 128
+                             ? Status::Interrupted(code - 128, "DEST left untouched")
+                             : Status::Message(setup.error),
+                         code,
+                         {}};
+    }
+    MpiBoard board(world_);
+    board_ = &board;
+    start_ = Clock::now();
+    if (world_.rank() == 0) view_ = MakeProgress(o_, console_);
+    Status mine = OpenFiles(setup);
+    if (mine.ok()) mine = CopyUnits(setup.size);
+    if (mine.ok()) mine = Flush();
+    if (!mine.ok()) board.Stop();
+    if (!mine.ok() && world_.rank() == 0) temp_ = TempFile();  // never published, even if we hang
+    board.Publish(done_, mine.ok() && !stopped_ ? RankState::kDone : RankState::kFailed);
+    if (world_.rank() == 0) {
+      if (Status waited = WaitForRanks(); mine.ok()) mine = waited;
+    }
+    const std::vector<std::string> outcomes =
+        world_.Gather(world_.host() + "\n" + OutcomeOf(mine, stopped_));
+    CopyOutcome outcome;
+    if (world_.rank() == 0) outcome = Conclude(mine, outcomes);
+    outcome.exit_code = world_.BroadcastInt(outcome.exit_code);
+    return outcome;
+  }
+
+ private:
+  // Rank 0, before any rank copies: pcopy's checks, then the temporary, sized and allocated.
+  Status Prepare(Setup* setup) {
+    if (Status s = OpenSource(o_.source, &src_); !s.ok()) return s;
+    struct stat st;
+    if (fstat(src_.fd.get(), &st) != 0) return Status::FromErrno("cannot stat", o_.source, errno);
+    if (src_.kind != SourceKind::kRegular) {
+      return Status::Failure("cannot copy", o_.source,
+                             "pcopy-mpi copies regular files (use pcopy for a device)");
+    }
+    if (Status s = ResolveDestination(o_.source, o_.dest, &dst_); !s.ok()) return s;
+    if (dst_.exists && dst_.dev == src_.dev && dst_.ino == src_.ino) {
+      return Status::Message(Quote(o_.source) + " and " + Quote(dst_.display) +
+                             " are the same file");
+    }
+    if (!o_.force) {
+      if (Status s = CheckWritable(dst_); !s.ok()) return s;
+    }
+    const std::string dir = DirName(dst_.path);
+    RemoveLeftovers(dir);
+    if (Status s = CheckFreeSpace(RealSysCalls(), dir, dst_.display, src_.size); !s.ok()) return s;
+    if (Status s = TempFile::Create(dir, dst_.display, &temp_); !s.ok()) return s;
+    if (Status s = SizeNewFile(RealSysCalls(), temp_.fd(), src_.size, {ByteRange{0, src_.size}},
+                               true, dst_.display);
+        !s.ok()) {
+      return s;
+    }
+    src_st_ = st;
+    setup->temp = temp_.path();
+    setup->size = src_.size;
+    setup->mtime_sec = st.st_mtim.tv_sec;
+    setup->mtime_nsec = st.st_mtim.tv_nsec;
+    return signals_.Poll() != 0
+               ? Status::Interrupted(signals_.terminating_signal(), "DEST left untouched")
+               : Status();
+  }
+
+  // Every rank opens SOURCE and the temporary by name, as a rank on another node must.
+  Status OpenFiles(const Setup& setup) {
+    src_fd_ = UniqueFd(open(o_.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!src_fd_.valid()) {
+      return Status::FromErrno("cannot open", o_.source, errno).WithTail("for reading");
+    }
+    struct stat st;
+    if (fstat(src_fd_.get(), &st) != 0) return Status::FromErrno("cannot stat", o_.source, errno);
+    if (static_cast<uint64_t>(st.st_size) != setup.size || st.st_mtim.tv_sec != setup.mtime_sec ||
+        st.st_mtim.tv_nsec != setup.mtime_nsec) {
+      return Status::Failure("cannot copy", o_.source,
+                             "this rank sees another file than rank 0 (a changed SOURCE, or not a "
+                             "shared file system)");
+    }
+    dst_fd_ = UniqueFd(open(setup.temp.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!dst_fd_.valid()) return Status::FromErrno("cannot open", setup.temp, errno);
+    display_ = world_.rank() == 0 ? dst_.display : o_.dest;
+    if (o_.method == Method::kSendfile || o_.method == Method::kDirect) {
+      return Status::Message("pcopy-mpi copies with pread, copy_file_range or mmap; --method " +
+                             std::string(MethodName(o_.method)) + " is pcopy's alone");
+    }
+    method_ = ChooseMethod(o_, RealSysCalls(), src_fd_.get(), dst_fd_.get(),
+                           world_.rank() == 0 && o_.verbose ? console_.out : nullptr,
+                           "pcopy-mpi's ranks do not tune it");
+    if (method_ == Method::kAuto) method_ = Method::kPread;
+    return {};
+  }
+
+  Status CopyUnits(uint64_t size);
+  Status Flush();
+  void Add(uint64_t bytes) override;
+  void Tick(bool force);
+  Status WaitForRanks();
+  ProgressSnapshot Snapshot() const;
+  CopyOutcome Conclude(Status mine, const std::vector<std::string>& outcomes);
+  Status Commit();
+
+  const Options& o_;
+  SignalGuard& signals_;
+  const Console& console_;
+  const MpiWorld& world_;
+  MpiBoard* board_ = nullptr;
+  // Rank 0 only: SOURCE as it sized it, DEST, the temporary, the progress view.
+  SourceFile src_;
+  struct stat src_st_ {};
+  Destination dst_;
+  TempFile temp_;
+  std::unique_ptr<ProgressObserver> view_;
+  std::vector<uint64_t> bytes_;
+  std::vector<RankState> states_;
+  std::vector<uint64_t> planned_;
+  // Every rank.
+  UniqueFd src_fd_, dst_fd_;
+  std::string display_;
+  Method method_ = Method::kPread;
+  std::unique_ptr<Pacer> pacer_;
+  uint64_t done_ = 0;
+  bool stopped_ = false;
+  Clock::time_point start_, last_publish_, last_tick_;
+};
+
+// This rank's units: its own (static plans) or the next of the shared cursor (dynamic, guided),
+// one unit at a time, until none is left, a terminating signal arrives, or a rank stops the job.
+Status RankCopy::CopyUnits(uint64_t size) {
+  const CopyPlan plan =
+      MakePlan(size, static_cast<unsigned>(world_.size()), o_.chunk_size, o_.strategy);
+  const WorkList list = MakeWorkList(plan);
+  for (int r = 0; r < world_.size(); ++r) {
+    planned_.push_back(static_cast<size_t>(r) < list.workers ? list.PlannedBytes(r) : 0);
+  }
+  std::vector<char> storage(o_.buffer_size + kDirectAlignment);
+  const auto aligned = (reinterpret_cast<uintptr_t>(storage.data()) + kDirectAlignment - 1) &
+                       ~(kDirectAlignment - 1);
+  CopyEnv env;
+  env.sys = &RealSysCalls();
+  env.src_fd = src_fd_.get();
+  env.dst_fd = dst_fd_.get();
+  env.buffer = std::span<char>(reinterpret_cast<char*>(aligned), o_.buffer_size);
+  env.max_step = std::max<uint64_t>(o_.chunk_size, o_.buffer_size);
+  TransferState state;
+  state.method = method_;
+  pacer_ = std::make_unique<Pacer>(o_.bwlimit, world_.rank() == 0 ? o_.slow_worker : 1.0);
+  const auto me = static_cast<size_t>(world_.rank());
+  size_t next = list.shared() || me >= list.workers ? 0 : list.first[me];
+  const size_t end = list.shared()        ? list.units.size()
+                     : me >= list.workers ? 0
+                                          : list.first[me + 1];
+  for (;;) {
+    if (signals_.Poll() != 0) {
+      return Status::Interrupted(signals_.terminating_signal(), "DEST left untouched");
+    }
+    if (board_->Stopped()) {
+      stopped_ = true;
+      return {};
+    }
+    const size_t u = list.shared() ? static_cast<size_t>(board_->TakeUnit()) : next++;
+    if (u >= end) return {};
+    const WorkUnit& unit = list.units[u];
+    if (IoError e = CopyRange(env, &state, unit.offset, unit.length, *this); !e.ok()) {
+      return ToStatus(e, o_.source, display_);
+    }
+  }
+}
+
+// --fsync: each rank makes its own writes durable (on a shared file system only the writer's
+// client can flush them), and closes the temporary, whose close reports a write that failed late
+// (NFS).
+Status RankCopy::Flush() {
+  if (o_.fsync && fdatasync(dst_fd_.get()) != 0) {
+    return Status::FromErrno("fsync", display_, errno);
+  }
+  if (close(dst_fd_.release()) != 0 && errno != EINTR) {
+    return Status::FromErrno("close", display_, errno);
+  }
+  return {};
+}
+
+// Each piece that lands: paced, published to the board at most every kPublishEvery, and on rank
+// 0 drawn.
+void RankCopy::Add(uint64_t bytes) {
+  done_ += bytes;
+  pacer_->Account(bytes);
+  Tick(false);
+}
+
+void RankCopy::Tick(bool force) {
+  const auto now = Clock::now();
+  if (force || now - last_publish_ >= kPublishEvery) {
+    last_publish_ = now;
+    board_->Publish(done_, RankState::kCopying);
+  }
+  if (world_.rank() != 0 || view_ == nullptr || (!force && now - last_tick_ < kTick)) return;
+  last_tick_ = now;
+  board_->Read(&bytes_, &states_);
+  view_->OnProgress(Snapshot());
+}
+
+ProgressSnapshot RankCopy::Snapshot() const {
+  ProgressSnapshot s;
+  s.total = src_.size;
+  s.done = bytes_;
+  s.planned = planned_;
+  s.elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+  s.files_total = 1;
+  uint64_t sum = 0;
+  for (uint64_t b : bytes_) sum += b;
+  s.files_done = sum == src_.size ? 1 : 0;
+  for (RankState st : states_) s.current.push_back(st == RankState::kCopying ? o_.source : "");
+  return s;
+}
+
+// Rank 0, its own units done: draws the progress until every rank has said it is done or
+// failed. A signal meanwhile removes the temporary at once and stops the others.
+Status RankCopy::WaitForRanks() {
+  Status interrupted;
+  for (;;) {
+    board_->Read(&bytes_, &states_);
+    if (std::none_of(states_.begin(), states_.end(),
+                     [](RankState s) { return s == RankState::kCopying; })) {
+      return interrupted;
+    }
+    if (signals_.Poll() != 0 && interrupted.ok()) {
+      interrupted = Status::Interrupted(signals_.terminating_signal(), "DEST left untouched");
+      temp_ = TempFile();
+      board_->Stop();
+    }
+    if (view_ != nullptr && Clock::now() - last_tick_ >= kTick) {
+      last_tick_ = Clock::now();
+      view_->OnProgress(Snapshot());
+    }
+    usleep(static_cast<useconds_t>(std::chrono::microseconds(kPoll).count()));
+  }
+}
+
+// Rank 0, every rank's outcome in hand: DEST published if all copied their units; otherwise the
+// first failed rank's error (with its rank and host), the others' as notes, and the temporary
+// removed.
+CopyOutcome RankCopy::Conclude(Status mine, const std::vector<std::string>& outcomes) {
+  std::vector<std::string> errors;
+  int signal = mine.signal();
+  bool stopped = false;
+  for (size_t r = 0; r < outcomes.size(); ++r) {
+    const size_t newline = outcomes[r].find('\n');
+    const std::string host = outcomes[r].substr(0, newline);
+    const std::string o = newline == std::string::npos ? "" : outcomes[r].substr(newline + 1);
+    stopped = stopped || o == "T";
+    if (o.empty() || o == "T") continue;
+    if (o[0] == 'S') {
+      if (signal == 0) signal = std::stoi(o.substr(1));
+      continue;
+    }
+    errors.push_back("rank " + std::to_string(r) + " on " + host + ": " + o.substr(1));
+  }
+  Status s;
+  if (signal != 0) {
+    s = Status::Interrupted(signal, "DEST left untouched");
+  } else if (!errors.empty()) {
+    s = Status::Message(errors.front());
+  } else if (stopped) {
+    s = Status::Message("a rank stopped the copy without saying why");
+  } else {
+    s = Commit();
+  }
+  board_->Read(&bytes_, &states_);
+  if (view_ != nullptr) {
+    ProgressSnapshot snapshot = Snapshot();
+    snapshot.outcome = s.ok() ? "copied" : signal != 0 ? "interrupted" : "failed";
+    view_->OnFinish(snapshot, s.ok());
+  }
+  if (!s.ok()) {
+    temp_ = TempFile();
+    CopyOutcome failed{s, signal != 0 ? ExitCodeForSignal(signal) : kExitFailure, {}};
+    for (size_t i = signal != 0 ? 0 : 1; i < errors.size(); ++i) {
+      failed.report.notes.push_back(errors[i]);
+    }
+    return failed;
+  }
+  if (o_.verbose) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    fprintf(console_.out, "pcopy-mpi: copied %s in %.3f s (%s) with %d rank%s\n",
+            FormatBytes(src_.size).c_str(), seconds,
+            FormatRate(seconds > 0 ? static_cast<double>(src_.size) / seconds : 0).c_str(),
+            world_.size(), world_.size() == 1 ? "" : "s");
+  }
+  return CopyOutcome{};
+}
+
+// The temporary, complete on every rank, becomes DEST: metadata, then one rename (and, with
+// --fsync, the directory synced), as pcopy publishes.
+Status RankCopy::Commit() {
+  CommitOptions commit;
+  commit.mode = src_.mode & 0777 & ~CurrentMetadataEnv().umask;
+  if (PreservesAny(o_.preserve)) {
+    if (Status s = ApplyMetadata(RealSysCalls(), FileRef::Open(src_.fd.get(), o_.source), src_st_,
+                                 FileRef::Open(temp_.fd(), dst_.display), o_.preserve,
+                                 CurrentMetadataEnv());
+        !s.ok()) {
+      return s;
+    }
+    struct stat st;
+    if (fstat(temp_.fd(), &st) != 0) return Status::FromErrno("cannot stat", dst_.display, errno);
+    commit.mode = st.st_mode & 07777;
+  }
+  commit.fsync = o_.fsync;
+  commit.no_replace = o_.no_clobber;
+  bool existed = false;
+  if (Status s = temp_.Commit(dst_.path, commit, &existed); !s.ok() && !existed) return s;
+  return {};
+}
+
+}  // namespace
+
+CopyOutcome RunMpiCopy(const Options& o, SignalGuard& signals, const Console& console,
+                       const MpiWorld& world) {
+  return RunGuarded([&] { return RankCopy(o, signals, console, world).Run(); });
+}
+
+}  // namespace pcopy

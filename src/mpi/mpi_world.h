@@ -1,0 +1,76 @@
+// mpi_world.h: what pcopy-mpi asks of MPI, in one place: the session (MPI_Init_thread and
+// MPI_Finalize), this rank's place in the job, a few collectives over byte strings, and the one
+// window every rank shares (MpiBoard).
+//
+// The board lives in rank 0's memory (MPI_Win_allocate) and is reached by every rank with
+// passive-target one-sided operations, so no rank ever serves requests: a cursor that hands out
+// the units of a self-scheduled plan (MPI_Fetch_and_op, MPI_SUM), one progress counter and one
+// state per rank (MPI_Put, read by rank 0 with MPI_Get under a shared lock), and a stop flag any
+// rank may raise. On one node Open MPI serves these through shared memory; across nodes, through
+// its one-sided transport. Nothing here forks: MPI processes are not to be forked after
+// MPI_Init, so a rank copies its own units (pcopy-mpi's local workers are ranks).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pcopy {
+
+class MpiWorld {
+ public:
+  // MPI_Init_thread (MPI_THREAD_SINGLE). Errors abort inside MPI: there is no job without it.
+  MpiWorld(int* argc, char*** argv);
+  ~MpiWorld();  // MPI_Finalize
+  MpiWorld(const MpiWorld&) = delete;
+  MpiWorld& operator=(const MpiWorld&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  const std::string& host() const { return host_; }
+
+  // Rank 0's bytes, delivered to every rank.
+  std::string Broadcast(const std::string& bytes) const;
+  int BroadcastInt(int value) const;
+  // Every rank's bytes, delivered to rank 0 in rank order (other ranks get an empty vector).
+  std::vector<std::string> Gather(const std::string& bytes) const;
+  void Barrier() const;
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+  std::string host_;
+};
+
+// A rank's state on the board.
+enum class RankState : int64_t { kCopying = 0, kDone = 1, kFailed = 2 };
+
+class MpiBoard {
+ public:
+  // Collective: every rank calls it.
+  explicit MpiBoard(const MpiWorld& world);
+  ~MpiBoard();  // collective (MPI_Win_free)
+  MpiBoard(const MpiBoard&) = delete;
+  MpiBoard& operator=(const MpiBoard&) = delete;
+
+  // The next unit of the shared cursor (0, 1, 2, ...: one call, one unit, across every rank).
+  uint64_t TakeUnit();
+  // This rank's bytes copied so far, and its state.
+  void Publish(uint64_t bytes, RankState state);
+  // Raises the stop flag: every rank stops at its next unit.
+  void Stop();
+  bool Stopped();
+  // Rank 0: every rank's bytes and state as last published.
+  void Read(std::vector<uint64_t>* bytes, std::vector<RankState>* states);
+
+ private:
+  int64_t FetchAdd(int slot, int64_t value);
+
+  const MpiWorld& world_;
+  MPI_Win win_ = MPI_WIN_NULL;
+  int64_t* base_ = nullptr;
+};
+
+}  // namespace pcopy
