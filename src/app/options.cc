@@ -138,7 +138,8 @@ po::options_description Describe() {
       "--resume, and a tree's files already there count as copied only if their bytes match "
       "(default: size and mtime with -p, bytes without)")(
       "no-resume", "never resume, and remove a partial copy of DEST an earlier run kept")(
-      "discard-partial", "remove the partial copy that an interrupted copy of SOURCE to DEST kept")(
+      "discard-partial",
+      "remove the partial copy (or tree) that an interrupted copy of SOURCE to DEST kept")(
       "bwlimit", po::value<std::string>()->default_value("0"),
       "limit the whole copy to RATE bytes per second (0: no limit)")(
       "retries", po::value<std::string>()->default_value("3"),

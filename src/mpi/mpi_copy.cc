@@ -131,7 +131,8 @@ class RankCopy final : public ProgressSink {
     if (mine.ok()) mine = CopyUnits(setup.size);
     if (mine.ok()) mine = Flush();
     if (!mine.ok()) board.Stop();
-    if (!mine.ok() && world_.rank() == 0) temp_ = TempFile();  // never published, even if we hang
+    // Never published, even if the job hangs from here on (a dead rank).
+    if ((!mine.ok() || stopped_) && world_.rank() == 0) temp_ = TempFile();
     board.Publish(done_, mine.ok() && !stopped_ ? RankState::kDone : RankState::kFailed);
     if (world_.rank() == 0) {
       if (Status waited = WaitForRanks(); mine.ok()) mine = waited;
