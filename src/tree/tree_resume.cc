@@ -62,6 +62,8 @@ bool TreeRun::OpenKeptTree(size_t r, UniqueFd* dst, bool* existed) {
     s = Status::FromErrno("cannot resume into", shown, errno);
   }
   if (!s.ok()) {
+    // One made here and never used goes (a file system without flock would keep one per try).
+    if (!*existed) sys_.unlinkat(root.parent_dir.get(), name.c_str(), AT_REMOVEDIR);
     ReportError(s.ToString());
     return false;
   }
