@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,12 +128,23 @@ class E2eMpi : public testing::Test {
 
   RunResult Mpi(int n, const std::vector<std::string>& args) { return MpiJob(n, args).Finish(); }
 
-  // Nothing of pcopy's in the test's directory: no temporary, no partial copy.
+  // Nothing of pcopy's in the test's directory (no temporary, no partial copy), and no shared
+  // memory of its jobs' windows in /dev/shm.
   void ExpectNothingLeft() {
     for (const std::string& name : ListDir(dir_.path())) {
       EXPECT_NE(name.rfind(".pcopy", 0), 0u) << "left behind: " << name;
     }
+    for (const std::string& name : ListDir("/dev/shm")) {
+      EXPECT_EQ(name.rfind("osc_sm.", 0) == 0 && shm_before_.count(name) == 0, false)
+          << "left in /dev/shm: " << name;
+    }
   }
+
+  // Open MPI's window segments already there (other jobs'), not this test's to answer for.
+  std::set<std::string> shm_before_ = [] {
+    const std::vector<std::string> names = ListDir("/dev/shm");
+    return std::set<std::string>(names.begin(), names.end());
+  }();
 
   TempDir dir_;
   std::string src_ = dir_ / "src";
@@ -190,11 +202,28 @@ TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
       << r.err;
   r = Mpi(2, {"--checksum", src_});
   EXPECT_EQ(r.exit_code, 2);
+  r = Mpi(2, {"--verify", src_, dst_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.rfind("pcopy-mpi: --verify: not supported yet", 0) == 0) << r.err;
   r = Mpi(2, {"-j", "4", src_, dst_});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.err.rfind("pcopy-mpi: -j 4: local workers per rank are not supported yet", 0) == 0)
       << r.err;
   EXPECT_FALSE(Exists(dst_));
+  ExpectNothingLeft();
+}
+
+// -n keeps an existing DEST, as cp -n does, without copying; -u keeps one as new as SOURCE.
+TEST_F(E2eMpi, AnExistingDestKeptByNoClobberIsNotCopied) {
+  MakeRandomFile(src_, 3 * kMiB, 4);
+  WriteFile(dst_, "already here\n");
+  RunResult r = Mpi(2, {"-n", "-v", src_, dst_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dst_), "already here\n");
+  EXPECT_TRUE(r.out.find("pcopy-mpi: not replacing " + Quoted(dst_)) != std::string::npos) << r.out;
+  r = Mpi(2, {"-u", src_, dst_});  // DEST is newer than SOURCE
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dst_), "already here\n");
   ExpectNothingLeft();
 }
 

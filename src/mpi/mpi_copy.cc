@@ -44,6 +44,7 @@ struct Setup {
   std::string temp;
   uint64_t size = 0;
   int64_t mtime_sec = 0, mtime_nsec = 0;
+  bool kept = false;  // -n or -u keeps the existing DEST: nothing to copy
 };
 
 // Length-prefixed fields: a path may hold any byte but NUL.
@@ -66,7 +67,8 @@ bool Take(const std::string& in, size_t* at, std::string* field) {
 std::string Encode(const Setup& s) {
   std::string out;
   for (const std::string& f : {s.error, std::to_string(s.exit_code), s.temp, std::to_string(s.size),
-                               std::to_string(s.mtime_sec), std::to_string(s.mtime_nsec)}) {
+                               std::to_string(s.mtime_sec), std::to_string(s.mtime_nsec),
+                               std::string(s.kept ? "1" : "0")}) {
     Put(&out, f);
   }
   return out;
@@ -74,7 +76,7 @@ std::string Encode(const Setup& s) {
 
 Setup Decode(const std::string& in) {
   Setup s;
-  std::string f[6];
+  std::string f[7];
   size_t at = 0;
   for (std::string& field : f) {
     if (!Take(in, &at, &field)) {
@@ -89,6 +91,7 @@ Setup Decode(const std::string& in) {
   s.size = std::stoull(f[3]);
   s.mtime_sec = std::stoll(f[4]);
   s.mtime_nsec = std::stoll(f[5]);
+  s.kept = f[6] == "1";
   return s;
 }
 
@@ -114,9 +117,12 @@ class RankCopy final : public ProgressSink {
       }
     }
     setup = Decode(world_.Broadcast(world_.rank() == 0 ? Encode(setup) : std::string()));
-    if (!setup.error.empty()) {
+    if (!setup.error.empty() || setup.kept) {
       const int code = world_.BroadcastInt(setup.exit_code);
-      if (world_.rank() != 0) return CopyOutcome{Status(), code, {}};
+      if (setup.kept && world_.rank() == 0 && o_.verbose) {
+        fprintf(console_.out, "pcopy-mpi: not replacing %s\n", Quote(dst_.path).c_str());
+      }
+      if (world_.rank() != 0 || setup.kept) return CopyOutcome{Status(), code, {}};
       return CopyOutcome{setup.exit_code >= 128
                              ? Status::Interrupted(code - 128, "DEST left untouched")
                              : Status::Message(setup.error),
@@ -159,6 +165,12 @@ class RankCopy final : public ProgressSink {
     if (dst_.exists && dst_.dev == src_.dev && dst_.ino == src_.ino) {
       return Status::Message(Quote(o_.source) + " and " + Quote(dst_.display) +
                              " are the same file");
+    }
+    // -n, -u: an existing DEST that cp would keep ends the job here, successfully.
+    if (dst_.exists && CheckExisting(RealSysCalls(), AT_FDCWD, dst_.path.c_str(), st, o_.no_clobber,
+                                     o_.update) == Existing::kKeep) {
+      setup->kept = true;
+      return {};
     }
     if (!o_.force) {
       if (Status s = CheckWritable(dst_); !s.ok()) return s;

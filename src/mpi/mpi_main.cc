@@ -4,6 +4,7 @@
 // and mpi/.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
 #include "app/options.h"
 #include "mpi/mpi_copy.h"
@@ -11,6 +12,12 @@
 #include "os/signal_guard.h"
 
 int main(int argc, char** argv) {
+  // Open MPI backs the board's window with a file in /dev/shm, which a rank killed outright leaves
+  // there; in the job's session directory, mpirun removes it when the job ends, whatever happened
+  // to the ranks. (A user's own setting wins.)
+  if (const char* session = getenv("OMPI_MCA_orte_jobfam_session_dir"); session != nullptr) {
+    setenv("OMPI_MCA_osc_sm_backing_directory", session, 0);
+  }
   pcopy::MpiWorld world(&argc, &argv);
   pcopy::CommandLine cmd;
   if (pcopy::Status s = pcopy::ParseCommandLine(argc, argv, &cmd); !s.ok()) {
@@ -18,7 +25,21 @@ int main(int argc, char** argv) {
     return pcopy::kExitUsage;
   }
   if (cmd.action == pcopy::Action::kHelp || cmd.action == pcopy::Action::kVersion) {
-    if (world.rank() == 0) fputs(cmd.text.c_str(), stdout);
+    if (world.rank() == 0) {
+      if (cmd.action == pcopy::Action::kHelp) {
+        fputs(
+            "Usage: mpirun -np N pcopy-mpi [OPTION]... SOURCE DEST\n"
+            "Copy one regular file with every rank of an MPI job, on a file system that\n"
+            "every rank shares; DEST appears only when every rank's part is complete.\n"
+            "The options are pcopy's, below, with these differences: --bwlimit limits\n"
+            "each rank; -j (local workers per rank), trees, --resume, --verify,\n"
+            "--print-digest and the modes other than the copy are pcopy's alone.\n\n",
+            stdout);
+        fputs(cmd.text.c_str(), stdout);
+      } else {
+        printf("pcopy-mpi %s (with MPI)\n", PCOPY_VERSION);
+      }
+    }
     return pcopy::kExitOk;
   }
   if (cmd.action != pcopy::Action::kCopy) {
@@ -26,6 +47,22 @@ int main(int argc, char** argv) {
       fprintf(stderr,
               "pcopy-mpi: copies one regular file; --checksum, --check, --compare, "
               "--demo and --discard-partial are pcopy's\n");
+    }
+    return pcopy::kExitUsage;
+  }
+  const pcopy::Options& o = cmd.options;
+  const char* alone = o.recursive                                     ? "-r, -a (trees)"
+                      : o.sources.size() > 1 || o.target_is_directory ? "several SOURCEs, -t"
+                      : o.verify                                      ? "--verify"
+                      : o.print_digest                                ? "--print-digest"
+                      : o.resume == pcopy::ResumeMode::kAlways        ? "--resume"
+                                                                      : nullptr;
+  if (alone != nullptr) {
+    if (world.rank() == 0) {
+      fprintf(stderr,
+              "pcopy-mpi: %s: not supported yet; pcopy-mpi copies one regular file (pcopy "
+              "does the rest)\n",
+              alone);
     }
     return pcopy::kExitUsage;
   }
