@@ -8,7 +8,6 @@
 // sample tree's small files take a fraction of a second, its 48 MiB file about 2 s at 24 MB/s.
 // The test waits for the large file's journal and then for one checkpoint interval and a half,
 // the only way to know from outside that a record has landed without taking the journal's lock.
-#include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,12 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "app/options.h"
-#include "app/tree_job.h"
 #include "e2e_resume_util.h"
 #include "exec/checkpoint.h"
 #include "exec/resume_journal.h"
-#include "os/signal_guard.h"
 #include "os/temp_file.h"
 #include "tree_test_util.h"
 
@@ -281,31 +277,11 @@ TEST_F(E2eResumeTree, AnOldKeptTreeIsRemoved) {
 // A file system without flock: --resume of a tree cannot lock its kept tree, says so, and leaves
 // nothing (not even the directory it made to lock).
 TEST_F(E2eResumeTree, WithoutLocksATreeIsRefusedAndLeavesNothing) {
-  class NoLocks final : public SysCalls {
-   public:
-    int flock(int, int) const override {
-      errno = ENOLCK;
-      return -1;
-    }
-  } no_locks;
-  std::vector<const char*> argv = {"pcopy", "--resume", "-r", "-q", src_.c_str(), dst_.c_str()};
-  CommandLine cmd;
-  ASSERT_TRUE(ParseCommandLine(static_cast<int>(argv.size()), argv.data(), &cmd).ok());
-  cmd.options.progress = ProgressMode::kNone;
-  const std::string err_path = dir_ / "err";
-  FILE* out = fopen("/dev/null", "we");
-  FILE* err = fopen(err_path.c_str(), "we");
-  ASSERT_TRUE(out != nullptr && err != nullptr);
-  CopyOutcome outcome;
-  {
-    SignalGuard signals;
-    outcome = RunCopyCommand(cmd.options, signals, Console{out, err}, no_locks);
-  }
-  fclose(out);
-  fclose(err);
+  std::string err;
+  const CopyOutcome outcome =
+      CopyCommandInProcess({"--resume", "-r", "-q", src_, dst_}, NoFlockSysCalls(), &err);
   EXPECT_EQ(outcome.exit_code, 1);
-  EXPECT_EQ(ReadFile(err_path), "pcopy: cannot lock " + Quoted(Kept()) + ": No locks available\n");
-  unlink(err_path.c_str());
+  EXPECT_EQ(err, "pcopy: cannot lock " + Quoted(Kept()) + ": No locks available\n");
   EXPECT_FALSE(Exists(dst_));
   EXPECT_FALSE(Exists(Kept()));
 }

@@ -87,28 +87,6 @@ class E2eTreeReflink : public CloneFsTest {
     }
   }
 
-  // RunCopyCommand in this process through sys (the forked workers inherit it), with its error
-  // lines kept.
-  CopyOutcome CopyThrough(const SysCalls& sys, const Lines& args, std::string* err) {
-    std::vector<const char*> argv = {"pcopy"};
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    CommandLine cmd;
-    EXPECT_OK(ParseCommandLine(static_cast<int>(argv.size()), argv.data(), &cmd));
-    cmd.options.progress = ProgressMode::kNone;
-    FILE* out = fopen((t_ / "out").c_str(), "we");
-    FILE* errors = fopen((t_ / "err").c_str(), "we");
-    EXPECT_TRUE(out != nullptr && errors != nullptr);
-    CopyOutcome outcome;
-    {
-      SignalGuard signals;
-      outcome = RunCopyCommand(cmd.options, signals, Console{out, errors}, sys);
-    }
-    fclose(out);
-    fclose(errors);
-    *err = ReadFile(t_ / "err");
-    return outcome;
-  }
-
   const std::string src_ = mnt_ + "/src", dst_ = mnt_ + "/dst";
 };
 
@@ -187,7 +165,7 @@ TEST_P(E2eTreeReflink, ADeclinedRangeCloneFallsBackToACopyOfTheChunks) {
   args.insert(args.end(), kChunks.begin(), kChunks.end());
   args.insert(args.end(), {src_, dst_});
   std::string err;
-  const CopyOutcome out = CopyThrough(sys, args, &err);
+  const CopyOutcome out = CopyCommandInProcess(args, sys, &err);
   ASSERT_OK(out.status);
   EXPECT_EQ(out.exit_code, 0);
   EXPECT_EQ(err, "");
@@ -212,7 +190,7 @@ TEST_P(E2eTreeReflink, AFailedRangeCloneIsTheFilesError) {
     args.insert(args.end(), kChunks.begin(), kChunks.end());
     args.insert(args.end(), {src_, dst});
     std::string err;
-    const CopyOutcome out = CopyThrough(sys, args, &err);
+    const CopyOutcome out = CopyCommandInProcess(args, sys, &err);
     EXPECT_EQ(out.exit_code, 1);
     const std::string line = "pcopy: cannot clone " + Quoted(src_ + "/big") + " to " +
                              Quoted(dst + "/big") + ": " + strerror(c.err) + "\n";

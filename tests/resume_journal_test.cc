@@ -179,13 +179,7 @@ TEST_F(ResumeJournalTest, ASymbolicLinkIsRefused) {
 
 // A file system without flock: the caller learns it, to copy without resuming.
 TEST_F(ResumeJournalTest, AFileSystemWithoutLocksIsSaidSo) {
-  class NoLocks final : public SysCalls {
-   public:
-    int flock(int, int) const override {
-      errno = ENOLCK;
-      return -1;
-    }
-  } no_locks;
+  const test::NoFlockSysCalls no_locks;
   ResumeJournal j;
   ResumeJournal::Trouble trouble;
   EXPECT_FALSE(ResumeJournal::Open(path(), "dst", &j, &trouble, no_locks).ok());

@@ -117,6 +117,17 @@ ChildReport InChild(const std::function<std::string()>& body, unsigned alarm_s =
 // /dev/null), with its own SignalGuard, through sys (forked workers inherit a fake).
 CopyOutcome CopyInProcess(Options o, const SysCalls& sys = RealSysCalls());
 
+// The copy command line `pcopy args...` (trees included: RunCopyCommand) in this process through
+// sys, without progress; *err gets what it wrote on stderr (stdout goes to /dev/null).
+CopyOutcome CopyCommandInProcess(const std::vector<std::string>& args, const SysCalls& sys,
+                                 std::string* err);
+
+// A file system without flock (ENOLCK), as some network file systems are.
+class NoFlockSysCalls final : public SysCalls {
+ public:
+  int flock(int, int) const override;
+};
+
 // RunWithOutputs with the outputs collected: exit status, stdout and stderr.
 RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms = kHangTimeoutMs);
 

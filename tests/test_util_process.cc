@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "app/options.h"
+#include "app/tree_job.h"
 #include "test_util.h"
 
 namespace pcopy::test {
@@ -201,6 +203,41 @@ CopyOutcome CopyInProcess(Options o, const SysCalls& sys) {
   }
   fclose(sink);
   return outcome;
+}
+
+CopyOutcome CopyCommandInProcess(const std::vector<std::string>& args, const SysCalls& sys,
+                                 std::string* err) {
+  std::vector<const char*> argv = {"pcopy"};
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  CommandLine cmd;
+  if (Status s = ParseCommandLine(static_cast<int>(argv.size()), argv.data(), &cmd); !s.ok()) {
+    ADD_FAILURE() << s.ToString();
+    return {};
+  }
+  cmd.options.progress = ProgressMode::kNone;
+  TempDir io;
+  FILE* out = fopen("/dev/null", "we");
+  FILE* errors = fopen((io / "err").c_str(), "we");
+  if (out == nullptr || errors == nullptr) {
+    ADD_FAILURE() << "cannot open the outputs: " << strerror(errno);
+    if (out != nullptr) fclose(out);
+    if (errors != nullptr) fclose(errors);
+    return {};
+  }
+  CopyOutcome outcome;
+  {
+    SignalGuard signals;
+    outcome = RunCopyCommand(cmd.options, signals, Console{out, errors}, sys);
+  }
+  fclose(out);
+  fclose(errors);
+  *err = ReadFile(io / "err");
+  return outcome;
+}
+
+int NoFlockSysCalls::flock(int, int) const {
+  errno = ENOLCK;
+  return -1;
 }
 
 RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms) {
