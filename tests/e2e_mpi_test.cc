@@ -1,8 +1,9 @@
-// e2e_mpi_test.cc: pcopy-mpi under mpirun on this machine (`mpirun --oversubscribe -np N`, N =
-// 1, 2, 3, 5), as a user of a cluster runs it: byte-exact copies of odd sizes with every
-// strategy, errors reported by rank 0 with the failing rank and its host, and the failures a job
-// meets (a SIGINT to mpirun, a rank killed outright) never publishing DEST nor leaving a
-// temporary that the next run does not remove. Skipped where MPI was not found at build time.
+// e2e_mpi_test.cc: pcopy-mpi copying one file under mpirun on this machine (`mpirun
+// --oversubscribe -np N`, N = 1, 2, 3, 5), as a user of a cluster runs it: byte-exact copies of odd
+// sizes with every strategy, errors reported by rank 0 with the failing rank and its host, and the
+// failures a job meets (a SIGINT to mpirun, a rank killed outright) never publishing DEST nor
+// leaving a temporary that the next run does not remove. Skipped where MPI was not found at build
+// time.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 
 #include "base/size_parse.h"
 #include "e2e_copy_util.h"
+#include "e2e_mpi_util.h"
 #include "test_util.h"
 
 namespace pcopy {
@@ -23,133 +25,7 @@ namespace {
 
 using namespace pcopy::test;
 
-#ifdef PCOPY_MPI_BINARY
-constexpr const char* kMpiBinary = PCOPY_MPI_BINARY;
-constexpr const char* kMpiExec = PCOPY_MPIEXEC;
-#else
-constexpr const char* kMpiBinary = "";
-constexpr const char* kMpiExec = "";
-#endif
-
-// The rank of a process mpirun started, from its environment; -1 if it cannot be read.
-int RankOf(pid_t pid) {
-  const std::string env = ReadFile("/proc/" + std::to_string(pid) + "/environ");
-  const std::string key = std::string("OMPI_COMM_WORLD_RANK=");
-  for (size_t at = 0; at < env.size(); at = env.find('\0', at) + 1) {
-    if (env.compare(at, key.size(), key) == 0) return std::atoi(env.c_str() + at + key.size());
-    if (env.find('\0', at) == std::string::npos) break;
-  }
-  return -1;
-}
-
-std::string Host() {
-  char name[256] = {};
-  gethostname(name, sizeof name - 1);
-  return name;
-}
-
-// mpirun -np n pcopy-mpi args, started in the background in its own process group, its output
-// in files.
-class MpiJob {
- public:
-  MpiJob(int n, const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {kMpiExec, "--allow-run-as-root", "--oversubscribe",
-                                     "-np",    std::to_string(n),     kMpiBinary};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(err, 2);
-      std::vector<char*> raw;
-      for (std::string& a : argv) raw.push_back(a.data());
-      raw.push_back(nullptr);
-      execvp(raw[0], raw.data());
-      _exit(127);
-    }
-    EXPECT_GT(pid_, 0);
-  }
-  ~MpiJob() {
-    if (pid_ > 0 && !reaped_) {
-      kill(-pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-
-  RunResult Finish() {
-    int status = 0;
-    EXPECT_TRUE(WaitUntil(
-        "mpirun to exit",
-        [&] {
-          if (reaped_) return true;
-          reaped_ = waitpid(pid_, &status, WNOHANG) == pid_;
-          return reaped_;
-        },
-        60000));
-    // The ranks mpirun did not reap come to this process (test_main.cc makes it the subreaper):
-    // reaped here, so that a dead rank's pid is gone for the next run's leftover check.
-    EXPECT_TRUE(WaitUntil("mpirun's ranks to be reaped", [] {
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
-      return ChildrenOf(getpid()).empty();
-    }));
-    RunResult r;
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-    r.out = ReadFile(out_path_);
-    r.err = ReadFile(err_path_);
-    return r;
-  }
-
- private:
-  TempDir io_;
-  std::string out_path_ = io_ / "out";
-  std::string err_path_ = io_ / "err";
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-};
-
-class E2eMpi : public testing::Test {
- protected:
-  void SetUp() override {
-    if (std::string(kMpiExec).empty()) {
-      GTEST_SKIP() << "MPI was not found when pcopy was built: pcopy-mpi and its tests are "
-                      "left out (scripts/install-deps.sh installs Open MPI)";
-    }
-    // Containers lack the kernel's cross-memory attach that Open MPI's shared-memory transport
-    // uses by default; the sanitizers' leak report would name Open MPI's own allocations.
-    setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
-    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-    setenv("OMPI_MCA_orte_tmpdir_base", "/dev/shm", 1);
-  }
-
-  RunResult Mpi(int n, const std::vector<std::string>& args) { return MpiJob(n, args).Finish(); }
-
-  // Nothing of pcopy's in the test's directory (no temporary, no partial copy), and no shared
-  // memory of its jobs' windows in /dev/shm.
-  void ExpectNothingLeft() {
-    for (const std::string& name : ListDir(dir_.path())) {
-      EXPECT_NE(name.rfind(".pcopy", 0), 0u) << "left behind: " << name;
-    }
-    for (const std::string& name : ListDir("/dev/shm")) {
-      EXPECT_EQ(name.rfind("osc_sm.", 0) == 0 && shm_before_.count(name) == 0, false)
-          << "left in /dev/shm: " << name;
-    }
-  }
-
-  // Open MPI's window segments already there (other jobs'), not this test's to answer for.
-  std::set<std::string> shm_before_ = [] {
-    const std::vector<std::string> names = ListDir("/dev/shm");
-    return std::set<std::string>(names.begin(), names.end());
-  }();
-
-  TempDir dir_;
-  std::string src_ = dir_ / "src";
-  std::string dst_ = dir_ / "dst";
-};
+using E2eMpi = MpiTest;
 
 // Every strategy at several rank counts, on sizes that do not divide evenly: the ranks' units
 // together are the whole file, and DEST appears once, complete, with SOURCE's mode.
@@ -178,9 +54,44 @@ TEST_F(E2eMpi, CopiesOddSizesByteExactWithEveryStrategy) {
     struct stat st {};
     ASSERT_EQ(stat(dst_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
+    EXPECT_EQ(r.out.rfind("pcopy-mpi: method auto: ", 0), 0u) << r.out;
     EXPECT_TRUE(r.out.find("pcopy-mpi: copied ") != std::string::npos) << r.out;
     EXPECT_TRUE(r.out.find(" with " + std::to_string(c.ranks) + " rank") != std::string::npos)
         << r.out;
+    ExpectNothingLeft();
+  }
+}
+
+// --verify and --print-digest: every rank checks its share of the leaves, and the digest rank 0
+// prints is pcopy's own (`pcopy --checksum DEST`), whatever the number of ranks, including ranks
+// with no leaf to check and an empty file.
+TEST_F(E2eMpi, VerifiedCopiesPrintPcopysDigestAtEveryRankCount) {
+  const struct {
+    int ranks;
+    uint64_t size;
+    bool verify;
+  } cases[] = {{1, 3 * kMiB + 5, true},
+               {3, 5 * kMiB + 1, true},
+               {5, 2 * kMiB, true},
+               {2, 0, true},
+               {3, 4 * kMiB + 9, false}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.ranks) + " ranks, " + std::to_string(c.size) + " bytes" +
+                 (c.verify ? ", --verify" : ""));
+    MakeRandomFile(src_, c.size, c.size + 7);
+    unlink(dst_.c_str());
+    std::vector<std::string> args = {"--print-digest", "-v", src_, dst_};
+    if (c.verify) args.insert(args.begin(), "--verify");
+    const RunResult r = Mpi(c.ranks, args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(SameBytes(src_, dst_));
+    const RunResult sum = RunPcopy({"--checksum", dst_});
+    ASSERT_EQ(sum.exit_code, 0) << sum.err;
+    EXPECT_TRUE(r.out.find(sum.out) != std::string::npos) << r.out << "pcopy: " << sum.out;
+    const std::string verified = "pcopy-mpi: verified against " + Quoted(src_) +
+                                 ": XXH3-128 by 1 MiB, DEST read back from storage by " +
+                                 std::to_string(c.ranks) + " rank";
+    EXPECT_EQ(r.out.find(verified) != std::string::npos, c.verify) << r.out;
     ExpectNothingLeft();
   }
 }
@@ -202,9 +113,9 @@ TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
       << r.err;
   r = Mpi(2, {"--checksum", src_});
   EXPECT_EQ(r.exit_code, 2);
-  r = Mpi(2, {"--verify", src_, dst_});
+  r = Mpi(2, {"--resume", src_, dst_});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(r.err.rfind("pcopy-mpi: --verify: not supported yet", 0) == 0) << r.err;
+  EXPECT_TRUE(r.err.rfind("pcopy-mpi: --resume: not supported yet", 0) == 0) << r.err;
   r = Mpi(2, {"-j", "4", src_, dst_});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.err.rfind("pcopy-mpi: -j 4: local workers per rank are not supported yet", 0) == 0)
@@ -233,12 +144,7 @@ TEST_F(E2eMpi, AnExistingDestKeptByNoClobberIsNotCopied) {
 TEST_F(E2eMpi, ARanksErrorNamesTheRankAndHostAndPublishesNothing) {
   MakeRandomFile(src_, 16 * kMiB, 2);
   MpiJob job(2, {"--bwlimit", "8M", "--strategy", "contiguous", src_, dst_});
-  ASSERT_TRUE(WaitUntil("the temporary", [&] {
-    for (const std::string& n : ListDir(dir_.path())) {
-      if (n.rfind(".pcopy-", 0) == 0) return true;
-    }
-    return false;
-  }));
+  ASSERT_TRUE(WaitForTemporary());
   // Most often after the ranks have opened SOURCE and begun: 16 MiB at 2 x 8 MiB/s take 1 s.
   usleep(300 * 1000);
   ASSERT_EQ(truncate(src_.c_str(), static_cast<off_t>(kMiB)), 0);
@@ -262,24 +168,16 @@ TEST_F(E2eMpi, ARanksErrorNamesTheRankAndHostAndPublishesNothing) {
 // temporary. Rank 0 killed outright (SIGKILL): mpirun ends the job, DEST never appears, the
 // temporary stays (no process is left to remove it), and the next run removes it and copies.
 TEST_F(E2eMpi, InterruptedOrKilledJobsNeverPublish) {
+  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
   MakeRandomFile(src_, 24 * kMiB, 3);
   for (const bool kill_a_rank : {false, true}) {
     SCOPED_TRACE(kill_a_rank ? "a rank killed" : "SIGINT to mpirun");
     // 24 MiB at 3 x 2 MiB/s: four seconds, far longer than the wait for the temporary.
     MpiJob job(3, {"--bwlimit", "2M", src_, dst_});
     ASSERT_TRUE(WaitUntil("the ranks", [&] { return ChildrenOf(job.pid()).size() >= 3; }));
-    ASSERT_TRUE(WaitUntil("the temporary", [&] {
-      for (const std::string& n : ListDir(dir_.path())) {
-        if (n.rfind(".pcopy-", 0) == 0) return true;
-      }
-      return false;
-    }));
+    ASSERT_TRUE(WaitForTemporary());
     if (kill_a_rank) {
-      bool killed = false;
-      for (pid_t rank : ChildrenOf(job.pid())) {
-        if (RankOf(rank) == 0) killed = kill(rank, SIGKILL) == 0;
-      }
-      EXPECT_TRUE(killed) << "rank 0 was not found among mpirun's children";
+      EXPECT_TRUE(job.KillRank(0));
     } else {
       kill(job.pid(), SIGINT);
     }

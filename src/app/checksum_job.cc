@@ -13,6 +13,7 @@
 
 #include "app/digest_list.h"
 #include "app/in_process.h"
+#include "base/program_name.h"
 #include "base/unique_fd.h"
 #include "copy/digest.h"
 #include "exec/parallel_digest.h"
@@ -24,7 +25,7 @@ namespace {
 // A file's error, printed where it happens (see checksum_job.h).
 void ReportError(const Console& console, const Status& status) {
   fflush(console.out);
-  fprintf(console.err, "pcopy: %s\n", status.ToString().c_str());
+  fprintf(console.err, "%s: %s\n", ProgramName(), status.ToString().c_str());
 }
 
 CopyOutcome Interrupted(int signal, const char* unfinished) {
@@ -103,21 +104,21 @@ bool CheckFile(const Options& o, const std::string& expected, const std::string&
 bool Summarize(const CheckCounts& c, const std::string& list, const Console& console) {
   fflush(console.out);
   if (c.formatted == 0) {
-    fprintf(console.err, "pcopy: %s: no properly formatted checksum lines found\n",
+    fprintf(console.err, "%s: %s: no properly formatted checksum lines found\n", ProgramName(),
             Quote(list).c_str());
     return false;
   }
   const auto n = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   if (c.misformatted != 0) {
-    fprintf(console.err, "pcopy: WARNING: %llu line%s improperly formatted\n", n(c.misformatted),
-            c.misformatted == 1 ? " is" : "s are");
+    fprintf(console.err, "%s: WARNING: %llu line%s improperly formatted\n", ProgramName(),
+            n(c.misformatted), c.misformatted == 1 ? " is" : "s are");
   }
   if (c.unreadable != 0) {
-    fprintf(console.err, "pcopy: WARNING: %llu listed file%s could not be read\n", n(c.unreadable),
-            c.unreadable == 1 ? "" : "s");
+    fprintf(console.err, "%s: WARNING: %llu listed file%s could not be read\n", ProgramName(),
+            n(c.unreadable), c.unreadable == 1 ? "" : "s");
   }
   if (c.mismatched != 0) {
-    fprintf(console.err, "pcopy: WARNING: %llu computed checksum%s did NOT match\n",
+    fprintf(console.err, "%s: WARNING: %llu computed checksum%s did NOT match\n", ProgramName(),
             n(c.mismatched), c.mismatched == 1 ? "" : "s");
   }
   return c.misformatted == 0 && c.unreadable == 0 && c.mismatched == 0;

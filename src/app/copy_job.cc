@@ -20,6 +20,7 @@
 #include "app/read_to_end.h"
 #include "app/resume_copy.h"
 #include "app/verify_copy.h"
+#include "base/program_name.h"
 #include "base/size_parse.h"
 #include "copy/digest.h"
 #include "copy/io.h"
@@ -124,7 +125,8 @@ class CopyRun {
     if (dst_.exists && CheckExisting(sys_, AT_FDCWD, dst_.path.c_str(), src_st_, o_.no_clobber,
                                      o_.update) == Existing::kKeep) {
       outcome_.report.skipped = true;
-      if (o_.verbose) fprintf(console_.out, "pcopy: not replacing %s\n", Quote(dst_.path).c_str());
+      if (o_.verbose)
+        fprintf(console_.out, "%s: not replacing %s\n", ProgramName(), Quote(dst_.path).c_str());
       return {};
     }
     if (!o_.force) {
@@ -140,8 +142,8 @@ class CopyRun {
     const std::string dir = DirName(dst_.path);
     for (const std::string& name : RemoveLeftovers(dir, sys_)) {
       if (o_.verbose) {
-        fprintf(console_.out, "pcopy: removed %s, left by a pcopy that no longer runs\n",
-                Quote(name).c_str());
+        fprintf(console_.out, "%s: removed %s, left by a pcopy that no longer runs\n",
+                ProgramName(), Quote(name).c_str());
       }
     }
     if (Status s = SourceExtents(sys_, src_.fd.get(), src_.size, o_.sparse, o_.source, &extents_);
@@ -172,8 +174,8 @@ class CopyRun {
       return s;
     }
     if (clone_.declined != 0 && o_.verbose) {
-      fprintf(console_.out, "pcopy: reflink auto: FICLONE declined (%s): copying the data\n",
-              strerror(clone_.declined));
+      fprintf(console_.out, "%s: reflink auto: FICLONE declined (%s): copying the data\n",
+              ProgramName(), strerror(clone_.declined));
     }
     const bool reserve = writes && o_.sparse != SparseMode::kAlways;
     if (Status s = SizeNewFile(sys_, temp_.fd(), src_.size, extents_, reserve, dst_.display);
@@ -193,17 +195,18 @@ class CopyRun {
     if (Status s = OpenPartial(sys_, spec_, &extents_, &temp_, &*partial_, &notice); !s.ok()) {
       // Where locks are missing, a copy that did not ask to resume is made as before.
       if (!partial_->no_locks || o_.resume == ResumeMode::kAlways) return s;
-      if (o_.verbose) fprintf(console_.out, "pcopy: not resumable: %s\n", s.ToString().c_str());
+      if (o_.verbose)
+        fprintf(console_.out, "%s: not resumable: %s\n", ProgramName(), s.ToString().c_str());
       partial_.reset();
       return {};
     }
     if (!notice.empty() && !o_.quiet) {
-      fprintf(console_.err, "pcopy: not resuming the partial copy of %s: %s; starting afresh\n",
-              Quote(dst_.display).c_str(), notice.c_str());
+      fprintf(console_.err, "%s: not resuming the partial copy of %s: %s; starting afresh\n",
+              ProgramName(), Quote(dst_.display).c_str(), notice.c_str());
     }
     if (!partial_->resumed) return {};
     if (o_.verbose) {
-      fprintf(console_.out, "pcopy: resuming %s -> %s: %s of %s already durable\n",
+      fprintf(console_.out, "%s: resuming %s -> %s: %s of %s already durable\n", ProgramName(),
               Quote(o_.source).c_str(), Quote(dst_.display).c_str(),
               FormatBytes(partial_->durable_bytes).c_str(),
               FormatBytes(partial_->data_bytes).c_str());
@@ -217,7 +220,8 @@ class CopyRun {
     std::string told;
     if (DiscardPartial(sys_, dir, BaseName(dst_.path), dst_.display, &told).ok() && !told.empty() &&
         !o_.quiet) {
-      fprintf(console_.err, "pcopy: %s: this copy does not resume (see --resume)\n", told.c_str());
+      fprintf(console_.err, "%s: %s: this copy does not resume (see --resume)\n", ProgramName(),
+              told.c_str());
     }
   }
 
@@ -333,9 +337,8 @@ class CopyRun {
     const auto size_now = static_cast<uint64_t>(now.st_size);
     if (size_now < src_.size) return ToStatus(SourceChanged(size_now), o_.source, o_.dest);
     if (size_now > src_.size && !o_.quiet) {
-      fprintf(console_.err,
-              "pcopy: warning: %s grew during the copy; copied its first %llu bytes\n",
-              Quote(o_.source).c_str(), static_cast<unsigned long long>(src_.size));
+      fprintf(console_.err, "%s: warning: %s grew during the copy; copied its first %llu bytes\n",
+              ProgramName(), Quote(o_.source).c_str(), static_cast<unsigned long long>(src_.size));
     }
     return {};
   }
@@ -350,8 +353,8 @@ class CopyRun {
     }
     if (o_.verbose) {
       fprintf(console_.out,
-              "pcopy: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
-              Quote(o_.source).c_str(),
+              "%s: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
+              ProgramName(), Quote(o_.source).c_str(),
               recopied == 0 ? "" : (", " + std::to_string(recopied) + " MiB copied again").c_str());
     }
     return {};
@@ -418,13 +421,13 @@ class CopyRun {
     // killer): said on stderr unless -q, like cp's warnings.
     if (!o_.quiet) {
       for (const std::string& line : r.retried) {
-        fprintf(console_.err, "pcopy: retried: %s\n", line.c_str());
+        fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
     if (!o_.verbose || (r.skipped && r.seconds == 0)) return;
     fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
     if (clone_.cloned) {
-      fprintf(console_.out, "pcopy: cloned %s in %.3f s, method %s%s\n",
+      fprintf(console_.out, "%s: cloned %s in %.3f s, method %s%s\n", ProgramName(),
               FormatBytes(r.bytes).c_str(), r.seconds, r.method.c_str(), o_.fsync ? ", fsync" : "");
       return;
     }
@@ -438,7 +441,7 @@ class CopyRun {
     const std::string by = r.workers == 0 ? "in this process"
                                           : "with " + std::to_string(r.workers) + " worker" +
                                                 (r.workers == 1 ? "" : "s");
-    fprintf(console_.out, "pcopy: copied %s%s in %.3f s (%s) %s, method %s%s%s\n",
+    fprintf(console_.out, "%s: copied %s%s in %.3f s (%s) %s, method %s%s%s\n", ProgramName(),
             FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
             FormatRate(r.seconds > 0 ? static_cast<double>(data_bytes_) / r.seconds : 0).c_str(),
             by.c_str(), r.method.c_str(), o_.fsync ? ", fsync" : "",

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "app/options.h"
+#include "base/program_name.h"
 #include "base/size_parse.h"
 #include "copy/write_size_tuner.h"
 #include "exec/in_process_executor.h"
@@ -70,17 +71,17 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
 
 void PrintSparse(FILE* out, const std::vector<ByteRange>& extents, uint64_t size) {
   if (extents.size() == 1 && extents[0].length == size) return;
-  fprintf(out, "pcopy: sparse: %zu data extent%s, %s of %s; the holes stay holes\n", extents.size(),
-          extents.size() == 1 ? "" : "s", FormatBytes(TotalBytes(extents)).c_str(),
+  fprintf(out, "%s: sparse: %zu data extent%s, %s of %s; the holes stay holes\n", ProgramName(),
+          extents.size(), extents.size() == 1 ? "" : "s", FormatBytes(TotalBytes(extents)).c_str(),
           FormatBytes(size).c_str());
 }
 
 void PrintPlan(FILE* out, const CopyPlan& plan) {
-  fprintf(out, "pcopy: plan: %s, %zu worker%s for %s\n", StrategyName(plan.strategy),
+  fprintf(out, "%s: plan: %s, %zu worker%s for %s\n", ProgramName(), StrategyName(plan.strategy),
           plan.workers.size(), plan.workers.size() == 1 ? "" : "s", FormatBytes(plan.size).c_str());
   if (plan.self_scheduled()) {
-    fprintf(out, "pcopy:   %zu chunk%s taken in order by whichever worker is free, %s to %s\n",
-            plan.queue.size(), plan.queue.size() == 1 ? "" : "s",
+    fprintf(out, "%s:   %zu chunk%s taken in order by whichever worker is free, %s to %s\n",
+            ProgramName(), plan.queue.size(), plan.queue.size() == 1 ? "" : "s",
             FormatBytes(plan.queue.front().length).c_str(),
             FormatBytes(plan.queue.back().length).c_str());
     return;
@@ -88,20 +89,21 @@ void PrintPlan(FILE* out, const CopyPlan& plan) {
   constexpr size_t kShown = 16;
   for (size_t i = 0; i < plan.workers.size() && i < kShown; ++i) {
     const auto& ranges = plan.workers[i].ranges;
-    fprintf(out, "pcopy:   worker %zu: %zu range%s, bytes %llu-%llu (%s)\n", i, ranges.size(),
-            ranges.size() == 1 ? "" : "s", static_cast<unsigned long long>(ranges.front().offset),
+    fprintf(out, "%s:   worker %zu: %zu range%s, bytes %llu-%llu (%s)\n", ProgramName(), i,
+            ranges.size(), ranges.size() == 1 ? "" : "s",
+            static_cast<unsigned long long>(ranges.front().offset),
             static_cast<unsigned long long>(ranges.back().end() - 1),
             FormatBytes(plan.workers[i].bytes()).c_str());
   }
   if (plan.workers.size() > kShown) {
-    fprintf(out, "pcopy:   ... and %zu more workers\n", plan.workers.size() - kShown);
+    fprintf(out, "%s:   ... and %zu more workers\n", ProgramName(), plan.workers.size() - kShown);
   }
 }
 
 void PrintCacheShare(FILE* out, const std::optional<CacheShare>& share, uint64_t read_ahead) {
   if (!share) return;
-  fprintf(out, "pcopy: SOURCE: %.0f%% of %s in the page cache (%s)%s\n", share->fraction() * 100,
-          FormatBytes(share->size).c_str(), share->how,
+  fprintf(out, "%s: SOURCE: %.0f%% of %s in the page cache (%s)%s\n", ProgramName(),
+          share->fraction() * 100, FormatBytes(share->size).c_str(), share->how,
           read_ahead == 0 ? ""
                           : ("; each worker asks the kernel to read " + FormatBytes(read_ahead) +
                              " ahead of the chunk it takes")
@@ -109,8 +111,8 @@ void PrintCacheShare(FILE* out, const std::optional<CacheShare>& share, uint64_t
 }
 
 void PrintInProcess(FILE* out, uint64_t data) {
-  fprintf(out, "pcopy: %s of data, under %s: copied by this process, no worker forked\n",
-          FormatBytes(data).c_str(), FormatBytes(kInProcessBelow).c_str());
+  fprintf(out, "%s: %s of data, under %s: copied by this process, no worker forked\n",
+          ProgramName(), FormatBytes(data).c_str(), FormatBytes(kInProcessBelow).c_str());
 }
 
 void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uint64_t budget) {
@@ -120,7 +122,7 @@ void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uin
     const std::string probes =
         std::to_string(r.probes) + " probe" + (r.probes == 1 ? "" : "s") + " of other sizes";
     if (r.switches == 0) {
-      fprintf(out, "pcopy: worker %zu: writes of %s throughout (%s)\n", i,
+      fprintf(out, "%s: worker %zu: writes of %s throughout (%s)\n", ProgramName(), i,
               FormatBytes(r.size).c_str(),
               r.probes == 0 ? "too few chunks to probe another size"
                             : (probes + ", none " + GainWords() + " faster").c_str());
@@ -140,10 +142,10 @@ void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uin
         break;
     }
     fprintf(out,
-            "pcopy: worker %zu: writes of %s at the end, after %u switch%s in %s; the last "
+            "%s: worker %zu: writes of %s at the end, after %u switch%s in %s; the last "
             "after offset %s: %s\n",
-            i, FormatBytes(r.size).c_str(), r.switches, r.switches == 1 ? "" : "es", probes.c_str(),
-            FormatBytes(r.at).c_str(), why.c_str());
+            ProgramName(), i, FormatBytes(r.size).c_str(), r.switches, r.switches == 1 ? "" : "es",
+            probes.c_str(), FormatBytes(r.at).c_str(), why.c_str());
   }
 }
 

@@ -1,5 +1,6 @@
 #include "app/method_choice.h"
 
+#include "base/program_name.h"
 #include "base/size_parse.h"
 #include "os/file_system.h"
 
@@ -55,7 +56,8 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
   if (o.method != Method::kAuto) return o.method;
   if (const char* why = PreadRequiredBy(o)) {
     if (verbose != nullptr) {
-      fprintf(verbose, "pcopy: method auto: %s (%s)\n", PreadWords(o, untuned).c_str(), why);
+      fprintf(verbose, "%s: method auto: %s (%s)\n", ProgramName(), PreadWords(o, untuned).c_str(),
+              why);
     }
     return Method::kPread;
   }
@@ -76,7 +78,7 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
           .append(same_type ? src->name : "")
           .append(")");
     }
-    fprintf(verbose, "pcopy: method auto: SOURCE on %s, DEST on %s: %s\n",
+    fprintf(verbose, "%s: method auto: SOURCE on %s, DEST on %s: %s\n", ProgramName(),
             src ? src->name : "unknown", dst ? dst->name : "unknown", why.c_str());
   }
   return shares ? Method::kCopyFileRangeOrPread : Method::kPread;

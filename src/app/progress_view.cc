@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/program_name.h"
 #include "base/size_parse.h"
 
 namespace pcopy {
@@ -90,9 +91,9 @@ std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) cons
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
   const uint64_t shown = s.before + done, whole = s.before + s.total;
   char buf[160];
-  snprintf(buf, sizeof buf, "pcopy: %s %s of %s, %s, ETA %s", Percent(shown, whole).c_str(),
-           FormatBytes(shown).c_str(), FormatBytes(whole).c_str(), FormatRate(rate).c_str(),
-           FormatDuration(eta).c_str());
+  snprintf(buf, sizeof buf, "%s: %s %s of %s, %s, ETA %s", ProgramName(),
+           Percent(shown, whole).c_str(), FormatBytes(shown).c_str(), FormatBytes(whole).c_str(),
+           FormatRate(rate).c_str(), FormatDuration(eta).c_str());
   return buf;
 }
 
@@ -128,7 +129,7 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
     }
   } else if (ok) {
-    fprintf(out_, "pcopy: 100.0%% %s in %.2f s, %s\n",
+    fprintf(out_, "%s: 100.0%% %s in %.2f s, %s\n", ProgramName(),
             FormatBytes(s.before + s.done_total()).c_str(), s.elapsed, FormatRate(average).c_str());
   }
   fflush(out_);

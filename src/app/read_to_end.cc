@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "app/verify_copy.h"
+#include "base/program_name.h"
 #include "copy/digest.h"
 #include "copy/io.h"
 
@@ -39,7 +40,7 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
 
 Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& src, int temp_fd,
                      SignalGuard& signals, FILE* out, CopyReport* report) {
-  if (o.verbose) fprintf(out, "pcopy: size unknown or 0: reading to the end\n");
+  if (o.verbose) fprintf(out, "%s: size unknown or 0: reading to the end\n", ProgramName());
   uint64_t copied = 0;
   StreamDigests read;
   const bool digest = o.verify || o.print_digest;
@@ -60,9 +61,9 @@ Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& sr
   if (Status s = VerifyReadOnce(o, temp_fd, copied, leaves, &signals, sys); !s.ok()) return s;
   if (o.verbose) {
     fprintf(out,
-            "pcopy: verified against the bytes read from %s (read once: its size is unknown): "
+            "%s: verified against the bytes read from %s (read once: its size is unknown): "
             "XXH3-128 by 1 MiB, DEST read back from storage\n",
-            Quote(o.source).c_str());
+            ProgramName(), Quote(o.source).c_str());
   }
   return {};
 }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "base/program_name.h"
 #include "base/size_parse.h"
 #include "os/data_extents.h"
 #include "os/destination.h"
@@ -202,7 +203,7 @@ CopyOutcome RunDiscardPartial(const Options& o, const Console& console, const Sy
       return CopyOutcome{std::move(s), kExitFailure, {}};
     }
     if (!o.quiet) {
-      fprintf(console.err, "pcopy: %s\n",
+      fprintf(console.err, "%s: %s\n", ProgramName(),
               told.empty() ? ("no partial copy of " + Quote(dst.display) + " to remove").c_str()
                            : told.c_str());
     }

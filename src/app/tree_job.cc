@@ -13,6 +13,7 @@
 #include "app/copy_verbose.h"
 #include "app/method_choice.h"
 #include "app/progress_view.h"
+#include "base/program_name.h"
 #include "base/size_parse.h"
 #include "base/unique_fd.h"
 #include "copy/reflink.h"
@@ -52,10 +53,12 @@ std::string CanonicalTarget(const std::string& path) {
 
 class CopyCommand {
  public:
-  CopyCommand(const Options& o, SignalGuard& signals, const Console& console, const SysCalls& sys)
-      : o_(o), signals_(signals), console_(console), sys_(sys) {}
+  CopyCommand(const Options& o, SignalGuard& signals, const Console& console, const SysCalls& sys,
+              TaskRunner* runner = nullptr)
+      : o_(o), signals_(signals), console_(console), sys_(sys), runner_(runner) {}
 
   CopyOutcome Run() {
+    if (runner_ != nullptr) return RunTrees();  // the caller copies a single file its own way
     struct stat st;
     const bool one = o_.sources.size() == 1 && !o_.target_is_directory;
     if (one && StatOperand(o_, o_.sources[0], &st) != 0)
@@ -92,7 +95,7 @@ class CopyCommand {
   }
 
   void Error(const Status& s) {
-    fprintf(console_.err, "pcopy: %s\n", s.ToString().c_str());
+    fprintf(console_.err, "%s: %s\n", ProgramName(), s.ToString().c_str());
     ++errors_;
   }
 
@@ -191,7 +194,9 @@ class CopyCommand {
     t.worker.update = o_.update;
     t.worker.fsync = o_.fsync;
     t.worker.sparse = o_.sparse;
-    t.worker.bwlimit = o_.bwlimit == 0 ? 0 : std::max<uint64_t>(o_.bwlimit / o_.jobs, 1);
+    // pcopy-mpi: --bwlimit limits each rank, as a node's link would.
+    const unsigned jobs = runner_ != nullptr ? 1 : o_.jobs;
+    t.worker.bwlimit = o_.bwlimit == 0 ? 0 : std::max<uint64_t>(o_.bwlimit / jobs, 1);
     t.worker.method = Method::kPread;
     if (!sources.empty()) {
       // auto is resolved once, for the first SOURCE's file system and DEST's.
@@ -206,14 +211,16 @@ class CopyCommand {
     }
     t.worker.tuning.tune = t.worker.method == Method::kPread && TunesWriteSize(o_);
     t.worker.tuning.min = o_.buffer_size;
-    t.worker.tuning.budget = kLargeWriteBudget / std::max(o_.jobs, 1u);
+    t.worker.tuning.budget = kLargeWriteBudget / std::max(jobs, 1u);
     t.worker.max_write_size = kMaxTunedWriteSize;
     // Only a copy that keeps SOURCE's mtime can be matched by it; any other is compared.
     if (o_.resume == ResumeMode::kAlways) {
       t.worker.resume =
           o_.resume_content || !o_.preserve.timestamps ? ResumeCheck::kContent : ResumeCheck::kTime;
     }
-    t.jobs = o_.jobs;
+    t.jobs = jobs;
+    t.runner = runner_;
+    t.named_files = runner_ != nullptr;
     t.retries = o_.retries;
     t.chunk_size = o_.chunk_size;
     t.one_file_system = o_.one_file_system;
@@ -246,22 +253,22 @@ class CopyCommand {
   void Summarize(const TreeReport& r) const {
     if (!o_.quiet) {
       for (const std::string& line : r.retried) {
-        fprintf(console_.err, "pcopy: retried: %s\n", line.c_str());
+        fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
     if (!o_.verbose) return;
     fprintf(
         console_.out,
-        "pcopy: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
+        "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
         "worker%s%s\n",
-        static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
+        ProgramName(), static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
         static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
         FormatBytes(r.bytes).c_str(), r.seconds,
         FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(), r.workers,
         r.workers == 1 ? "" : "s",
         (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
     if (r.resumed != 0) {
-      fprintf(console_.out, "pcopy: resumed: %s already durable (%llu file%s whole)\n",
+      fprintf(console_.out, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),
               FormatBytes(r.resumed_bytes).c_str(), static_cast<unsigned long long>(r.resumed),
               r.resumed == 1 ? "" : "s");
     }
@@ -272,6 +279,7 @@ class CopyCommand {
   SignalGuard& signals_;
   const Console& console_;
   const SysCalls& sys_;
+  TaskRunner* runner_;
   uint64_t errors_ = 0;
 };
 
@@ -280,6 +288,11 @@ class CopyCommand {
 CopyOutcome RunCopyCommand(const Options& o, SignalGuard& signals, const Console& console,
                            const SysCalls& sys) {
   return RunGuarded([&] { return CopyCommand(o, signals, console, sys).Run(); });
+}
+
+CopyOutcome RunTreeCommand(const Options& o, SignalGuard& signals, const Console& console,
+                           TaskRunner* runner) {
+  return RunGuarded([&] { return CopyCommand(o, signals, console, RealSysCalls(), runner).Run(); });
 }
 
 }  // namespace pcopy

@@ -10,6 +10,7 @@
 
 #include "app/options.h"
 #include "app/outcome.h"
+#include "exec/task_runner.h"
 #include "os/signal_guard.h"
 #include "os/sys_calls.h"
 
@@ -17,5 +18,11 @@ namespace pcopy {
 
 CopyOutcome RunCopyCommand(const Options& options, SignalGuard& signals, const Console& console,
                            const SysCalls& sys = RealSysCalls());
+
+// pcopy-mpi's tree copy (mpi/mpi_tree.h): the same command with runner's workers instead of
+// forked ones (--bwlimit then limits each of them), every operand copied as a tree would be: a
+// single regular file is the caller's to send to its own copy.
+CopyOutcome RunTreeCommand(const Options& options, SignalGuard& signals, const Console& console,
+                           TaskRunner* runner);
 
 }  // namespace pcopy

@@ -14,15 +14,6 @@
 namespace pcopy {
 namespace {
 
-// Makes the next reads of fd come from storage: its dirty pages written (in steps, taking
-// signals between them), its clean ones dropped.
-Status DropCachedPages(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
-                       SignalGuard* signals) {
-  if (Status s = SyncInSteps(sys, fd, name, size, signals); !s.ok()) return s;
-  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  return {};
-}
-
 // "bytes 1048576-2097151": leaf `leaf` of a file of `size` bytes.
 std::string LeafBytes(uint64_t leaf, uint64_t size) {
   const uint64_t offset = leaf * kLeafSize;
@@ -32,22 +23,43 @@ std::string LeafBytes(uint64_t leaf, uint64_t size) {
 
 }  // namespace
 
+Status DropCachedPages(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
+                       SignalGuard* signals) {
+  if (Status s = SyncInSteps(sys, fd, name, size, signals); !s.ok()) return s;
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  return {};
+}
+
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
                   std::string* source_digest, const SysCalls& sys, SignalGuard* signals) {
   *recopied = 0;
-  const DigestInput a{src.fd.get(), o.source}, b{temp_fd, o.dest};
   if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
+  std::vector<Digest128> digests;
+  if (Status s = VerifyLeaves(o, src.fd.get(), src.size, temp_fd, {}, WorkersFor(o, src.size),
+                              &digests, recopied, sys, signals);
+      !s.ok()) {
+    return s;
+  }
+  *source_digest = TreeDigest(digests);
+  return {};
+}
+
+Status VerifyLeaves(const Options& o, int src_fd, uint64_t size, int temp_fd,
+                    const std::vector<uint64_t>& leaves, unsigned jobs,
+                    std::vector<Digest128>* source_digests, uint64_t* recopied, const SysCalls& sys,
+                    SignalGuard* signals) {
+  *recopied = 0;
+  const DigestInput a{src_fd, o.source}, b{temp_fd, o.dest};
   LeafReport report;
-  const unsigned jobs = WorkersFor(o, src.size);
-  if (Status s = DigestLeaves(a, b, src.size, jobs, {}, &report, signals); !s.ok()) return s;
-  *source_digest = TreeDigest(report.digests);
+  if (Status s = DigestLeaves(a, b, size, jobs, leaves, &report, signals); !s.ok()) return s;
+  *source_digests = std::move(report.digests);
   if (report.differing.empty()) return {};
 
   // Copy the differing leaves once more, then read them back from storage again.
   std::vector<char> buffer(static_cast<size_t>(o.buffer_size));
   CopyEnv env;
   env.sys = &sys;
-  env.src_fd = src.fd.get();
+  env.src_fd = src_fd;
   env.dst_fd = temp_fd;
   env.buffer = std::span<char>(buffer.data(), buffer.size());
   class NoProgress final : public ProgressSink {
@@ -58,22 +70,22 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
       return Status::Interrupted(signals->terminating_signal());
     }
     const uint64_t offset = leaf * kLeafSize;
-    const uint64_t length = std::min(kLeafSize, src.size - offset);
+    const uint64_t length = std::min(kLeafSize, size - offset);
     if (IoError e = CopyRangeReadWrite(env, offset, length, none); !e.ok()) {
       return ToStatus(e, o.source, o.dest);
     }
   }
   *recopied = report.differing.size();
-  if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
+  if (Status s = DropCachedPages(sys, temp_fd, o.dest, size, signals); !s.ok()) return s;
   LeafReport again;
-  if (Status s = DigestLeaves(a, b, src.size, jobs, report.differing, &again, signals); !s.ok()) {
+  if (Status s = DigestLeaves(a, b, size, jobs, report.differing, &again, signals); !s.ok()) {
     return s;
   }
   if (!again.differing.empty()) {
     const uint64_t leaf = again.differing.front();
     return Status::Failure(
         "verify", o.dest,
-        LeafBytes(leaf, src.size) + " still differ from " + Quote(o.source) + " after a re-copy",
+        LeafBytes(leaf, size) + " still differ from " + Quote(o.source) + " after a re-copy",
         leaf * kLeafSize);
   }
   return {};

@@ -23,6 +23,21 @@ namespace pcopy {
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
                   std::string* source_digest, const SysCalls& sys, SignalGuard* signals);
 
+// Makes the next reads of fd come from storage: its dirty pages written (in steps, taking
+// signals between them), its clean ones dropped from this machine's cache.
+Status DropCachedPages(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
+                       SignalGuard* signals);
+
+// One share of --verify, the temporary's pages already dropped from the cache: the leaves
+// `leaves` (every leaf if empty) of the temporary compared with SOURCE's on `jobs` workers (0:
+// this process), differing leaves copied again once and checked again, as VerifyCopy does.
+// *source_digests: SOURCE's digests of those leaves, in order. pcopy-mpi's ranks each verify a
+// share this way (app/share_check.h).
+Status VerifyLeaves(const Options& o, int src_fd, uint64_t size, int temp_fd,
+                    const std::vector<uint64_t>& leaves, unsigned jobs,
+                    std::vector<Digest128>* source_digests, uint64_t* recopied, const SysCalls& sys,
+                    SignalGuard* signals);
+
 // --verify for a source of unknown size, read once to the end (a /proc file would not give the
 // same bytes twice): the temporary, read back from storage, is compared with the leaf digests of
 // what was read (`read`, from StreamDigests). A difference is an error; nothing is re-copied.

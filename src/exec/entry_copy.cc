@@ -86,7 +86,7 @@ ItemState CopySpecialEntry(const TreeWorkerConfig& config, Publish publish, int 
     *error = Status::FromErrno("cannot stat", src_name, errno);
     return ItemState::kFailed;
   }
-  if (st.st_ino != item.ino || st.st_dev != item.dev) {
+  if (st.st_ino != item.ino || (config.compare_dev && st.st_dev != item.dev)) {
     *error = Status::Failure("cannot copy", src_name,
                              "it was replaced during the copy (not the file pcopy examined)");
     return ItemState::kFailed;

@@ -15,7 +15,8 @@ int TreeWorkerMain(void* context) noexcept;
 
 }  // namespace
 
-Status TaskPool::Start(size_t workers) {
+Status TaskPool::Start(const TreeWorkerConfig& config, size_t workers) {
+  config_ = config;
   if (Status s = WorkerSlots::Create(workers, 0, &slots_); !s.ok()) return s;
   workers_.resize(workers);
   contexts_.resize(workers);
@@ -41,12 +42,6 @@ Status TaskPool::Spawn(size_t w) {
   // worker_end closes here: the worker holds the only other copy, so its death reads as the end
   // of the channel.
   return {};
-}
-
-size_t TaskPool::total_in_flight() const {
-  size_t n = 0;
-  for (const Worker& w : workers_) n += w.in_flight.size();
-  return n;
 }
 
 Status TaskPool::SendNow(size_t w, const Task& task) {

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "exec/executor.h"
+#include "exec/task_runner.h"
 #include "exec/tree_task.h"
 #include "exec/tree_worker.h"
 #include "exec/worker_slots.h"
@@ -25,17 +26,12 @@
 
 namespace pcopy {
 
-struct TaskCompletion {
-  Task task;
-  TaskResult result;
-};
-
-class TaskPool {
+class TaskPool final : public TaskRunner {
  public:
-  TaskPool(const TreeWorkerConfig& config, unsigned retries) : config_(config), retries_(retries) {}
+  explicit TaskPool(unsigned retries) : retries_(retries) {}
   TaskPool(const TaskPool&) = delete;
   TaskPool& operator=(const TaskPool&) = delete;
-  ~TaskPool() { Kill(); }
+  ~TaskPool() override { Kill(); }
 
   // What a forked worker is started with.
   struct Context {
@@ -44,33 +40,22 @@ class TaskPool {
     WorkerSlot* slot;
   };
 
-  Status Start(size_t workers);
-  size_t size() const { return workers_.size(); }
-  size_t in_flight(size_t w) const { return workers_[w].in_flight.size(); }
-  size_t total_in_flight() const;
-
-  // Hands task to worker w and keeps it until its answer arrives.
-  Status Send(size_t w, Task task);
-
-  // Waits up to timeout for answers, a worker's death or a signal. Answered tasks are appended to
-  // *done. Returns the terminating signal that arrived, or 0. A worker lost beyond the retries,
-  // or a channel that breaks, sets *failure.
+  Status Start(const TreeWorkerConfig& config, size_t workers) override;
+  size_t size() const override { return workers_.size(); }
+  size_t in_flight(size_t w) const override { return workers_[w].in_flight.size(); }
+  Status Send(size_t w, Task task) override;
+  // A worker lost beyond the retries, or a channel that breaks, sets *failure.
   int Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
-           std::vector<TaskCompletion>* done, Status* failure);
-
-  // The bytes each worker has written so far (live, from the shared slots).
-  std::vector<uint64_t> WorkerBytes() const;
-  // What each worker's write size tuner did (exec/chunk_tuning.h), for those that tuned.
-  std::vector<WriteSizeReport> WriteSizes() const;
-  // The file worker w copies now, as the user would name it; "" when it is idle.
-  std::string CurrentFile(size_t w) const;
-  // One line per worker replaced: who, how it ended, the new pid.
-  const std::vector<std::string>& retried() const { return retried_; }
-
-  // Tells every worker to quit and reaps them; call when nothing is in flight.
-  void Finish();
-  // Kills and reaps every worker now.
-  void Kill();
+           std::vector<TaskCompletion>* done, Status* failure) override;
+  // Live, from the shared slots.
+  std::vector<uint64_t> WorkerBytes() const override;
+  std::vector<WriteSizeReport> WriteSizes() const override;
+  std::string CurrentFile(size_t w) const override;
+  // Each with the new pid.
+  const std::vector<std::string>& retried() const override { return retried_; }
+  // Finish also reaps the workers; Kill kills and reaps them.
+  void Finish() override;
+  void Kill() override;
 
  private:
   struct Worker {

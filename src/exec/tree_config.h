@@ -41,6 +41,10 @@ struct TreeWorkerConfig {
   bool clone = false;
   bool clone_required = false;  // --reflink=always: a declined clone is an error
   ResumeCheck resume = ResumeCheck::kOff;
+  // Whether an entry's device number is compared with the walk's (TaskItem::dev): not on another
+  // machine than the walk's (pcopy-mpi's ranks), where an NFS client numbers the same file system
+  // its own way; the inode number alone is compared there.
+  bool compare_dev = true;
 };
 
 }  // namespace pcopy

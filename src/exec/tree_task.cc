@@ -1,54 +1,8 @@
 #include "exec/tree_task.h"
 
-#include <cstring>
-#include <type_traits>
+#include "base/wire.h"
 
 namespace pcopy {
-namespace {
-
-class Writer {
- public:
-  template <typename T>
-  void Put(T value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    const char* p = reinterpret_cast<const char*>(&value);
-    bytes_.insert(bytes_.end(), p, p + sizeof value);
-  }
-  void PutString(const std::string& s) {
-    Put(static_cast<uint32_t>(s.size()));
-    bytes_.insert(bytes_.end(), s.begin(), s.end());
-  }
-  std::vector<char> Take() { return std::move(bytes_); }
-
- private:
-  std::vector<char> bytes_;
-};
-
-class Reader {
- public:
-  explicit Reader(const std::vector<char>& bytes) : bytes_(bytes) {}
-  template <typename T>
-  bool Get(T* value) {
-    if (bytes_.size() - pos_ < sizeof(T)) return false;
-    memcpy(value, bytes_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return true;
-  }
-  bool GetString(std::string* s) {
-    uint32_t n = 0;
-    if (!Get(&n) || bytes_.size() - pos_ < n) return false;
-    s->assign(bytes_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool AtEnd() const { return pos_ == bytes_.size(); }
-
- private:
-  const std::vector<char>& bytes_;
-  size_t pos_ = 0;
-};
-
-}  // namespace
 
 std::string JoinDisplay(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
@@ -57,7 +11,7 @@ std::string JoinDisplay(const std::string& dir, const std::string& name) {
 }
 
 std::vector<char> EncodeTask(const Task& task) {
-  Writer w;
+  WireWriter w;
   w.Put(task.id);
   w.Put(task.kind);
   w.Put(task.publish);
@@ -79,7 +33,7 @@ std::vector<char> EncodeTask(const Task& task) {
 }
 
 bool DecodeTask(const std::vector<char>& bytes, Task* task) {
-  Reader r(bytes);
+  WireReader r(bytes);
   uint32_t count = 0;
   if (!r.Get(&task->id) || !r.Get(&task->kind) || !r.Get(&task->publish) ||
       !r.GetString(&task->src_display) || !r.GetString(&task->dst_display) ||
@@ -99,7 +53,7 @@ bool DecodeTask(const std::vector<char>& bytes, Task* task) {
 }
 
 std::vector<char> EncodeResult(const TaskResult& result) {
-  Writer w;
+  WireWriter w;
   w.Put(result.id);
   w.Put(result.bytes);
   w.Put(static_cast<uint32_t>(result.states.size()));
@@ -116,7 +70,7 @@ std::vector<char> EncodeResult(const TaskResult& result) {
 }
 
 bool DecodeResult(const std::vector<char>& bytes, TaskResult* result) {
-  Reader r(bytes);
+  WireReader r(bytes);
   uint32_t count = 0;
   if (!r.Get(&result->id) || !r.Get(&result->bytes) || !r.Get(&count)) return false;
   result->states.assign(count, ItemState::kCopied);

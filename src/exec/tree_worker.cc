@@ -147,7 +147,8 @@ class TreeWorker {
     }
     if (sys_.fstat(fd->get(), st) != 0) return Status::FromErrno("cannot stat", src_name, errno);
     // O_NONBLOCK stays: it has no effect on a regular file (open(2)), and saves a call per file.
-    if (st->st_ino != item.ino || st->st_dev != item.dev || !S_ISREG(st->st_mode)) {
+    if (st->st_ino != item.ino || (config_.compare_dev && st->st_dev != item.dev) ||
+        !S_ISREG(st->st_mode)) {
       return Status::Failure("cannot copy", src_name,
                              "it was replaced during the copy (not the file pcopy examined)");
     }
@@ -254,15 +255,35 @@ struct AlignedFree {
   void operator()(char* p) const { ::operator delete (p, std::align_val_t{kDirectAlignment}); }
 };
 
-int Serve(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) {
+}  // namespace
+
+struct InProcessTasks::Impl {
+  Impl(const TreeWorkerConfig& config, WorkerSlot* slot, size_t size)
+      : buffer(static_cast<char*>(::operator new (size, std::align_val_t{kDirectAlignment}))),
+        worker(config, slot, std::span<char>(buffer.get(), size)) {}
+  std::unique_ptr<char, AlignedFree> buffer;
+  TreeWorker worker;
+};
+
+InProcessTasks::InProcessTasks(const TreeWorkerConfig& config, WorkerSlot* slot) {
   // A tuned write size is a prefix of a buffer of the largest size it may take.
   const uint64_t largest =
       config.tuning.tune ? std::max(config.buffer_size, config.max_write_size) : config.buffer_size;
   const size_t size =
       static_cast<size_t>((largest + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment);
-  std::unique_ptr<char, AlignedFree> buffer(
-      static_cast<char*>(::operator new (size, std::align_val_t{kDirectAlignment})));
-  TreeWorker worker(config, slot, std::span<char>(buffer.get(), size));
+  impl_ = std::make_unique<Impl>(config, slot, size);
+}
+
+InProcessTasks::~InProcessTasks() = default;
+
+TaskResult InProcessTasks::Run(const Task& task, const std::vector<UniqueFd>& fds) {
+  return impl_->worker.Run(task, fds);
+}
+
+namespace {
+
+int Serve(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) {
+  InProcessTasks worker(config, slot);
   std::vector<char> bytes;
   std::vector<UniqueFd> fds;
   for (;;) {

@@ -15,11 +15,33 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
+#include "base/unique_fd.h"
 #include "exec/tree_config.h"
+#include "exec/tree_task.h"
 #include "exec/worker_slots.h"
 
 namespace pcopy {
+
+// Runs tasks in the calling process, one at a time, as a worker does: the body of the forked
+// worker below, and of pcopy-mpi's ranks (mpi/mpi_tree.h), which get their tasks over MPI and
+// open their descriptors themselves. Progress goes to *slot (plain memory will do).
+class InProcessTasks {
+ public:
+  InProcessTasks(const TreeWorkerConfig& config, WorkerSlot* slot);  // std::bad_alloc
+  ~InProcessTasks();
+  InProcessTasks(const InProcessTasks&) = delete;
+  InProcessTasks& operator=(const InProcessTasks&) = delete;
+
+  // fds: a batch's source and destination directories, or a chunk's two files.
+  TaskResult Run(const Task& task, const std::vector<UniqueFd>& fds);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Runs tasks from `channel` until told to quit; returns the exit code (0, or 1 if the channel
 // failed). noexcept: an allocation failure ends the worker with a recorded exit code.

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "app/copy_job.h"
+#include "app/digest_list.h"
 #include "app/method_choice.h"
+#include "app/share_check.h"
 #include "base/size_parse.h"
 #include "copy/io_error.h"
 #include "copy/pacer.h"
@@ -42,6 +44,7 @@ struct Setup {
   std::string error;  // not empty: rank 0 failed before the copy began (it reports why)
   int exit_code = kExitOk;
   std::string temp;
+  std::string display;  // DEST as rank 0 names it in messages
   uint64_t size = 0;
   int64_t mtime_sec = 0, mtime_nsec = 0;
   bool kept = false;  // -n or -u keeps the existing DEST: nothing to copy
@@ -66,9 +69,9 @@ bool Take(const std::string& in, size_t* at, std::string* field) {
 
 std::string Encode(const Setup& s) {
   std::string out;
-  for (const std::string& f : {s.error, std::to_string(s.exit_code), s.temp, std::to_string(s.size),
-                               std::to_string(s.mtime_sec), std::to_string(s.mtime_nsec),
-                               std::string(s.kept ? "1" : "0")}) {
+  for (const std::string& f : {s.error, std::to_string(s.exit_code), s.temp, s.display,
+                               std::to_string(s.size), std::to_string(s.mtime_sec),
+                               std::to_string(s.mtime_nsec), std::string(s.kept ? "1" : "0")}) {
     Put(&out, f);
   }
   return out;
@@ -76,7 +79,7 @@ std::string Encode(const Setup& s) {
 
 Setup Decode(const std::string& in) {
   Setup s;
-  std::string f[7];
+  std::string f[8];
   size_t at = 0;
   for (std::string& field : f) {
     if (!Take(in, &at, &field)) {
@@ -88,19 +91,27 @@ Setup Decode(const std::string& in) {
   s.error = f[0];
   s.exit_code = std::stoi(f[1]);
   s.temp = f[2];
-  s.size = std::stoull(f[3]);
-  s.mtime_sec = std::stoll(f[4]);
-  s.mtime_nsec = std::stoll(f[5]);
-  s.kept = f[6] == "1";
+  s.display = f[3];
+  s.size = std::stoull(f[4]);
+  s.mtime_sec = std::stoll(f[5]);
+  s.mtime_nsec = std::stoll(f[6]);
+  s.kept = f[7] == "1";
   return s;
 }
 
 // A rank's outcome as rank 0 gathers it, after its host and a newline: "" (copied its units), "T"
 // (stopped by another rank's error or signal), "S<signal>", or "E" and the one-line error.
 std::string OutcomeOf(const Status& s, bool stopped) {
-  if (s.signal() != 0) return "S" + std::to_string(s.signal());
-  if (!s.ok()) return "E" + s.ToString();
-  return stopped ? "T" : "";
+  // Appended rather than "S" + ...: GCC 12 warns falsely (-Wrestrict) on that once inlined here.
+  std::string out;
+  if (s.signal() != 0) {
+    out.append("S").append(std::to_string(s.signal()));
+  } else if (!s.ok()) {
+    out.append("E").append(s.ToString());
+  } else if (stopped) {
+    out.append("T");
+  }
+  return out;
 }
 
 class RankCopy final : public ProgressSink {
@@ -143,10 +154,13 @@ class RankCopy final : public ProgressSink {
     if (world_.rank() == 0) {
       if (Status waited = WaitForRanks(); mine.ok()) mine = waited;
     }
-    const std::vector<std::string> outcomes =
-        world_.Gather(world_.host() + "\n" + OutcomeOf(mine, stopped_));
+    Verdict verdict = Judge(mine, world_.Gather(world_.host() + "\n" + OutcomeOf(mine, stopped_)));
+    if ((o_.verify || o_.print_digest) &&
+        world_.BroadcastInt(world_.rank() == 0 && verdict.status.ok() ? 1 : 0) != 0) {
+      verdict = Check(setup);
+    }
     CopyOutcome outcome;
-    if (world_.rank() == 0) outcome = Conclude(mine, outcomes);
+    if (world_.rank() == 0) outcome = Conclude(std::move(verdict));
     outcome.exit_code = world_.BroadcastInt(outcome.exit_code);
     return outcome;
   }
@@ -186,6 +200,7 @@ class RankCopy final : public ProgressSink {
     }
     src_st_ = st;
     setup->temp = temp_.path();
+    setup->display = dst_.display;
     setup->size = src_.size;
     setup->mtime_sec = st.st_mtim.tv_sec;
     setup->mtime_nsec = st.st_mtim.tv_nsec;
@@ -210,7 +225,7 @@ class RankCopy final : public ProgressSink {
     }
     dst_fd_ = UniqueFd(open(setup.temp.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!dst_fd_.valid()) return Status::FromErrno("cannot open", setup.temp, errno);
-    display_ = world_.rank() == 0 ? dst_.display : o_.dest;
+    display_ = setup.display;
     if (o_.method == Method::kSendfile || o_.method == Method::kDirect) {
       return Status::Message("pcopy-mpi copies with pread, copy_file_range or mmap; --method " +
                              std::string(MethodName(o_.method)) + " is pcopy's alone");
@@ -228,7 +243,15 @@ class RankCopy final : public ProgressSink {
   void Tick(bool force);
   Status WaitForRanks();
   ProgressSnapshot Snapshot() const;
-  CopyOutcome Conclude(Status mine, const std::vector<std::string>& outcomes);
+  // Rank 0: what every rank's outcome adds up to (other ranks: nothing).
+  struct Verdict {
+    Status status;
+    int signal = 0;
+    std::vector<std::string> errors;  // "rank R on HOST: ..." for each rank that failed
+  };
+  Verdict Judge(const Status& mine, const std::vector<std::string>& outcomes) const;
+  Verdict Check(const Setup& setup);
+  CopyOutcome Conclude(Verdict verdict);
   Status Commit();
 
   const Options& o_;
@@ -252,6 +275,9 @@ class RankCopy final : public ProgressSink {
   std::unique_ptr<Pacer> pacer_;
   uint64_t done_ = 0;
   bool stopped_ = false;
+  std::string digest_;  // rank 0, after Check: the tree digest (SOURCE's under --verify)
+  uint64_t recopied_ = 0;
+  bool lost_race_ = false;
   Clock::time_point start_, last_publish_, last_tick_;
 };
 
@@ -298,11 +324,11 @@ Status RankCopy::CopyUnits(uint64_t size) {
   }
 }
 
-// --fsync: each rank makes its own writes durable (on a shared file system only the writer's
-// client can flush them), and closes the temporary, whose close reports a write that failed late
-// (NFS).
+// --fsync (and --verify, which reads the copy back from storage): each rank makes its own writes
+// durable (on a shared file system only the writer's client can flush them), and closes the
+// temporary, whose close reports a write that failed late (NFS).
 Status RankCopy::Flush() {
-  if (o_.fsync && fdatasync(dst_fd_.get()) != 0) {
+  if ((o_.fsync || o_.verify) && fdatasync(dst_fd_.get()) != 0) {
     return Status::FromErrno("fsync", display_, errno);
   }
   if (close(dst_fd_.release()) != 0 && errno != EINTR) {
@@ -368,12 +394,13 @@ Status RankCopy::WaitForRanks() {
   }
 }
 
-// Rank 0, every rank's outcome in hand: DEST published if all copied their units; otherwise the
-// first failed rank's error (with its rank and host), the others' as notes, and the temporary
-// removed.
-CopyOutcome RankCopy::Conclude(Status mine, const std::vector<std::string>& outcomes) {
-  std::vector<std::string> errors;
-  int signal = mine.signal();
+// Rank 0, every rank's outcome in hand: the first failed rank's error (with its rank and host),
+// the others' kept as notes; a signal any rank took; or success.
+RankCopy::Verdict RankCopy::Judge(const Status& mine,
+                                  const std::vector<std::string>& outcomes) const {
+  Verdict v;
+  if (world_.rank() != 0) return v;
+  v.signal = mine.signal();
   bool stopped = false;
   for (size_t r = 0; r < outcomes.size(); ++r) {
     const size_t newline = outcomes[r].find('\n');
@@ -382,21 +409,48 @@ CopyOutcome RankCopy::Conclude(Status mine, const std::vector<std::string>& outc
     stopped = stopped || o == "T";
     if (o.empty() || o == "T") continue;
     if (o[0] == 'S') {
-      if (signal == 0) signal = std::stoi(o.substr(1));
+      if (v.signal == 0) v.signal = std::stoi(o.substr(1));
       continue;
     }
-    errors.push_back("rank " + std::to_string(r) + " on " + host + ": " + o.substr(1));
+    v.errors.push_back("rank " + std::to_string(r) + " on " + host + ": " + o.substr(1));
   }
-  Status s;
-  if (signal != 0) {
-    s = Status::Interrupted(signal, "DEST left untouched");
-  } else if (!errors.empty()) {
-    s = Status::Message(errors.front());
+  if (v.signal != 0) {
+    v.status = Status::Interrupted(v.signal, "DEST left untouched");
+  } else if (!v.errors.empty()) {
+    v.status = Status::Message(v.errors.front());
   } else if (stopped) {
-    s = Status::Message("a rank stopped the copy without saying why");
-  } else {
-    s = Commit();
+    v.status = Status::Message("a rank stopped the copy without saying why");
   }
+  return v;
+}
+
+// Every rank, the copy complete: its share of --verify or --print-digest (app/share_check.h); rank
+// 0 joins the shares into the tree digest.
+RankCopy::Verdict RankCopy::Check(const Setup& setup) {
+  Options o = o_;
+  o.dest = display_;
+  std::vector<Digest128> digests;
+  uint64_t recopied = 0;
+  const Status mine = CheckShare(o, src_fd_.get(), setup.temp, setup.size, world_.rank(),
+                                 world_.size(), signals_, &digests, &recopied);
+  if (mine.signal() != 0 && world_.rank() == 0) temp_ = TempFile();  // before any wait
+  Verdict v = Judge(mine, world_.Gather(world_.host() + "\n" + OutcomeOf(mine, false)));
+  const std::vector<std::string> shares = world_.Gather(EncodeShare(digests, recopied));
+  if (world_.rank() != 0 || !v.status.ok()) return v;
+  if (!JoinShares(shares, &digests, &recopied_)) {
+    v.status = Status::Message("a rank's digests arrived damaged");
+    return v;
+  }
+  digest_ = TreeDigest(digests);
+  return v;
+}
+
+// Rank 0, the verdict in hand: DEST published if every rank copied (and checked) its part;
+// otherwise the error, the other failed ranks' as notes, and the temporary removed.
+CopyOutcome RankCopy::Conclude(Verdict verdict) {
+  Status s = verdict.status.ok() ? Commit() : verdict.status;
+  const int signal = verdict.signal;
+  const std::vector<std::string>& errors = verdict.errors;
   board_->Read(&bytes_, &states_);
   if (view_ != nullptr) {
     ProgressSnapshot snapshot = Snapshot();
@@ -410,6 +464,16 @@ CopyOutcome RankCopy::Conclude(Status mine, const std::vector<std::string>& outc
       failed.report.notes.push_back(errors[i]);
     }
     return failed;
+  }
+  if (o_.print_digest && !lost_race_) {
+    fprintf(console_.out, "%s\n", DigestLine(digest_, dst_.display).c_str());
+  }
+  if (o_.verbose && o_.verify) {
+    fprintf(console_.out,
+            "pcopy-mpi: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage by "
+            "%d rank%s%s\n",
+            Quote(o_.source).c_str(), world_.size(), world_.size() == 1 ? "" : "s",
+            recopied_ == 0 ? "" : (", " + std::to_string(recopied_) + " MiB copied again").c_str());
   }
   if (o_.verbose) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -441,6 +505,7 @@ Status RankCopy::Commit() {
   commit.no_replace = o_.no_clobber;
   bool existed = false;
   if (Status s = temp_.Commit(dst_.path, commit, &existed); !s.ok() && !existed) return s;
+  lost_race_ = existed;  // -n: a DEST that appeared meanwhile was kept; its digest is unknown
   return {};
 }
 

@@ -7,7 +7,9 @@
 #include <cstdlib>
 
 #include "app/options.h"
+#include "base/program_name.h"
 #include "mpi/mpi_copy.h"
+#include "mpi/mpi_tree.h"
 #include "mpi/mpi_world.h"
 #include "os/signal_guard.h"
 
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
   if (const char* session = getenv("OMPI_MCA_orte_jobfam_session_dir"); session != nullptr) {
     setenv("OMPI_MCA_osc_sm_backing_directory", session, 0);
   }
+  pcopy::SetProgramName("pcopy-mpi");
   pcopy::MpiWorld world(&argc, &argv);
   pcopy::CommandLine cmd;
   if (pcopy::Status s = pcopy::ParseCommandLine(argc, argv, &cmd); !s.ok()) {
@@ -29,11 +32,12 @@ int main(int argc, char** argv) {
       if (cmd.action == pcopy::Action::kHelp) {
         fputs(
             "Usage: mpirun -np N pcopy-mpi [OPTION]... SOURCE DEST\n"
-            "Copy one regular file with every rank of an MPI job, on a file system that\n"
-            "every rank shares; DEST appears only when every rank's part is complete.\n"
+            "  or:  mpirun -np N pcopy-mpi [OPTION]... SOURCE... DIRECTORY\n"
+            "Copy a file or a tree with every rank of an MPI job, on a file system that\n"
+            "every rank shares under the same paths; DEST appears only when complete.\n"
             "The options are pcopy's, below, with these differences: --bwlimit limits\n"
-            "each rank; -j (local workers per rank), trees, --resume, --verify,\n"
-            "--print-digest and the modes other than the copy are pcopy's alone.\n\n",
+            "each rank; -j (local workers per rank), --resume and the modes other\n"
+            "than the copy are pcopy's alone.\n\n",
             stdout);
         fputs(cmd.text.c_str(), stdout);
       } else {
@@ -45,40 +49,44 @@ int main(int argc, char** argv) {
   if (cmd.action != pcopy::Action::kCopy) {
     if (world.rank() == 0) {
       fprintf(stderr,
-              "pcopy-mpi: copies one regular file; --checksum, --check, --compare, "
+              "pcopy-mpi: copies files and trees; --checksum, --check, --compare, "
               "--demo and --discard-partial are pcopy's\n");
     }
     return pcopy::kExitUsage;
   }
   const pcopy::Options& o = cmd.options;
-  const char* alone = o.recursive                                     ? "-r, -a (trees)"
-                      : o.sources.size() > 1 || o.target_is_directory ? "several SOURCEs, -t"
-                      : o.verify                                      ? "--verify"
-                      : o.print_digest                                ? "--print-digest"
-                      : o.resume == pcopy::ResumeMode::kAlways        ? "--resume"
-                                                                      : nullptr;
-  if (alone != nullptr) {
+  // Rank 0 looks at the operands; every rank takes the same road.
+  const bool tree = world.BroadcastInt(world.rank() == 0 && pcopy::IsTreeCopy(o) ? 1 : 0) != 0;
+  const char* refused = o.resume == pcopy::ResumeMode::kAlways           ? "--resume"
+                        : cmd.options.jobs_given && cmd.options.jobs > 1 ? "-j"
+                                                                         : nullptr;
+  if (refused != nullptr) {
     if (world.rank() == 0) {
-      fprintf(stderr,
-              "pcopy-mpi: %s: not supported yet; pcopy-mpi copies one regular file (pcopy "
-              "does the rest)\n",
-              alone);
+      if (refused[1] == 'j') {
+        fprintf(stderr,
+                "pcopy-mpi: -j %u: local workers per rank are not supported yet (MPI "
+                "processes cannot fork): run more ranks per node instead\n",
+                o.jobs);
+      } else {
+        fprintf(stderr, "pcopy-mpi: %s: not supported yet (pcopy resumes)\n", refused);
+      }
     }
     return pcopy::kExitUsage;
   }
-  if (cmd.options.jobs_given && cmd.options.jobs > 1) {
+  if (tree && (o.verify || o.print_digest)) {
     if (world.rank() == 0) {
       fprintf(stderr,
-              "pcopy-mpi: -j %u: local workers per rank are not supported yet (MPI "
-              "processes cannot fork): run more ranks per node instead\n",
-              cmd.options.jobs);
+              "pcopy-mpi: --verify and --print-digest copy one regular file; %s is not one\n",
+              pcopy::Quote(o.sources.size() == 1 ? o.sources[0] : o.dest).c_str());
     }
-    return pcopy::kExitUsage;
+    return pcopy::kExitFailure;
   }
   std::signal(SIGPIPE, SIG_IGN);
   pcopy::SignalGuard signals;
   const pcopy::Console console;
-  const pcopy::CopyOutcome outcome = pcopy::RunMpiCopy(cmd.options, signals, console, world);
+  const pcopy::CopyOutcome outcome =
+      tree ? pcopy::RunMpiTreeCopy(cmd.options, signals, console, world)
+           : pcopy::RunMpiCopy(cmd.options, signals, console, world);
   if (world.rank() == 0) {
     if (!outcome.status.ok()) fprintf(stderr, "pcopy-mpi: %s\n", outcome.status.ToString().c_str());
     for (const std::string& note : outcome.report.notes) {

@@ -21,10 +21,15 @@ Status NewFile::Create(const SysCalls& sys, int dir_fd, const std::string& name,
   if (placement == Placement::kInPlace) {
     fd_ = UniqueFd(sys.openat(dir_fd, name.c_str(), flags | O_CREAT | O_TRUNC | O_NOFOLLOW, mode));
   } else {
-    fd_ = UniqueFd(sys.openat(dir_fd, ".", flags | O_TMPFILE, mode));
-    unnamed_ = fd_.valid();
-    // No O_TMPFILE here (EOPNOTSUPP: NFS and some others; EISDIR or EINVAL: an old kernel): a
-    // hidden temporary named so that a later run can tell a dead run's leftover.
+    if (placement == Placement::kViaTemporary) {
+      fd_ = UniqueFd(sys.openat(dir_fd, ".", flags | O_TMPFILE, mode));
+      unnamed_ = fd_.valid();
+    } else {
+      errno = EOPNOTSUPP;
+    }
+    // No O_TMPFILE here (EOPNOTSUPP: NFS and some others; EISDIR or EINVAL: an old kernel), or
+    // a name asked for: a hidden temporary named so that a later run can tell a dead run's
+    // leftover.
     if (!fd_.valid() && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
       temp_name_ = TemporaryName();
       fd_ = UniqueFd(

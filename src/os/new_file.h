@@ -23,7 +23,9 @@
 
 namespace pcopy {
 
-enum class Placement { kInPlace, kViaTemporary };
+// kViaNamedTemporary: as kViaTemporary, always through a hidden temporary, which processes that
+// did not create it can open by name (pcopy-mpi's ranks on other machines).
+enum class Placement { kInPlace, kViaTemporary, kViaNamedTemporary };
 
 enum class Published { kYes, kKeptExisting, kFailed };
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/program_name.h"
 #include "exec/entry_copy.h"
 #include "os/file_ref.h"
 #include "os/remove_tree.h"
@@ -47,7 +48,8 @@ TreeRun::TreeRun(const std::vector<TreeSource>& sources, const TreeOptions& opti
       out_(out),
       err_(err),
       observer_(observer),
-      pool_(options.worker, options.retries) {
+      own_pool_(options.runner == nullptr ? std::make_unique<TaskPool>(options.retries) : nullptr),
+      pool_(options.runner != nullptr ? *options.runner : *own_pool_) {
   for (const TreeSource& s : sources) {
     RootState root;
     root.source = s;
@@ -67,7 +69,7 @@ TreeRun::~TreeRun() {
 Status TreeRun::Run(TreeReport* report) {
   RaiseDescriptorLimit();
   start_ = std::chrono::steady_clock::now();
-  if (Status s = pool_.Start(std::max(1u, o_.jobs)); !s.ok()) return s;
+  if (Status s = pool_.Start(o_.worker, std::max(1u, o_.jobs)); !s.ok()) return s;
   target_.assign(pool_.size(), kNoNode);
   Status failure;
   int signal = 0;
@@ -400,18 +402,18 @@ void TreeRun::ReportError(const std::string& text, int err) {
     return;
   }
   if (observer_ != nullptr) observer_->BeforeMessage();
-  fprintf(err_, "pcopy: %s\n", text.c_str());
+  fprintf(err_, "%s: %s\n", ProgramName(), text.c_str());
   if (o_.fail_fast) stop_ = true;
 }
 
 void TreeRun::ReportSkipped(const std::string& text) {
   if (observer_ != nullptr) observer_->BeforeMessage();
-  fprintf(err_, "pcopy: warning: %s\n", text.c_str());
+  fprintf(err_, "%s: warning: %s\n", ProgramName(), text.c_str());
 }
 
 void TreeRun::Notice(const std::string& text) {
   if (observer_ != nullptr) observer_->BeforeMessage();
-  fprintf(err_, "pcopy: %s\n", text.c_str());
+  fprintf(err_, "%s: %s\n", ProgramName(), text.c_str());
 }
 
 void TreeRun::Verbose(const std::string& src, const std::string& dst) {

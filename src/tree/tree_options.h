@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/task_runner.h"
 #include "exec/tree_config.h"
 
 namespace pcopy {
@@ -27,6 +28,12 @@ struct TreeOptions {
   bool fail_fast = false;
   bool verbose = false;  // 'src' -> 'dst' for each entry, as cp -v
   bool quiet = false;    // -q: no notices
+  // The workers to hand tasks to (pcopy-mpi's ranks), owned by the caller; null: forked workers
+  // (exec/task_pool.h).
+  TaskRunner* runner = nullptr;
+  // Large files split into chunks are created under hidden names, never unnamed (O_TMPFILE):
+  // workers that are not the parent's children open them by name.
+  bool named_files = false;
 };
 
 struct TreeReport {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -179,7 +180,8 @@ class TreeRun {
   FILE* out_;
   FILE* err_;
   ProgressObserver* observer_;
-  TaskPool pool_;
+  std::unique_ptr<TaskPool> own_pool_;  // the forked workers, unless the options bring a runner
+  TaskRunner& pool_;
   std::vector<RootState> roots_;
   size_t next_root_ = 0;
   bool walk_done_ = false;

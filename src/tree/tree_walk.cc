@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/program_name.h"
 #include "copy/reflink.h"
 #include "exec/entry_copy.h"
 #include "os/leftovers.h"
@@ -131,7 +132,7 @@ void TreeRun::StartDirectoryRoot(size_t r) {
   if (!node.dst.valid() && errno == ENOENT) {
     for (const std::string& name : RemoveLeftovers(DirName(s.dst), sys_)) {
       if (o_.verbose)
-        fprintf(out_, "pcopy: removed %s, left by a pcopy that no longer runs\n",
+        fprintf(out_, "%s: removed %s, left by a pcopy that no longer runs\n", ProgramName(),
                 Quote(name).c_str());
     }
     bool existed = false;
@@ -152,8 +153,8 @@ void TreeRun::StartDirectoryRoot(size_t r) {
     if (existed) {
       ReadStale(node);
       if (o_.verbose) {
-        fprintf(out_, "pcopy: resuming %s -> %s from the partial tree an earlier run kept\n",
-                Quote(s.src).c_str(), Quote(s.dst).c_str());
+        fprintf(out_, "%s: resuming %s -> %s from the partial tree an earlier run kept\n",
+                ProgramName(), Quote(s.src).c_str(), Quote(s.dst).c_str());
       }
     }
   }
@@ -339,10 +340,11 @@ void TreeRun::AddBig(Frame& f, const char* name, const struct stat& st,
   }
   const bool adopted = kept && AdoptBig(big, node.dst.get(), target);
   if (!adopted) {
-    s = big.dst.Create(
-        sys_, node.dst.get(), target,
-        publish == Publish::kInPlace ? Placement::kInPlace : Placement::kViaTemporary,
-        CreationMode(o_.worker, big.st, publish), big.dst_display);
+    s = big.dst.Create(sys_, node.dst.get(), target,
+                       publish == Publish::kInPlace ? Placement::kInPlace
+                       : o_.named_files             ? Placement::kViaNamedTemporary
+                                                    : Placement::kViaTemporary,
+                       CreationMode(o_.worker, big.st, publish), big.dst_display);
   }
   if (s.ok()) s = LayOut(big);
   if (s.ok()) s = StartBigJournal(big, adopted);

@@ -1,0 +1,371 @@
+#include "mpi/mpi_tree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+
+#include "app/tree_job.h"
+#include "base/wire.h"
+#include "os/file_system.h"
+
+namespace pcopy {
+namespace {
+
+// Messages between rank 0 and the others, by tag.
+constexpr int kTagStart = 11;   // 0 -> r: the workers' config, and rank 0's host
+constexpr int kTagTask = 12;    // 0 -> r: a task and its descriptors' paths
+constexpr int kTagResult = 13;  // r -> 0: a task's answer
+constexpr int kTagQuit = 14;    // 0 -> r: the copy is over; tasks not begun are dropped
+constexpr int kTagGone = 15;    // r -> 0: this rank stopped (a signal), one line why
+constexpr int kTagBye = 16;     // r -> 0: the last message a rank sends
+
+// How long a look at the ranks waits between two when nothing arrived: the latency a rank's
+// answer may wait on rank 0, against the CPU rank 0 spends polling.
+constexpr auto kPollPause = std::chrono::microseconds(500);
+
+void SendTo(int rank, int tag, const std::vector<char>& bytes) {
+  MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_CHAR, rank, tag, MPI_COMM_WORLD);
+}
+
+// Receives the message `status` probed.
+std::vector<char> ReceiveProbed(const MPI_Status& probed) {
+  int count = 0;
+  MPI_Get_count(&probed, MPI_CHAR, &count);
+  std::vector<char> bytes(static_cast<size_t>(count));
+  MPI_Recv(bytes.data(), count, MPI_CHAR, probed.MPI_SOURCE, probed.MPI_TAG, MPI_COMM_WORLD,
+           MPI_STATUS_IGNORE);
+  return bytes;
+}
+
+bool Probe(int source, int tag, MPI_Status* status) {
+  int flag = 0;
+  MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, status);
+  return flag != 0;
+}
+
+// What a rank needs of the workers' config; sys and env are its own.
+std::vector<char> EncodeConfig(const TreeWorkerConfig& c, const std::string& host) {
+  WireWriter w;
+  w.PutString(host);
+  w.Put(c.method);
+  w.Put(c.buffer_size);
+  w.Put(c.tuning);
+  w.Put(c.max_write_size);
+  w.Put(c.preserve);
+  w.Put(c.follow_links);
+  w.Put(c.no_clobber);
+  w.Put(c.update);
+  w.Put(c.fsync);
+  w.Put(c.bwlimit);
+  w.Put(c.sparse);
+  w.Put(c.clone);
+  w.Put(c.clone_required);
+  w.Put(c.resume);
+  return w.Take();
+}
+
+bool DecodeConfig(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* host) {
+  WireReader r(bytes);
+  return r.GetString(host) && r.Get(&c->method) && r.Get(&c->buffer_size) && r.Get(&c->tuning) &&
+         r.Get(&c->max_write_size) && r.Get(&c->preserve) && r.Get(&c->follow_links) &&
+         r.Get(&c->no_clobber) && r.Get(&c->update) && r.Get(&c->fsync) && r.Get(&c->bwlimit) &&
+         r.Get(&c->sparse) && r.Get(&c->clone) && r.Get(&c->clone_required) && r.Get(&c->resume) &&
+         r.AtEnd();
+}
+
+// A descriptor as another rank reopens it: its path, how it was opened, what it is.
+struct FdSpec {
+  std::string path;
+  int32_t access = O_RDONLY;
+  uint8_t directory = 0;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+};
+
+Status Describe(int fd, FdSpec* spec) {
+  char path[PATH_MAX];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = readlink(link.c_str(), path, sizeof path - 1);
+  struct stat st;
+  if (n <= 0 || fstat(fd, &st) != 0) return Status::FromErrno("cannot name", link, errno);
+  spec->path.assign(path, static_cast<size_t>(n));
+  // An unnamed file (O_TMPFILE) or one removed meanwhile has no path another rank could open.
+  if (spec->path.empty() || spec->path[0] != '/' || st.st_nlink == 0) {
+    return Status::Failure("cannot hand", spec->path, "to another rank: it has no name");
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  spec->access = flags < 0 ? O_RDONLY : flags & O_ACCMODE;
+  spec->directory = S_ISDIR(st.st_mode) ? 1 : 0;
+  spec->dev = st.st_dev;
+  spec->ino = st.st_ino;
+  return {};
+}
+
+UniqueFd Reopen(const FdSpec& spec, bool compare_dev, Status* error) {
+  const int flags =
+      spec.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | (spec.directory != 0 ? O_DIRECTORY : 0);
+  UniqueFd fd(open(spec.path.c_str(), flags));
+  struct stat st;
+  if (!fd.valid() || fstat(fd.get(), &st) != 0) {
+    *error = Status::FromErrno("cannot open", spec.path, errno);
+    return UniqueFd();
+  }
+  if (st.st_ino != spec.ino || (compare_dev && st.st_dev != spec.dev)) {
+    *error = Status::Failure("cannot open", spec.path,
+                             "this rank sees another file than rank 0 (not a shared file "
+                             "system, or it was replaced)");
+    return UniqueFd();
+  }
+  return fd;
+}
+
+// The answer to a task none of whose work could be done: every entry failed with `error`.
+TaskResult FailedResult(const Task& task, const Status& error) {
+  TaskResult result;
+  result.id = task.id;
+  const size_t n = task.kind == TaskKind::kChunk ? 1 : task.items.size();
+  for (size_t i = 0; i < n; ++i) {
+    result.states.push_back(ItemState::kFailed);
+    result.errors.push_back(ItemError{static_cast<uint32_t>(i), error.err(), error.ToString()});
+  }
+  return result;
+}
+
+}  // namespace
+
+Status MpiTaskRunner::Start(const TreeWorkerConfig& config, size_t) {
+  lanes_.clear();
+  lanes_.resize(static_cast<size_t>(world_.size()));
+  local_slot_ = std::make_unique<WorkerSlot>();
+  local_ = std::make_unique<InProcessTasks>(config, local_slot_.get());
+  const std::vector<char> bytes = EncodeConfig(config, world_.host());
+  for (int r = 1; r < world_.size(); ++r) SendTo(r, kTagStart, bytes);
+  return {};
+}
+
+Status MpiTaskRunner::Send(size_t w, Task task) {
+  if (w != 0) {
+    WireWriter message;
+    message.PutBytes(EncodeTask(task));
+    message.Put(static_cast<uint32_t>(task.fds.size()));
+    for (const UniqueFd& fd : task.fds) {
+      FdSpec spec;
+      if (Status s = Describe(fd.get(), &spec); !s.ok()) return s;
+      message.PutString(spec.path);
+      message.Put(spec.access);
+      message.Put(spec.directory);
+      message.Put(spec.dev);
+      message.Put(spec.ino);
+    }
+    Pending& p = sends_.emplace_back();
+    p.bytes = message.Take();
+    MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_CHAR, static_cast<int>(w),
+              kTagTask, MPI_COMM_WORLD, &p.request);
+  }
+  lanes_[w].in_flight.push_back(std::move(task));
+  return {};
+}
+
+int MpiTaskRunner::Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
+                        std::vector<TaskCompletion>* done, Status* failure) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (signals.Poll() != 0) return signals.terminating_signal();
+    while (ReceiveOne(done, failure)) {
+      if (!failure->ok()) return 0;
+    }
+    CompleteSends();
+    // Rank 0's own task, one at a time, so the others' answers are never long without a look.
+    if (!lanes_.empty() && !lanes_[0].in_flight.empty()) RunLocal(done);
+    if (!done->empty() || std::chrono::steady_clock::now() >= deadline) return 0;
+    usleep(static_cast<useconds_t>(kPollPause.count()));
+  }
+}
+
+bool MpiTaskRunner::ReceiveOne(std::vector<TaskCompletion>* done, Status* failure) {
+  MPI_Status probed;
+  if (!Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, &probed)) return false;
+  const std::vector<char> bytes = ReceiveProbed(probed);
+  const auto rank = static_cast<size_t>(probed.MPI_SOURCE);
+  if (probed.MPI_TAG == kTagGone) {
+    *failure = Status::Message("rank " + std::to_string(rank) + " " +
+                               std::string(bytes.begin(), bytes.end()));
+    return true;
+  }
+  TaskResult result;
+  if (probed.MPI_TAG != kTagResult || rank >= lanes_.size() || !DecodeResult(bytes, &result)) {
+    *failure = Status::Message("rank " + std::to_string(rank) + " sent a damaged answer");
+    return true;
+  }
+  std::deque<Task>& flight = lanes_[rank].in_flight;
+  for (auto it = flight.begin(); it != flight.end(); ++it) {
+    if (it->id != result.id) continue;
+    lanes_[rank].bytes += result.bytes;
+    done->push_back(TaskCompletion{std::move(*it), std::move(result)});
+    flight.erase(it);
+    return true;
+  }
+  *failure = Status::Message("rank " + std::to_string(rank) + " answered a task it did not have");
+  return true;
+}
+
+void MpiTaskRunner::RunLocal(std::vector<TaskCompletion>* done) {
+  Task task = std::move(lanes_[0].in_flight.front());
+  lanes_[0].in_flight.pop_front();
+  TaskResult result = local_->Run(task, task.fds);
+  done->push_back(TaskCompletion{std::move(task), std::move(result)});
+}
+
+void MpiTaskRunner::CompleteSends() {
+  while (!sends_.empty()) {
+    int flag = 0;
+    MPI_Test(&sends_.front().request, &flag, MPI_STATUS_IGNORE);
+    if (flag == 0) return;
+    sends_.pop_front();
+  }
+}
+
+std::vector<uint64_t> MpiTaskRunner::WorkerBytes() const {
+  std::vector<uint64_t> bytes;
+  for (const Lane& lane : lanes_) bytes.push_back(lane.bytes);
+  if (!bytes.empty()) bytes[0] = local_slot_->bytes_done.load(std::memory_order_relaxed);
+  return bytes;
+}
+
+std::string MpiTaskRunner::CurrentFile(size_t w) const {
+  if (lanes_[w].in_flight.empty()) return "";
+  const Task& t = lanes_[w].in_flight.front();
+  return t.kind == TaskKind::kChunk || t.items.empty()
+             ? t.src_display
+             : JoinDisplay(t.src_display, t.items.front().name);
+}
+
+void MpiTaskRunner::Quit() {
+  if (quit_) return;
+  quit_ = true;
+  for (int r = 1; r < world_.size(); ++r) SendTo(r, kTagQuit, {});
+  // Until every rank has said goodbye: its answers and its word that it stopped are dropped.
+  int waiting = world_.size() - 1;
+  while (waiting > 0) {
+    MPI_Status probed;
+    MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &probed);
+    ReceiveProbed(probed);
+    if (probed.MPI_TAG == kTagBye) --waiting;
+  }
+  for (Pending& p : sends_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+  sends_.clear();
+  for (Lane& lane : lanes_) lane.in_flight.clear();
+}
+
+namespace {
+
+// One rank's side of the tree copy.
+class RankServer {
+ public:
+  RankServer(const MpiWorld& world, SignalGuard& signals) : world_(world), signals_(signals) {}
+
+  Status Run() {
+    Status stopped;
+    for (;;) {
+      if (stopped.ok() && signals_.Poll() != 0) {
+        stopped = Status::Interrupted(signals_.terminating_signal());
+        const std::string why = "on " + world_.host() + ": " + stopped.ToString();
+        SendTo(0, kTagGone, std::vector<char>(why.begin(), why.end()));
+      }
+      MPI_Status probed;
+      if (!Probe(0, MPI_ANY_TAG, &probed)) {
+        usleep(static_cast<useconds_t>(kPollPause.count()));
+        continue;
+      }
+      const std::vector<char> bytes = ReceiveProbed(probed);
+      if (probed.MPI_TAG == kTagQuit) break;
+      // Tasks after a signal, or behind a quit already sent, are dropped.
+      MPI_Status quit;
+      if (!stopped.ok() || Probe(0, kTagQuit, &quit)) continue;
+      if (probed.MPI_TAG == kTagStart) Configure(bytes);
+      if (probed.MPI_TAG == kTagTask) Answer(bytes);
+    }
+    SendTo(0, kTagBye, {});
+    return stopped;
+  }
+
+ private:
+  void Configure(const std::vector<char>& bytes) {
+    TreeWorkerConfig config;
+    std::string host;
+    if (!DecodeConfig(bytes, &config, &host)) return;
+    config.sys = &RealSysCalls();
+    config.env = CurrentMetadataEnv();
+    config.compare_dev = host == world_.host();
+    config_ = config;
+    tasks_ = std::make_unique<InProcessTasks>(config_, &slot_);
+  }
+
+  void Answer(const std::vector<char>& bytes) {
+    WireReader r(bytes);
+    std::vector<char> encoded;
+    Task task;
+    uint32_t count = 0;
+    TaskResult result;
+    if (!r.GetBytes(&encoded) || !DecodeTask(encoded, &task) || !r.Get(&count)) {
+      result = FailedResult(task, Status::Message("a task arrived damaged"));
+    } else {
+      Status error;
+      for (uint32_t i = 0; i < count && error.ok(); ++i) {
+        FdSpec spec;
+        if (!r.GetString(&spec.path) || !r.Get(&spec.access) || !r.Get(&spec.directory) ||
+            !r.Get(&spec.dev) || !r.Get(&spec.ino)) {
+          error = Status::Message("a task arrived damaged");
+          break;
+        }
+        task.fds.push_back(Reopen(spec, config_.compare_dev, &error));
+      }
+      if (tasks_ == nullptr) error = Status::Message("a task arrived before the copy's settings");
+      result = error.ok() ? tasks_->Run(task, task.fds) : FailedResult(task, error);
+    }
+    SendTo(0, kTagResult, EncodeResult(result));
+  }
+
+  const MpiWorld& world_;
+  SignalGuard& signals_;
+  TreeWorkerConfig config_;
+  WorkerSlot slot_;
+  std::unique_ptr<InProcessTasks> tasks_;
+};
+
+}  // namespace
+
+Status ServeTreeTasks(const MpiWorld& world, SignalGuard& signals) {
+  return RankServer(world, signals).Run();
+}
+
+bool IsTreeCopy(const Options& o) {
+  if (o.sources.size() != 1 || o.target_is_directory) return true;
+  if (!o.recursive) return false;
+  // -r copies a symlink operand as a symlink unless -L or -H says to follow it (cp's rules).
+  const bool follow =
+      o.dereference == Dereference::kAlways || o.dereference == Dereference::kCommandLine;
+  struct stat st;
+  const int r = follow ? stat(o.sources[0].c_str(), &st) : lstat(o.sources[0].c_str(), &st);
+  return r == 0 && !S_ISREG(st.st_mode);
+}
+
+CopyOutcome RunMpiTreeCopy(const Options& o, SignalGuard& signals, const Console& console,
+                           const MpiWorld& world) {
+  CopyOutcome outcome;
+  if (world.rank() == 0) {
+    MpiTaskRunner runner(world);
+    outcome = RunTreeCommand(o, signals, console, &runner);
+    runner.Quit();
+  } else {
+    (void)ServeTreeTasks(world, signals);  // rank 0 reports what stopped the copy
+  }
+  outcome.exit_code = world.BroadcastInt(outcome.exit_code);
+  return outcome;
+}
+
+}  // namespace pcopy

@@ -1,0 +1,104 @@
+// mpi_tree.h: a tree copy across the ranks of an MPI job: `mpirun -np N pcopy-mpi -r SOURCE...
+// DEST`, on a file system every rank shares, with the same paths on every node.
+//
+// Rank 0 runs pcopy's own tree copy (app/tree_job.h RunTreeCommand, tree/tree_copy.h): cp's
+// checks of the operands, the walk, the directories, the hidden tree that appears whole, hard
+// links, metadata and the one rename, with MpiTaskRunner as its workers. Worker 0 is rank 0
+// itself, which runs one task in its own process between two looks at the others' answers; worker
+// r is rank r, which runs ServeTreeTasks. A task travels as its encoding (exec/tree_task.h) and
+// the paths of its descriptors (read from /proc/self/fd); the rank opens them itself, checks that
+// they are the files rank 0 opened (the inode number; the device number too on rank 0's host), runs
+// the task with exec/tree_worker.h's InProcessTasks, and answers with the result's encoding. Large
+// files are created under hidden names (TreeOptions::named_files), never unnamed, so that other
+// ranks can open them. Rank 0 sends with MPI_Isend and never blocks on a rank; a rank answers
+// with MPI_Send, which rank 0 always receives. A rank's progress counts when its task is answered.
+//
+// The end: rank 0 tells every rank to quit and waits until each has said goodbye, so no rank
+// writes into the hidden tree after rank 0 has removed it (an aborted copy); a rank told to quit
+// drops the tasks it has not begun. A rank that takes a terminating signal says so and answers no
+// more: rank 0 stops the copy (the hidden tree removed). A rank that dies makes mpirun end the
+// job: the hidden tree stays, and the next run on rank 0's host removes it (os/leftovers.h).
+#pragma once
+
+#include <mpi.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/options.h"
+#include "app/outcome.h"
+#include "exec/task_runner.h"
+#include "exec/tree_worker.h"
+#include "exec/worker_slots.h"
+#include "mpi/mpi_world.h"
+#include "os/signal_guard.h"
+
+namespace pcopy {
+
+// Rank 0's view of the ranks as a tree copy's workers.
+class MpiTaskRunner final : public TaskRunner {
+ public:
+  explicit MpiTaskRunner(const MpiWorld& world) : world_(world) {}
+  ~MpiTaskRunner() override { Quit(); }
+  MpiTaskRunner(const MpiTaskRunner&) = delete;
+  MpiTaskRunner& operator=(const MpiTaskRunner&) = delete;
+
+  // One worker per rank, whatever `workers` asks.
+  Status Start(const TreeWorkerConfig& config, size_t workers) override;
+  size_t size() const override { return lanes_.size(); }
+  size_t in_flight(size_t w) const override { return lanes_[w].in_flight.size(); }
+  Status Send(size_t w, Task task) override;
+  // A rank that says it stopped (a signal) sets *failure with its rank and host.
+  int Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
+           std::vector<TaskCompletion>* done, Status* failure) override;
+  std::vector<uint64_t> WorkerBytes() const override;
+  std::vector<WriteSizeReport> WriteSizes() const override { return {}; }
+  std::string CurrentFile(size_t w) const override;
+  const std::vector<std::string>& retried() const override { return retried_; }
+  void Finish() override { Quit(); }
+  void Kill() override { Quit(); }
+
+  // Tells every other rank that the tree copy is over and waits for each to say goodbye; the
+  // first call does it (also for a copy that never started: ranks wait for it).
+  void Quit();
+
+ private:
+  struct Lane {
+    std::deque<Task> in_flight;
+    uint64_t bytes = 0;
+  };
+  // Receives one message waiting from any rank; false if none is.
+  bool ReceiveOne(std::vector<TaskCompletion>* done, Status* failure);
+  void RunLocal(std::vector<TaskCompletion>* done);
+  void CompleteSends();
+
+  const MpiWorld& world_;
+  std::deque<Lane> lanes_;  // not a vector: a Lane (its deque) would be copied on growth
+  std::unique_ptr<WorkerSlot> local_slot_;
+  std::unique_ptr<InProcessTasks> local_;
+  struct Pending {
+    MPI_Request request = MPI_REQUEST_NULL;
+    std::vector<char> bytes;
+  };
+  std::deque<Pending> sends_;
+  std::vector<std::string> retried_;  // ranks are never replaced: mpirun ends a job that loses one
+  bool quit_ = false;
+};
+
+// Whether the command is a tree copy (several SOURCEs, -t, or -r with a SOURCE that is not a
+// regular file), rather than one regular file's copy (mpi_copy.h). Rank 0 decides: it is the one
+// that looks at the operands.
+bool IsTreeCopy(const Options& o);
+
+// The tree copy across the job; every rank calls it with the same options. Rank 0 runs the copy
+// and its outcome carries the error to print; every rank returns the same exit code.
+CopyOutcome RunMpiTreeCopy(const Options& o, SignalGuard& signals, const Console& console,
+                           const MpiWorld& world);
+
+// Every rank but 0: runs the tasks rank 0 sends until it says the copy is over. A terminating
+// signal is told to rank 0, and Status::Interrupted returned once rank 0 has said to quit.
+Status ServeTreeTasks(const MpiWorld& world, SignalGuard& signals);
+
+}  // namespace pcopy
