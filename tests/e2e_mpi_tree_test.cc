@@ -2,7 +2,7 @@
 // rank copies (mpi/mpi_tree.h). The tree appears whole and equal to SOURCE at every rank count,
 // large files split across ranks included; a copy into an existing directory leaves no hidden
 // temporary; an entry that cannot be copied is reported with its path and the rest is copied; a
-// Ctrl-C to mpirun leaves no trace.
+// full file system, a Ctrl-C to mpirun and a rank killed outright leave no trace.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +26,19 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+// The "bytes" of each worker in a --progress json line.
+std::vector<uint64_t> WorkerBytes(const std::string& line) {
+  std::vector<uint64_t> bytes;
+  const std::string key = "{\"bytes\":";
+  for (size_t at = line.find("\"workers\":["); at != std::string::npos;) {
+    at = line.find(key, at);
+    if (at == std::string::npos) break;
+    at += key.size();
+    bytes.push_back(std::stoull(line.substr(at)));
+  }
+  return bytes;
+}
+
 // The sample tree with a file large enough to be split into chunks (4 x --chunk-size and 16 MiB
 // at least), a hard link, a FIFO and many small files in one directory (several batches).
 void MakeTree(const std::string& root) {
@@ -43,7 +56,8 @@ TEST_F(E2eMpiTree, CopiesATreeWholeAtEveryRankCount) {
   for (int ranks : {1, 2, 3}) {
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
     const std::string dst = dst_ + std::to_string(ranks);
-    const RunResult r = Mpi(ranks, {"-a", "-v", "--chunk-size", "1M", src_, dst});
+    const RunResult r =
+        Mpi(ranks, {"-a", "-v", "--progress", "json", "--chunk-size", "1M", src_, dst});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(TreeDifferences(src_, dst, TreeCompare{true, true, true}),
               std::vector<std::string>{});
@@ -55,6 +69,10 @@ TEST_F(E2eMpiTree, CopiesATreeWholeAtEveryRankCount) {
     EXPECT_TRUE(Contains(r.out, "pcopy-mpi: copied ")) << r.out;
     EXPECT_TRUE(Contains(r.out, " and 7 directories (")) << r.out;
     EXPECT_TRUE(Contains(r.out, " with " + std::to_string(ranks) + " worker")) << r.out;
+    // Every rank copied some of it: the last progress line's bytes of each worker (rank).
+    const std::vector<uint64_t> bytes = WorkerBytes(LastLine(r.err));
+    ASSERT_EQ(bytes.size(), static_cast<size_t>(ranks)) << r.err;
+    for (int k = 0; k < ranks; ++k) EXPECT_GT(bytes[static_cast<size_t>(k)], 0u) << "rank " << k;
     ExpectNothingLeft(dst);
   }
 }
@@ -93,6 +111,29 @@ TEST_F(E2eMpiTree, AnEntryThatCannotBeCopiedIsReportedAndTheRestCopied) {
   EXPECT_TRUE(SameBytes(src_ + "/many/f8", dst_ + "/many/f8"));
   EXPECT_TRUE(SameBytes(src_ + "/a/large", dst_ + "/a/large"));
   ExpectNothingLeft(dst_);
+}
+
+// A full file system met by whichever rank writes the byte that does not fit: the copy stops
+// with that rank's one-line error naming the file and the offset, and nothing is left on it.
+TEST_F(E2eMpiTree, AFullFileSystemStopsTheCopyAndLeavesNothing) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  const std::string small = dir_ / "small";
+  ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
+  TmpfsMount mount(small, "size=8m");
+  if (!mount.mounted()) GTEST_SKIP() << mount.error();
+  mkdir(src_.c_str(), 0755);
+  MakeRandomFile(src_ + "/big1", 6 * kMiB, 1);
+  MakeRandomFile(src_ + "/big2", 6 * kMiB, 2);
+  for (int i = 0; i < 40; ++i) MakeRandomFile(src_ + "/f" + std::to_string(i), 20000, i);
+  const RunResult r = Mpi(3, {"-r", "--chunk-size", "1M", src_, small + "/dst"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("pcopy-mpi: ", 0), 0u) << r.err;
+  const std::string first = r.err.substr(0, r.err.find('\n'));
+  EXPECT_TRUE(Contains(first, "'" + small + "/dst/") &&
+              Contains(first, ": No space left on device"))
+      << r.err;
+  EXPECT_EQ(ListDir(small), std::vector<std::string>{});
+  ExpectNothingLeft();
 }
 
 // What pcopy-mpi does not do with trees is refused in one line, before anything is created.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "app/copy_job.h"
@@ -431,17 +432,28 @@ RankCopy::Verdict RankCopy::Check(const Setup& setup) {
   o.dest = display_;
   std::vector<Digest128> digests;
   uint64_t recopied = 0;
-  const Status mine = CheckShare(o, src_fd_.get(), setup.temp, setup.size, world_.rank(),
-                                 world_.size(), signals_, &digests, &recopied);
+  // Out of memory here must not skip the collectives below: the other ranks wait in them.
+  Status mine;
+  try {
+    mine = CheckShare(o, src_fd_.get(), setup.temp, setup.size, world_.rank(), world_.size(),
+                      signals_, &digests, &recopied);
+  } catch (const std::bad_alloc&) {
+    mine = Status::Message("out of memory");
+    digests.clear();
+  }
   if (mine.signal() != 0 && world_.rank() == 0) temp_ = TempFile();  // before any wait
   Verdict v = Judge(mine, world_.Gather(world_.host() + "\n" + OutcomeOf(mine, false)));
   const std::vector<std::string> shares = world_.Gather(EncodeShare(digests, recopied));
   if (world_.rank() != 0 || !v.status.ok()) return v;
-  if (!JoinShares(shares, &digests, &recopied_)) {
-    v.status = Status::Message("a rank's digests arrived damaged");
-    return v;
+  try {
+    if (!JoinShares(shares, &digests, &recopied_)) {
+      v.status = Status::Message("a rank's digests arrived damaged");
+      return v;
+    }
+    digest_ = TreeDigest(digests);
+  } catch (const std::bad_alloc&) {
+    v.status = Status::Message("out of memory");
   }
-  digest_ = TreeDigest(digests);
   return v;
 }
 

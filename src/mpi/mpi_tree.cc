@@ -7,10 +7,14 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 #include "app/tree_job.h"
 #include "base/wire.h"
 #include "os/file_system.h"
+#include "os/leftovers.h"
+#include "os/temp_file.h"
 
 namespace pcopy {
 namespace {
@@ -20,8 +24,12 @@ constexpr int kTagStart = 11;   // 0 -> r: the workers' config, and rank 0's hos
 constexpr int kTagTask = 12;    // 0 -> r: a task and its descriptors' paths
 constexpr int kTagResult = 13;  // r -> 0: a task's answer
 constexpr int kTagQuit = 14;    // 0 -> r: the copy is over; tasks not begun are dropped
-constexpr int kTagGone = 15;    // r -> 0: this rank stopped (a signal), one line why
+constexpr int kTagGone = 15;    // r -> 0: this rank stopped: the signal, and one line why
 constexpr int kTagBye = 16;     // r -> 0: the last message a rank sends
+constexpr int kTagReady = 17;   // r -> 0: the answer to kTagStart: "" or why this rank cannot copy
+
+// How long Quit waits for the ranks' goodbyes once a terminating signal has arrived.
+constexpr auto kQuitGrace = std::chrono::milliseconds(500);
 
 // How long a look at the ranks waits between two when nothing arrived: the latency a rank's
 // answer may wait on rank 0, against the CPU rank 0 spends polling.
@@ -47,10 +55,13 @@ bool Probe(int source, int tag, MPI_Status* status) {
   return flag != 0;
 }
 
-// What a rank needs of the workers' config; sys and env are its own.
-std::vector<char> EncodeConfig(const TreeWorkerConfig& c, const std::string& host) {
+// What a rank needs of the workers' config (sys and env are its own), rank 0's host, and the
+// file it reads back to show that it shares DEST's file system.
+std::vector<char> EncodeConfig(const TreeWorkerConfig& c, const std::string& host,
+                               const std::string& probe) {
   WireWriter w;
   w.PutString(host);
+  w.PutString(probe);
   w.Put(c.method);
   w.Put(c.buffer_size);
   w.Put(c.tuning);
@@ -68,13 +79,14 @@ std::vector<char> EncodeConfig(const TreeWorkerConfig& c, const std::string& hos
   return w.Take();
 }
 
-bool DecodeConfig(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* host) {
+bool DecodeConfig(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* host,
+                  std::string* probe) {
   WireReader r(bytes);
-  return r.GetString(host) && r.Get(&c->method) && r.Get(&c->buffer_size) && r.Get(&c->tuning) &&
-         r.Get(&c->max_write_size) && r.Get(&c->preserve) && r.Get(&c->follow_links) &&
-         r.Get(&c->no_clobber) && r.Get(&c->update) && r.Get(&c->fsync) && r.Get(&c->bwlimit) &&
-         r.Get(&c->sparse) && r.Get(&c->clone) && r.Get(&c->clone_required) && r.Get(&c->resume) &&
-         r.AtEnd();
+  return r.GetString(host) && r.GetString(probe) && r.Get(&c->method) && r.Get(&c->buffer_size) &&
+         r.Get(&c->tuning) && r.Get(&c->max_write_size) && r.Get(&c->preserve) &&
+         r.Get(&c->follow_links) && r.Get(&c->no_clobber) && r.Get(&c->update) &&
+         r.Get(&c->fsync) && r.Get(&c->bwlimit) && r.Get(&c->sparse) && r.Get(&c->clone) &&
+         r.Get(&c->clone_required) && r.Get(&c->resume) && r.AtEnd();
 }
 
 // A descriptor as another rank reopens it: its path, how it was opened, what it is.
@@ -89,9 +101,12 @@ struct FdSpec {
 Status Describe(int fd, FdSpec* spec) {
   char path[PATH_MAX];
   const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  const ssize_t n = readlink(link.c_str(), path, sizeof path - 1);
+  const ssize_t n = readlink(link.c_str(), path, sizeof path);
   struct stat st;
   if (n <= 0 || fstat(fd, &st) != 0) return Status::FromErrno("cannot name", link, errno);
+  if (static_cast<size_t>(n) >= sizeof path) {
+    return Status::FromErrno("cannot name", link, ENAMETOOLONG);
+  }
   spec->path.assign(path, static_cast<size_t>(n));
   // An unnamed file (O_TMPFILE) or one removed meanwhile has no path another rank could open.
   if (spec->path.empty() || spec->path[0] != '/' || st.st_nlink == 0) {
@@ -142,9 +157,42 @@ Status MpiTaskRunner::Start(const TreeWorkerConfig& config, size_t) {
   lanes_.resize(static_cast<size_t>(world_.size()));
   local_slot_ = std::make_unique<WorkerSlot>();
   local_ = std::make_unique<InProcessTasks>(config, local_slot_.get());
-  const std::vector<char> bytes = EncodeConfig(config, world_.host());
-  for (int r = 1; r < world_.size(); ++r) SendTo(r, kTagStart, bytes);
-  return {};
+  if (world_.size() == 1) return {};
+  // The probe: a hidden file (a temporary's name, which the next run removes if this one dies)
+  // holding its own name, by its absolute path, which every node must see alike.
+  char dir[PATH_MAX];
+  if (realpath(probe_dir_.c_str(), dir) == nullptr) {
+    return Status::FromErrno("cannot resolve", probe_dir_, errno);
+  }
+  const std::string name = TemporaryName(), probe = JoinDisplay(dir, name);
+  {
+    const UniqueFd fd(open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd.valid() ||
+        write(fd.get(), name.data(), name.size()) != static_cast<ssize_t>(name.size())) {
+      return Status::FromErrno("cannot create", probe, errno);
+    }
+  }
+  const std::vector<char> bytes = EncodeConfig(config, world_.host(), probe);
+  for (int r = 1; r < world_.size(); ++r) SendAsync(r, kTagStart, bytes);
+  Status s;
+  for (int r = 1; r < world_.size(); ++r) {
+    MPI_Status probed;
+    MPI_Probe(r, kTagReady, MPI_COMM_WORLD, &probed);
+    const std::vector<char> answer = ReceiveProbed(probed);
+    if (!answer.empty() && s.ok()) {
+      s = Status::Message("rank " + std::to_string(r) + " " +
+                          std::string(answer.begin(), answer.end()));
+    }
+  }
+  unlink(probe.c_str());
+  return s;
+}
+
+void MpiTaskRunner::SendAsync(int rank, int tag, std::vector<char> bytes) {
+  Pending& p = sends_.emplace_back();
+  p.bytes = std::move(bytes);
+  MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_CHAR, rank, tag, MPI_COMM_WORLD,
+            &p.request);
 }
 
 Status MpiTaskRunner::Send(size_t w, Task task) {
@@ -154,17 +202,16 @@ Status MpiTaskRunner::Send(size_t w, Task task) {
     message.Put(static_cast<uint32_t>(task.fds.size()));
     for (const UniqueFd& fd : task.fds) {
       FdSpec spec;
-      if (Status s = Describe(fd.get(), &spec); !s.ok()) return s;
+      // A descriptor with no name another rank could open (a SOURCE file removed since the walk
+      // opened it): rank 0, which holds it, runs the task.
+      if (!Describe(fd.get(), &spec).ok()) w = 0;
       message.PutString(spec.path);
       message.Put(spec.access);
       message.Put(spec.directory);
       message.Put(spec.dev);
       message.Put(spec.ino);
     }
-    Pending& p = sends_.emplace_back();
-    p.bytes = message.Take();
-    MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_CHAR, static_cast<int>(w),
-              kTagTask, MPI_COMM_WORLD, &p.request);
+    if (w != 0) SendAsync(static_cast<int>(w), kTagTask, message.Take());
   }
   lanes_[w].in_flight.push_back(std::move(task));
   return {};
@@ -175,8 +222,9 @@ int MpiTaskRunner::Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (signals.Poll() != 0) return signals.terminating_signal();
-    while (ReceiveOne(done, failure)) {
-      if (!failure->ok()) return 0;
+    int signal = 0;
+    while (ReceiveOne(done, failure, &signal)) {
+      if (!failure->ok() || signal != 0) return signal;
     }
     CompleteSends();
     // Rank 0's own task, one at a time, so the others' answers are never long without a look.
@@ -186,14 +234,20 @@ int MpiTaskRunner::Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
   }
 }
 
-bool MpiTaskRunner::ReceiveOne(std::vector<TaskCompletion>* done, Status* failure) {
+bool MpiTaskRunner::ReceiveOne(std::vector<TaskCompletion>* done, Status* failure, int* signal) {
   MPI_Status probed;
   if (!Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, &probed)) return false;
   const std::vector<char> bytes = ReceiveProbed(probed);
   const auto rank = static_cast<size_t>(probed.MPI_SOURCE);
   if (probed.MPI_TAG == kTagGone) {
-    *failure = Status::Message("rank " + std::to_string(rank) + " " +
-                               std::string(bytes.begin(), bytes.end()));
+    WireReader r(bytes);
+    int32_t number = 0;
+    std::string why;
+    if (r.Get(&number) && r.GetString(&why) && number != 0) {
+      *signal = number;
+    } else {
+      *failure = Status::Message("rank " + std::to_string(rank) + " " + why);
+    }
     return true;
   }
   TaskResult result;
@@ -247,18 +301,28 @@ std::string MpiTaskRunner::CurrentFile(size_t w) const {
 void MpiTaskRunner::Quit() {
   if (quit_) return;
   quit_ = true;
-  for (int r = 1; r < world_.size(); ++r) SendTo(r, kTagQuit, {});
+  for (int r = 1; r < world_.size(); ++r) SendAsync(r, kTagQuit, {});
   // Until every rank has said goodbye: its answers and its word that it stopped are dropped.
-  int waiting = world_.size() - 1;
-  while (waiting > 0) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point give_up = Clock::time_point::max();
+  for (int waiting = world_.size() - 1; waiting > 0 && Clock::now() < give_up;) {
     MPI_Status probed;
-    MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &probed);
-    ReceiveProbed(probed);
-    if (probed.MPI_TAG == kTagBye) --waiting;
+    if (Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, &probed)) {
+      ReceiveProbed(probed);
+      if (probed.MPI_TAG == kTagBye) --waiting;
+      continue;
+    }
+    if (give_up == Clock::time_point::max() && signals_.Poll() != 0) {
+      give_up = Clock::now() + kQuitGrace;
+    }
+    usleep(static_cast<useconds_t>(kPollPause.count()));
   }
-  for (Pending& p : sends_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
-  sends_.clear();
   for (Lane& lane : lanes_) lane.in_flight.clear();
+}
+
+MpiTaskRunner::~MpiTaskRunner() {
+  Quit();
+  for (Pending& p : sends_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
 }
 
 namespace {
@@ -273,8 +337,10 @@ class RankServer {
     for (;;) {
       if (stopped.ok() && signals_.Poll() != 0) {
         stopped = Status::Interrupted(signals_.terminating_signal());
-        const std::string why = "on " + world_.host() + ": " + stopped.ToString();
-        SendTo(0, kTagGone, std::vector<char>(why.begin(), why.end()));
+        WireWriter gone;
+        gone.Put(static_cast<int32_t>(signals_.terminating_signal()));
+        gone.PutString("on " + world_.host() + ": " + stopped.ToString());
+        SendTo(0, kTagGone, gone.Take());
       }
       MPI_Status probed;
       if (!Probe(0, MPI_ANY_TAG, &probed)) {
@@ -283,26 +349,40 @@ class RankServer {
       }
       const std::vector<char> bytes = ReceiveProbed(probed);
       if (probed.MPI_TAG == kTagQuit) break;
+      if (probed.MPI_TAG == kTagStart) {
+        const std::string why = Configure(bytes);
+        SendTo(0, kTagReady, std::vector<char>(why.begin(), why.end()));
+        continue;
+      }
       // Tasks after a signal, or behind a quit already sent, are dropped.
       MPI_Status quit;
-      if (!stopped.ok() || Probe(0, kTagQuit, &quit)) continue;
-      if (probed.MPI_TAG == kTagStart) Configure(bytes);
-      if (probed.MPI_TAG == kTagTask) Answer(bytes);
+      if (stopped.ok() && !Probe(0, kTagQuit, &quit) && probed.MPI_TAG == kTagTask) Answer(bytes);
     }
     SendTo(0, kTagBye, {});
     return stopped;
   }
 
  private:
-  void Configure(const std::vector<char>& bytes) {
+  // The config, and the probe read back: "" or why this rank cannot take part.
+  std::string Configure(const std::vector<char>& bytes) {
     TreeWorkerConfig config;
-    std::string host;
-    if (!DecodeConfig(bytes, &config, &host)) return;
+    std::string host, probe;
+    if (!DecodeConfig(bytes, &config, &host, &probe))
+      return "on " + world_.host() + ": the copy's settings arrived damaged";
+    const UniqueFd fd(open(probe.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    char content[256] = {};
+    const ssize_t n = fd.valid() ? pread(fd.get(), content, sizeof content - 1, 0) : -1;
+    if (n < 0 || BaseName(probe) != std::string(content, static_cast<size_t>(n))) {
+      const std::string cause = n < 0 ? strerror(errno) : "another file than rank 0 wrote";
+      return "on " + world_.host() + ": cannot read " + Quote(probe) + " (" + cause +
+             "): DEST is not on a file system this rank shares with rank 0";
+    }
     config.sys = &RealSysCalls();
     config.env = CurrentMetadataEnv();
     config.compare_dev = host == world_.host();
     config_ = config;
     tasks_ = std::make_unique<InProcessTasks>(config_, &slot_);
+    return "";
   }
 
   void Answer(const std::vector<char>& bytes) {
@@ -326,8 +406,25 @@ class RankServer {
       }
       if (tasks_ == nullptr) error = Status::Message("a task arrived before the copy's settings");
       result = error.ok() ? tasks_->Run(task, task.fds) : FailedResult(task, error);
+      if (error.ok()) error = FinishChunk(task);
+      if (!error.ok() && result.errors.empty()) result = FailedResult(task, error);
     }
     SendTo(0, kTagResult, EncodeResult(result));
+  }
+
+  // A chunk written here into a file rank 0 publishes: only this node's client can make its
+  // writes durable (--fsync on another host than rank 0's; on rank 0's, its fdatasync covers the
+  // page cache they share) and report a write that failed late (close, on NFS).
+  Status FinishChunk(Task& task) const {
+    if (task.kind != TaskKind::kChunk || task.fds.size() != 2) return {};
+    UniqueFd dst = std::move(task.fds[1]);
+    if (!config_.compare_dev && config_.fsync && fdatasync(dst.get()) != 0) {
+      return Status::FromErrno("fsync", task.dst_display, errno);
+    }
+    if (close(dst.release()) != 0 && errno != EINTR) {
+      return Status::FromErrno("close", task.dst_display, errno);
+    }
+    return {};
   }
 
   const MpiWorld& world_;
@@ -357,10 +454,14 @@ bool IsTreeCopy(const Options& o) {
 CopyOutcome RunMpiTreeCopy(const Options& o, SignalGuard& signals, const Console& console,
                            const MpiWorld& world) {
   CopyOutcome outcome;
+  std::unique_ptr<MpiTaskRunner> runner;  // kept until every rank has left the copy
   if (world.rank() == 0) {
-    MpiTaskRunner runner(world);
-    outcome = RunTreeCommand(o, signals, console, &runner);
-    runner.Quit();
+    // DEST's file system: DEST itself if it is a directory, otherwise its parent.
+    struct stat st;
+    const bool dir = stat(o.dest.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    runner = std::make_unique<MpiTaskRunner>(world, dir ? o.dest : DirName(o.dest), signals);
+    outcome = RunTreeCommand(o, signals, console, runner.get());
+    runner->Quit();
   } else {
     (void)ServeTreeTasks(world, signals);  // rank 0 reports what stopped the copy
   }

@@ -40,17 +40,24 @@ namespace pcopy {
 // Rank 0's view of the ranks as a tree copy's workers.
 class MpiTaskRunner final : public TaskRunner {
  public:
-  explicit MpiTaskRunner(const MpiWorld& world) : world_(world) {}
-  ~MpiTaskRunner() override { Quit(); }
+  // probe_dir: a directory on DEST's file system, where Start checks that every rank sees what
+  // rank 0 writes. signals: what Quit takes to stop waiting for the other ranks.
+  MpiTaskRunner(const MpiWorld& world, std::string probe_dir, SignalGuard& signals)
+      : world_(world), probe_dir_(std::move(probe_dir)), signals_(signals) {}
+  // Quits, and waits for every send to complete: call once every rank has left the copy (after
+  // a collective), or sends to a rank still reading would be cut.
+  ~MpiTaskRunner() override;
   MpiTaskRunner(const MpiTaskRunner&) = delete;
   MpiTaskRunner& operator=(const MpiTaskRunner&) = delete;
 
-  // One worker per rank, whatever `workers` asks.
+  // One worker per rank, whatever `workers` asks. Every rank first reads back a file rank 0
+  // wrote in probe_dir: a rank that cannot (DEST is not on a file system it shares with rank 0)
+  // fails the start with its rank, host and why.
   Status Start(const TreeWorkerConfig& config, size_t workers) override;
   size_t size() const override { return lanes_.size(); }
   size_t in_flight(size_t w) const override { return lanes_[w].in_flight.size(); }
   Status Send(size_t w, Task task) override;
-  // A rank that says it stopped (a signal) sets *failure with its rank and host.
+  // A rank that stopped for a signal makes it return that signal, as if rank 0 had taken it.
   int Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
            std::vector<TaskCompletion>* done, Status* failure) override;
   std::vector<uint64_t> WorkerBytes() const override;
@@ -61,7 +68,9 @@ class MpiTaskRunner final : public TaskRunner {
   void Kill() override { Quit(); }
 
   // Tells every other rank that the tree copy is over and waits for each to say goodbye; the
-  // first call does it (also for a copy that never started: ranks wait for it).
+  // first call does it (also for a copy that never started: ranks wait for it). Once a
+  // terminating signal has arrived it waits half a second at most: mpirun ends a job whose rank
+  // died that way, and rank 0 must still remove what it made.
   void Quit();
 
  private:
@@ -69,12 +78,16 @@ class MpiTaskRunner final : public TaskRunner {
     std::deque<Task> in_flight;
     uint64_t bytes = 0;
   };
-  // Receives one message waiting from any rank; false if none is.
-  bool ReceiveOne(std::vector<TaskCompletion>* done, Status* failure);
+  // Receives one message waiting from any rank; false if none is. A rank's signal goes to
+  // *signal.
+  bool ReceiveOne(std::vector<TaskCompletion>* done, Status* failure, int* signal);
+  void SendAsync(int rank, int tag, std::vector<char> bytes);
   void RunLocal(std::vector<TaskCompletion>* done);
   void CompleteSends();
 
   const MpiWorld& world_;
+  std::string probe_dir_;
+  SignalGuard& signals_;
   std::deque<Lane> lanes_;  // not a vector: a Lane (its deque) would be copied on growth
   std::unique_ptr<WorkerSlot> local_slot_;
   std::unique_ptr<InProcessTasks> local_;

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# mpi_vs_dcp.sh: pcopy-mpi against mpifileutils' dcp, the MPI copier HPC sites use, at the same
+# rank counts, on one large file and on a tree, hot (SOURCE in the page cache) and cold (every
+# cache dropped before each command; root only), with `cp && sync` as the single-process
+# baseline. Same work for both: dcp makes every file durable (fsync on close, then sync(2)) and
+# has no way not to, so pcopy-mpi runs with --fsync; on the tree both preserve (-p, -a).
+#
+# dcp is not in Debian: build it from its sources (libcircle, lwgrp, dtcmp, mpifileutils) and
+# pass --dcp PATH. Each round runs every command once, in an order that alternates between
+# rounds; the figure is the median of same-round ratios dcp / pcopy-mpi (above 1: pcopy-mpi is
+# faster). Every copy is compared with SOURCE (cmp, diff -r).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench_lib.sh
+. "$here/bench_lib.sh"
+repo=$(dirname "$here")
+build=$repo/build/release
+dcp=${DCP:-}
+size=1G
+files=3000
+large=256M
+ranks="1 2 4"
+rounds=3
+work=${TMPDIR:-/tmp}/pcopy-mpi-vs-dcp
+
+usage() {
+  cat <<EOF
+usage: $0 --dcp PATH [options]
+  --dcp PATH        mpifileutils' dcp (or DCP=PATH)
+  --size SIZE       the one file, with M or G (default $size)
+  --files N         small files of the tree, 1 byte to 64 KiB (default $files)
+  --large SIZE      each of the tree's two large files (default $large)
+  --ranks "N ..."   rank counts (default "$ranks")
+  --rounds N        rounds (default $rounds)
+  --build DIR       where pcopy-mpi is ($build)
+  --dir DIR         work directory, removed at the end ($work)
+EOF
+}
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dcp) dcp=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --files) files=$2; shift 2 ;;
+    --large) large=$2; shift 2 ;;
+    --ranks) ranks=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --dir) work=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "mpi_vs_dcp: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+[ -n "$dcp" ] && [ -x "$dcp" ] || { echo "mpi_vs_dcp: no dcp (--dcp PATH)" >&2; usage >&2; exit 2; }
+[ -x "$build/pcopy-mpi" ] || { echo "mpi_vs_dcp: no pcopy-mpi in $build (MPI not found?)" >&2; exit 2; }
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-/dev/shm}
+mpi=(mpirun --allow-run-as-root --oversubscribe)
+n=$(bytes "$size")
+l=$(bytes "$large")
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
+require_space "$work" $((2 * (n + 2 * l + files * 65536) + (1 << 30))) mpi_vs_dcp
+head -c "$n" /dev/urandom >"$work/file"
+make_resume_tree "$work/tree" "$files" "$l" 2
+states="hot"
+[ "$(id -u)" -eq 0 ] && states="hot cold"
+
+# Runs one copy of $what (file or tree) in cache state $state; prints its wall time.
+run() {
+  local what=$1 state=$2 t0 t1
+  shift 2
+  rm -rf "$work/out"
+  sync
+  if [ "$state" = cold ]; then
+    echo 3 >/proc/sys/vm/drop_caches
+  else  # every byte of SOURCE read once, into the page cache
+    tar -cf - -C "$work" "$what" | cat >/dev/null
+  fi
+  t0=$EPOCHREALTIME
+  "$@" >/dev/null
+  t1=$EPOCHREALTIME
+  if [ "$what" = file ]; then
+    cmp -s "$work/file" "$work/out" || { echo "mpi_vs_dcp: $* made a different file" >&2; exit 1; }
+  else
+    diff -rq "$work/tree" "$work/out" >/dev/null || { echo "mpi_vs_dcp: $* made a different tree" >&2; exit 1; }
+  fi
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+
+echo "dcp: $dcp; pcopy-mpi: $build/pcopy-mpi; $(nproc) CPUs; file $size; tree $files small files + 2 x $large"
+for what in file tree; do
+  for state in $states; do
+    echo
+    echo "== $what, $state"
+    printf '%-6s %-28s %-28s %s\n' ranks "dcp s (rounds)" "pcopy-mpi s (rounds)" "dcp/pcopy-mpi median"
+    flags=(--fsync); dflags=(-q)
+    [ "$what" = tree ] && { flags=(-a --fsync); dflags=(-q -p); }
+    cps=()
+    for np in $ranks; do
+      d=() p=() ratios=()
+      for ((r = 1; r <= rounds; r++)); do
+        if (((r + np) % 2)); then
+          dt=$(run "$what" "$state" "${mpi[@]}" -np "$np" "$dcp" "${dflags[@]}" "$work/$what" "$work/out")
+          pt=$(run "$what" "$state" "${mpi[@]}" -np "$np" "$build/pcopy-mpi" "${flags[@]}" "$work/$what" "$work/out")
+        else
+          pt=$(run "$what" "$state" "${mpi[@]}" -np "$np" "$build/pcopy-mpi" "${flags[@]}" "$work/$what" "$work/out")
+          dt=$(run "$what" "$state" "${mpi[@]}" -np "$np" "$dcp" "${dflags[@]}" "$work/$what" "$work/out")
+        fi
+        d+=("$dt") p+=("$pt")
+        ratios+=("$(awk -v a="$dt" -v b="$pt" 'BEGIN { printf "%.3f", a / b }')")
+      done
+      printf '%-6s %-28s %-28s %s\n' "$np" "${d[*]}" "${p[*]}" "$(printf '%s\n' "${ratios[@]}" | median)"
+    done
+    for ((r = 1; r <= rounds; r++)); do
+      cps+=("$(run "$what" "$state" sh -c "cp -a '$work/$what' '$work/out' && sync")")
+    done
+    echo "cp -a && sync: ${cps[*]} s (median $(printf '%s\n' "${cps[@]}" | median))"
+  done
+done
