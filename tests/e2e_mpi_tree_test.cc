@@ -68,7 +68,7 @@ TEST_F(E2eMpiTree, CopiesATreeWholeAtEveryRankCount) {
     EXPECT_TRUE(Contains(r.out, Quoted(src_ + "/many/f7") + " -> " + Quoted(dst + "/many/f7")));
     EXPECT_TRUE(Contains(r.out, "pcopy-mpi: copied ")) << r.out;
     EXPECT_TRUE(Contains(r.out, " and 7 directories (")) << r.out;
-    EXPECT_TRUE(Contains(r.out, " with " + std::to_string(ranks) + " worker")) << r.out;
+    EXPECT_TRUE(Contains(r.out, " with " + std::to_string(ranks) + " rank")) << r.out;
     // Every rank copied some of it: the last progress line's bytes of each worker (rank).
     const std::vector<uint64_t> bytes = WorkerBytes(LastLine(r.err));
     ASSERT_EQ(bytes.size(), static_cast<size_t>(ranks)) << r.err;
@@ -133,6 +133,29 @@ TEST_F(E2eMpiTree, AFullFileSystemStopsTheCopyAndLeavesNothing) {
               Contains(first, ": No space left on device"))
       << r.err;
   EXPECT_EQ(ListDir(small), std::vector<std::string>{});
+  ExpectNothingLeft();
+}
+
+// A rank that does not see DEST's file system as rank 0 does (here rank 1, in its own mount
+// namespace, has an empty tmpfs over DEST's directory, as a node-local /scratch would be): the
+// copy is refused at the start, naming the rank and host, before anything is written.
+TEST_F(E2eMpiTree, ARankThatDoesNotShareDestsFileSystemStopsTheStart) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to give one rank its own mount";
+  MakeSampleTree(src_);
+  const std::string out = dir_ / "out";
+  ASSERT_EQ(mkdir(out.c_str(), 0755), 0);
+  const std::string rank1 = "mount -t tmpfs none '" + out + "' && exec '" + MpiBinary() + "' -r '" +
+                            src_ + "' '" + out + "/'";
+  const RunResult r =
+      RunCommand({MpiExec(), "--allow-run-as-root", "--oversubscribe", "-np", "1", MpiBinary(),
+                  "-r", src_, out + "/", ":", "-np", "1", "unshare", "-m", "sh", "-c", rank1});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("pcopy-mpi: rank 1 on " + Host() + ": cannot read '" + out + "/.pcopy-", 0),
+            0u)
+      << r.err;
+  EXPECT_TRUE(Contains(r.err, "DEST is not on a file system this rank shares with rank 0\n"))
+      << r.err;
+  EXPECT_EQ(ListDir(out), std::vector<std::string>{});
   ExpectNothingLeft();
 }
 

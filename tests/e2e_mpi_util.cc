@@ -33,6 +33,9 @@ int RankOf(pid_t pid) {
 
 }  // namespace
 
+std::string MpiExec() { return kMpiExec; }
+std::string MpiBinary() { return kMpiBinary; }
+
 std::string Host() {
   char name[256] = {};
   gethostname(name, sizeof name - 1);

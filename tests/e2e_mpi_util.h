@@ -14,6 +14,9 @@
 namespace pcopy::test {
 
 std::string Host();
+// mpirun and pcopy-mpi as the build found and made them ("" without MPI).
+std::string MpiExec();
+std::string MpiBinary();
 
 // mpirun -np n pcopy-mpi args, started in the background in its own process group, its output
 // in files.

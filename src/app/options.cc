@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app/help_text.h"
+#include "base/program_name.h"
 #include "base/size_parse.h"
 
 namespace po = boost::program_options;
@@ -17,7 +18,9 @@ namespace {
 
 constexpr const char* kPreserveDefault = "mode,ownership,timestamps";  // -p, bare --preserve
 
-Status Usage(const std::string& what) { return Status::Message(what + " (try 'pcopy --help')"); }
+Status Usage(const std::string& what) {
+  return Status::Message(what + " (try '" + ProgramName() + " --help')");
+}
 
 Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, uint64_t* out) {
   std::optional<uint64_t> v = ParseSize(text);

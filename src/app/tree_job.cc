@@ -260,12 +260,12 @@ class CopyCommand {
     fprintf(
         console_.out,
         "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
-        "worker%s%s\n",
+        "%s%s%s\n",
         ProgramName(), static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
         static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
         FormatBytes(r.bytes).c_str(), r.seconds,
         FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(), r.workers,
-        r.workers == 1 ? "" : "s",
+        runner_ != nullptr ? "rank" : "worker", r.workers == 1 ? "" : "s",
         (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
     if (r.resumed != 0) {
       fprintf(console_.out, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),

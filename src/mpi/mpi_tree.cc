@@ -159,17 +159,19 @@ Status MpiTaskRunner::Start(const TreeWorkerConfig& config, size_t) {
   local_ = std::make_unique<InProcessTasks>(config, local_slot_.get());
   if (world_.size() == 1) return {};
   // The probe: a hidden file (a temporary's name, which the next run removes if this one dies)
-  // holding its own name, by its absolute path, which every node must see alike.
-  char dir[PATH_MAX];
-  if (realpath(probe_dir_.c_str(), dir) == nullptr) {
-    return Status::FromErrno("cannot resolve", probe_dir_, errno);
-  }
-  const std::string name = TemporaryName(), probe = JoinDisplay(dir, name);
-  {
+  // holding its own name, by its absolute path, which every node must see alike. Where rank 0
+  // cannot make it (no such directory, no permission), the copy itself fails there in cp's words:
+  // the ranks are then not asked.
+  std::string probe;
+  if (char dir[PATH_MAX]; realpath(probe_dir_.c_str(), dir) != nullptr) {
+    const std::string name = TemporaryName();
+    probe = JoinDisplay(dir, name);
     const UniqueFd fd(open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd.valid() ||
-        write(fd.get(), name.data(), name.size()) != static_cast<ssize_t>(name.size())) {
-      return Status::FromErrno("cannot create", probe, errno);
+    if (!fd.valid()) {
+      probe.clear();
+    } else if (write(fd.get(), name.data(), name.size()) != static_cast<ssize_t>(name.size())) {
+      unlink(probe.c_str());
+      probe.clear();
     }
   }
   const std::vector<char> bytes = EncodeConfig(config, world_.host(), probe);
@@ -184,7 +186,7 @@ Status MpiTaskRunner::Start(const TreeWorkerConfig& config, size_t) {
                           std::string(answer.begin(), answer.end()));
     }
   }
-  unlink(probe.c_str());
+  if (!probe.empty()) unlink(probe.c_str());
   return s;
 }
 
@@ -367,12 +369,15 @@ class RankServer {
   std::string Configure(const std::vector<char>& bytes) {
     TreeWorkerConfig config;
     std::string host, probe;
-    if (!DecodeConfig(bytes, &config, &host, &probe))
+    if (!DecodeConfig(bytes, &config, &host, &probe)) {
       return "on " + world_.host() + ": the copy's settings arrived damaged";
-    const UniqueFd fd(open(probe.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    }
+    // No probe: rank 0 could not make one, and its copy fails before any task is sent.
+    const UniqueFd fd(probe.empty() ? -1 : open(probe.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     char content[256] = {};
     const ssize_t n = fd.valid() ? pread(fd.get(), content, sizeof content - 1, 0) : -1;
-    if (n < 0 || BaseName(probe) != std::string(content, static_cast<size_t>(n))) {
+    if (!probe.empty() &&
+        (n < 0 || BaseName(probe) != std::string(content, static_cast<size_t>(n)))) {
       const std::string cause = n < 0 ? strerror(errno) : "another file than rank 0 wrote";
       return "on " + world_.host() + ": cannot read " + Quote(probe) + " (" + cause +
              "): DEST is not on a file system this rank shares with rank 0";
