@@ -96,6 +96,36 @@ TEST_F(E2eMpi, VerifiedCopiesPrintPcopysDigestAtEveryRankCount) {
   }
 }
 
+// --checksum FILE...: the lines pcopy prints, large files digested by every rank's share, small
+// ones and failures by rank 0 as pcopy does; a file that cannot be read is reported between the
+// lines and the exit code is 1.
+TEST_F(E2eMpi, ChecksumPrintsPcopysLinesWithEveryRankReading) {
+  MakeRandomFile(src_, 5 * kMiB + 3, 8);
+  MakeRandomFile(dst_, 100, 9);
+  const std::string empty = dir_ / "empty", missing = dir_ / "missing";
+  WriteFile(empty, "");
+  const std::vector<std::string> files = {src_, missing, dst_, empty};
+  std::vector<std::string> args = {"--checksum"};
+  args.insert(args.end(), files.begin(), files.end());
+  const RunResult alone = RunPcopy(args);
+  EXPECT_EQ(alone.exit_code, 1);
+  for (int ranks : {1, 3}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    const RunResult r = Mpi(ranks, args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, alone.out);
+    EXPECT_EQ(r.err.rfind("pcopy-mpi: cannot open " + Quoted(missing) +
+                              " for reading: No such file or directory\n",
+                          0),
+              0u)
+        << r.err;
+  }
+  args.erase(args.begin() + 2);  // every file readable: exit 0
+  const RunResult r = Mpi(2, args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, RunPcopy(args).out);
+}
+
 // Refused on rank 0 before any rank copies: one line on stderr, exit 1, nothing created.
 TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
   RunResult r = Mpi(2, {dir_ / "missing", dst_});
@@ -111,7 +141,7 @@ TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
       r.err.rfind("pcopy-mpi: " + Quoted(src_) + " and " + Quoted(src_) + " are the same file\n",
                   0) == 0)
       << r.err;
-  r = Mpi(2, {"--checksum", src_});
+  r = Mpi(2, {"--check", src_});
   EXPECT_EQ(r.exit_code, 2);
   r = Mpi(2, {"--resume", src_, dst_});
   EXPECT_EQ(r.exit_code, 2);

@@ -16,6 +16,7 @@
 #include "app/method_choice.h"
 #include "app/share_check.h"
 #include "base/size_parse.h"
+#include "base/wire.h"
 #include "copy/io_error.h"
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
@@ -51,52 +52,34 @@ struct Setup {
   bool kept = false;  // -n or -u keeps the existing DEST: nothing to copy
 };
 
-// Length-prefixed fields: a path may hold any byte but NUL.
-void Put(std::string* out, const std::string& field) {
-  char length[24];
-  const int n = snprintf(length, sizeof length, "%zu:", field.size());
-  out->append(length, static_cast<size_t>(n));
-  out->append(field);
-}
-bool Take(const std::string& in, size_t* at, std::string* field) {
-  const size_t colon = in.find(':', *at);
-  if (colon == std::string::npos) return false;
-  const size_t n = std::stoull(in.substr(*at, colon - *at));
-  if (colon + 1 + n > in.size()) return false;
-  *field = in.substr(colon + 1, n);
-  *at = colon + 1 + n;
-  return true;
-}
-
 std::string Encode(const Setup& s) {
-  std::string out;
-  for (const std::string& f : {s.error, std::to_string(s.exit_code), s.temp, s.display,
-                               std::to_string(s.size), std::to_string(s.mtime_sec),
-                               std::to_string(s.mtime_nsec), std::string(s.kept ? "1" : "0")}) {
-    Put(&out, f);
-  }
-  return out;
+  WireWriter w;
+  w.PutString(s.error);
+  w.Put(static_cast<int32_t>(s.exit_code));
+  w.PutString(s.temp);
+  w.PutString(s.display);
+  w.Put(s.size);
+  w.Put(s.mtime_sec);
+  w.Put(s.mtime_nsec);
+  w.Put(s.kept);
+  const std::vector<char> bytes = w.Take();
+  return std::string(bytes.begin(), bytes.end());
 }
 
 Setup Decode(const std::string& in) {
   Setup s;
-  std::string f[8];
-  size_t at = 0;
-  for (std::string& field : f) {
-    if (!Take(in, &at, &field)) {
-      s.error = "the job's setup message is damaged";
-      s.exit_code = kExitFailure;
-      return s;
-    }
+  const std::vector<char> bytes(in.begin(), in.end());
+  WireReader r(bytes);
+  int32_t code = 0;
+  if (!r.GetString(&s.error) || !r.Get(&code) || !r.GetString(&s.temp) ||
+      !r.GetString(&s.display) || !r.Get(&s.size) || !r.Get(&s.mtime_sec) ||
+      !r.Get(&s.mtime_nsec) || !r.Get(&s.kept) || !r.AtEnd()) {
+    s = Setup();
+    s.error = "the job's setup message is damaged";
+    s.exit_code = kExitFailure;
+    return s;
   }
-  s.error = f[0];
-  s.exit_code = std::stoi(f[1]);
-  s.temp = f[2];
-  s.display = f[3];
-  s.size = std::stoull(f[4]);
-  s.mtime_sec = std::stoll(f[5]);
-  s.mtime_nsec = std::stoll(f[6]);
-  s.kept = f[7] == "1";
+  s.exit_code = code;
   return s;
 }
 

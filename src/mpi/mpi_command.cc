@@ -1,0 +1,90 @@
+#include "mpi/mpi_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "app/options.h"
+#include "base/status.h"
+#include "mpi/mpi_checksum.h"
+#include "mpi/mpi_copy.h"
+#include "mpi/mpi_tree.h"
+#include "os/signal_guard.h"
+
+namespace pcopy {
+namespace {
+
+constexpr const char* kHelpHeader =
+    "Usage: mpirun -np N pcopy-mpi [OPTION]... SOURCE DEST\n"
+    "  or:  mpirun -np N pcopy-mpi [OPTION]... SOURCE... DIRECTORY\n"
+    "Copy a file or a tree with every rank of an MPI job, on a file system that\n"
+    "every rank shares under the same paths; DEST appears only when complete.\n"
+    "The options are pcopy's, below, with these differences: --bwlimit limits\n"
+    "each rank; --checksum FILE... digests each large file with every rank;\n"
+    "-j (local workers per rank), --resume and the other modes are pcopy's\n"
+    "alone.\n\n";
+
+// What pcopy-mpi does not do (yet) with this command line, in one line; "" if it does it all.
+// tree: the command copies a tree (IsTreeCopy). *code: the exit code of the refusal.
+std::string Refusal(const CommandLine& cmd, bool tree, int* code) {
+  const Options& o = cmd.options;
+  *code = kExitUsage;
+  if (cmd.action != Action::kCopy && cmd.action != Action::kChecksum) {
+    return "copies files and trees, and digests files (--checksum); --check, --compare, --demo "
+           "and --discard-partial are pcopy's";
+  }
+  if (cmd.action == Action::kChecksum) return "";
+  if (o.resume == ResumeMode::kAlways) return "--resume: not supported yet (pcopy resumes)";
+  if (o.jobs_given && o.jobs > 1) {
+    return "-j " + std::to_string(o.jobs) +
+           ": local workers per rank are not supported yet (MPI processes cannot fork): run "
+           "more ranks per node instead";
+  }
+  if (tree && (o.verify || o.print_digest)) {
+    *code = kExitFailure;  // as pcopy refuses it
+    return "--verify and --print-digest copy one regular file; " +
+           Quote(o.sources.size() == 1 ? o.sources[0] : o.dest) + " is not one";
+  }
+  return "";
+}
+
+}  // namespace
+
+int RunMpiCommand(int argc, char** argv, const MpiWorld& world) {
+  const bool root = world.rank() == 0;
+  CommandLine cmd;
+  if (Status s = ParseCommandLine(argc, argv, &cmd); !s.ok()) {
+    if (root) fprintf(stderr, "pcopy-mpi: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  if (cmd.action == Action::kHelp || cmd.action == Action::kVersion) {
+    if (root && cmd.action == Action::kHelp) printf("%s%s", kHelpHeader, cmd.text.c_str());
+    if (root && cmd.action == Action::kVersion) printf("pcopy-mpi %s (with MPI)\n", PCOPY_VERSION);
+    return kExitOk;
+  }
+  // Rank 0 looks at the operands; every rank takes the same road.
+  const bool tree = cmd.action == Action::kCopy &&
+                    world.BroadcastInt(root && IsTreeCopy(cmd.options) ? 1 : 0) != 0;
+  int code = kExitOk;
+  if (const std::string refused = Refusal(cmd, tree, &code); !refused.empty()) {
+    if (root) fprintf(stderr, "pcopy-mpi: %s\n", refused.c_str());
+    return code;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  SignalGuard signals;
+  const Console console;
+  const CopyOutcome outcome = cmd.action == Action::kChecksum
+                                  ? RunMpiChecksum(cmd.options, signals, console, world)
+                              : tree ? RunMpiTreeCopy(cmd.options, signals, console, world)
+                                     : RunMpiCopy(cmd.options, signals, console, world);
+  if (root) {
+    if (!outcome.status.ok()) fprintf(stderr, "pcopy-mpi: %s\n", outcome.status.ToString().c_str());
+    for (const std::string& note : outcome.report.notes) {
+      fprintf(stderr, "pcopy-mpi: %s\n", note.c_str());
+    }
+  }
+  fflush(stdout);
+  return outcome.exit_code;
+}
+
+}  // namespace pcopy
