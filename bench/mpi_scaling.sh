@@ -50,13 +50,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-[ -x "$build/pcopy-mpi" ] || { echo "mpi_scaling: no pcopy-mpi in $build (MPI not found?)" >&2; exit 2; }
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-# Open MPI's session directory on tmpfs: on the copy's disk, its removal at the end of the job
-# waited behind the writeback of the copy's dirty pages (ext4's ordered journal), adding 0.4-0.5 s
-# to a hot 4 GiB copy here.
-export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-/dev/shm}
-mpi=(mpirun --allow-run-as-root --oversubscribe)
+mpi_setup mpi_scaling
 n=$(bytes "$size")
 over=$(bytes "$overhead")
 mkdir -p "$work"

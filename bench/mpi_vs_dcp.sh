@@ -54,10 +54,7 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$dcp" ] && [ -x "$dcp" ] || { echo "mpi_vs_dcp: no dcp (--dcp PATH)" >&2; usage >&2; exit 2; }
-[ -x "$build/pcopy-mpi" ] || { echo "mpi_vs_dcp: no pcopy-mpi in $build (MPI not found?)" >&2; exit 2; }
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-/dev/shm}
-mpi=(mpirun --allow-run-as-root --oversubscribe)
+mpi_setup mpi_vs_dcp
 n=$(bytes "$size")
 l=$(bytes "$large")
 mkdir -p "$work"
