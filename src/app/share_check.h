@@ -1,14 +1,15 @@
 // share_check.h: --verify and --print-digest spread over the ranks of pcopy-mpi as its copy is
 // (the ranks themselves, and the gathering of their answers, are mpi/'s).
 //
-// Once every rank has copied its units and made its writes durable, each rank reopens the
-// temporary by name (on NFS only an open after the writers' close is sure to see their data),
-// drops this machine's cached pages of it, and checks one contiguous share of its 1 MiB leaves:
-// with --verify, compared with SOURCE's and a differing leaf copied again once (app/verify_copy.h
-// VerifyLeaves, as pcopy does); with --print-digest alone, the temporary's leaves digested. Each
-// rank answers with its share's leaf digests; rank 0 joins them in rank order into the same tree
-// digest pcopy prints (copy/digest.h), whatever the number of ranks. Nothing here waits for
-// another rank, and nothing here calls MPI: the caller gathers the shares.
+// Once every rank has copied its units (and, for --verify, made its writes durable), each rank
+// reopens the temporary by name (on NFS only an open after the writers' close is sure to see
+// their data) and checks one contiguous share of its 1 MiB leaves: with --verify, read back from
+// storage (this machine's cached pages dropped) and compared with SOURCE's, a differing leaf
+// copied again once (app/verify_copy.h VerifyLeaves, as pcopy does); with --print-digest alone,
+// the temporary's leaves digested. Each rank answers with its share's leaf digests; rank 0 joins
+// them in rank order into the same tree digest pcopy prints (copy/digest.h), whatever the number
+// of ranks. Nothing here waits for another rank, and nothing here calls MPI: the caller gathers
+// the shares.
 #pragma once
 
 #include <cstdint>

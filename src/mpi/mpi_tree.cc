@@ -12,7 +12,6 @@
 
 #include "app/tree_job.h"
 #include "base/wire.h"
-#include "os/file_system.h"
 #include "os/leftovers.h"
 #include "os/temp_file.h"
 
