@@ -55,3 +55,39 @@ mpi_setup() {
   export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-/dev/shm}
   mpi=(mpirun --allow-run-as-root --oversubscribe)
 }
+
+# The sources of the file-and-tree comparisons (who is the caller, for messages), in $work: `file`
+# of $2 bytes, and `tree`, $3 small files and two large ones of $4 bytes; checked against the
+# free space first. Sets `states`: hot, and cold too as root (it drops the caches).
+file_and_tree() {
+  local who=$1 n=$2 files=$3 l=$4
+  require_space "$work" $((2 * (n + 2 * l + files * 65536) + (1 << 30))) "$who"
+  head -c "$n" /dev/urandom >"$work/file"
+  make_resume_tree "$work/tree" "$files" "$l" 2
+  states="hot"
+  if [ "$(id -u)" -eq 0 ]; then states="hot cold"; fi
+}
+
+# One timed copy of the comparisons (who is the caller, for messages): the command after $2 and
+# $3 copies $work/$2 (file or tree) to $work/out, in cache state $3 (hot: SOURCE read once
+# before; cold: every cache dropped). Prints its wall time; stops if the copy differs.
+timed_copy() {
+  local who=$1 what=$2 state=$3 t0 t1
+  shift 3
+  rm -rf "$work/out"
+  sync
+  if [ "$state" = cold ]; then
+    echo 3 >/proc/sys/vm/drop_caches
+  else
+    tar -cf - -C "$work" "$what" | cat >/dev/null
+  fi
+  t0=$EPOCHREALTIME
+  "$@" >/dev/null
+  t1=$EPOCHREALTIME
+  if [ "$what" = file ]; then
+    cmp -s "$work/file" "$work/out" || { echo "$who: $* made a different file" >&2; exit 1; }
+  else
+    diff -rq "$work/tree" "$work/out" >/dev/null || { echo "$who: $* made a different tree" >&2; exit 1; }
+  fi
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}

@@ -59,33 +59,9 @@ n=$(bytes "$size")
 l=$(bytes "$large")
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
-require_space "$work" $((2 * (n + 2 * l + files * 65536) + (1 << 30))) mpi_vs_dcp
-head -c "$n" /dev/urandom >"$work/file"
-make_resume_tree "$work/tree" "$files" "$l" 2
-states="hot"
-[ "$(id -u)" -eq 0 ] && states="hot cold"
+file_and_tree mpi_vs_dcp "$n" "$files" "$l"
 
-# Runs one copy of $what (file or tree) in cache state $state; prints its wall time.
-run() {
-  local what=$1 state=$2 t0 t1
-  shift 2
-  rm -rf "$work/out"
-  sync
-  if [ "$state" = cold ]; then
-    echo 3 >/proc/sys/vm/drop_caches
-  else  # every byte of SOURCE read once, into the page cache
-    tar -cf - -C "$work" "$what" | cat >/dev/null
-  fi
-  t0=$EPOCHREALTIME
-  "$@" >/dev/null
-  t1=$EPOCHREALTIME
-  if [ "$what" = file ]; then
-    cmp -s "$work/file" "$work/out" || { echo "mpi_vs_dcp: $* made a different file" >&2; exit 1; }
-  else
-    diff -rq "$work/tree" "$work/out" >/dev/null || { echo "mpi_vs_dcp: $* made a different tree" >&2; exit 1; }
-  fi
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
+run() { timed_copy mpi_vs_dcp "$@"; }
 
 echo "dcp: $dcp; pcopy-mpi: $build/pcopy-mpi; $(nproc) CPUs; file $size; tree $files small files + 2 x $large"
 for what in file tree; do

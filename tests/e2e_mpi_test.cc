@@ -96,6 +96,55 @@ TEST_F(E2eMpi, VerifiedCopiesPrintPcopysDigestAtEveryRankCount) {
   }
 }
 
+// -j K: each rank's units go to its K forked workers (started before MPI_Init) as chunk tasks:
+// every strategy at several rank counts, the digest --verify checks equal to pcopy's, and no
+// worker left once the job ends (Finish waits for every process of the job).
+TEST_F(E2eMpi, WorkersOnEachRankCopyEveryStrategy) {
+  const struct {
+    int ranks;
+    const char* strategy;
+    uint64_t size;
+  } cases[] = {{1, "contiguous", 5 * kMiB + 3},
+               {2, "dynamic", 7 * kMiB + 1},
+               {3, "interleaved", 6 * kMiB + 7},
+               {2, "guided", 9 * kMiB + 11}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.strategy) + ", " + std::to_string(c.ranks) + " ranks");
+    MakeRandomFile(src_, c.size, c.size + 3);
+    unlink(dst_.c_str());
+    const RunResult r = Mpi(c.ranks, {"-j", "2", "--strategy", c.strategy, "--chunk-size", "256K",
+                                      "-v", "--verify", "--print-digest", src_, dst_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(SameBytes(src_, dst_));
+    const RunResult sum = RunPcopy({"--checksum", dst_});
+    EXPECT_TRUE(r.out.find(sum.out) != std::string::npos) << r.out << "pcopy: " << sum.out;
+    const std::string workers = " with " + std::to_string(2 * c.ranks) + " workers on " +
+                                std::to_string(c.ranks) + (c.ranks == 1 ? " rank\n" : " ranks\n");
+    EXPECT_TRUE(r.out.find(workers) != std::string::npos) << r.out;
+    ExpectNothingLeft();
+  }
+}
+
+// A rank's worker killed outright: the rank reports it (with its rank and host), every rank
+// stops, and nothing is published or left.
+TEST_F(E2eMpi, AWorkerKilledStopsTheJobAndPublishesNothing) {
+  MakeRandomFile(src_, 24 * kMiB, 5);
+  // 24 MiB at 2 x 8 MiB/s: a second and a half.
+  MpiJob job(2, {"-j", "2", "--bwlimit", "8M", "--chunk-size", "256K", src_, dst_});
+  ASSERT_TRUE(WaitUntil("rank 1's workers", [&] { return job.WorkersOf(1) == 2; }));
+  ASSERT_TRUE(WaitForTemporary());
+  usleep(200 * 1000);
+  EXPECT_TRUE(job.KillWorker(1));
+  const RunResult r = job.Finish();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("pcopy-mpi: rank 1 on " + Host() + ": worker ", 0), 0u) << r.err;
+  EXPECT_TRUE(r.err.find("was killed by signal 9 (Killed) while copying " + Quoted(src_)) !=
+              std::string::npos)
+      << r.err;
+  EXPECT_FALSE(Exists(dst_));
+  ExpectNothingLeft();
+}
+
 // --checksum FILE...: the lines pcopy prints, large files digested by every rank's share, small
 // ones and failures by rank 0 as pcopy does; a file that cannot be read is reported between the
 // lines and the exit code is 1.
@@ -145,11 +194,7 @@ TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
   EXPECT_EQ(r.exit_code, 2);
   r = Mpi(2, {"--resume", src_, dst_});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(r.err.rfind("pcopy-mpi: --resume: not supported yet", 0) == 0) << r.err;
-  r = Mpi(2, {"-j", "4", src_, dst_});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(r.err.rfind("pcopy-mpi: -j 4: local workers per rank are not supported yet", 0) == 0)
-      << r.err;
+  EXPECT_TRUE(r.err.rfind("pcopy-mpi: --resume of one file: not supported yet", 0) == 0) << r.err;
   EXPECT_FALSE(Exists(dst_));
   ExpectNothingLeft();
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -51,13 +52,24 @@ void MakeTree(const std::string& root) {
   }
 }
 
+// At every rank count, and with -j K (each rank's tasks on its K forked workers: worker w of the
+// job is worker w % K of rank w / K), the tree is whole and equal, and every rank copied some.
 TEST_F(E2eMpiTree, CopiesATreeWholeAtEveryRankCount) {
   MakeTree(src_);
-  for (int ranks : {1, 2, 3}) {
-    SCOPED_TRACE(std::to_string(ranks) + " ranks");
-    const std::string dst = dst_ + std::to_string(ranks);
-    const RunResult r =
-        Mpi(ranks, {"-a", "-v", "--progress", "json", "--chunk-size", "1M", src_, dst});
+  const struct {
+    int ranks;
+    int jobs;
+    const char* with;
+  } cases[] = {{1, 1, "1 rank"},
+               {2, 1, "2 ranks"},
+               {3, 1, "3 ranks"},
+               {1, 2, "2 workers on 1 rank"},
+               {2, 2, "4 workers on 2 ranks"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string("with ") + c.with);
+    const std::string dst = dst_ + std::to_string(c.ranks) + "x" + std::to_string(c.jobs);
+    const RunResult r = Mpi(c.ranks, {"-a", "-v", "-j", std::to_string(c.jobs), "--progress",
+                                      "json", "--chunk-size", "1M", src_, dst});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(TreeDifferences(src_, dst, TreeCompare{true, true, true}),
               std::vector<std::string>{});
@@ -68,11 +80,16 @@ TEST_F(E2eMpiTree, CopiesATreeWholeAtEveryRankCount) {
     EXPECT_TRUE(Contains(r.out, Quoted(src_ + "/many/f7") + " -> " + Quoted(dst + "/many/f7")));
     EXPECT_TRUE(Contains(r.out, "pcopy-mpi: copied ")) << r.out;
     EXPECT_TRUE(Contains(r.out, " and 7 directories (")) << r.out;
-    EXPECT_TRUE(Contains(r.out, " with " + std::to_string(ranks) + " rank")) << r.out;
-    // Every rank copied some of it: the last progress line's bytes of each worker (rank).
+    EXPECT_TRUE(Contains(r.out, std::string(" with ") + c.with + "\n")) << r.out;
+    // Every rank copied some of it: the last progress line's bytes of each worker.
     const std::vector<uint64_t> bytes = WorkerBytes(LastLine(r.err));
-    ASSERT_EQ(bytes.size(), static_cast<size_t>(ranks)) << r.err;
-    for (int k = 0; k < ranks; ++k) EXPECT_GT(bytes[static_cast<size_t>(k)], 0u) << "rank " << k;
+    const auto jobs = static_cast<size_t>(c.jobs);
+    ASSERT_EQ(bytes.size(), static_cast<size_t>(c.ranks) * jobs) << r.err;
+    for (size_t k = 0; k < static_cast<size_t>(c.ranks); ++k) {
+      uint64_t rank_bytes = 0;
+      for (size_t w = k * jobs; w < (k + 1) * jobs; ++w) rank_bytes += bytes[w];
+      EXPECT_GT(rank_bytes, 0u) << "rank " << k;
+    }
     ExpectNothingLeft(dst);
   }
 }
@@ -172,32 +189,88 @@ TEST_F(E2eMpiTree, VerifyOfATreeIsRefused) {
   EXPECT_FALSE(Exists(dst_));
 }
 
+// --resume across ranks: an interrupted copy keeps its partial tree (small files published in it,
+// a large file's chunks in its journal once durable on the rank that wrote them), and the same
+// command copies only the rest, with -j workers or without.
+TEST_F(E2eMpiTree, AnInterruptedCopyResumesAcrossRanks) {
+  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  MakeTree(src_);
+  for (const char* jobs : {"1", "2"}) {
+    SCOPED_TRACE(std::string("-j ") + jobs);
+    const std::vector<std::string> args = {"-a",           "--resume", "-j", jobs,
+                                           "--chunk-size", "256K",     src_, dst_};
+    std::vector<std::string> slow = args;
+    slow.insert(slow.begin(), {"--bwlimit", "4M"});
+    MpiJob job(2, slow);  // 21 MiB at 2 x 4 MiB/s: over two seconds
+    ASSERT_TRUE(WaitUntil("the ranks", [&] { return ChildrenOf(job.pid()).size() >= 2; }));
+    ASSERT_TRUE(WaitForTemporary());
+    usleep(1000 * 1000);
+    kill(job.pid(), SIGINT);
+    RunResult r = job.Finish();
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_FALSE(Exists(dst_));
+    EXPECT_TRUE(Contains(r.err, "pcopy-mpi: kept the partial tree of " + Quoted(dst_) +
+                                    ": the same command resumes"))
+        << r.err;
+    std::vector<std::string> verbose = args;
+    verbose.insert(verbose.begin(), "-v");
+    r = Mpi(2, verbose);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(Contains(r.out, "from the partial tree an earlier run kept")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "pcopy-mpi: resumed: ")) << r.out;
+    EXPECT_EQ(TreeDifferences(src_, dst_, TreeCompare{true, true, true}),
+              std::vector<std::string>{});
+    ExpectNothingLeft(dst_);
+    ASSERT_EQ(system(("rm -rf '" + dst_ + "'").c_str()), 0);
+  }
+}
+
 // Ctrl-C to mpirun (every rank gets SIGTERM): rank 0 stops the copy, every rank says goodbye
-// before the hidden tree is removed, and nothing is left. A rank killed outright: mpirun ends the
-// job, DEST never appears, and the next run removes the hidden tree the job left and copies.
+// (its -j workers ended) before the hidden tree is removed, and nothing is left. A rank's -j
+// worker killed outright fails that rank's copy, reported with its rank and host, and rank 0
+// removes the hidden tree. A rank killed outright: mpirun ends the job, DEST never appears, and
+// the next run removes the hidden tree the job left and copies.
 TEST_F(E2eMpiTree, InterruptedOrKilledCopiesNeverPublish) {
   setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
   MakeTree(src_);
-  for (const bool kill_a_rank : {false, true}) {
-    SCOPED_TRACE(kill_a_rank ? "rank 1 killed" : "SIGINT to mpirun");
-    // 21 MiB at 3 x 4 MiB/s: nearly two seconds.
-    MpiJob job(3, {"-a", "--bwlimit", "4M", "--chunk-size", "256K", src_, dst_});
-    ASSERT_TRUE(WaitUntil("the ranks", [&] { return ChildrenOf(job.pid()).size() >= 3; }));
+  enum class Blow { kSigint, kKillWorker, kKillRank };
+  const struct {
+    const char* what;
+    int ranks;
+    const char* jobs;
+    Blow blow;
+  } cases[] = {{"SIGINT to mpirun", 3, "1", Blow::kSigint},
+               {"SIGINT to mpirun, -j 2", 2, "2", Blow::kSigint},
+               {"a worker of rank 1 killed", 2, "2", Blow::kKillWorker},
+               {"rank 1 killed", 3, "1", Blow::kKillRank}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    // 21 MiB at 2 or 3 x 4 MiB/s: about two seconds.
+    MpiJob job(c.ranks,
+               {"-a", "-j", c.jobs, "--bwlimit", "4M", "--chunk-size", "256K", src_, dst_});
+    ASSERT_TRUE(WaitUntil("the ranks", [&] {
+      return ChildrenOf(job.pid()).size() >= static_cast<size_t>(c.ranks) &&
+             (c.blow != Blow::kKillWorker || job.WorkersOf(1) == 2);
+    }));
     ASSERT_TRUE(WaitForTemporary());
     usleep(300 * 1000);
-    if (kill_a_rank) {
+    if (c.blow == Blow::kKillRank) {
       EXPECT_TRUE(job.KillRank(1));
+    } else if (c.blow == Blow::kKillWorker) {
+      EXPECT_TRUE(job.KillWorker(1));
     } else {
       kill(job.pid(), SIGINT);
     }
     const RunResult r = job.Finish();
     EXPECT_NE(r.exit_code, 0);
     EXPECT_FALSE(Exists(dst_));
-    if (!kill_a_rank) {
-      EXPECT_TRUE(Contains(r.err, "pcopy-mpi: interrupted by SIGTERM; a new tree left no trace"))
-          << r.err;
-      ExpectNothingLeft();
-    }
+    if (c.blow == Blow::kKillRank) continue;  // the hidden tree stays, for the next run
+    EXPECT_TRUE(
+        Contains(r.err, c.blow == Blow::kKillWorker
+                            ? "pcopy-mpi: rank 1 on " + Host() + ": worker "
+                            : "pcopy-mpi: interrupted by SIGTERM; a new tree left no trace"))
+        << r.err;
+    ExpectNothingLeft();
   }
   const RunResult r = Mpi(2, {"-a", src_, dst_});
   EXPECT_EQ(r.exit_code, 0) << r.err;

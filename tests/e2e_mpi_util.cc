@@ -69,6 +69,22 @@ bool MpiJob::KillRank(int rank) const {
   return false;
 }
 
+size_t MpiJob::WorkersOf(int rank) const {
+  for (pid_t child : ChildrenOf(pid_)) {
+    if (RankOf(child) == rank) return ChildrenOf(child).size();
+  }
+  return 0;
+}
+
+bool MpiJob::KillWorker(int rank) const {
+  for (pid_t child : ChildrenOf(pid_)) {
+    if (RankOf(child) != rank) continue;
+    const std::vector<pid_t> workers = ChildrenOf(child);
+    return !workers.empty() && kill(workers.back(), SIGKILL) == 0;
+  }
+  return false;
+}
+
 MpiJob::~MpiJob() {
   if (pid_ > 0 && !reaped_) {
     kill(-pid_, SIGKILL);

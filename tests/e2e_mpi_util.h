@@ -29,6 +29,10 @@ class MpiJob {
   pid_t pid() const { return pid_; }
   // SIGKILL to the rank, found among mpirun's children; false if it is not there.
   bool KillRank(int rank) const;
+  // SIGKILL to one of the rank's -j workers; false if it has none.
+  bool KillWorker(int rank) const;
+  // The rank's -j workers (its children).
+  size_t WorkersOf(int rank) const;
   // Waits for mpirun and reaps the ranks it left.
   RunResult Finish();
 

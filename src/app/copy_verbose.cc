@@ -149,4 +149,13 @@ void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uin
   }
 }
 
+std::string WorkersPhrase(size_t workers, bool ranks, unsigned per_rank) {
+  const auto plural = [](size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  if (!ranks) return plural(workers, "worker");
+  if (per_rank <= 1) return plural(workers, "rank");
+  return plural(workers, "worker") + " on " + plural(workers / per_rank, "rank");
+}
+
 }  // namespace pcopy

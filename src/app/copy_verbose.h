@@ -35,6 +35,10 @@ void PrintPlan(FILE* out, const CopyPlan& plan);
 // ExecConfig::large_write_budget.
 void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uint64_t budget);
 
+// -v's summary: "4 workers"; for pcopy-mpi's ranks "3 ranks", or with -j K > 1 "6 workers on 3
+// ranks" (workers: every rank's together).
+std::string WorkersPhrase(size_t workers, bool ranks, unsigned per_rank);
+
 // -v for a copy this process makes itself: why no worker is forked.
 void PrintInProcess(FILE* out, uint64_t data);
 

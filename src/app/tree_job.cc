@@ -194,8 +194,9 @@ class CopyCommand {
     t.worker.update = o_.update;
     t.worker.fsync = o_.fsync;
     t.worker.sparse = o_.sparse;
-    // pcopy-mpi: --bwlimit limits each rank, as a node's link would.
-    const unsigned jobs = runner_ != nullptr ? 1 : o_.jobs;
+    // pcopy-mpi: --bwlimit limits each rank, as a node's link would; o_.jobs is its workers per
+    // rank.
+    const unsigned jobs = std::max(o_.jobs, 1u);
     t.worker.bwlimit = o_.bwlimit == 0 ? 0 : std::max<uint64_t>(o_.bwlimit / jobs, 1);
     t.worker.method = Method::kPread;
     if (!sources.empty()) {
@@ -258,14 +259,12 @@ class CopyCommand {
     }
     if (!o_.verbose) return;
     fprintf(
-        console_.out,
-        "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %zu "
-        "%s%s%s\n",
+        console_.out, "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s\n",
         ProgramName(), static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
         static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
         FormatBytes(r.bytes).c_str(), r.seconds,
-        FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(), r.workers,
-        runner_ != nullptr ? "rank" : "worker", r.workers == 1 ? "" : "s",
+        FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
+        WorkersPhrase(r.workers, runner_ != nullptr, o_.jobs).c_str(),
         (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
     if (r.resumed != 0) {
       fprintf(console_.out, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),

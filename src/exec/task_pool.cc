@@ -15,8 +15,13 @@ int TreeWorkerMain(void* context) noexcept;
 
 }  // namespace
 
-Status TaskPool::Start(const TreeWorkerConfig& config, size_t workers) {
-  config_ = config;
+Status TaskPool::Prestart(size_t workers) {
+  prestarted_ = true;
+  retries_ = 0;
+  return SpawnAll(workers);
+}
+
+Status TaskPool::SpawnAll(size_t workers) {
   if (Status s = WorkerSlots::Create(workers, 0, &slots_); !s.ok()) return s;
   workers_.resize(workers);
   contexts_.resize(workers);
@@ -26,10 +31,27 @@ Status TaskPool::Start(const TreeWorkerConfig& config, size_t workers) {
   return {};
 }
 
+Status TaskPool::Start(const TreeWorkerConfig& config, size_t workers) {
+  config_ = config;
+  if (prestarted_) {
+    configured_ = true;
+    const std::vector<char> bytes = EncodeTreeConfig(config);
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      const int err = SendMessage(workers_[w].channel.get(), bytes, {}, false);
+      // A worker already gone: Wait finds out and fails the copy.
+      if (err != 0 && err != EPIPE && err != ECONNRESET) {
+        return Status::FromErrno("cannot send work to worker " + std::to_string(w), "", err);
+      }
+    }
+    return {};
+  }
+  return SpawnAll(workers);
+}
+
 Status TaskPool::Spawn(size_t w) {
   UniqueFd worker_end;
   if (Status s = MakeChannel(&workers_[w].channel, &worker_end); !s.ok()) return s;
-  contexts_[w] = Context{&config_, worker_end.get(), &slots_[w]};
+  contexts_[w] = Context{prestarted_ ? nullptr : &config_, worker_end.get(), &slots_[w]};
   bool alive = false;
   for (const Worker& x : workers_) alive = alive || x.process.alive();
   const pid_t group = alive ? pgid_ : 0;
@@ -154,6 +176,10 @@ std::string TaskPool::CurrentFile(size_t w) const {
 }
 
 void TaskPool::Finish() {
+  if (prestarted_ && !configured_) {
+    Kill();  // prestarted workers that never had a config: nothing of theirs to finish
+    return;
+  }
   Task quit;
   quit.kind = TaskKind::kQuit;
   for (size_t w = 0; w < workers_.size(); ++w) {
@@ -177,7 +203,19 @@ namespace {
 
 int TreeWorkerMain(void* context) noexcept {
   auto* ctx = static_cast<const TaskPool::Context*>(context);
-  return RunTreeWorker(*ctx->config, ctx->channel, ctx->slot);
+  if (ctx->config != nullptr) return RunTreeWorker(*ctx->config, ctx->channel, ctx->slot);
+  // Prestarted: the config first. The channel's end before it: the parent quit without a copy.
+  try {
+    std::vector<char> bytes;
+    std::vector<UniqueFd> fds;
+    const ssize_t n = ReceiveMessage(ctx->channel, &bytes, &fds, false);
+    if (n == 0) return 0;
+    TreeWorkerConfig config;
+    if (n < 0 || !DecodeTreeConfig(bytes, &config)) return 1;
+    return RunTreeWorker(config, ctx->channel, ctx->slot);
+  } catch (...) {
+    return 1;  // out of memory
+  }
 }
 
 }  // namespace

@@ -35,11 +35,17 @@ class TaskPool final : public TaskRunner {
 
   // What a forked worker is started with.
   struct Context {
-    const TreeWorkerConfig* config;
+    const TreeWorkerConfig* config;  // null: prestarted, the config is the first message
     int channel;
     WorkerSlot* slot;
   };
 
+  // Forks `workers` workers that wait for their config: a process that must not fork later
+  // (an MPI rank: fork after MPI_Init is unsafe with some transports) starts its workers first.
+  // Start then sends the config to these workers and starts no others, and a worker that dies is
+  // not replaced (that would fork): it fails the copy.
+  Status Prestart(size_t workers);
+  // Starts `workers` workers told config, or sends config to the prestarted ones.
   Status Start(const TreeWorkerConfig& config, size_t workers) override;
   size_t size() const override { return workers_.size(); }
   size_t in_flight(size_t w) const override { return workers_[w].in_flight.size(); }
@@ -63,6 +69,7 @@ class TaskPool final : public TaskRunner {
     UniqueFd channel;  // the parent's end
     std::deque<Task> in_flight;
   };
+  Status SpawnAll(size_t workers);
   Status Spawn(size_t w);
   Status SendNow(size_t w, const Task& task);
   // Reads every answer waiting on worker w's channel; false when the worker has gone.
@@ -70,6 +77,8 @@ class TaskPool final : public TaskRunner {
   Status Replace(size_t w);
 
   TreeWorkerConfig config_;
+  bool prestarted_ = false;
+  bool configured_ = false;  // prestarted workers sent their config
   unsigned retries_;
   unsigned retries_used_ = 0;
   WorkerSlots slots_;

@@ -1,10 +1,13 @@
 // tree_config.h: what every worker of a tree copy is told before it starts (it inherits it
-// across fork()): the method and buffer, what to preserve, and the rules for existing entries.
+// across fork(), or reads it as its first message: a worker started before the copy was known,
+// task_pool.h Prestart, or another MPI rank): the method and buffer, what to preserve, and the
+// rules for existing entries.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "copy/io.h"
 #include "exec/chunk_tuning.h"
@@ -46,5 +49,11 @@ struct TreeWorkerConfig {
   // its own way; the inode number alone is compared there.
   bool compare_dev = true;
 };
+
+// The config as bytes, for a worker that did not inherit it. sys and env are not encoded: the
+// process that decodes it uses its own (RealSysCalls, CurrentMetadataEnv).
+std::vector<char> EncodeTreeConfig(const TreeWorkerConfig& config);
+// False if bytes is not a whole config; sys and env are set to the caller's own.
+bool DecodeTreeConfig(const std::vector<char>& bytes, TreeWorkerConfig* config);
 
 }  // namespace pcopy

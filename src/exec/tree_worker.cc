@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -282,6 +283,17 @@ TaskResult InProcessTasks::Run(const Task& task, const std::vector<UniqueFd>& fd
 
 namespace {
 
+// A chunk's destination closed here and checked: NFS reports a write that failed late at a
+// close, and may report it to the first close of the open file, which this one can be.
+void CloseChunk(const Task& task, std::vector<UniqueFd>* fds, TaskResult* result) {
+  if (task.kind != TaskKind::kChunk || fds->size() != 2 || !(*fds)[1].valid()) return;
+  if (close((*fds)[1].release()) == 0 || errno == EINTR) return;
+  if (!result->errors.empty()) return;
+  const Status s = Status::FromErrno("close", task.dst_display, errno);
+  result->states.assign(1, ItemState::kFailed);
+  result->errors.push_back(ItemError{0, s.err(), s.ToString()});
+}
+
 int Serve(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) {
   InProcessTasks worker(config, slot);
   std::vector<char> bytes;
@@ -292,7 +304,8 @@ int Serve(const TreeWorkerConfig& config, int channel, WorkerSlot* slot) {
     Task task;
     if (n < 0 || !DecodeTask(bytes, &task)) return 1;
     if (task.kind == TaskKind::kQuit) return 0;
-    const TaskResult result = worker.Run(task, fds);
+    TaskResult result = worker.Run(task, fds);
+    CloseChunk(task, &fds, &result);
     fds.clear();
     if (SendMessage(channel, EncodeResult(result), {}, false) != 0) return 1;
   }

@@ -19,10 +19,11 @@ constexpr const char* kHelpHeader =
     "  or:  mpirun -np N pcopy-mpi [OPTION]... SOURCE... DIRECTORY\n"
     "Copy a file or a tree with every rank of an MPI job, on a file system that\n"
     "every rank shares under the same paths; DEST appears only when complete.\n"
-    "The options are pcopy's, below, with these differences: --bwlimit limits\n"
-    "each rank; --checksum FILE... digests each large file with every rank;\n"
-    "-j (local workers per rank), --resume and the other modes are pcopy's\n"
-    "alone.\n\n";
+    "The options are pcopy's, below, with these differences: -j K forks K\n"
+    "workers on each rank to copy (default 1: the rank copies itself; bind\n"
+    "each rank to K cores); --bwlimit limits each rank; --checksum FILE...\n"
+    "digests each large file with every rank; --resume and the other modes\n"
+    "are pcopy's alone.\n\n";
 
 // What pcopy-mpi does not do (yet) with this command line, in one line; "" if it does it all.
 // tree: the command copies a tree (IsTreeCopy). *code: the exit code of the refusal.
@@ -34,11 +35,11 @@ std::string Refusal(const CommandLine& cmd, bool tree, int* code) {
            "and --discard-partial are pcopy's";
   }
   if (cmd.action == Action::kChecksum) return "";
-  if (o.resume == ResumeMode::kAlways) return "--resume: not supported yet (pcopy resumes)";
-  if (o.jobs_given && o.jobs > 1) {
-    return "-j " + std::to_string(o.jobs) +
-           ": local workers per rank are not supported yet (MPI processes cannot fork): run "
-           "more ranks per node instead";
+  if (!tree && o.resume == ResumeMode::kAlways) {
+    return "--resume of one file: not supported yet (pcopy resumes it; pcopy-mpi resumes trees)";
+  }
+  if (o.jobs_given && o.jobs > 1 && o.slow_worker > 1) {
+    return "--slow-worker slows rank 0, which copies itself: not with -j " + std::to_string(o.jobs);
   }
   if (tree && (o.verify || o.print_digest)) {
     *code = kExitFailure;  // as pcopy refuses it
@@ -48,9 +49,22 @@ std::string Refusal(const CommandLine& cmd, bool tree, int* code) {
   return "";
 }
 
+// -j K: whether every rank started its workers (rank_workers.h); rank 0 reports the first that
+// did not. Collective.
+bool WorkersStarted(const RankWorkers& workers, const MpiWorld& world) {
+  const std::vector<std::string> errors =
+      world.Gather(workers.error.ok() ? "" : world.host() + ": " + workers.error.ToString());
+  std::string first;
+  for (size_t r = 0; r < errors.size() && first.empty(); ++r) {
+    if (!errors[r].empty()) first = "rank " + std::to_string(r) + " on " + errors[r];
+  }
+  if (!first.empty()) fprintf(stderr, "pcopy-mpi: %s\n", first.c_str());
+  return world.BroadcastInt(first.empty() ? 1 : 0) != 0;
+}
+
 }  // namespace
 
-int RunMpiCommand(int argc, char** argv, const MpiWorld& world) {
+int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& workers) {
   const bool root = world.rank() == 0;
   CommandLine cmd;
   if (Status s = ParseCommandLine(argc, argv, &cmd); !s.ok()) {
@@ -70,13 +84,19 @@ int RunMpiCommand(int argc, char** argv, const MpiWorld& world) {
     if (root) fprintf(stderr, "pcopy-mpi: %s\n", refused.c_str());
     return code;
   }
+  if (!WorkersStarted(workers, world)) return kExitFailure;
+  Options o = cmd.options;
+  o.jobs = workers.count();  // per rank; pcopy's default (every CPU) is not pcopy-mpi's
+  if (const std::string note = BindingNote(workers); root && o.verbose && !note.empty()) {
+    printf("pcopy-mpi: %s\n", note.c_str());
+  }
   std::signal(SIGPIPE, SIG_IGN);
   SignalGuard signals;
   const Console console;
-  const CopyOutcome outcome = cmd.action == Action::kChecksum
-                                  ? RunMpiChecksum(cmd.options, signals, console, world)
-                              : tree ? RunMpiTreeCopy(cmd.options, signals, console, world)
-                                     : RunMpiCopy(cmd.options, signals, console, world);
+  const CopyOutcome outcome =
+      cmd.action == Action::kChecksum ? RunMpiChecksum(o, signals, console, world)
+      : tree ? RunMpiTreeCopy(o, signals, console, world, workers.pool.get())
+             : RunMpiCopy(o, signals, console, world, workers.pool.get());
   if (root) {
     if (!outcome.status.ok()) fprintf(stderr, "pcopy-mpi: %s\n", outcome.status.ToString().c_str());
     for (const std::string& note : outcome.report.notes) {

@@ -5,9 +5,11 @@
 #pragma once
 
 #include "mpi/mpi_world.h"
+#include "mpi/rank_workers.h"
 
 namespace pcopy {
 
-int RunMpiCommand(int argc, char** argv, const MpiWorld& world);
+// workers: this rank's -j workers, started before MPI_Init (rank_workers.h).
+int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& workers);
 
 }  // namespace pcopy

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <new>
 #include <vector>
 
 #include "app/copy_job.h"
+#include "app/copy_verbose.h"
 #include "app/digest_list.h"
 #include "app/method_choice.h"
 #include "app/share_check.h"
@@ -22,6 +24,7 @@
 #include "copy/range_copy.h"
 #include "copy/transfer_methods.h"
 #include "exec/entry_copy.h"
+#include "mpi/worker_chunks.h"
 #include "os/destination.h"
 #include "os/file_ref.h"
 #include "os/leftovers.h"
@@ -100,8 +103,9 @@ std::string OutcomeOf(const Status& s, bool stopped) {
 
 class RankCopy final : public ProgressSink {
  public:
-  RankCopy(const Options& o, SignalGuard& signals, const Console& console, const MpiWorld& world)
-      : o_(o), signals_(signals), console_(console), world_(world) {}
+  RankCopy(const Options& o, SignalGuard& signals, const Console& console, const MpiWorld& world,
+           TaskPool* workers)
+      : o_(o), signals_(signals), console_(console), world_(world), workers_(workers) {}
 
   CopyOutcome Run() {
     Setup setup;
@@ -222,6 +226,7 @@ class RankCopy final : public ProgressSink {
   }
 
   Status CopyUnits(uint64_t size);
+  Status CopyOnWorkers(const WorkList& list, const std::function<size_t(size_t)>& next);
   Status Flush();
   void Add(uint64_t bytes) override;
   void Tick(bool force);
@@ -242,6 +247,7 @@ class RankCopy final : public ProgressSink {
   SignalGuard& signals_;
   const Console& console_;
   const MpiWorld& world_;
+  TaskPool* workers_;  // -j K: this rank's forked workers (rank_workers.h); null: copies itself
   MpiBoard* board_ = nullptr;
   // Rank 0 only: SOURCE as it sized it, DEST, the temporary, the progress view.
   SourceFile src_;
@@ -268,12 +274,32 @@ class RankCopy final : public ProgressSink {
 // This rank's units: its own (static plans) or the next of the shared cursor (dynamic, guided),
 // one unit at a time, until none is left, a terminating signal arrives, or a rank stops the job.
 Status RankCopy::CopyUnits(uint64_t size) {
+  // With -j K the plan is for every worker of the job: rank r's workers are the plan's workers
+  // r*K .. r*K+K-1, so a static plan gives each of them its own part.
+  const size_t k = workers_ == nullptr ? 1 : workers_->size();
   const CopyPlan plan =
-      MakePlan(size, static_cast<unsigned>(world_.size()), o_.chunk_size, o_.strategy);
+      MakePlan(size, static_cast<unsigned>(static_cast<size_t>(world_.size()) * k), o_.chunk_size,
+               o_.strategy);
   const WorkList list = MakeWorkList(plan);
-  for (int r = 0; r < world_.size(); ++r) {
-    planned_.push_back(static_cast<size_t>(r) < list.workers ? list.PlannedBytes(r) : 0);
+  for (size_t r = 0; r < static_cast<size_t>(world_.size()); ++r) {
+    uint64_t planned = 0;
+    for (size_t w = r * k; w < (r + 1) * k && w < list.workers; ++w) {
+      planned += list.PlannedBytes(w);
+    }
+    planned_.push_back(planned);
   }
+  std::vector<size_t> next(k), end(k);
+  for (size_t w = 0; w < k; ++w) {
+    const size_t p = static_cast<size_t>(world_.rank()) * k + w;
+    next[w] = list.shared() || p >= list.workers ? 0 : list.first[p];
+    end[w] = list.shared() ? list.units.size() : p >= list.workers ? 0 : list.first[p + 1];
+  }
+  // The next unit of this rank's worker w; list.units.size() when it has none left.
+  const auto take = [&](size_t w) -> size_t {
+    const size_t u = list.shared() ? static_cast<size_t>(board_->TakeUnit()) : next[w]++;
+    return u < end[w] ? u : list.units.size();
+  };
+  if (workers_ != nullptr) return CopyOnWorkers(list, take);
   std::vector<char> storage(o_.buffer_size + kDirectAlignment);
   const auto aligned = (reinterpret_cast<uintptr_t>(storage.data()) + kDirectAlignment - 1) &
                        ~(kDirectAlignment - 1);
@@ -286,11 +312,6 @@ Status RankCopy::CopyUnits(uint64_t size) {
   TransferState state;
   state.method = method_;
   pacer_ = std::make_unique<Pacer>(o_.bwlimit, world_.rank() == 0 ? o_.slow_worker : 1.0);
-  const auto me = static_cast<size_t>(world_.rank());
-  size_t next = list.shared() || me >= list.workers ? 0 : list.first[me];
-  const size_t end = list.shared()        ? list.units.size()
-                     : me >= list.workers ? 0
-                                          : list.first[me + 1];
   for (;;) {
     if (signals_.Poll() != 0) {
       return Status::Interrupted(signals_.terminating_signal(), "DEST left untouched");
@@ -299,13 +320,41 @@ Status RankCopy::CopyUnits(uint64_t size) {
       stopped_ = true;
       return {};
     }
-    const size_t u = list.shared() ? static_cast<size_t>(board_->TakeUnit()) : next++;
-    if (u >= end) return {};
+    const size_t u = take(0);
+    if (u >= list.units.size()) return {};
     const WorkUnit& unit = list.units[u];
     if (IoError e = CopyRange(env, &state, unit.offset, unit.length, *this); !e.ok()) {
       return ToStatus(e, o_.source, display_);
     }
   }
+}
+
+// -j K: this rank's units go to its forked workers as chunk tasks (worker_chunks.h); --bwlimit
+// is the rank's, shared among them.
+Status RankCopy::CopyOnWorkers(const WorkList& list, const std::function<size_t(size_t)>& next) {
+  TreeWorkerConfig config;
+  config.sys = &RealSysCalls();
+  config.env = CurrentMetadataEnv();
+  config.method = method_;
+  config.buffer_size = o_.buffer_size;
+  config.fsync = o_.fsync;  // each chunk's writeback started at once; Flush syncs the file
+  if (o_.bwlimit != 0) config.bwlimit = std::max<uint64_t>(o_.bwlimit / workers_->size(), 1);
+  ChunkFeed feed;
+  feed.list = &list;
+  feed.next = next;
+  feed.shared = list.shared();
+  feed.src_fd = src_fd_.get();
+  feed.dst_fd = dst_fd_.get();
+  feed.src_display = o_.source;
+  feed.dst_display = display_;
+  return CopyChunksOnWorkers(
+      *workers_, config, feed, signals_, kPublishEvery,
+      [this](uint64_t bytes) {
+        done_ = bytes;  // paced by the workers themselves
+        Tick(false);
+        return board_->Stopped();
+      },
+      &stopped_);
 }
 
 // --fsync (and --verify, which reads the copy back from storage): each rank makes its own writes
@@ -472,10 +521,11 @@ CopyOutcome RankCopy::Conclude(Verdict verdict) {
   }
   if (o_.verbose) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-    fprintf(console_.out, "pcopy-mpi: copied %s in %.3f s (%s) with %d rank%s\n",
+    const unsigned k = workers_ == nullptr ? 1 : static_cast<unsigned>(workers_->size());
+    fprintf(console_.out, "pcopy-mpi: copied %s in %.3f s (%s) with %s\n",
             FormatBytes(src_.size).c_str(), seconds,
             FormatRate(seconds > 0 ? static_cast<double>(src_.size) / seconds : 0).c_str(),
-            world_.size(), world_.size() == 1 ? "" : "s");
+            WorkersPhrase(static_cast<size_t>(world_.size()) * k, true, k).c_str());
   }
   return CopyOutcome{};
 }
@@ -507,8 +557,8 @@ Status RankCopy::Commit() {
 }  // namespace
 
 CopyOutcome RunMpiCopy(const Options& o, SignalGuard& signals, const Console& console,
-                       const MpiWorld& world) {
-  return RunGuarded([&] { return RankCopy(o, signals, console, world).Run(); });
+                       const MpiWorld& world, TaskPool* workers) {
+  return RunGuarded([&] { return RankCopy(o, signals, console, world, workers).Run(); });
 }
 
 }  // namespace pcopy

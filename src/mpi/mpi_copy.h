@@ -8,9 +8,10 @@
 // pid: the job's identity, leftovers.h), sized and allocated. It broadcasts the temporary's name;
 // every rank then opens SOURCE and the temporary itself (nothing is inherited across nodes),
 // checks that SOURCE is the file rank 0 sized, and copies its units of the plan (plan/plan.h,
-// one worker per rank): its own, for contiguous and interleaved; the next unit of the shared
-// cursor (mpi_world.h MpiBoard) for dynamic and guided. --bwlimit limits each rank, as a node's
-// link would.
+// made for every worker of the job: one per rank, or with -j K the rank's K forked workers,
+// worker_chunks.h): its own, for contiguous and interleaved; the next unit of the shared cursor
+// (mpi_world.h MpiBoard) for dynamic and guided. --bwlimit limits each rank, as a node's link
+// would.
 //
 // Rank 0 draws the progress from the board (every rank's bytes, published at most every 50 ms),
 // waits until every rank has finished, makes its own writes durable with --fsync (every rank
@@ -25,6 +26,7 @@
 
 #include "app/options.h"
 #include "app/outcome.h"
+#include "exec/task_pool.h"
 #include "mpi/mpi_world.h"
 #include "os/signal_guard.h"
 
@@ -32,7 +34,8 @@ namespace pcopy {
 
 // Every rank calls it with the same options. Rank 0's outcome carries the error to print and
 // the exit code; every other rank returns that exit code and prints nothing.
+// workers: the rank's -j workers (rank_workers.h), or null.
 CopyOutcome RunMpiCopy(const Options& o, SignalGuard& signals, const Console& console,
-                       const MpiWorld& world);
+                       const MpiWorld& world, TaskPool* workers);
 
 }  // namespace pcopy

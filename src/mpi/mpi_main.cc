@@ -5,6 +5,7 @@
 #include "base/program_name.h"
 #include "mpi/mpi_command.h"
 #include "mpi/mpi_world.h"
+#include "mpi/rank_workers.h"
 
 int main(int argc, char** argv) {
   // Open MPI backs the board's window with a file in /dev/shm, which a rank killed outright leaves
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
     setenv("OMPI_MCA_osc_sm_backing_directory", session, 0);
   }
   pcopy::SetProgramName("pcopy-mpi");
+  // -j K: forked now, before MPI exists in this process (rank_workers.h).
+  pcopy::RankWorkers workers = pcopy::StartRankWorkers(argc, argv);
   const pcopy::MpiWorld world(&argc, &argv);
-  return pcopy::RunMpiCommand(argc, argv, world);
+  return pcopy::RunMpiCommand(argc, argv, world, workers);
 }

@@ -3,12 +3,13 @@
 //
 // Rank 0 runs pcopy's own tree copy (app/tree_job.h RunTreeCommand, tree/tree_copy.h): cp's
 // checks of the operands, the walk, the directories, the hidden tree that appears whole, hard
-// links, metadata and the one rename, with MpiTaskRunner as its workers. Worker 0 is rank 0
-// itself, which runs one task in its own process between two looks at the others' answers; worker
-// r is rank r, which runs ServeTreeTasks. A task travels as its encoding (exec/tree_task.h) and
-// the paths of its descriptors (read from /proc/self/fd); the rank opens them itself, checks that
-// they are the files rank 0 opened (the inode number; the device number too on rank 0's host), runs
-// the task with exec/tree_worker.h's InProcessTasks, and answers with the result's encoding. Large
+// links, metadata and the one rename, with MpiTaskRunner as its workers. Without -j, worker 0 is
+// rank 0 itself, which runs one task in its own process between two looks at the others' answers,
+// and worker r is rank r, which runs ServeTreeTasks (rank_server.h). With -j K each rank has K
+// forked workers (rank_workers.h): worker w is worker w % K of rank w / K, rank 0's included. A
+// task travels as its encoding (exec/tree_task.h) and the paths of its descriptors
+// (tree_messages.h); the rank opens them itself, checks that they are the files rank 0 opened,
+// runs the task, and answers with the result's encoding. Large
 // files are created under hidden names (TreeOptions::named_files), never unnamed, so that other
 // ranks can open them. Rank 0 sends with MPI_Isend and never blocks on a rank; a rank answers
 // with MPI_Send, which rank 0 always receives. A rank's progress counts when its task is answered.
@@ -23,12 +24,14 @@
 #include <mpi.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "app/options.h"
 #include "app/outcome.h"
+#include "exec/task_pool.h"
 #include "exec/task_runner.h"
 #include "exec/tree_worker.h"
 #include "exec/worker_slots.h"
@@ -42,20 +45,27 @@ class MpiTaskRunner final : public TaskRunner {
  public:
   // probe_dir: a directory on DEST's file system, where Start checks that every rank sees what
   // rank 0 writes. signals: what Quit takes to stop waiting for the other ranks.
-  MpiTaskRunner(const MpiWorld& world, std::string probe_dir, SignalGuard& signals)
-      : world_(world), probe_dir_(std::move(probe_dir)), signals_(signals) {}
+  // workers: rank 0's -j workers (rank_workers.h), or null; every rank has as many.
+  MpiTaskRunner(const MpiWorld& world, std::string probe_dir, SignalGuard& signals,
+                TaskPool* workers)
+      : world_(world),
+        probe_dir_(std::move(probe_dir)),
+        signals_(signals),
+        workers_(workers),
+        per_rank_(workers == nullptr ? 1 : workers->size()) {}
   // Quits, and waits for every send to complete: call once every rank has left the copy (after
   // a collective), or sends to a rank still reading would be cut.
   ~MpiTaskRunner() override;
   MpiTaskRunner(const MpiTaskRunner&) = delete;
   MpiTaskRunner& operator=(const MpiTaskRunner&) = delete;
 
-  // One worker per rank, whatever `workers` asks. Every rank first reads back a file rank 0
+  // -j's workers on every rank (one per rank without), whatever `workers` asks. Every rank
+  // first reads back a file rank 0
   // wrote in probe_dir: a rank that cannot (DEST is not on a file system it shares with rank 0)
   // fails the start with its rank, host and why.
   Status Start(const TreeWorkerConfig& config, size_t workers) override;
   size_t size() const override { return lanes_.size(); }
-  size_t in_flight(size_t w) const override { return lanes_[w].in_flight.size(); }
+  size_t in_flight(size_t w) const override;
   Status Send(size_t w, Task task) override;
   // A rank that stopped for a signal makes it return that signal, as if rank 0 had taken it.
   int Wait(SignalGuard& signals, std::chrono::milliseconds timeout,
@@ -83,12 +93,23 @@ class MpiTaskRunner final : public TaskRunner {
   bool ReceiveOne(std::vector<TaskCompletion>* done, Status* failure, int* signal);
   void SendAsync(int rank, int tag, std::vector<char> bytes);
   void RunLocal(std::vector<TaskCompletion>* done);
+  // Answers from done[from] on that were borrowed from another rank's lane free that lane.
+  void GiveBack(const std::vector<TaskCompletion>& done, size_t from);
   void CompleteSends();
 
   const MpiWorld& world_;
   std::string probe_dir_;
   SignalGuard& signals_;
-  std::deque<Lane> lanes_;  // not a vector: a Lane (its deque) would be copied on growth
+  TaskPool* workers_;
+  size_t per_rank_;
+  // Not a vector: a Lane (its deque) would be copied on growth. Rank 0's lanes are unused when it
+  // has -j workers (their pool holds its tasks).
+  std::deque<Lane> lanes_;
+  // Tasks given to another rank's lane that rank 0 runs (their descriptors had no name another
+  // rank could open): counted against that lane until answered, so the tree copy's depth per
+  // worker still bounds what rank 0 queues.
+  std::map<uint64_t, size_t> borrowed_;  // task id -> the lane it was given to
+  std::vector<size_t> borrowed_count_;   // per lane
   std::unique_ptr<WorkerSlot> local_slot_;
   std::unique_ptr<InProcessTasks> local_;
   struct Pending {
@@ -107,11 +128,8 @@ bool IsTreeCopy(const Options& o);
 
 // The tree copy across the job; every rank calls it with the same options. Rank 0 runs the copy
 // and its outcome carries the error to print; every rank returns the same exit code.
+// workers: this rank's -j workers (rank_workers.h), or null.
 CopyOutcome RunMpiTreeCopy(const Options& o, SignalGuard& signals, const Console& console,
-                           const MpiWorld& world);
-
-// Every rank but 0: runs the tasks rank 0 sends until it says the copy is over. A terminating
-// signal is told to rank 0, and Status::Interrupted returned once rank 0 has said to quit.
-Status ServeTreeTasks(const MpiWorld& world, SignalGuard& signals);
+                           const MpiWorld& world, TaskPool* workers);
 
 }  // namespace pcopy

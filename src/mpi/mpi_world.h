@@ -8,7 +8,7 @@
 // state per rank (MPI_Put, read by rank 0 with MPI_Get under a shared lock), and a stop flag any
 // rank may raise. On one node Open MPI serves these through shared memory; across nodes, through
 // its one-sided transport. Nothing here forks: MPI processes are not to be forked after
-// MPI_Init, so a rank copies its own units (pcopy-mpi's local workers are ranks).
+// MPI_Init (-j's workers are forked before it, rank_workers.h).
 #pragma once
 
 #include <mpi.h>
