@@ -192,9 +192,6 @@ TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
       << r.err;
   r = Mpi(2, {"--check", src_});
   EXPECT_EQ(r.exit_code, 2);
-  r = Mpi(2, {"--resume", src_, dst_});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(r.err.rfind("pcopy-mpi: --resume of one file: not supported yet", 0) == 0) << r.err;
   EXPECT_FALSE(Exists(dst_));
   ExpectNothingLeft();
 }
@@ -236,6 +233,90 @@ TEST_F(E2eMpi, ARanksErrorNamesTheRankAndHostAndPublishesNothing) {
                                  ": this rank sees another file than rank 0") != std::string::npos;
   EXPECT_TRUE(mid_copy || before) << r.err;
   EXPECT_FALSE(Exists(dst_));
+  ExpectNothingLeft();
+}
+
+// --resume across ranks: a Ctrl-C keeps the partial copy with what every rank made durable, and
+// the same command, at another rank count or with -j workers, copies only the rest. A rank killed
+// outright: the next run resumes what the journal holds, or starts afresh, and finishes.
+TEST_F(E2eMpi, AnInterruptedCopyResumesAtAnyRankCount) {
+  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  MakeRandomFile(src_, 24 * kMiB, 6);
+  const struct {
+    const char* what;
+    int ranks;
+    const char* jobs;
+    const char* strategy;
+    int rerun_ranks;
+    bool kill_rank;
+  } cases[] = {{"SIGINT at 2 ranks, contiguous, rerun at 3", 2, "1", "contiguous", 3, false},
+               {"SIGINT at 2 ranks of 2 workers, rerun at 1", 2, "2", "dynamic", 1, false},
+               {"rank 1 killed", 2, "1", "guided", 2, true}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    // 24 MiB at 2 x 4 MiB/s: three seconds.
+    MpiJob job(c.ranks, {"--resume", "-j", c.jobs, "--strategy", c.strategy, "--bwlimit", "4M",
+                         "--chunk-size", "1M", src_, dst_});
+    ASSERT_TRUE(WaitUntil("the ranks", [&] { return ChildrenOf(job.pid()).size() >= 2; }));
+    ASSERT_TRUE(WaitForTemporary());
+    usleep(1200 * 1000);
+    if (c.kill_rank) {
+      EXPECT_TRUE(job.KillRank(1));
+    } else {
+      kill(job.pid(), SIGINT);
+    }
+    RunResult r = job.Finish();
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_FALSE(Exists(dst_));
+    if (!c.kill_rank) {
+      EXPECT_NE(r.err.find("pcopy-mpi: kept "), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(" durable for " + Quoted(dst_) + ": the same command resumes"),
+                std::string::npos)
+          << r.err;
+    }
+    r = Mpi(c.rerun_ranks, {"--resume", "-v", src_, dst_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(SameBytes(src_, dst_));
+    if (!c.kill_rank) {
+      EXPECT_NE(r.out.find("pcopy-mpi: resuming " + Quoted(src_) + " -> " + Quoted(dst_) + ": "),
+                std::string::npos)
+          << r.out;
+      EXPECT_NE(r.out.find(" resumed) in "), std::string::npos) << r.out;
+    }
+    ExpectNothingLeft();
+    unlink(dst_.c_str());
+  }
+}
+
+// A rank on another host than rank 0's (here rank 1 in its own UTS namespace, under another host
+// name; root only) makes the units it copied durable itself before it marks them (rank 0's sync
+// covers only its own host's page cache): an interrupted copy keeps them, and the next run, with
+// rank 1 on the other host again, resumes and finishes.
+TEST_F(E2eMpi, ARankOnAnotherHostResumesItsOwnDurableUnits) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to give one rank another host name";
+  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  MakeRandomFile(src_, 24 * kMiB, 7);
+  const auto job_args = [&](const std::vector<std::string>& options) {
+    std::string rank1 = "hostname pcopy-other-host && exec '" + MpiBinary() + "'";
+    for (const std::string& o : options) rank1 += " '" + o + "'";
+    rank1 += " '" + src_ + "' '" + dst_ + "'";
+    std::vector<std::string> args = options;
+    args.insert(args.end(), {src_, dst_, ":", "-np", "1", "unshare", "-u", "sh", "-c", rank1});
+    return args;
+  };
+  MpiJob job(1, job_args({"--resume", "--bwlimit", "4M", "--chunk-size", "1M"}));
+  ASSERT_TRUE(WaitUntil("the ranks", [&] { return ChildrenOf(job.pid()).size() >= 2; }));
+  ASSERT_TRUE(WaitForTemporary());
+  usleep(1500 * 1000);
+  kill(job.pid(), SIGINT);
+  RunResult r = job.Finish();
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pcopy-mpi: kept "), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(dst_));
+  r = MpiJob(1, job_args({"--resume", "-v"})).Finish();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(" resumed) in "), std::string::npos) << r.out;
+  EXPECT_TRUE(SameBytes(src_, dst_));
   ExpectNothingLeft();
 }
 

@@ -176,6 +176,26 @@ TEST_F(E2eMpiTree, ARankThatDoesNotShareDestsFileSystemStopsTheStart) {
   ExpectNothingLeft();
 }
 
+// A rank on another host than rank 0's (here rank 1 in its own UTS namespace, under another host
+// name; root only) reopens what rank 0 hands it by path and inode alone (an NFS client numbers
+// devices its own way), and with --fsync syncs each chunk it wrote before it answers.
+TEST_F(E2eMpiTree, ARankOnAnotherHostCopiesItsShare) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to give one rank another host name";
+  MakeTree(src_);
+  const std::string rank1 = "hostname pcopy-other-host && exec '" + MpiBinary() +
+                            "' -a --fsync --chunk-size 1M --progress json '" + src_ + "' '" + dst_ +
+                            "'";
+  const RunResult r = MpiJob(1, {"-a", "--fsync", "--chunk-size", "1M", "--progress", "json", src_,
+                                 dst_, ":", "-np", "1", "unshare", "-u", "sh", "-c", rank1})
+                          .Finish();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(TreeDifferences(src_, dst_, TreeCompare{true, true, true}), std::vector<std::string>{});
+  const std::vector<uint64_t> bytes = WorkerBytes(LastLine(r.err));
+  ASSERT_EQ(bytes.size(), 2u) << r.err;
+  EXPECT_GT(bytes[1], 0u) << "rank 1 copied some of it";
+  ExpectNothingLeft(dst_);
+}
+
 // What pcopy-mpi does not do with trees is refused in one line, before anything is created.
 TEST_F(E2eMpiTree, VerifyOfATreeIsRefused) {
   MakeSampleTree(src_);

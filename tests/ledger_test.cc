@@ -141,5 +141,34 @@ TEST(WorkListTest, SelfScheduledPlanIsOneSharedList) {
   EXPECT_EQ(w.PlannedBytes(0), w.bytes / 2);
 }
 
+// A resumable copy across ranks splits long units: each worker keeps its bytes, in order, in
+// pieces no longer than asked; a shared list stays shared.
+TEST(WorkListTest, SplitUnitsKeepsEachWorkersBytesInOrder) {
+  const CopyPlan plan = MakePlan(10 * 4096 + 5, 2, 4096, Strategy::kContiguous);
+  const WorkList w = MakeWorkList(plan, 3);
+  const WorkList split = SplitUnits(w, 4096);
+  ASSERT_FALSE(split.shared());
+  ASSERT_EQ(split.first.size(), 3u);
+  EXPECT_EQ(split.bytes, w.bytes);
+  EXPECT_EQ(split.units.size(), 11u) << "5 pages, then 5 pages and 5 bytes, cut into pages";
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(split.PlannedBytes(i), w.PlannedBytes(i));
+    uint64_t at = w.units[w.first[i]].offset;
+    for (size_t k = split.first[i]; k < split.first[i + 1]; ++k) {
+      EXPECT_EQ(split.units[k].file, 3u);
+      EXPECT_EQ(split.units[k].offset, at) << "consecutive, in order";
+      EXPECT_LE(split.units[k].length, 4096u);
+      EXPECT_GT(split.units[k].length, 0u);
+      at += split.units[k].length;
+    }
+    EXPECT_EQ(at, w.units[w.first[i + 1] - 1].offset + w.units[w.first[i + 1] - 1].length);
+  }
+  const WorkList shared =
+      SplitUnits(MakeWorkList(MakePlan(3 * 8192, 2, 8192, Strategy::kDynamic)), 4096);
+  ASSERT_TRUE(shared.shared());
+  EXPECT_EQ(shared.units.size(), 6u);
+  EXPECT_EQ(shared.units[1], (WorkUnit{0, 4096, 4096}));
+}
+
 }  // namespace
 }  // namespace pcopy

@@ -22,8 +22,8 @@ constexpr const char* kHelpHeader =
     "The options are pcopy's, below, with these differences: -j K forks K\n"
     "workers on each rank to copy (default 1: the rank copies itself; bind\n"
     "each rank to K cores); --bwlimit limits each rank; --checksum FILE...\n"
-    "digests each large file with every rank; --resume and the other modes\n"
-    "are pcopy's alone.\n\n";
+    "digests each large file with every rank; the other modes are pcopy's\n"
+    "alone.\n\n";
 
 // What pcopy-mpi does not do (yet) with this command line, in one line; "" if it does it all.
 // tree: the command copies a tree (IsTreeCopy). *code: the exit code of the refusal.
@@ -35,9 +35,6 @@ std::string Refusal(const CommandLine& cmd, bool tree, int* code) {
            "and --discard-partial are pcopy's";
   }
   if (cmd.action == Action::kChecksum) return "";
-  if (!tree && o.resume == ResumeMode::kAlways) {
-    return "--resume of one file: not supported yet (pcopy resumes it; pcopy-mpi resumes trees)";
-  }
   if (o.jobs_given && o.jobs > 1 && o.slow_worker > 1) {
     return "--slow-worker slows rank 0, which copies itself: not with -j " + std::to_string(o.jobs);
   }

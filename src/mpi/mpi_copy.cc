@@ -9,29 +9,27 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <new>
+#include <optional>
 #include <vector>
 
 #include "app/copy_job.h"
-#include "app/copy_verbose.h"
-#include "app/digest_list.h"
 #include "app/method_choice.h"
-#include "app/share_check.h"
+#include "app/resume_copy.h"
 #include "base/size_parse.h"
-#include "base/wire.h"
 #include "copy/io_error.h"
 #include "copy/pacer.h"
 #include "copy/range_copy.h"
 #include "copy/transfer_methods.h"
-#include "exec/entry_copy.h"
+#include "mpi/copy_setup.h"
+#include "mpi/mpi_resume.h"
+#include "mpi/rank_copy.h"
 #include "mpi/worker_chunks.h"
 #include "os/destination.h"
-#include "os/file_ref.h"
 #include "os/leftovers.h"
-#include "os/metadata.h"
 #include "os/new_file.h"
 #include "os/source_file.h"
 #include "os/temp_file.h"
+#include "plan/extent_plan.h"
 #include "plan/work_list.h"
 
 namespace pcopy {
@@ -43,244 +41,207 @@ constexpr auto kTick = std::chrono::milliseconds(100);
 // How often rank 0, its own units done, looks at the board: the job's end is seen this soon.
 constexpr auto kPoll = std::chrono::milliseconds(5);
 
-// What rank 0 tells every rank before the copy: the temporary to write, and the SOURCE it sized
-// (a rank that opens another file, or one that changed since, must not copy into it).
-struct Setup {
-  std::string error;  // not empty: rank 0 failed before the copy began (it reports why)
-  int exit_code = kExitOk;
-  std::string temp;
-  std::string display;  // DEST as rank 0 names it in messages
-  uint64_t size = 0;
-  int64_t mtime_sec = 0, mtime_nsec = 0;
-  bool kept = false;  // -n or -u keeps the existing DEST: nothing to copy
-};
+}  // namespace
 
-std::string Encode(const Setup& s) {
-  WireWriter w;
-  w.PutString(s.error);
-  w.Put(static_cast<int32_t>(s.exit_code));
-  w.PutString(s.temp);
-  w.PutString(s.display);
-  w.Put(s.size);
-  w.Put(s.mtime_sec);
-  w.Put(s.mtime_nsec);
-  w.Put(s.kept);
-  const std::vector<char> bytes = w.Take();
-  return std::string(bytes.begin(), bytes.end());
-}
-
-Setup Decode(const std::string& in) {
-  Setup s;
-  const std::vector<char> bytes(in.begin(), in.end());
-  WireReader r(bytes);
-  int32_t code = 0;
-  if (!r.GetString(&s.error) || !r.Get(&code) || !r.GetString(&s.temp) ||
-      !r.GetString(&s.display) || !r.Get(&s.size) || !r.Get(&s.mtime_sec) ||
-      !r.Get(&s.mtime_nsec) || !r.Get(&s.kept) || !r.AtEnd()) {
-    s = Setup();
-    s.error = "the job's setup message is damaged";
-    s.exit_code = kExitFailure;
-    return s;
+CopyOutcome RankCopy::Run() {
+  CopySetup setup;
+  if (world_.rank() == 0) {
+    if (Status s = Prepare(&setup); !s.ok()) {
+      setup.error = s.ToString();
+      setup.exit_code = s.signal() != 0 ? ExitCodeForSignal(s.signal()) : kExitFailure;
+    }
   }
-  s.exit_code = code;
-  return s;
-}
-
-// A rank's outcome as rank 0 gathers it, after its host and a newline: "" (copied its units), "T"
-// (stopped by another rank's error or signal), "S<signal>", or "E" and the one-line error.
-std::string OutcomeOf(const Status& s, bool stopped) {
-  // Appended rather than "S" + ...: GCC 12 warns falsely (-Wrestrict) on that once inlined here.
-  std::string out;
-  if (s.signal() != 0) {
-    out.append("S").append(std::to_string(s.signal()));
-  } else if (!s.ok()) {
-    out.append("E").append(s.ToString());
-  } else if (stopped) {
-    out.append("T");
-  }
-  return out;
-}
-
-class RankCopy final : public ProgressSink {
- public:
-  RankCopy(const Options& o, SignalGuard& signals, const Console& console, const MpiWorld& world,
-           TaskPool* workers)
-      : o_(o), signals_(signals), console_(console), world_(world), workers_(workers) {}
-
-  CopyOutcome Run() {
-    Setup setup;
-    if (world_.rank() == 0) {
-      if (Status s = Prepare(&setup); !s.ok()) {
-        setup.error = s.ToString();
-        setup.exit_code = s.signal() != 0 ? ExitCodeForSignal(s.signal()) : kExitFailure;
+  setup = DecodeSetup(world_.Broadcast(world_.rank() == 0 ? EncodeSetup(setup) : std::string()));
+  if (!setup.error.empty() || setup.kept) {
+    const int code = world_.BroadcastInt(setup.exit_code);
+    if (setup.kept && world_.rank() == 0 && o_.verbose) {
+      fprintf(console_.out, "pcopy-mpi: not replacing %s\n", Quote(dst_.path).c_str());
+    }
+    if (world_.rank() != 0 || setup.kept) return CopyOutcome{Status(), code, {}};
+    CopyOutcome failed{setup.exit_code >= 128
+                           ? Status::Interrupted(code - 128, "DEST left untouched")
+                           : Status::Message(setup.error),
+                       code,
+                       {}};
+    // A resumed partial copy stays as it was; a new one goes.
+    if (partial_) {
+      if (std::string kept = EndPartial(&*partial_, &temp_, true, dst_.display); !kept.empty()) {
+        failed.report.notes.push_back(kept);
       }
     }
-    setup = Decode(world_.Broadcast(world_.rank() == 0 ? Encode(setup) : std::string()));
-    if (!setup.error.empty() || setup.kept) {
-      const int code = world_.BroadcastInt(setup.exit_code);
-      if (setup.kept && world_.rank() == 0 && o_.verbose) {
-        fprintf(console_.out, "pcopy-mpi: not replacing %s\n", Quote(dst_.path).c_str());
-      }
-      if (world_.rank() != 0 || setup.kept) return CopyOutcome{Status(), code, {}};
-      return CopyOutcome{setup.exit_code >= 128
-                             ? Status::Interrupted(code - 128, "DEST left untouched")
-                             : Status::Message(setup.error),
-                         code,
-                         {}};
-    }
-    MpiBoard board(world_);
-    board_ = &board;
-    start_ = Clock::now();
-    if (world_.rank() == 0) view_ = MakeProgress(o_, console_);
-    Status mine = OpenFiles(setup);
-    if (mine.ok()) mine = CopyUnits(setup.size);
-    if (mine.ok()) mine = Flush();
-    if (!mine.ok()) board.Stop();
-    // Never published, even if the job hangs from here on (a dead rank).
-    if ((!mine.ok() || stopped_) && world_.rank() == 0) temp_ = TempFile();
-    board.Publish(done_, mine.ok() && !stopped_ ? RankState::kDone : RankState::kFailed);
-    if (world_.rank() == 0) {
-      if (Status waited = WaitForRanks(); mine.ok()) mine = waited;
-    }
-    Verdict verdict = Judge(mine, world_.Gather(world_.host() + "\n" + OutcomeOf(mine, stopped_)));
-    if ((o_.verify || o_.print_digest) &&
-        world_.BroadcastInt(world_.rank() == 0 && verdict.status.ok() ? 1 : 0) != 0) {
-      verdict = Check(setup);
-    }
-    CopyOutcome outcome;
-    if (world_.rank() == 0) outcome = Conclude(std::move(verdict));
-    outcome.exit_code = world_.BroadcastInt(outcome.exit_code);
-    return outcome;
+    return failed;
   }
+  Plan(setup);
+  MpiBoard board(world_, setup.resumable ? list_.units.size() : 0);
+  board_ = &board;
+  start_ = Clock::now();
+  before_ = setup.before;
+  if (world_.rank() == 0) {
+    view_ = MakeProgress(o_, console_);
+    if (partial_) journal_.emplace(&board, &list_, partial_->checkpoint.get());
+  }
+  Status mine = OpenFiles(setup);
+  if (mine.ok() && setup.resumable) {
+    durable_.emplace(&board, dst_fd_.get(), display_, setup.machine != world_.machine());
+  }
+  if (mine.ok()) mine = CopyUnits();
+  if (mine.ok()) mine = Flush();
+  if (!mine.ok()) board.Stop();
+  // Never published, even if the job hangs from here on (a dead rank).
+  if (!mine.ok() || stopped_) Abandon();
+  board.Publish(done_, mine.ok() && !stopped_ ? RankState::kDone : RankState::kFailed);
+  if (world_.rank() == 0) {
+    if (Status waited = WaitForRanks(); mine.ok()) mine = waited;
+    if (mine.ok()) mine = journal_error_;
+  }
+  Verdict verdict = Judge(mine, world_.Gather(world_.host() + "\n" + OutcomeOf(mine, stopped_)));
+  if ((o_.verify || o_.print_digest) &&
+      world_.BroadcastInt(world_.rank() == 0 && verdict.status.ok() ? 1 : 0) != 0) {
+    verdict = Check(setup);
+  }
+  CopyOutcome outcome;
+  if (world_.rank() == 0) outcome = Conclude(std::move(verdict));
+  outcome.exit_code = world_.BroadcastInt(outcome.exit_code);
+  return outcome;
+}
 
- private:
-  // Rank 0, before any rank copies: pcopy's checks, then the temporary, sized and allocated.
-  Status Prepare(Setup* setup) {
-    if (Status s = OpenSource(o_.source, &src_); !s.ok()) return s;
-    struct stat st;
-    if (fstat(src_.fd.get(), &st) != 0) return Status::FromErrno("cannot stat", o_.source, errno);
-    if (src_.kind != SourceKind::kRegular) {
-      return Status::Failure("cannot copy", o_.source,
-                             "pcopy-mpi copies regular files (use pcopy for a device)");
+Status RankCopy::Prepare(CopySetup* setup) {
+  if (Status s = OpenSource(o_.source, &src_); !s.ok()) return s;
+  struct stat st;
+  if (fstat(src_.fd.get(), &st) != 0) return Status::FromErrno("cannot stat", o_.source, errno);
+  if (src_.kind != SourceKind::kRegular) {
+    return Status::Failure("cannot copy", o_.source,
+                           "pcopy-mpi copies regular files (use pcopy for a device)");
+  }
+  if (Status s = ResolveDestination(o_.source, o_.dest, &dst_); !s.ok()) return s;
+  if (dst_.exists && dst_.dev == src_.dev && dst_.ino == src_.ino) {
+    return Status::Message(Quote(o_.source) + " and " + Quote(dst_.display) + " are the same file");
+  }
+  // -n, -u: an existing DEST that cp would keep ends the job here, successfully.
+  if (dst_.exists && CheckExisting(RealSysCalls(), AT_FDCWD, dst_.path.c_str(), st, o_.no_clobber,
+                                   o_.update) == Existing::kKeep) {
+    setup->kept = true;
+    return {};
+  }
+  if (!o_.force) {
+    if (Status s = CheckWritable(dst_); !s.ok()) return s;
+  }
+  const std::string dir = DirName(dst_.path);
+  RemoveLeftovers(dir);
+  src_st_ = st;
+  setup->left.clear();
+  if (src_.size > 0) setup->left.push_back(ByteRange{0, src_.size});
+  if (ResumeWanted(o_, src_.size) && src_.size > 0) {
+    if (Status s = OpenResumable(dir, setup); !s.ok()) return s;
+  } else {
+    DiscardEarlier(dir);
+  }
+  if (!partial_ || !partial_->resumed) {
+    if (Status s = CheckFreeSpace(RealSysCalls(), dir, dst_.display, src_.size); !s.ok()) {
+      return s;
     }
-    if (Status s = ResolveDestination(o_.source, o_.dest, &dst_); !s.ok()) return s;
-    if (dst_.exists && dst_.dev == src_.dev && dst_.ino == src_.ino) {
-      return Status::Message(Quote(o_.source) + " and " + Quote(dst_.display) +
-                             " are the same file");
+    if (!partial_) {
+      if (Status s = TempFile::Create(dir, dst_.display, &temp_); !s.ok()) return s;
     }
-    // -n, -u: an existing DEST that cp would keep ends the job here, successfully.
-    if (dst_.exists && CheckExisting(RealSysCalls(), AT_FDCWD, dst_.path.c_str(), st, o_.no_clobber,
-                                     o_.update) == Existing::kKeep) {
-      setup->kept = true;
-      return {};
-    }
-    if (!o_.force) {
-      if (Status s = CheckWritable(dst_); !s.ok()) return s;
-    }
-    const std::string dir = DirName(dst_.path);
-    RemoveLeftovers(dir);
-    if (Status s = CheckFreeSpace(RealSysCalls(), dir, dst_.display, src_.size); !s.ok()) return s;
-    if (Status s = TempFile::Create(dir, dst_.display, &temp_); !s.ok()) return s;
     if (Status s = SizeNewFile(RealSysCalls(), temp_.fd(), src_.size, {ByteRange{0, src_.size}},
                                true, dst_.display);
         !s.ok()) {
       return s;
     }
-    src_st_ = st;
-    setup->temp = temp_.path();
-    setup->display = dst_.display;
-    setup->size = src_.size;
-    setup->mtime_sec = st.st_mtim.tv_sec;
-    setup->mtime_nsec = st.st_mtim.tv_nsec;
-    return signals_.Poll() != 0
-               ? Status::Interrupted(signals_.terminating_signal(), "DEST left untouched")
-               : Status();
   }
+  if (partial_) {
+    if (Status s = StartPartial(RealSysCalls(), spec_, temp_, &*partial_); !s.ok()) return s;
+  }
+  setup->resumable = partial_.has_value();
+  setup->temp = temp_.path();
+  setup->display = dst_.display;
+  setup->machine = world_.machine();
+  setup->size = src_.size;
+  setup->mtime_sec = st.st_mtim.tv_sec;
+  setup->mtime_nsec = st.st_mtim.tv_nsec;
+  return signals_.Poll() != 0
+             ? Status::Interrupted(signals_.terminating_signal(), "DEST left untouched")
+             : Status();
+}
 
-  // Every rank opens SOURCE and the temporary by name, as a rank on another node must.
-  Status OpenFiles(const Setup& setup) {
-    src_fd_ = UniqueFd(open(o_.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!src_fd_.valid()) {
-      return Status::FromErrno("cannot open", o_.source, errno).WithTail("for reading");
-    }
-    struct stat st;
-    if (fstat(src_fd_.get(), &st) != 0) return Status::FromErrno("cannot stat", o_.source, errno);
-    if (static_cast<uint64_t>(st.st_size) != setup.size || st.st_mtim.tv_sec != setup.mtime_sec ||
-        st.st_mtim.tv_nsec != setup.mtime_nsec) {
-      return Status::Failure("cannot copy", o_.source,
-                             "this rank sees another file than rank 0 (a changed SOURCE, or not a "
-                             "shared file system)");
-    }
-    dst_fd_ = UniqueFd(open(setup.temp.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!dst_fd_.valid()) return Status::FromErrno("cannot open", setup.temp, errno);
-    display_ = setup.display;
-    if (o_.method == Method::kSendfile || o_.method == Method::kDirect) {
-      return Status::Message("pcopy-mpi copies with pread, copy_file_range or mmap; --method " +
-                             std::string(MethodName(o_.method)) + " is pcopy's alone");
-    }
-    method_ = ChooseMethod(o_, RealSysCalls(), src_fd_.get(), dst_fd_.get(),
-                           world_.rank() == 0 && o_.verbose ? console_.out : nullptr,
-                           "pcopy-mpi's ranks do not tune it");
-    if (method_ == Method::kAuto) method_ = Method::kPread;
+Status RankCopy::OpenResumable(const std::string& dir, CopySetup* setup) {
+  spec_ = PartialSpec{dir, BaseName(dst_.path), dst_.display, src_st_,
+                      static_cast<uint32_t>(o_.sparse)};
+  partial_.emplace();
+  std::string notice;
+  if (Status s = OpenPartial(RealSysCalls(), spec_, &setup->left, &temp_, &*partial_, &notice);
+      !s.ok()) {
+    // Where locks are missing, a copy that did not ask to resume is made as before.
+    if (!partial_->no_locks || o_.resume == ResumeMode::kAlways) return s;
+    if (o_.verbose) fprintf(console_.out, "pcopy-mpi: not resumable: %s\n", s.ToString().c_str());
+    partial_.reset();
     return {};
   }
+  if (!notice.empty() && !o_.quiet) {
+    fprintf(console_.err, "pcopy-mpi: not resuming the partial copy of %s: %s; starting afresh\n",
+            Quote(dst_.display).c_str(), notice.c_str());
+  }
+  if (partial_->resumed) {
+    setup->before = partial_->durable_bytes;
+    if (o_.verbose) {
+      fprintf(console_.out, "pcopy-mpi: resuming %s -> %s: %s of %s already durable\n",
+              Quote(o_.source).c_str(), Quote(dst_.display).c_str(),
+              FormatBytes(partial_->durable_bytes).c_str(),
+              FormatBytes(partial_->data_bytes).c_str());
+    }
+  }
+  return {};
+}
 
-  Status CopyUnits(uint64_t size);
-  Status CopyOnWorkers(const WorkList& list, const std::function<size_t(size_t)>& next);
-  Status Flush();
-  void Add(uint64_t bytes) override;
-  void Tick(bool force);
-  Status WaitForRanks();
-  ProgressSnapshot Snapshot() const;
-  // Rank 0: what every rank's outcome adds up to (other ranks: nothing).
-  struct Verdict {
-    Status status;
-    int signal = 0;
-    std::vector<std::string> errors;  // "rank R on HOST: ..." for each rank that failed
-  };
-  Verdict Judge(const Status& mine, const std::vector<std::string>& outcomes) const;
-  Verdict Check(const Setup& setup);
-  CopyOutcome Conclude(Verdict verdict);
-  Status Commit();
+void RankCopy::DiscardEarlier(const std::string& dir) {
+  std::string told;
+  if (DiscardPartial(RealSysCalls(), dir, BaseName(dst_.path), dst_.display, &told).ok() &&
+      !told.empty() && !o_.quiet) {
+    fprintf(console_.err, "pcopy-mpi: %s: this copy does not resume (see --resume)\n",
+            told.c_str());
+  }
+}
 
-  const Options& o_;
-  SignalGuard& signals_;
-  const Console& console_;
-  const MpiWorld& world_;
-  TaskPool* workers_;  // -j K: this rank's forked workers (rank_workers.h); null: copies itself
-  MpiBoard* board_ = nullptr;
-  // Rank 0 only: SOURCE as it sized it, DEST, the temporary, the progress view.
-  SourceFile src_;
-  struct stat src_st_ {};
-  Destination dst_;
-  TempFile temp_;
-  std::unique_ptr<ProgressObserver> view_;
-  std::vector<uint64_t> bytes_;
-  std::vector<RankState> states_;
-  std::vector<uint64_t> planned_;
-  // Every rank.
-  UniqueFd src_fd_, dst_fd_;
-  std::string display_;
-  Method method_ = Method::kPread;
-  std::unique_ptr<Pacer> pacer_;
-  uint64_t done_ = 0;
-  bool stopped_ = false;
-  std::string digest_;  // rank 0, after Check: the tree digest (SOURCE's under --verify)
-  uint64_t recopied_ = 0;
-  bool lost_race_ = false;
-  Clock::time_point start_, last_publish_, last_tick_;
-};
+Status RankCopy::OpenFiles(const CopySetup& setup) {
+  src_fd_ = UniqueFd(open(o_.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!src_fd_.valid()) {
+    return Status::FromErrno("cannot open", o_.source, errno).WithTail("for reading");
+  }
+  struct stat st;
+  if (fstat(src_fd_.get(), &st) != 0) return Status::FromErrno("cannot stat", o_.source, errno);
+  if (static_cast<uint64_t>(st.st_size) != setup.size || st.st_mtim.tv_sec != setup.mtime_sec ||
+      st.st_mtim.tv_nsec != setup.mtime_nsec) {
+    return Status::Failure("cannot copy", o_.source,
+                           "this rank sees another file than rank 0 (a changed SOURCE, or not a "
+                           "shared file system)");
+  }
+  dst_fd_ = UniqueFd(open(setup.temp.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!dst_fd_.valid()) return Status::FromErrno("cannot open", setup.temp, errno);
+  display_ = setup.display;
+  if (o_.method == Method::kSendfile || o_.method == Method::kDirect) {
+    return Status::Message("pcopy-mpi copies with pread, copy_file_range or mmap; --method " +
+                           std::string(MethodName(o_.method)) + " is pcopy's alone");
+  }
+  method_ = ChooseMethod(o_, RealSysCalls(), src_fd_.get(), dst_fd_.get(),
+                         world_.rank() == 0 && o_.verbose ? console_.out : nullptr,
+                         "pcopy-mpi's ranks do not tune it");
+  if (method_ == Method::kAuto) method_ = Method::kPread;
+  return {};
+}
 
 // This rank's units: its own (static plans) or the next of the shared cursor (dynamic, guided),
 // one unit at a time, until none is left, a terminating signal arrives, or a rank stops the job.
-Status RankCopy::CopyUnits(uint64_t size) {
-  // With -j K the plan is for every worker of the job: rank r's workers are the plan's workers
-  // r*K .. r*K+K-1, so a static plan gives each of them its own part.
+// The plan of the bytes left to copy, for every worker of the job: with -j K rank r's workers are
+// the plan's workers r*K .. r*K+K-1, so a static plan gives each of them its own part.
+void RankCopy::Plan(const CopySetup& setup) {
   const size_t k = workers_ == nullptr ? 1 : workers_->size();
-  const CopyPlan plan =
-      MakePlan(size, static_cast<unsigned>(static_cast<size_t>(world_.size()) * k), o_.chunk_size,
-               o_.strategy);
-  const WorkList list = MakeWorkList(plan);
+  list_ = MakeWorkList(MakeExtentPlan(setup.left, setup.size,
+                                      static_cast<unsigned>(static_cast<size_t>(world_.size()) * k),
+                                      o_.chunk_size, o_.strategy));
+  // A resumable copy records whole units: none longer than a chunk, so that an interrupted run
+  // keeps all but its last chunk per worker (a static plan's one unit per worker would keep none).
+  if (setup.resumable) list_ = SplitUnits(list_, o_.chunk_size);
+  const WorkList& list = list_;
   for (size_t r = 0; r < static_cast<size_t>(world_.size()); ++r) {
     uint64_t planned = 0;
     for (size_t w = r * k; w < (r + 1) * k && w < list.workers; ++w) {
@@ -288,6 +249,11 @@ Status RankCopy::CopyUnits(uint64_t size) {
     }
     planned_.push_back(planned);
   }
+}
+
+Status RankCopy::CopyUnits() {
+  const size_t k = workers_ == nullptr ? 1 : workers_->size();
+  const WorkList& list = list_;
   std::vector<size_t> next(k), end(k);
   for (size_t w = 0; w < k; ++w) {
     const size_t p = static_cast<size_t>(world_.rank()) * k + w;
@@ -326,7 +292,29 @@ Status RankCopy::CopyUnits(uint64_t size) {
     if (IoError e = CopyRange(env, &state, unit.offset, unit.length, *this); !e.ok()) {
       return ToStatus(e, o_.source, display_);
     }
+    if (Status s = Finished(u); !s.ok()) return s;
   }
+}
+
+Status RankCopy::Finished(size_t unit) {
+  if (!durable_) return {};
+  durable_->Finished(unit);
+  SyncDurable();
+  return durable_error_;
+}
+
+void RankCopy::SyncDurable() {
+  if (durable_ && durable_error_.ok()) durable_error_ = durable_->Sync(false);
+}
+
+void RankCopy::Abandon() {
+  if (durable_ && dst_fd_.valid()) (void)durable_->Sync(true);  // kept, for the next run
+  if (world_.rank() == 0 && !partial_) temp_ = TempFile();
+}
+
+void RankCopy::RecordJournal(bool final) {
+  if (!journal_ || !journal_error_.ok()) return;
+  journal_error_ = journal_->Record(final);
 }
 
 // -j K: this rank's units go to its forked workers as chunk tasks (worker_chunks.h); --bwlimit
@@ -347,6 +335,7 @@ Status RankCopy::CopyOnWorkers(const WorkList& list, const std::function<size_t(
   feed.dst_fd = dst_fd_.get();
   feed.src_display = o_.source;
   feed.dst_display = display_;
+  feed.finished = [this](size_t unit) { return Finished(unit); };
   return CopyChunksOnWorkers(
       *workers_, config, feed, signals_, kPublishEvery,
       [this](uint64_t bytes) {
@@ -362,7 +351,12 @@ Status RankCopy::CopyOnWorkers(const WorkList& list, const std::function<size_t(
 // temporary, whose close reports a write that failed late (NFS).
 Status RankCopy::Flush() {
   if ((o_.fsync || o_.verify) && fdatasync(dst_fd_.get()) != 0) {
-    return Status::FromErrno("fsync", display_, errno);
+    const int err = errno;
+    if (durable_) durable_->Failed();  // a second fdatasync would not report the lost write
+    return Status::FromErrno("fsync", display_, err);
+  }
+  if (durable_) {
+    if (Status s = durable_->Sync(true, o_.fsync || o_.verify); !s.ok()) return s;
   }
   if (close(dst_fd_.release()) != 0 && errno != EINTR) {
     return Status::FromErrno("close", display_, errno);
@@ -384,6 +378,8 @@ void RankCopy::Tick(bool force) {
     last_publish_ = now;
     board_->Publish(done_, RankState::kCopying);
   }
+  SyncDurable();  // also while a long unit is copied: the units before it are marked
+  if (world_.rank() == 0) RecordJournal(false);
   if (world_.rank() != 0 || view_ == nullptr || (!force && now - last_tick_ < kTick)) return;
   last_tick_ = now;
   board_->Read(&bytes_, &states_);
@@ -392,14 +388,15 @@ void RankCopy::Tick(bool force) {
 
 ProgressSnapshot RankCopy::Snapshot() const {
   ProgressSnapshot s;
-  s.total = src_.size;
+  s.total = list_.bytes;
+  s.before = before_;
   s.done = bytes_;
   s.planned = planned_;
   s.elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   s.files_total = 1;
   uint64_t sum = 0;
   for (uint64_t b : bytes_) sum += b;
-  s.files_done = sum == src_.size ? 1 : 0;
+  s.files_done = sum == list_.bytes ? 1 : 0;
   for (RankState st : states_) s.current.push_back(st == RankState::kCopying ? o_.source : "");
   return s;
 }
@@ -416,9 +413,10 @@ Status RankCopy::WaitForRanks() {
     }
     if (signals_.Poll() != 0 && interrupted.ok()) {
       interrupted = Status::Interrupted(signals_.terminating_signal(), "DEST left untouched");
-      temp_ = TempFile();
+      if (!partial_) temp_ = TempFile();
       board_->Stop();
     }
+    RecordJournal(false);
     if (view_ != nullptr && Clock::now() - last_tick_ >= kTick) {
       last_tick_ = Clock::now();
       view_->OnProgress(Snapshot());
@@ -426,135 +424,6 @@ Status RankCopy::WaitForRanks() {
     usleep(static_cast<useconds_t>(std::chrono::microseconds(kPoll).count()));
   }
 }
-
-// Rank 0, every rank's outcome in hand: the first failed rank's error (with its rank and host),
-// the others' kept as notes; a signal any rank took; or success.
-RankCopy::Verdict RankCopy::Judge(const Status& mine,
-                                  const std::vector<std::string>& outcomes) const {
-  Verdict v;
-  if (world_.rank() != 0) return v;
-  v.signal = mine.signal();
-  bool stopped = false;
-  for (size_t r = 0; r < outcomes.size(); ++r) {
-    const size_t newline = outcomes[r].find('\n');
-    const std::string host = outcomes[r].substr(0, newline);
-    const std::string o = newline == std::string::npos ? "" : outcomes[r].substr(newline + 1);
-    stopped = stopped || o == "T";
-    if (o.empty() || o == "T") continue;
-    if (o[0] == 'S') {
-      if (v.signal == 0) v.signal = std::stoi(o.substr(1));
-      continue;
-    }
-    v.errors.push_back("rank " + std::to_string(r) + " on " + host + ": " + o.substr(1));
-  }
-  if (v.signal != 0) {
-    v.status = Status::Interrupted(v.signal, "DEST left untouched");
-  } else if (!v.errors.empty()) {
-    v.status = Status::Message(v.errors.front());
-  } else if (stopped) {
-    v.status = Status::Message("a rank stopped the copy without saying why");
-  }
-  return v;
-}
-
-// Every rank, the copy complete: its share of --verify or --print-digest (app/share_check.h); rank
-// 0 joins the shares into the tree digest.
-RankCopy::Verdict RankCopy::Check(const Setup& setup) {
-  Options o = o_;
-  o.dest = display_;
-  std::vector<Digest128> digests;
-  uint64_t recopied = 0;
-  // Out of memory here must not skip the collectives below: the other ranks wait in them.
-  Status mine;
-  try {
-    mine = CheckShare(o, src_fd_.get(), setup.temp, setup.size, world_.rank(), world_.size(),
-                      signals_, &digests, &recopied);
-  } catch (const std::bad_alloc&) {
-    mine = Status::Message("out of memory");
-    digests.clear();
-  }
-  if (mine.signal() != 0 && world_.rank() == 0) temp_ = TempFile();  // before any wait
-  Verdict v = Judge(mine, world_.Gather(world_.host() + "\n" + OutcomeOf(mine, false)));
-  const std::vector<std::string> shares = world_.Gather(EncodeShare(digests, recopied));
-  if (world_.rank() != 0 || !v.status.ok()) return v;
-  try {
-    if (!JoinShares(shares, &digests, &recopied_)) {
-      v.status = Status::Message("a rank's digests arrived damaged");
-      return v;
-    }
-    digest_ = TreeDigest(digests);
-  } catch (const std::bad_alloc&) {
-    v.status = Status::Message("out of memory");
-  }
-  return v;
-}
-
-// Rank 0, the verdict in hand: DEST published if every rank copied (and checked) its part;
-// otherwise the error, the other failed ranks' as notes, and the temporary removed.
-CopyOutcome RankCopy::Conclude(Verdict verdict) {
-  Status s = verdict.status.ok() ? Commit() : verdict.status;
-  const int signal = verdict.signal;
-  const std::vector<std::string>& errors = verdict.errors;
-  board_->Read(&bytes_, &states_);
-  if (view_ != nullptr) {
-    ProgressSnapshot snapshot = Snapshot();
-    snapshot.outcome = s.ok() ? "copied" : signal != 0 ? "interrupted" : "failed";
-    view_->OnFinish(snapshot, s.ok());
-  }
-  if (!s.ok()) {
-    temp_ = TempFile();
-    CopyOutcome failed{s, signal != 0 ? ExitCodeForSignal(signal) : kExitFailure, {}};
-    for (size_t i = signal != 0 ? 0 : 1; i < errors.size(); ++i) {
-      failed.report.notes.push_back(errors[i]);
-    }
-    return failed;
-  }
-  if (o_.print_digest && !lost_race_) {
-    fprintf(console_.out, "%s\n", DigestLine(digest_, dst_.display).c_str());
-  }
-  if (o_.verbose && o_.verify) {
-    fprintf(console_.out,
-            "pcopy-mpi: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage by "
-            "%d rank%s%s\n",
-            Quote(o_.source).c_str(), world_.size(), world_.size() == 1 ? "" : "s",
-            recopied_ == 0 ? "" : (", " + std::to_string(recopied_) + " MiB copied again").c_str());
-  }
-  if (o_.verbose) {
-    const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-    const unsigned k = workers_ == nullptr ? 1 : static_cast<unsigned>(workers_->size());
-    fprintf(console_.out, "pcopy-mpi: copied %s in %.3f s (%s) with %s\n",
-            FormatBytes(src_.size).c_str(), seconds,
-            FormatRate(seconds > 0 ? static_cast<double>(src_.size) / seconds : 0).c_str(),
-            WorkersPhrase(static_cast<size_t>(world_.size()) * k, true, k).c_str());
-  }
-  return CopyOutcome{};
-}
-
-// The temporary, complete on every rank, becomes DEST: metadata, then one rename (and, with
-// --fsync, the directory synced), as pcopy publishes.
-Status RankCopy::Commit() {
-  CommitOptions commit;
-  commit.mode = src_.mode & 0777 & ~CurrentMetadataEnv().umask;
-  if (PreservesAny(o_.preserve)) {
-    if (Status s = ApplyMetadata(RealSysCalls(), FileRef::Open(src_.fd.get(), o_.source), src_st_,
-                                 FileRef::Open(temp_.fd(), dst_.display), o_.preserve,
-                                 CurrentMetadataEnv());
-        !s.ok()) {
-      return s;
-    }
-    struct stat st;
-    if (fstat(temp_.fd(), &st) != 0) return Status::FromErrno("cannot stat", dst_.display, errno);
-    commit.mode = st.st_mode & 07777;
-  }
-  commit.fsync = o_.fsync;
-  commit.no_replace = o_.no_clobber;
-  bool existed = false;
-  if (Status s = temp_.Commit(dst_.path, commit, &existed); !s.ok() && !existed) return s;
-  lost_race_ = existed;  // -n: a DEST that appeared meanwhile was kept; its digest is unknown
-  return {};
-}
-
-}  // namespace
 
 CopyOutcome RunMpiCopy(const Options& o, SignalGuard& signals, const Console& console,
                        const MpiWorld& world, TaskPool* workers) {

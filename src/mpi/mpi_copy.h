@@ -22,6 +22,13 @@
 // temporary as soon as it sees one, before anything that waits for the other ranks, so a job
 // that mpirun kills for a dead rank never publishes, and leaves at most the temporary of a
 // killed rank 0, which the next run on that host removes.
+//
+// A resumable copy (--resume, or --fsync on 1 GiB or more, as pcopy decides) writes pcopy's
+// partial copy instead of the temporary, and rank 0 holds its journal's lock; every rank marks the
+// units it made durable and rank 0 records them (mpi_resume.h). On an error or a signal the partial
+// copy is kept when any of it is durable (not after a failed check or publication, as pcopy), and
+// the next run, at any rank count, copies only what it lacks.
+// The implementation: rank_copy.h, mpi_copy.cc, copy_outcome.cc.
 #pragma once
 
 #include "app/options.h"

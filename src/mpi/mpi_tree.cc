@@ -60,7 +60,7 @@ Status MpiTaskRunner::Start(const TreeWorkerConfig& config, size_t) {
       probe.clear();
     }
   }
-  const std::vector<char> bytes = EncodeStart(config, world_.host(), probe);
+  const std::vector<char> bytes = EncodeStart(config, world_.machine(), probe);
   for (int r = 1; r < world_.size(); ++r) SendAsync(r, kTagStart, bytes);
   Status s;
   for (int r = 1; r < world_.size(); ++r) {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 namespace pcopy {
 namespace {
 
@@ -23,6 +25,12 @@ MpiWorld::MpiWorld(int* argc, char*** argv) {
   int length = 0;
   MPI_Get_processor_name(name, &length);
   host_.assign(name, static_cast<size_t>(length));
+  char boot[64] = {};
+  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "re"); f != nullptr) {
+    if (fgets(boot, sizeof boot, f) == nullptr) boot[0] = 0;
+    fclose(f);
+  }
+  machine_ = host_ + "/" + boot;
 }
 
 MpiWorld::~MpiWorld() { MPI_Finalize(); }
@@ -62,8 +70,10 @@ std::vector<std::string> MpiWorld::Gather(const std::string& bytes) const {
 
 void MpiWorld::Barrier() const { MPI_Barrier(MPI_COMM_WORLD); }
 
-MpiBoard::MpiBoard(const MpiWorld& world) : world_(world) {
-  const MPI_Aint slots = world.rank() == 0 ? kFirstRank + 2 * world.size() : 0;
+MpiBoard::MpiBoard(const MpiWorld& world, size_t units)
+    : world_(world), units_(static_cast<MPI_Aint>(units)) {
+  const MPI_Aint slots = world.rank() == 0 ? UnitSlot(0) + units_ : 0;
+  if (world.rank() == 0) marks_.resize(units);
   MPI_Win_allocate(slots * static_cast<MPI_Aint>(sizeof(int64_t)), sizeof(int64_t), MPI_INFO_NULL,
                    MPI_COMM_WORLD, &base_, &win_);
   if (world.rank() == 0) {
@@ -102,6 +112,31 @@ void MpiBoard::Publish(uint64_t bytes, RankState state) {
 void MpiBoard::Stop() { FetchAdd(kStop, 1); }
 
 bool MpiBoard::Stopped() { return FetchAdd(kStop, 0) != 0; }
+
+void MpiBoard::MarkDurable(const std::vector<size_t>& units) {
+  const int64_t one = 1;
+  MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_);
+  for (size_t u : units) {
+    if (static_cast<MPI_Aint>(u) >= units_) continue;
+    MPI_Accumulate(&one, 1, MPI_INT64_T, 0, UnitSlot(0) + static_cast<MPI_Aint>(u), 1, MPI_INT64_T,
+                   MPI_REPLACE, win_);
+  }
+  MPI_Win_unlock(0, win_);
+}
+
+void MpiBoard::ReadDurable(std::vector<uint8_t>* durable) {
+  if (units_ > 0) {
+    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_);
+    // Element-wise atomic with the ranks' MPI_Accumulate (MPI_NO_OP: a read).
+    MPI_Get_accumulate(nullptr, 0, MPI_INT64_T, marks_.data(), static_cast<int>(units_),
+                       MPI_INT64_T, 0, UnitSlot(0), static_cast<int>(units_), MPI_INT64_T,
+                       MPI_NO_OP, win_);
+    MPI_Win_unlock(0, win_);
+  }
+  for (size_t u = 0; u < marks_.size() && u < durable->size(); ++u) {
+    (*durable)[u] = marks_[u] != 0 ? 1 : 0;
+  }
+}
 
 void MpiBoard::Read(std::vector<uint64_t>* bytes, std::vector<RankState>* states) {
   const auto n = static_cast<size_t>(world_.size());

@@ -5,14 +5,16 @@
 // The board lives in rank 0's memory (MPI_Win_allocate) and is reached by every rank with
 // passive-target one-sided operations, so no rank ever serves requests: a cursor that hands out
 // the units of a self-scheduled plan (MPI_Fetch_and_op, MPI_SUM), one progress counter and one
-// state per rank (MPI_Put, read by rank 0 with MPI_Get under a shared lock), and a stop flag any
-// rank may raise. On one node Open MPI serves these through shared memory; across nodes, through
-// its one-sided transport. Nothing here forks: MPI processes are not to be forked after
-// MPI_Init (-j's workers are forked before it, rank_workers.h).
+// state per rank (atomic replacements, read by rank 0 under a shared lock), a stop flag any
+// rank may raise, and for a resumable copy one durability mark per unit. On one node Open MPI
+// serves these through shared memory; across nodes, through its one-sided transport. Nothing here
+// forks: MPI processes are not to be forked after MPI_Init (-j's workers are forked before it,
+// rank_workers.h).
 #pragma once
 
 #include <mpi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +32,9 @@ class MpiWorld {
   int rank() const { return rank_; }
   int size() const { return size_; }
   const std::string& host() const { return host_; }
+  // This rank's machine: its host name and its kernel's boot id, so that two nodes that share a
+  // host name (containers) are still told apart. Ranks with the same machine share a page cache.
+  const std::string& machine() const { return machine_; }
 
   // Rank 0's bytes, delivered to every rank.
   std::string Broadcast(const std::string& bytes) const;
@@ -42,6 +47,7 @@ class MpiWorld {
   int rank_ = 0;
   int size_ = 1;
   std::string host_;
+  std::string machine_;
 };
 
 // A rank's state on the board.
@@ -49,8 +55,9 @@ enum class RankState : int64_t { kCopying = 0, kDone = 1, kFailed = 2 };
 
 class MpiBoard {
  public:
-  // Collective: every rank calls it.
-  explicit MpiBoard(const MpiWorld& world);
+  // Collective: every rank calls it, with the same units: the number of units whose durability
+  // the ranks mark (a resumable copy's, mpi_resume.h; 0 otherwise).
+  MpiBoard(const MpiWorld& world, size_t units);
   ~MpiBoard();  // collective (MPI_Win_free)
   MpiBoard(const MpiBoard&) = delete;
   MpiBoard& operator=(const MpiBoard&) = delete;
@@ -64,11 +71,19 @@ class MpiBoard {
   bool Stopped();
   // Rank 0: every rank's bytes and state as last published.
   void Read(std::vector<uint64_t>* bytes, std::vector<RankState>* states);
+  // Marks units as durable (made so by this rank); rank 0 reads every unit's mark.
+  void MarkDurable(const std::vector<size_t>& units);
+  // Rank 0: every unit's mark into *durable (sized to the units; nothing is allocated here).
+  void ReadDurable(std::vector<uint8_t>* durable);
 
  private:
   int64_t FetchAdd(int slot, int64_t value);
+  MPI_Aint UnitSlot(MPI_Aint unit) const { return kFirstSlot + 2 * world_.size() + unit; }
+  static constexpr MPI_Aint kFirstSlot = 2;  // the cursor and the stop flag come first
 
   const MpiWorld& world_;
+  MPI_Aint units_;
+  std::vector<int64_t> marks_;  // rank 0: ReadDurable's buffer
   MPI_Win win_ = MPI_WIN_NULL;
   int64_t* base_ = nullptr;
 };

@@ -77,8 +77,8 @@ class RankServer {
   // The config, and the probe read back: "" or why this rank cannot take part.
   std::string Configure(const std::vector<char>& bytes) {
     TreeWorkerConfig config;
-    std::string host, probe;
-    if (!DecodeStart(bytes, &config, &host, &probe)) {
+    std::string machine, probe;
+    if (!DecodeStart(bytes, &config, &machine, &probe)) {
       return "on " + world_.host() + ": the copy's settings arrived damaged";
     }
     // No probe: rank 0 could not make one, and its copy fails before any task is sent.
@@ -91,7 +91,7 @@ class RankServer {
       return "on " + world_.host() + ": cannot read " + Quote(probe) + " (" + cause +
              "): DEST is not on a file system this rank shares with rank 0";
     }
-    config.compare_dev = host == world_.host();
+    config.compare_dev = machine == world_.machine();  // the page cache rank 0 sees
     config_ = config;
     if (workers_ != nullptr) {
       if (Status s = workers_->Start(config_, workers_->size()); !s.ok()) {

@@ -82,20 +82,20 @@ bool Probe(int source, int tag, MPI_Status* status) {
   return flag != 0;
 }
 
-std::vector<char> EncodeStart(const TreeWorkerConfig& c, const std::string& host,
+std::vector<char> EncodeStart(const TreeWorkerConfig& c, const std::string& machine,
                               const std::string& probe) {
   WireWriter w;
-  w.PutString(host);
+  w.PutString(machine);
   w.PutString(probe);
   w.PutBytes(EncodeTreeConfig(c));
   return w.Take();
 }
 
-bool DecodeStart(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* host,
+bool DecodeStart(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* machine,
                  std::string* probe) {
   WireReader r(bytes);
   std::vector<char> config;
-  return r.GetString(host) && r.GetString(probe) && r.GetBytes(&config) && r.AtEnd() &&
+  return r.GetString(machine) && r.GetString(probe) && r.GetBytes(&config) && r.AtEnd() &&
          DecodeTreeConfig(config, c);
 }
 

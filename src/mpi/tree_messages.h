@@ -17,7 +17,7 @@
 namespace pcopy {
 
 // Messages between rank 0 and the others, by tag.
-inline constexpr int kTagStart = 11;   // 0 -> r: the workers' config, and rank 0's host
+inline constexpr int kTagStart = 11;   // 0 -> r: the workers' config, and rank 0's machine
 inline constexpr int kTagTask = 12;    // 0 -> r: a task, its lane and its descriptors' paths
 inline constexpr int kTagResult = 13;  // r -> 0: a task's answer (its id names the lane)
 inline constexpr int kTagQuit = 14;    // 0 -> r: the copy is over; tasks not begun are dropped
@@ -31,11 +31,11 @@ std::vector<char> ReceiveProbed(const MPI_Status& probed);
 // MPI_Iprobe: whether a message from source with tag is waiting.
 bool Probe(int source, int tag, MPI_Status* status);
 
-// What a rank needs of the workers' config, rank 0's host, and the file it reads back to show
-// that it shares DEST's file system.
-std::vector<char> EncodeStart(const TreeWorkerConfig& c, const std::string& host,
+// What a rank needs of the workers' config, rank 0's machine (MpiWorld::machine), and the file it
+// reads back to show that it shares DEST's file system.
+std::vector<char> EncodeStart(const TreeWorkerConfig& c, const std::string& machine,
                               const std::string& probe);
-bool DecodeStart(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* host,
+bool DecodeStart(const std::vector<char>& bytes, TreeWorkerConfig* c, std::string* machine,
                  std::string* probe);
 
 // A task for lane `lane` of a rank (one of its -j workers), with its descriptors described by

@@ -27,7 +27,7 @@ class ChunkRun {
           exhausted_[w] = true;
           break;
         }
-        if (Status s = Send(w, feed_.list->units[u]); !s.ok()) return s;
+        if (Status s = Send(w, u); !s.ok()) return s;
       }
     }
     return {};
@@ -38,12 +38,15 @@ class ChunkRun {
            std::all_of(exhausted_.begin(), exhausted_.end(), [](bool e) { return e; });
   }
 
-  // The first failed chunk's error, as the worker wrote it.
-  static Status Failure(const std::vector<TaskCompletion>& done) {
+  // The answers: the first failed chunk's error, as the worker wrote it, or each unit finished.
+  Status Answered(const std::vector<TaskCompletion>& done) const {
     for (const TaskCompletion& c : done) {
       if (!c.result.errors.empty()) return Status::Message(c.result.errors.front().message);
       if (c.result.states.empty() || c.result.states.front() != ItemState::kCopied) {
         return Status::Message("a worker could not copy " + Quote(c.task.src_display));
+      }
+      if (feed_.finished) {
+        if (Status s = feed_.finished(static_cast<size_t>(c.task.id - 1)); !s.ok()) return s;
       }
     }
     return {};
@@ -55,9 +58,10 @@ class ChunkRun {
   }
 
  private:
-  Status Send(size_t w, const WorkUnit& unit) {
+  Status Send(size_t w, size_t u) {
+    const WorkUnit& unit = feed_.list->units[u];
     Task t;
-    t.id = ++last_id_;
+    t.id = u + 1;  // unique in the run, and names the unit its answer finishes
     t.kind = TaskKind::kChunk;
     t.src_display = feed_.src_display;
     t.dst_display = feed_.dst_display;
@@ -71,7 +75,6 @@ class ChunkRun {
 
   TaskPool& pool_;
   const ChunkFeed& feed_;
-  uint64_t last_id_ = 0;
   std::vector<bool> exhausted_;  // per worker: the feed has nothing more for it
 };
 
@@ -88,7 +91,7 @@ Status CopyChunksOnWorkers(TaskPool& pool, const TreeWorkerConfig& config, const
     if (const int signal = pool.Wait(signals, tick, &done, &s); signal != 0) {
       s = Status::Interrupted(signal, "DEST left untouched");
     }
-    if (s.ok()) s = ChunkRun::Failure(done);
+    if (s.ok()) s = run.Answered(done);
     if (s.ok() && progress(run.bytes())) {
       *stopped = true;
       break;

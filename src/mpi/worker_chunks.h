@@ -28,6 +28,8 @@ struct ChunkFeed {
   // The index of the next unit for worker w; list->units.size() or more when it has none left.
   std::function<size_t(size_t w)> next;
   bool shared = false;  // next() takes from a cursor other ranks share
+  // Called with each unit copied; an error stops the copy. May be empty.
+  std::function<Status(size_t unit)> finished;
   int src_fd = -1, dst_fd = -1;
   std::string src_display, dst_display;
 };

@@ -1,5 +1,7 @@
 #include "plan/work_list.h"
 
+#include <algorithm>
+
 namespace pcopy {
 
 uint64_t WorkList::PlannedBytes(size_t w) const {
@@ -25,6 +27,32 @@ WorkList MakeWorkList(const CopyPlan& plan, uint32_t file) {
   }
   list.first.push_back(list.units.size());
   return list;
+}
+
+WorkList SplitUnits(const WorkList& list, uint64_t piece) {
+  if (piece == 0) return list;
+  WorkList out;
+  out.workers = list.workers;
+  out.bytes = list.bytes;
+  const auto cut = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to; ++k) {
+      const WorkUnit& u = list.units[k];
+      for (uint64_t at = 0; at < u.length || (u.length == 0 && at == 0); at += piece) {
+        out.units.push_back(WorkUnit{u.file, u.offset + at, std::min(piece, u.length - at)});
+        if (u.length == 0) break;
+      }
+    }
+  };
+  if (list.shared()) {
+    cut(0, list.units.size());
+    return out;
+  }
+  for (size_t w = 0; w + 1 < list.first.size(); ++w) {
+    out.first.push_back(out.units.size());
+    cut(list.first[w], list.first[w + 1]);
+  }
+  out.first.push_back(out.units.size());
+  return out;
 }
 
 }  // namespace pcopy

@@ -40,4 +40,9 @@ struct WorkList {
 // The units of plan, for file `file`, in the order the plan hands them out.
 WorkList MakeWorkList(const CopyPlan& plan, uint32_t file = 0);
 
+// list with every unit longer than `piece` cut into consecutive units of `piece` bytes (the last
+// shorter), each worker keeping its own in order: the same bytes, in the same order, with finer
+// identities (a resumable copy across ranks records whole units only).
+WorkList SplitUnits(const WorkList& list, uint64_t piece);
+
 }  // namespace pcopy
