@@ -74,11 +74,21 @@ echo "pcopy-mpi: $build/pcopy-mpi; $size, --bwlimit $rate per rank; $(nproc) CPU
   "Open MPI session directory in $OMPI_MCA_orte_tmpdir_base"
 printf '%-6s %9s %9s %11s %11s %10s %10s\n' ranks whole_s copy_s startup_s MB/s ideal_MB/s efficiency
 r_bytes=$(bytes "$rate")
+rows=()
 for np in $ranks; do
   read -r whole copy <<<"$(timed "${mpi[@]}" -np "$np" "$build/pcopy-mpi" -v --bwlimit "$rate" "$work/src" "$work/dst")"
   awk -v np="$np" -v w="$whole" -v c="$copy" -v n="$n" -v r="$r_bytes" 'BEGIN {
     printf "%-6s %9.3f %9.3f %11.3f %11.1f %10.1f %10.2f\n", np, w, c, w - c, n / c / 1e6, np * r / 1e6, (n / c) / (np * r) }'
+  rows+=("$np $(awk -v n="$n" -v c="$copy" -v np="$np" -v r="$r_bytes" 'BEGIN { print n / c / 1e6, np * r / 1e6 }')")
 done
+# The same, drawn: one bar per rank count, '#' up to the aggregate measured, '|' at the ideal.
+echo
+echo "aggregate MB/s against ranks ('#' measured, '|' ideal: ranks x --bwlimit)"
+printf '%s\n' "${rows[@]}" | awk '{ np[NR] = $1; got[NR] = $2; ideal[NR] = $3; if ($3 > top) top = $3 }
+  END { for (i = 1; i <= NR; i++) {
+    g = int(got[i] / top * 60 + 0.5); d = int(ideal[i] / top * 60 + 0.5); bar = ""
+    for (k = 1; k <= (g > d ? g : d); k++) bar = bar (k == d ? "|" : (k <= g ? "#" : " "))
+    printf "%-3s %-61s %7.1f\n", np[i], bar, got[i] } }'
 
 echo
 echo "4 ranks at $rate, rank 0 four times slower (--slow-worker 4):"
