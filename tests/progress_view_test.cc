@@ -118,6 +118,22 @@ TEST(ProgressViewTest, BarLineLeavesThreeColumnsFree) {
 }
 
 // Width 0 on something that is not a terminal: 80 columns.
+// A narrow terminal keeps the percent and the ETA: the total, the bytes and the rate give way
+// first, and nothing is cut mid-figure.
+TEST(ProgressViewTest, NarrowTerminalsKeepTheEta) {
+  for (int columns : {80, 50, 40, 30, 24}) {
+    SCOPED_TRACE(std::to_string(columns) + " columns");
+    ProgressView view(ProgressStyle::kBar, stderr, columns);
+    const std::string line = view.BarLine(HalfDone(), 100e6);
+    EXPECT_LE(line.size(), static_cast<size_t>(columns - 3));
+    EXPECT_TRUE(Contains(line, "50.0%")) << line;
+    EXPECT_TRUE(Contains(line, "ETA 0:05")) << line;
+    if (columns >= 50) {
+      EXPECT_TRUE(Contains(line, "/1.00 GiB")) << line;
+    }
+  }
+}
+
 TEST(ProgressViewTest, UnknownWidthMeansEighty) {
   MemFile out;
   ProgressView view(ProgressStyle::kBar, out.get(), 0);
@@ -189,6 +205,41 @@ TEST(ProgressViewTest, BarRedrawsInPlace) {
   EXPECT_EQ(text.find('\n'), std::string::npos);
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text[0], '\r');
+}
+
+// TERM=dumb: the bar without escape sequences, each line drawn over the last from its start (a
+// line shorter than the last, after the window narrowed, is padded with spaces), and a message's
+// line emptied with spaces.
+TEST(ProgressViewTest, WithoutEscapesTheBarIsDrawnOverWithSpaces) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 100, false);
+  view.OnProgress(HalfDone(1));
+  const size_t first = out.text().size();  // "\r" and the line
+  view.OnProgress(HalfDone(1.1));
+  EXPECT_EQ(out.text().size(), 2 * first) << "the same width, drawn over";
+  view.BeforeMessage();
+  EXPECT_EQ(out.text().substr(2 * first), "\r" + std::string(first - 1, ' ') + "\r");
+  ProgressSnapshot done = HalfDone(2);
+  done.done = done.planned;
+  view.OnFinish(done, true);
+  const std::string text = out.text();
+  EXPECT_EQ(text.find('\033'), std::string::npos) << text;
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_NE(text.find("100.0%"), std::string::npos);
+}
+
+TEST(ProgressViewTest, TermDumbOrNoTermHasNoEscapes) {
+  const char* saved = getenv("TERM");
+  const std::string keep = saved == nullptr ? "" : saved;
+  setenv("TERM", "xterm-256color", 1);
+  EXPECT_TRUE(TerminalHasEscapes());
+  setenv("TERM", "dumb", 1);
+  EXPECT_FALSE(TerminalHasEscapes());
+  setenv("TERM", "", 1);
+  EXPECT_FALSE(TerminalHasEscapes());
+  unsetenv("TERM");
+  EXPECT_FALSE(TerminalHasEscapes());
+  if (saved != nullptr) setenv("TERM", keep.c_str(), 1);
 }
 
 TEST(ProgressViewTest, BarFailurePrintsOnlyANewline) {

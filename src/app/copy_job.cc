@@ -479,12 +479,15 @@ std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& 
   if (o.quiet) return nullptr;
   switch (o.progress) {
     case ProgressMode::kBar:
-      return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0);
+      return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0,
+                                            TerminalHasEscapes());
     case ProgressMode::kPlain:
       return std::make_unique<ProgressView>(ProgressStyle::kPlain, console.err, 0);
     case ProgressMode::kAuto:
       if (!isatty(fileno(console.err))) return nullptr;
-      return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0);
+      // A terminal of unknown kind (TERM=dumb: an editor's shell buffer) gets log lines.
+      return std::make_unique<ProgressView>(
+          TerminalHasEscapes() ? ProgressStyle::kBar : ProgressStyle::kPlain, console.err, 0);
     default:
       return nullptr;
   }

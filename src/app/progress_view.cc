@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "base/program_name.h"
 #include "base/size_parse.h"
@@ -37,11 +39,17 @@ int TerminalColumns(int fd) {
   return ws.ws_col > 0 ? ws.ws_col : 80;
 }
 
-ProgressView::ProgressView(ProgressStyle style, FILE* out, int columns)
+bool TerminalHasEscapes() {
+  const char* term = getenv("TERM");
+  return term != nullptr && *term != '\0' && strcmp(term, "dumb") != 0;
+}
+
+ProgressView::ProgressView(ProgressStyle style, FILE* out, int columns, bool escapes)
     : style_(style),
       out_(out),
       columns_(columns > 0 ? columns : 80),
-      follow_terminal_(columns <= 0) {}
+      follow_terminal_(columns <= 0),
+      escapes_(escapes) {}
 
 double ProgressView::Rate(const ProgressSnapshot& s) {
   const uint64_t done = s.done_total();
@@ -56,12 +64,26 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const 
   const uint64_t done = s.done_total();
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
   const uint64_t shown = s.before + done, whole = s.before + s.total;
-  // snprintf rather than operator+ chains: g++ 12 raises a false -Wrestrict on those (PR105329).
-  char tail_buf[128];
-  snprintf(tail_buf, sizeof tail_buf, " %s %s/%s %s ETA %s", Percent(shown, whole).c_str(),
-           FormatBytes(shown).c_str(), FormatBytes(whole).c_str(), FormatRate(rate).c_str(),
-           FormatDuration(eta).c_str());
-  const std::string tail = tail_buf;
+  // The figures, the longest form that fits: on a narrow terminal the total goes first, then the
+  // bytes, then the rate; the percent and the ETA stay. snprintf rather than operator+ chains:
+  // g++ 12 raises a false -Wrestrict on those (PR105329).
+  const std::string pct = Percent(shown, whole), bytes = FormatBytes(shown),
+                    total = FormatBytes(whole), speed = FormatRate(rate),
+                    left = FormatDuration(eta);
+  char forms[4][128];
+  snprintf(forms[0], sizeof forms[0], " %s %s/%s %s ETA %s", pct.c_str(), bytes.c_str(),
+           total.c_str(), speed.c_str(), left.c_str());
+  snprintf(forms[1], sizeof forms[1], " %s %s %s ETA %s", pct.c_str(), bytes.c_str(), speed.c_str(),
+           left.c_str());
+  snprintf(forms[2], sizeof forms[2], " %s %s ETA %s", pct.c_str(), speed.c_str(), left.c_str());
+  snprintf(forms[3], sizeof forms[3], " %s ETA %s", pct.c_str(), left.c_str());
+  std::string tail = forms[3];
+  for (const char* form : forms) {
+    if (static_cast<int>(strlen(form)) <= columns_ - 3) {
+      tail = form;
+      break;
+    }
+  }
   std::string workers;
   for (size_t i = 0; i < s.done.size() && s.done.size() > 1; ++i) {
     workers += ' ';
@@ -104,7 +126,7 @@ void ProgressView::OnProgress(const ProgressSnapshot& s) {
       const int now = TerminalColumns(fileno(out_));
       if (now > 0) columns_ = now;
     }
-    fprintf(out_, "\r%s\033[K", BarLine(s, rate).c_str());
+    Draw(BarLine(s, rate), false);
     drawn_ = true;
   } else if (s.elapsed - last_plain_ >= 1.0) {
     last_plain_ = s.elapsed;
@@ -113,9 +135,26 @@ void ProgressView::OnProgress(const ProgressSnapshot& s) {
   fflush(out_);
 }
 
+void ProgressView::Draw(const std::string& line, bool newline) {
+  if (escapes_) {
+    fprintf(out_, "\r%s\033[K%s", line.c_str(), newline ? "\n" : "");
+    return;
+  }
+  // No escapes: what the last line drew past this one is overwritten with spaces.
+  const size_t pad = drawn_length_ > line.size() ? drawn_length_ - line.size() : 0;
+  fprintf(out_, "\r%s%*s%s", line.c_str(), static_cast<int>(pad), "", newline ? "\n" : "");
+  drawn_length_ = newline ? 0 : line.size();
+}
+
 void ProgressView::BeforeMessage() {
   if (style_ != ProgressStyle::kBar || !drawn_) return;
-  fputs("\r\033[K", out_);  // the bar's line emptied: the message takes it, the bar comes back
+  // The bar's line emptied: the message takes it, the bar comes back.
+  if (escapes_) {
+    fputs("\r\033[K", out_);
+  } else {
+    fprintf(out_, "\r%*s\r", static_cast<int>(drawn_length_), "");
+    drawn_length_ = 0;
+  }
   fflush(out_);
   drawn_ = false;
 }
@@ -124,7 +163,7 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
   const double average = s.elapsed > 0 ? static_cast<double>(s.done_total()) / s.elapsed : 0;
   if (style_ == ProgressStyle::kBar) {
     if (ok) {
-      fprintf(out_, "\r%s\033[K\n", BarLine(s, average).c_str());
+      Draw(BarLine(s, average), true);
     } else if (drawn_) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
     }

@@ -2,7 +2,9 @@
 //
 // Bar: one line redrawn in place (carriage return) about ten times a second: total percent,
 // bytes, rate, ETA and, when the terminal is wide enough, a small bar per worker. Plain: one line
-// a second, for logs. Runs in the parent only, fed by the executor's snapshots.
+// a second, for logs. Runs in the parent only, fed by the executor's snapshots. A terminal that
+// takes no escape sequences (TERM=dumb, or no TERM) gets the bar without them: a shorter line is
+// padded with spaces rather than erased with "\033[K".
 #pragma once
 
 #include <cstdio>
@@ -16,11 +18,16 @@ namespace pcopy {
 
 enum class ProgressStyle { kBar, kPlain };
 
+// Whether the terminal named by TERM takes escape sequences: not "dumb", nor an empty or absent
+// TERM (a terminal of unknown kind).
+bool TerminalHasEscapes();
+
 class ProgressView final : public ProgressObserver {
  public:
   // columns: the width to draw the bar in; 0 asks out's terminal before every redraw, so a
-  // resized window is followed (80 if out is not a terminal).
-  ProgressView(ProgressStyle style, FILE* out, int columns);
+  // resized window is followed (80 if out is not a terminal). escapes: whether out takes escape
+  // sequences (TerminalHasEscapes).
+  ProgressView(ProgressStyle style, FILE* out, int columns, bool escapes = true);
 
   void OnProgress(const ProgressSnapshot& snapshot) override;
   void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
@@ -32,11 +39,15 @@ class ProgressView final : public ProgressObserver {
 
  private:
   double Rate(const ProgressSnapshot& snapshot);
+  // The bar's line drawn over the last one, and ended when newline.
+  void Draw(const std::string& line, bool newline);
 
   ProgressStyle style_;
   FILE* out_;
   int columns_;
   bool follow_terminal_;
+  bool escapes_;
+  size_t drawn_length_ = 0;  // without escapes: how much of the line the last draw covered
   double last_plain_ = 0;
   bool drawn_ = false;
   std::deque<std::pair<double, uint64_t>> samples_;  // (elapsed, bytes) over the last second
