@@ -354,7 +354,10 @@ TEST(OptionsTest, Version) {
     const Parsed p = Parse({flag});
     ASSERT_OK(p.status);
     EXPECT_EQ(p.cl.action, Action::kVersion) << flag;
-    EXPECT_EQ(p.cl.text, std::string("pcopy ") + PCOPY_VERSION + "\n");
+    EXPECT_EQ(p.cl.text, std::string("pcopy ") + PCOPY_VERSION + "\n" +
+                             (PCOPY_WITH_MPI ? "Built with pcopy-mpi" : "Built without pcopy-mpi") +
+                             (PCOPY_WITH_MPI ? ": MPI was found at build time.\n"
+                                             : ": no MPI was found at build time.\n"));
   }
 }
 

@@ -374,6 +374,12 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
 
 }  // namespace
 
+std::string VersionText() {
+  return std::string("pcopy ") + PCOPY_VERSION + "\n" +
+         (PCOPY_WITH_MPI ? "Built with pcopy-mpi: MPI was found at build time.\n"
+                         : "Built without pcopy-mpi: no MPI was found at build time.\n");
+}
+
 const char* MethodName(Method m) {
   for (const auto& [word, value] : kMethods) {
     if (value == m) return word;
@@ -442,7 +448,7 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
   }
   if (vm.count("version")) {
     out->action = Action::kVersion;
-    out->text = std::string("pcopy ") + PCOPY_VERSION + "\n";
+    out->text = VersionText();
     return {};
   }
   return Interpret(vm, argc <= 1, out);

@@ -111,6 +111,10 @@ struct CommandLine {
 // argv[0] is ignored. No arguments at all means the built-in demo.
 Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out);
 
+// What --version prints: the name and version, then what this build has that another may not
+// (pcopy-mpi, where CMake found MPI), as GNU tools print theirs.
+std::string VersionText();
+
 unsigned OnlineCpus();
 
 }  // namespace pcopy
