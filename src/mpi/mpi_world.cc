@@ -13,6 +13,10 @@ constexpr int kStop = 1;
 constexpr int kFirstRank = 2;
 int BytesSlot(int rank) { return kFirstRank + 2 * rank; }
 int StateSlot(int rank) { return kFirstRank + 2 * rank + 1; }
+// A resumable copy's units' marks come after every rank's two slots.
+MPI_Aint UnitSlot(int ranks, size_t unit) {
+  return kFirstRank + 2 * static_cast<MPI_Aint>(ranks) + static_cast<MPI_Aint>(unit);
+}
 
 }  // namespace
 
@@ -72,7 +76,7 @@ void MpiWorld::Barrier() const { MPI_Barrier(MPI_COMM_WORLD); }
 
 MpiBoard::MpiBoard(const MpiWorld& world, size_t units)
     : world_(world), units_(static_cast<MPI_Aint>(units)) {
-  const MPI_Aint slots = world.rank() == 0 ? UnitSlot(0) + units_ : 0;
+  const MPI_Aint slots = world.rank() == 0 ? UnitSlot(world.size(), 0) + units_ : 0;
   if (world.rank() == 0) marks_.resize(units);
   MPI_Win_allocate(slots * static_cast<MPI_Aint>(sizeof(int64_t)), sizeof(int64_t), MPI_INFO_NULL,
                    MPI_COMM_WORLD, &base_, &win_);
@@ -118,8 +122,8 @@ void MpiBoard::MarkDurable(const std::vector<size_t>& units) {
   MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_);
   for (size_t u : units) {
     if (static_cast<MPI_Aint>(u) >= units_) continue;
-    MPI_Accumulate(&one, 1, MPI_INT64_T, 0, UnitSlot(0) + static_cast<MPI_Aint>(u), 1, MPI_INT64_T,
-                   MPI_REPLACE, win_);
+    MPI_Accumulate(&one, 1, MPI_INT64_T, 0, UnitSlot(world_.size(), u), 1, MPI_INT64_T, MPI_REPLACE,
+                   win_);
   }
   MPI_Win_unlock(0, win_);
 }
@@ -129,8 +133,8 @@ void MpiBoard::ReadDurable(std::vector<uint8_t>* durable) {
     MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_);
     // Element-wise atomic with the ranks' MPI_Accumulate (MPI_NO_OP: a read).
     MPI_Get_accumulate(nullptr, 0, MPI_INT64_T, marks_.data(), static_cast<int>(units_),
-                       MPI_INT64_T, 0, UnitSlot(0), static_cast<int>(units_), MPI_INT64_T,
-                       MPI_NO_OP, win_);
+                       MPI_INT64_T, 0, UnitSlot(world_.size(), 0), static_cast<int>(units_),
+                       MPI_INT64_T, MPI_NO_OP, win_);
     MPI_Win_unlock(0, win_);
   }
   for (size_t u = 0; u < marks_.size() && u < durable->size(); ++u) {

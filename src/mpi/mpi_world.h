@@ -78,8 +78,6 @@ class MpiBoard {
 
  private:
   int64_t FetchAdd(int slot, int64_t value);
-  MPI_Aint UnitSlot(MPI_Aint unit) const { return kFirstSlot + 2 * world_.size() + unit; }
-  static constexpr MPI_Aint kFirstSlot = 2;  // the cursor and the stop flag come first
 
   const MpiWorld& world_;
   MPI_Aint units_;
