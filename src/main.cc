@@ -10,6 +10,7 @@
 #include "app/options.h"
 #include "app/resume_copy.h"
 #include "app/tree_job.h"
+#include "base/size_parse.h"
 #include "os/signal_guard.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
     fputs(cmd.text.c_str(), stdout);
     return fflush(stdout) == 0 && !ferror(stdout) ? pcopy::kExitOk : pcopy::kExitFailure;
   }
+  pcopy::SetUnits(cmd.options.si ? pcopy::Units::kSi : pcopy::Units::kBinary);
   // A closed stderr pipe must make a progress write fail, not kill the parent with SIGPIPE before
   // it can remove the temporary and reap its workers.
   std::signal(SIGPIPE, SIG_IGN);

@@ -242,8 +242,9 @@ TEST(E2eCopy, TunedWorkersSayWhatTheyChose) {
     EXPECT_TRUE(std::any_of(sizes.begin(), sizes.end(), [&](const std::string& s) {
       return rest.rfind(s + " ", 0) == 0;
     })) << lines[i];
+    // "(1 probe of other sizes, ...)" or "(3 probes of other sizes, ...)".
     const bool kept = rest.find(" throughout (") != std::string::npos &&
-                      EndsWith(rest, " probes of other sizes, none 15% faster)");
+                      EndsWith(rest, " of other sizes, none 15% faster)");
     const bool switched = rest.find(" at the end, after ") != std::string::npos &&
                           rest.find("; the last after offset ") != std::string::npos;
     EXPECT_TRUE(kept != switched) << lines[i];

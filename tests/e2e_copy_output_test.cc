@@ -1,5 +1,7 @@
 // e2e_copy_output_test.cc: what a successful copy prints: the -v plan and method, progress
 // (plain, bar, none, quiet, or no terminal), --help and --version.
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -43,9 +45,29 @@ TEST(E2eCopy, ProgressBarWithoutTerminalEndsComplete) {
   const RunResult r = RunPcopy({"--progress", "bar", "-j", "2", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
   EXPECT_EQ(r.out, "");
-  EXPECT_NE(r.err.find("100.0%"), std::string::npos) << r.err;
+  // The last frame says how long it took; then one summary line, the copy's last word.
+  EXPECT_NE(r.err.find("100.0% 4.00 MiB/4.00 MiB "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/s in 0:0"), std::string::npos) << r.err;
   ASSERT_FALSE(r.err.empty());
   EXPECT_EQ(r.err.back(), '\n') << "the bar's last line is not ended";
+  const size_t last = r.err.rfind('\n', r.err.size() - 2);
+  ASSERT_NE(last, std::string::npos) << r.err;
+  const std::string summary = r.err.substr(last + 1);
+  EXPECT_EQ(summary.rfind("pcopy: copied 4.00 MiB in ", 0), 0u) << r.err;
+  EXPECT_NE(summary.find("iB/s) with 2 workers, method "), std::string::npos) << summary;
+
+  // A tree's bar ends the same way; --si prints powers of 1000; -q none of it.
+  ASSERT_EQ(mkdir((t / "tree").c_str(), 0700), 0);
+  MakeRandomFile(t / "tree/f", 2 * kMiB, 3);
+  const RunResult tree = RunPcopy({"--progress", "bar", "--si", "-r", t / "tree", t / "copy"});
+  EXPECT_EQ(tree.exit_code, 0) << tree.err;
+  EXPECT_NE(tree.err.find("\npcopy: copied 1 file and 1 directory (2.10 MB) in "),
+            std::string::npos)
+      << tree.err;
+  EXPECT_NE(tree.err.find(" MB/s) with "), std::string::npos) << tree.err;
+  const RunResult quiet = RunPcopy({"--progress", "bar", "-q", src, t / "quiet"});
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.err, "");
 }
 
 TEST(E2eCopy, ProgressNoneQuietAndNoTerminalPrintNothing) {

@@ -18,6 +18,7 @@
 #include "base/size_parse.h"
 #include "e2e_copy_util.h"
 #include "e2e_mpi_util.h"
+#include "os/leftovers.h"
 #include "test_util.h"
 
 namespace pcopy {
@@ -344,6 +345,49 @@ TEST_F(E2eMpi, InterruptedOrKilledJobsNeverPublish) {
   }
   const RunResult r = Mpi(2, {src_, dst_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SameBytes(src_, dst_));
+  ExpectNothingLeft();
+}
+
+// A job killed outright leaves its temporary, named for rank 0's host. The next run from another
+// node (here mpirun and its ranks under another host name; root only) cannot ask whether that
+// pid lives: it leaves the temporary while it is young and removes it once it has been idle
+// (ctime) for PCOPY_IDLE_LIFETIME, an hour unless set, its lock free (leftovers.h).
+TEST_F(E2eMpi, AnotherNodesRunRemovesADeadJobsTemporaryOnceIdle) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root to run the next job under another host name";
+  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  MakeRandomFile(src_, 24 * kMiB, 5);
+  {
+    MpiJob job(2, {"--bwlimit", "2M", src_, dst_});
+    ASSERT_TRUE(WaitUntil("the ranks", [&] { return ChildrenOf(job.pid()).size() >= 2; }));
+    ASSERT_TRUE(WaitForTemporary());
+    EXPECT_TRUE(job.KillRank(0));
+    EXPECT_NE(job.Finish().exit_code, 0);
+  }
+  std::vector<std::string> left;
+  for (const std::string& n : ListDir(dir_.path())) {
+    if (n.rfind(".pcopy-", 0) == 0) left.push_back(n);
+  }
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].rfind(".pcopy-" + HostForNames() + "-", 0), 0u) << left[0];
+  const std::string other = "pcopy-other-node";
+  constexpr int kLifetime = 8;  // seconds: far longer than the kill and the next job's start
+  setenv("PCOPY_IDLE_LIFETIME", std::to_string(kLifetime).c_str(), 1);
+  RunResult r = MpiJob(2, {"-v", src_, dst_}, other).Finish();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SameBytes(src_, dst_));
+  EXPECT_TRUE(Exists(dir_ / left[0])) << "removed while young";
+  EXPECT_EQ(r.out.find("removed"), std::string::npos) << r.out;
+
+  struct stat st;
+  ASSERT_EQ(lstat((dir_ / left[0]).c_str(), &st), 0);
+  while (time(nullptr) - st.st_ctime <= kLifetime) usleep(100 * 1000);
+  r = MpiJob(2, {"-v", src_, dst_}, other).Finish();
+  unsetenv("PCOPY_IDLE_LIFETIME");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pcopy-mpi: removed '" + left[0] + "', left by a pcopy that no longer runs"),
+            std::string::npos)
+      << r.out;
   EXPECT_TRUE(SameBytes(src_, dst_));
   ExpectNothingLeft();
 }

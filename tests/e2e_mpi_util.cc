@@ -42,9 +42,11 @@ std::string Host() {
   return name;
 }
 
-MpiJob::MpiJob(int n, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {kMpiExec, "--allow-run-as-root", "--oversubscribe",
-                                   "-np",    std::to_string(n),     kMpiBinary};
+MpiJob::MpiJob(int n, const std::vector<std::string>& args, const std::string& host) {
+  std::vector<std::string> argv;
+  if (!host.empty()) argv = {"unshare", "-u", "sh", "-c", "hostname \"$0\" && exec \"$@\"", host};
+  argv.insert(argv.end(), {kMpiExec, "--allow-run-as-root", "--oversubscribe", "-np",
+                           std::to_string(n), kMpiBinary});
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = fork();
   if (pid_ == 0) {

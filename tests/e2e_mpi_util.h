@@ -19,10 +19,11 @@ std::string MpiExec();
 std::string MpiBinary();
 
 // mpirun -np n pcopy-mpi args, started in the background in its own process group, its output
-// in files.
+// in files. Given a host, mpirun and every rank run under that host name, in a UTS namespace of
+// their own (root only): a job on another node.
 class MpiJob {
  public:
-  MpiJob(int n, const std::vector<std::string>& args);
+  MpiJob(int n, const std::vector<std::string>& args, const std::string& host = "");
   ~MpiJob();
   MpiJob(const MpiJob&) = delete;
   MpiJob& operator=(const MpiJob&) = delete;

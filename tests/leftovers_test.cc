@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "os/temp_file.h"
 #include "test_util.h"
 
 namespace pcopy {
@@ -27,6 +28,22 @@ pid_t DeadPid() {
 
 std::string Name(const std::string& host, pid_t pid) {
   return ".pcopy-" + host + "-" + std::to_string(pid) + "-0123456789ab.tmp";
+}
+
+// PCOPY_IDLE_LIFETIME for the test's span: idleness is judged by ctime, which no test can set
+// back, so tests wait out a short lifetime instead.
+class IdleLifetimeOf {
+ public:
+  explicit IdleLifetimeOf(const char* seconds) { setenv("PCOPY_IDLE_LIFETIME", seconds, 1); }
+  ~IdleLifetimeOf() { unsetenv("PCOPY_IDLE_LIFETIME"); }
+};
+
+// An open descriptor holding flock(LOCK_EX) on path, as a live owner holds it.
+int Hold(const std::string& path, bool dir) {
+  const int fd = open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  EXPECT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0) << path;
+  return fd;
 }
 
 TEST(LeftoversTest, TemporaryNameNamesThisHostAndProcess) {
@@ -84,6 +101,107 @@ TEST(LeftoversTest, RemovesOnlyThisHostsTemporariesOfDeadProcesses) {
   for (const std::string& n : {alive, mine, other_host, not_ours, dead_fifo}) {
     EXPECT_TRUE(Exists(t / n)) << n;
   }
+}
+
+// Another host's pid means nothing here: its temporaries go once idle IdleLifetime() and
+// unlocked, a file or a hidden tree alike. A young one, or one whose lock is held (a live job on
+// another node), stays.
+TEST(LeftoversTest, AnotherHostsTemporariesGoOnlyWhenIdleAndUnlocked) {
+  TempDir t;
+  const IdleLifetimeOf two_seconds("2");
+  const std::string other = HostForNames() + "x";
+  const std::string young = Name(other, 101), idle = Name(other, 102), held = Name(other, 103);
+  const std::string idle_dir = Name(other, 104), held_dir = Name(other, 105);
+  for (const std::string& n : {idle, held}) WriteFile(t / n, "x");
+  for (const std::string& n : {idle_dir, held_dir}) {
+    ASSERT_EQ(mkdir((t / n).c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((t / n + "/sub").c_str(), 0700), 0);
+    WriteFile(t / n + "/sub/file", "x");
+  }
+  // Two whole seconds (of ctime) pass for these; the young one is at most one second old.
+  usleep(2100 * 1000);
+  WriteFile(t / young, "x");
+  // An old mtime (-p gives SOURCE's) does not make a temporary idle: ctime says when it changed.
+  const struct timespec long_ago[2] = {{1, 0}, {1, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, (t / young).c_str(), long_ago, 0), 0);
+  const int held_fd = Hold(t / held, false), held_dir_fd = Hold(t / held_dir, true);
+
+  std::vector<std::string> removed = RemoveLeftovers(t.path());
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> expected{idle, idle_dir};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
+  for (const std::string& n : {young, held, held_dir}) EXPECT_TRUE(Exists(t / n)) << n;
+  EXPECT_TRUE(Exists(t / held_dir + "/sub/file"));
+
+  // Their owners gone, the locks go with them.
+  close(held_fd);
+  close(held_dir_fd);
+  removed = RemoveLeftovers(t.path());
+  std::sort(removed.begin(), removed.end());
+  expected = {held, held_dir};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
+}
+
+// A held lock keeps even this host's temporary of a pid that is gone here: its owner lives
+// elsewhere (another container with this host's name, another pid namespace).
+TEST(LeftoversTest, AHeldLockKeepsATemporaryWhateverItsNameSays) {
+  TempDir t;
+  const std::string name = Name(HostForNames(), DeadPid());
+  WriteFile(t / name, "x");
+  const int fd = Hold(t / name, false);
+  EXPECT_TRUE(RemoveLeftovers(t.path()).empty());
+  EXPECT_TRUE(Exists(t / name));
+  close(fd);
+  EXPECT_EQ(RemoveLeftovers(t.path()), std::vector<std::string>{name});
+}
+
+// pcopy's own temporary is locked while it lives: seen by another host's run under another
+// name (a hard link, the same file) and idle, it still stays until its owner is gone.
+TEST(LeftoversTest, ALiveTemporaryIsLockedAgainstAnotherHostsRun) {
+  TempDir t;
+  const IdleLifetimeOf no_wait("0");  // every other host's temporary idle: the lock alone decides
+  const std::string seen = Name(HostForNames() + "x", 4242);
+  {
+    TempFile temp;
+    ASSERT_TRUE(TempFile::Create(t.path(), "dst", &temp).ok());
+    ASSERT_EQ(link(temp.path().c_str(), (t / seen).c_str()), 0);
+    EXPECT_TRUE(RemoveLeftovers(t.path()).empty());
+    EXPECT_TRUE(Exists(t / seen));
+  }
+  EXPECT_EQ(RemoveLeftovers(t.path()), std::vector<std::string>{seen});
+}
+
+// A killed run's rename was near: the file already has its final mode (0444 for a read-only
+// SOURCE), which a run without root's rights cannot open for writing. It is removed all the
+// same, locked through a read-only descriptor.
+TEST(LeftoversTest, AReadOnlyLeftoverIsRemoved) {
+  struct NoWriteOpens : SysCalls {
+    int openat(int dirfd, const char* path, int flags, mode_t mode) const override {
+      if ((flags & O_ACCMODE) != O_RDONLY) {
+        errno = EACCES;
+        return -1;
+      }
+      return SysCalls::openat(dirfd, path, flags, mode);
+    }
+  } sys;
+  TempDir t;
+  const std::string name = Name(HostForNames(), DeadPid());
+  WriteFile(t / name, "x");
+  ASSERT_EQ(chmod((t / name).c_str(), 0444), 0);
+  EXPECT_EQ(RemoveLeftovers(t.path(), sys), std::vector<std::string>{name});
+  EXPECT_FALSE(Exists(t / name));
+}
+
+TEST(LeftoversTest, HeartbeatIsDueOncePerInterval) {
+  Heartbeat beat(std::chrono::milliseconds(200));
+  EXPECT_FALSE(beat.Due());
+  usleep(250 * 1000);
+  EXPECT_TRUE(beat.Due());
+  EXPECT_FALSE(beat.Due());
+  usleep(250 * 1000);
+  EXPECT_TRUE(beat.Due());
 }
 
 TEST(LeftoversTest, PartialNamesAreStableAndDistinct) {

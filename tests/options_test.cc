@@ -231,7 +231,7 @@ TEST(OptionsTest, VerboseWithQuietRejected) {
 TEST(OptionsTest, UnknownOptionRejected) {
   ExpectRejected({"--bogus", "a", "b"}, "bogus");
   ExpectRejected({"-Z", "a", "b"});
-  ExpectRejected({"--job=4", "a", "b"});  // no abbreviations
+  ExpectRejected({"--jobz=4", "a", "b"}, "did you mean '--jobs'?");
 }
 
 TEST(OptionsTest, FlagWithValueRejected) { ExpectRejected({"--fsync=yes", "a", "b"}); }
@@ -341,6 +341,69 @@ TEST(OptionsTest, Help) {
     EXPECT_TRUE(Contains(p.cl.text, "--method")) << flag;
     EXPECT_EQ(p.cl.text.back(), '\n');
   }
+}
+
+// GNU's layout: every line within 80 columns, options listed as "-j, --jobs=N" under captions,
+// each option the parser takes listed once, with its value's name and default.
+TEST(OptionsTest, HelpIsInGnuStyleWithin80Columns) {
+  const Parsed p = Parse({"--help"});
+  ASSERT_OK(p.status);
+  const std::string& text = p.cl.text;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = text.find('\n', at);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_LE(end - at, 80u) << text.substr(at, end - at);
+    at = end + 1;
+  }
+  for (const char* line :
+       {"\n  -j, --jobs=N                worker processes (default: online CPUs)\n",
+        "\n      --strategy=NAME         how the work is split: contiguous, interleaved,\n"
+        "                              dynamic or guided (default: dynamic)\n",
+        "\n  -R                          same as -r\n", "\nCopying:\n", "\nSafety:\n",
+        "\n  -V, --version               show the version and exit\n", "\nExamples:\n"}) {
+    EXPECT_TRUE(Contains(text, line)) << line;
+  }
+  for (const char* name : {"--chunk-size=SIZE", "--bwlimit=RATE", "--preserve=LIST", "--fsync",
+                           "--verify", "--resume-by-content", "--stall-timeout=SECONDS",
+                           "--progress=MODE", "--checksum", "--compare", "--demo-size=SIZE",
+                           "-t, --target-directory=DIRECTORY", "-a, --archive", "-H "}) {
+    EXPECT_TRUE(Contains(text, std::string("  ") + name)) << name;
+  }
+  EXPECT_FALSE(Contains(text, "[ --")) << "Boost's own layout";
+  EXPECT_FALSE(Contains(text, "operands"));
+}
+
+// As GNU getopt: an unambiguous prefix of a long option is the option; an ambiguous one is
+// refused with its possibilities, a misspelt one with a suggestion.
+TEST(OptionsTest, LongOptionPrefixesAndSuggestions) {
+  const Parsed p = Parse({"--verb", "--chunk=2M", "--pres", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_TRUE(p.cl.options.verbose);
+  EXPECT_EQ(p.cl.options.chunk_size, 2u << 20);
+  EXPECT_TRUE(p.cl.options.preserve.mode);  // a bare --preserve, spelled out
+  ExpectRejected({"--ver", "a", "b"},
+                 "option '--ver' is ambiguous; possibilities: '--verify' "
+                 "'--verbose' '--version' (try 'pcopy --help')");
+  ExpectRejected({"--verfy", "a", "b"},
+                 "unrecognised option '--verfy'; did you mean '--verify'? (try 'pcopy --help')");
+  ExpectRejected({"--frobnicate", "a", "b"}, "unrecognised option '--frobnicate' (try");
+}
+
+TEST(OptionsTest, SiUnits) {
+  EXPECT_FALSE(Parse({"a", "b"}).cl.options.si);
+  EXPECT_TRUE(Parse({"--si", "a", "b"}).cl.options.si);
+}
+
+TEST(OptionsTest, SizesTakeDecimalsAndBadOnesQuoteTheValue) {
+  const Parsed p = Parse({"--bwlimit", "1.5M", "--chunk-size", "0.5M", "a", "b"});
+  ASSERT_OK(p.status);
+  EXPECT_EQ(p.cl.options.bwlimit, 1572864u);
+  EXPECT_EQ(p.cl.options.chunk_size, 512u << 10);
+  ExpectRejected({"--chunk-size", "1X", "a", "b"},
+                 "invalid chunk size: '1X' (expected a size such as 64K, 1.5M or 2GiB)");
+  ExpectRejected({"--chunk-size", "0", "a", "b"},
+                 "invalid chunk size: '0' (expected at least 1 B)");
 }
 
 TEST(OptionsTest, HelpWinsOverOperands) {

@@ -49,10 +49,28 @@ TEST(ParseSizeTest, BytesSuffix) {
 }
 
 TEST(ParseSizeTest, RejectsJunk) {
-  for (const char* bad : {"", "-1", "+1", "1X", "1.5M", " 1", "1 K", "1 ", "abc", "K", "KiB", "1KK",
-                          "1Ki", "1iB", "0x10", "1e3", "1_000", "1,000", "4K\n"}) {
+  for (const char* bad :
+       {"",   "-1",  "+1", "1X",  "1.M", ".5M", "1.5", "1.5B", "1..5M", "1.5.M", " 1",    "1 K",
+        "1 ", "abc", "K",  "KiB", "1KK", "1Ki", "1iB", "0x10", "1e3",   "1_000", "1,000", "4K\n"}) {
     EXPECT_EQ(ParseSize(bad), std::nullopt) << "'" << bad << "'";
   }
+}
+
+// dd and cp take whole numbers only; rsync, pv and sort take decimals, and users type them.
+TEST(ParseSizeTest, DecimalFractionsRoundToTheNearestByte) {
+  EXPECT_EQ(ParseSize("1.5M"), std::optional<uint64_t>(3 * kKi * kKi / 2));
+  EXPECT_EQ(ParseSize("0.5K"), std::optional<uint64_t>(512));
+  EXPECT_EQ(ParseSize("2.25GiB"), std::optional<uint64_t>(9 * kKi * kKi * kKi / 4));
+  EXPECT_EQ(ParseSize("1.5MB"), std::optional<uint64_t>(1500000));
+  EXPECT_EQ(ParseSize("0.1K"), std::optional<uint64_t>(102));   // 102.4
+  EXPECT_EQ(ParseSize("0.0007K"), std::optional<uint64_t>(1));  // 0.7168
+  EXPECT_EQ(ParseSize("4.0"), std::optional<uint64_t>(4));      // no fraction of a byte
+  EXPECT_EQ(ParseSize("1.000000000000000000000001K"), std::optional<uint64_t>(1024));
+  EXPECT_EQ(ParseSize("15.99999999999999999999E"), std::nullopt);  // no E suffix
+  EXPECT_EQ(ParseSize("16383.999P"), std::optional<uint64_t>(18446742947809644773ull));
+  EXPECT_EQ(ParseSize("16383.999999999999999P"), std::optional<uint64_t>(UINT64_MAX));
+  EXPECT_EQ(ParseSize("16383.99999999999999999P"), std::nullopt);  // rounds to 2^64
+  EXPECT_EQ(ParseSize("16384P"), std::nullopt);
 }
 
 TEST(ParseSizeTest, RejectsEmbeddedNul) {
@@ -100,13 +118,44 @@ TEST(FormatBytesTest, RoundingNeverShowsFourDigits) {
   EXPECT_EQ(FormatBytes(100 * kKi - 1), "100 KiB");
 }
 
+// --si for the span of a test: powers of 1000, as dd reports throughput.
+class SiUnits {
+ public:
+  SiUnits() { SetUnits(Units::kSi); }
+  ~SiUnits() { SetUnits(Units::kBinary); }
+};
+
+// One system for sizes and rates, as pv has: binary unless --si, which gives dd's.
 TEST(FormatRateTest, Examples) {
-  EXPECT_EQ(FormatRate(850e6), "850 MB/s");
-  EXPECT_EQ(FormatRate(2.61e9), "2.61 GB/s");
-  EXPECT_EQ(FormatRate(12.5e6), "12.5 MB/s");
-  EXPECT_EQ(FormatRate(999), "999 B/s");
-  EXPECT_EQ(FormatRate(1000), "1.00 kB/s");
-  EXPECT_EQ(FormatRate(3e12), "3.00 TB/s");
+  const struct {
+    Units units;
+    double rate;
+    const char* text;
+  } cases[] = {{Units::kBinary, 850.0 * kKi * kKi, "850 MiB/s"},
+               {Units::kBinary, 100e6, "95.4 MiB/s"},
+               {Units::kBinary, 2.5 * kKi * kKi * kKi, "2.50 GiB/s"},
+               {Units::kBinary, 1023, "1023 B/s"},
+               {Units::kBinary, 1024, "1.00 KiB/s"},
+               {Units::kSi, 850e6, "850 MB/s"},
+               {Units::kSi, 2.61e9, "2.61 GB/s"},
+               {Units::kSi, 12.5e6, "12.5 MB/s"},
+               {Units::kSi, 999, "999 B/s"},
+               {Units::kSi, 1000, "1.00 kB/s"},
+               {Units::kSi, 3e12, "3.00 TB/s"}};
+  for (const auto& c : cases) {
+    SetUnits(c.units);
+    EXPECT_EQ(FormatRate(c.rate), c.text);
+  }
+  SetUnits(Units::kBinary);
+}
+
+TEST(FormatBytesTest, SiWithTheOption) {
+  const SiUnits si;
+  EXPECT_EQ(FormatBytes(999), "999 B");
+  EXPECT_EQ(FormatBytes(1000), "1.00 kB");
+  EXPECT_EQ(FormatBytes(1536), "1.54 kB");
+  EXPECT_EQ(FormatBytes(1500000000), "1.50 GB");
+  EXPECT_EQ(FormatBytes(999999), "1.00 MB");
 }
 
 TEST(FormatRateTest, NonsenseIsZero) {
@@ -118,6 +167,7 @@ TEST(FormatRateTest, NonsenseIsZero) {
 }
 
 TEST(FormatRateTest, RoundingNeverShowsFourDigits) {
+  const SiUnits si;
   EXPECT_EQ(FormatRate(999.9e3), "1.00 MB/s");
   EXPECT_EQ(FormatRate(9.999e6), "10.0 MB/s");
 }

@@ -15,7 +15,6 @@
 #include "app/digest_list.h"
 #include "app/in_process.h"
 #include "app/method_choice.h"
-#include "app/progress_json.h"
 #include "app/progress_view.h"
 #include "app/read_to_end.h"
 #include "app/resume_copy.h"
@@ -140,12 +139,7 @@ class CopyRun {
   // the data, allocated. A clone takes no room: --reflink=always checks none.
   Status Prepare() {
     const std::string dir = DirName(dst_.path);
-    for (const std::string& name : RemoveLeftovers(dir, sys_)) {
-      if (o_.verbose) {
-        fprintf(console_.out, "%s: removed %s, left by a pcopy that no longer runs\n",
-                ProgramName(), Quote(name).c_str());
-      }
-    }
+    RemoveLeftoversSaying(dir, o_.verbose ? console_.out : nullptr, sys_);
     if (Status s = SourceExtents(sys_, src_.fd.get(), src_.size, o_.sparse, o_.source, &extents_);
         !s.ok()) {
       return s;
@@ -266,7 +260,8 @@ class CopyRun {
     }
     const ExecConfig config = Config(cached, plan.size, here);
     const std::unique_ptr<ProgressObserver> view =
-        WithResumed(MakeProgress(o_, console_), partial_ ? &*partial_ : nullptr);
+        WithTick(WithResumed(MakeProgress(o_, console_), partial_ ? &*partial_ : nullptr),
+                 [this](const ProgressSnapshot& s) { temp_.KeepAlive(s.done_total()); });
     ForkExecutor forked;
     InProcessExecutor in_process;
     Executor& executor = here ? static_cast<Executor&>(in_process) : forked;
@@ -424,12 +419,27 @@ class CopyRun {
         fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
-    if (!o_.verbose || (r.skipped && r.seconds == 0)) return;
-    fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
+    // The summary: -v's on stdout; in a bar's place, the same one line on stderr (unless -q),
+    // so that the bar's last frame is not the last word.
+    const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
+    if ((!o_.verbose && !in_bar_place) || (r.skipped && r.seconds == 0)) return;
+    if (o_.verbose) {
+      fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
+    }
+    fprintf(o_.verbose ? console_.out : console_.err, "%s: %s\n", ProgramName(),
+            CopiedLine().c_str());
+    if (o_.verbose && !clone_.cloned)
+      PrintWriteSizes(console_.out, write_sizes_, kLargeWriteBudget);
+  }
+
+  // "copied 1.00 GiB in 2.310 s (443 MiB/s) with 2 workers, method ...".
+  std::string CopiedLine() const {
+    const CopyReport& r = outcome_.report;
+    char line[1024];
     if (clone_.cloned) {
-      fprintf(console_.out, "%s: cloned %s in %.3f s, method %s%s\n", ProgramName(),
-              FormatBytes(r.bytes).c_str(), r.seconds, r.method.c_str(), o_.fsync ? ", fsync" : "");
-      return;
+      snprintf(line, sizeof line, "cloned %s in %.3f s, method %s%s", FormatBytes(r.bytes).c_str(),
+               r.seconds, r.method.c_str(), o_.fsync ? ", fsync" : "");
+      return line;
     }
     // A sparse SOURCE: the rate is that of the data moved, not of the holes skipped; a resumed
     // copy: of the data this run copied.
@@ -441,15 +451,15 @@ class CopyRun {
     const std::string by = r.workers == 0 ? "in this process"
                                           : "with " + std::to_string(r.workers) + " worker" +
                                                 (r.workers == 1 ? "" : "s");
-    fprintf(console_.out, "%s: copied %s%s in %.3f s (%s) %s, method %s%s%s\n", ProgramName(),
-            FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
-            FormatRate(r.seconds > 0 ? static_cast<double>(data_bytes_) / r.seconds : 0).c_str(),
-            by.c_str(), r.method.c_str(), o_.fsync ? ", fsync" : "",
-            r.retried.empty() ? ""
-                              : (", " + std::to_string(r.retried.size()) + " worker" +
-                                 (r.retried.size() == 1 ? "" : "s") + " replaced")
-                                    .c_str());
-    PrintWriteSizes(console_.out, write_sizes_, kLargeWriteBudget);
+    const std::string replaced = r.retried.empty()
+                                     ? ""
+                                     : ", " + std::to_string(r.retried.size()) + " worker" +
+                                           (r.retried.size() == 1 ? "" : "s") + " replaced";
+    snprintf(line, sizeof line, "copied %s%s in %.3f s (%s) %s, method %s%s%s",
+             FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
+             FormatRate(r.seconds > 0 ? static_cast<double>(data_bytes_) / r.seconds : 0).c_str(),
+             by.c_str(), r.method.c_str(), o_.fsync ? ", fsync" : "", replaced.c_str());
+    return line;
   }
 
   const Options& o_;
@@ -473,25 +483,6 @@ class CopyRun {
 };
 
 }  // namespace
-
-std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console) {
-  if (o.progress == ProgressMode::kJson) return std::make_unique<JsonProgress>(console.err);
-  if (o.quiet) return nullptr;
-  switch (o.progress) {
-    case ProgressMode::kBar:
-      return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0,
-                                            TerminalHasEscapes());
-    case ProgressMode::kPlain:
-      return std::make_unique<ProgressView>(ProgressStyle::kPlain, console.err, 0);
-    case ProgressMode::kAuto:
-      if (!isatty(fileno(console.err))) return nullptr;
-      // A terminal of unknown kind (TERM=dumb: an editor's shell buffer) gets log lines.
-      return std::make_unique<ProgressView>(
-          TerminalHasEscapes() ? ProgressStyle::kBar : ProgressStyle::kPlain, console.err, 0);
-    default:
-      return nullptr;
-  }
-}
 
 CopyOutcome RunCopy(const Options& o, SignalGuard& signals, const Console& console,
                     const SysCalls& sys) {

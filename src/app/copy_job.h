@@ -13,6 +13,7 @@
 
 #include "app/options.h"
 #include "app/outcome.h"
+#include "app/progress_choice.h"
 #include "app/progress_view.h"
 #include "os/signal_guard.h"
 #include "os/sys_calls.h"
@@ -21,9 +22,5 @@ namespace pcopy {
 
 CopyOutcome RunCopy(const Options& options, SignalGuard& signals, const Console& console,
                     const SysCalls& sys = RealSysCalls());
-
-// How progress is shown for these options: a bar on a terminal, plain lines, JSON lines, or
-// nothing (nullptr).
-std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console);
 
 }  // namespace pcopy

@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
+#include "app/help_format.h"
 #include "app/help_text.h"
+#include "app/option_names.h"
 #include "base/program_name.h"
 #include "base/size_parse.h"
 
@@ -26,8 +29,8 @@ Status ParseSizeOption(const char* name, const std::string& text, uint64_t min, 
   std::optional<uint64_t> v = ParseSize(text);
   if (!v || *v < min) {
     return Usage(std::string("invalid ") + name + ": " + Quote(text) +
-                 (min > 0 ? " (expected a size of at least " + std::to_string(min) + " bytes)"
-                          : " (expected a size such as 64K, 1M or 2GiB)"));
+                 (v ? " (expected at least " + FormatBytes(min) + ")"
+                    : " (expected a size such as 64K, 1.5M or 2GiB)"));
   }
   *out = *v;
   return {};
@@ -98,42 +101,63 @@ constexpr std::pair<const char*, ProgressMode> kProgressModes[] = {{"auto", Prog
                                                                    {"json", ProgressMode::kJson},
                                                                    {"none", ProgressMode::kNone}};
 
-po::options_description Describe() {
-  po::options_description d("Options");
+// A string value named as the help names it (SIZE, N, ...), with its default if it has one.
+po::typed_value<std::string>* Value(const char* name, const char* default_value = nullptr) {
+  po::typed_value<std::string>* v = po::value<std::string>();
+  v->value_name(name);
+  if (default_value != nullptr) v->default_value(default_value);
+  return v;
+}
+
+struct OptionGroup {
+  std::string caption;
+  po::options_description options;
+};
+
+// The options by group, in the order --help lists them.
+std::vector<OptionGroup> Describe() {
   // Every value is taken as a string and validated here, so each bad value gets pcopy's own
   // one-line message rather than a Boost exception text.
-  d.add_options()("jobs,j", po::value<std::string>(), "worker processes (default: online CPUs)")(
-      "strategy", po::value<std::string>()->default_value("dynamic"),
+  std::vector<OptionGroup> groups;
+  groups.push_back({"Copying", po::options_description()});
+  groups.back().options.add_options()("jobs,j", Value("N"),
+                                      "worker processes (default: online CPUs)")(
+      "strategy", Value("NAME", "dynamic"),
       "how the work is split: contiguous, interleaved, dynamic or guided")(
-      "chunk-size", po::value<std::string>()->default_value("1M"),
+      "chunk-size", Value("SIZE", "1M"),
       "unit of work: the chunk dealt or handed out; at most size/chunk workers")(
-      "buffer-size", po::value<std::string>()->default_value("32K"),
+      "buffer-size", Value("SIZE", "32K"),
       "bytes per read/write (direct: 1M); given, auto does not tune it")(
-      "method", po::value<std::string>()->default_value("auto"),
+      "method", Value("NAME", "auto"),
       "auto, copy_file_range, copy_file_range+pread, pread, sendfile, mmap, direct")(
-      "sparse", po::value<std::string>()->default_value("auto"),
-      "auto|always|never: keep SOURCE's holes (always: leave zero blocks unwritten too)")(
-      "reflink", po::value<std::string>()->default_value("auto"),
-      "auto|always|never: clone SOURCE (share its extents) where the file system can")(
-      "progress", po::value<std::string>()->default_value("auto"),
-      "auto|bar|plain|json|none; auto draws a bar when stderr is a terminal")(
+      "sparse", Value("WHEN", "auto"),
+      "auto, always or never: keep SOURCE's holes (always: leave zero blocks unwritten too)")(
+      "reflink", Value("WHEN", "auto"),
+      "auto, always or never: clone SOURCE (share its extents) where the file system can")(
+      "bwlimit", Value("RATE", "0"), "limit the whole copy to RATE bytes per second; 0: no limit")(
+      "slow-worker", Value("FACTOR", "1"),
+      "make worker 0 FACTOR times slower, to study strategies on an uneven machine");
+  groups.push_back({"Destination, trees and attributes (as cp)", po::options_description()});
+  groups.back().options.add_options()(
       "no-clobber,n", "do not overwrite an existing DEST (exit 0, nothing written)")(
       "update,u", "copy only when SOURCE is newer than DEST, or DEST is missing")(
-      "recursive,r", "copy directories recursively (-R is the same)")(",R", "same as -r")(
+      "force,f", "replace a DEST that this user may not write (refused otherwise, as cp does)")(
+      "target-directory,t", Value("DIRECTORY"), "copy every SOURCE into DIRECTORY")(
+      "no-target-directory,T", "treat DEST as a name to create, never a directory to copy into")(
+      "recursive,r", "copy directories recursively")(",R", "same as -r")(
       "archive,a", "same as -r -P --preserve=all")(",p",
                                                    "same as --preserve=mode,ownership,timestamps")(
-      "preserve", po::value<std::string>(),
+      "preserve", Value("LIST"),
       "preserve the attributes in LIST: mode, ownership, timestamps, links, xattr, all")(
-      "no-preserve", po::value<std::string>(), "do not preserve the attributes in LIST")(
+      "no-preserve", Value("LIST"), "do not preserve the attributes in LIST")(
       "no-dereference,P", "never follow symbolic links in SOURCE (the default with -r)")(
       "dereference,L", "always follow symbolic links in SOURCE")(
       ",H", "follow the symbolic links named on the command line")(
       "one-file-system,x", "stay on the file system of each SOURCE")(
-      "target-directory,t", po::value<std::string>(), "copy every SOURCE into DIRECTORY")(
-      "no-target-directory,T", "treat DEST as a name to create, never a directory to copy into")(
-      "fail-fast", "stop at the first entry that cannot be copied (default: report it, go on)")(
-      "force,f", "replace a DEST that this user may not write (refused otherwise, as cp does)")(
-      "fsync", "make the data durable before DEST appears")(
+      "fail-fast", "stop at the first entry that cannot be copied (default: report it, go on)");
+  groups.push_back({"Safety", po::options_description()});
+  groups.back().options.add_options()("fsync", "make the data durable before DEST appears")(
+      "verify", "read the copy back from storage and compare it with SOURCE (XXH3-128 by 1 MiB)")(
       "resume",
       "keep what an interrupted copy made durable; the same command resumes it "
       "(implies --fsync; the default with --fsync from 1G of data)")(
@@ -143,25 +167,29 @@ po::options_description Describe() {
       "no-resume", "never resume, and remove a partial copy of DEST an earlier run kept")(
       "discard-partial",
       "remove the partial copy (or tree) that an interrupted copy of SOURCE to DEST kept")(
-      "bwlimit", po::value<std::string>()->default_value("0"),
-      "limit the whole copy to RATE bytes per second (0: no limit)")(
-      "retries", po::value<std::string>()->default_value("3"),
+      "retries", Value("N", "3"),
       "replace a worker that dies or stalls, resuming its work, at most N times")(
-      "stall-timeout", po::value<std::string>()->default_value("60"),
-      "seconds a worker may copy nothing before it is replaced (0: never)")(
-      "slow-worker", po::value<std::string>()->default_value("1"),
-      "make worker 0 FACTOR times slower, to study strategies on an uneven machine")(
-      "verbose,v", "print the plan, the method used and the throughput")(
+      "stall-timeout", Value("SECONDS", "60"),
+      "seconds a worker may copy nothing before it is replaced (0: never)");
+  groups.push_back({"Output", po::options_description()});
+  groups.back().options.add_options()(
+      "progress", Value("MODE", "auto"),
+      "auto, bar, plain, json or none; auto draws a bar when stderr is a "
+      "terminal")("verbose,v", "print the plan, the method used and the throughput")(
       "quiet,q", "print nothing but errors (with --check: only the failures)")(
-      "verify", "read the copy back from storage and compare it with SOURCE (XXH3-128 by 1 MiB)")(
-      "print-digest", "after the copy, print DIGEST  DEST (the --checksum digest of the copy)")(
-      "checksum", "print DIGEST  FILE for each FILE (XXH3-128 tree digest); copies nothing")(
+      "si",
+      "sizes and rates in powers of 1000 (kB, MB/s), as dd prints them (default: powers "
+      "of 1024, KiB, MiB/s)")(
+      "print-digest", "after the copy, print DIGEST  DEST (the --checksum digest of the copy)");
+  groups.push_back({"Other modes (they copy nothing)", po::options_description()});
+  groups.back().options.add_options()("checksum",
+                                      "print DIGEST  FILE for each FILE (XXH3-128 tree digest)")(
       "check", "read DIGEST  FILE lines from each LIST, check each FILE: OK or FAILED")(
       "compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
       "demo", "copy a generated file, check the copy, report the throughput")(
-      "demo-size", po::value<std::string>()->default_value("1G"), "size of the demo file")(
+      "demo-size", Value("SIZE", "1G"), "size of the demo file")(
       "help,h", "show this help and exit")("version,V", "show the version and exit");
-  return d;
+  return groups;
 }
 
 Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine* out);
@@ -285,6 +313,7 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   o.fsync = o.fsync || o.resume == ResumeMode::kAlways;
   o.verbose = vm.count("verbose") > 0;
   o.quiet = vm.count("quiet") > 0;
+  o.si = vm.count("si") > 0;
   if (o.verbose && o.quiet) return Usage("--verbose and --quiet cannot be used together");
   return ChooseAction(vm, no_arguments, out);
 }
@@ -401,31 +430,37 @@ unsigned OnlineCpus() {
 
 // cp's bare --preserve means --preserve=mode,ownership,timestamps and never takes the next word
 // as its list, as Boost's implicit values would: it is spelled out before parsing.
-std::vector<std::string> WithPreserveDefault(int argc, const char* const* argv) {
-  std::vector<std::string> args;
-  bool operands_only = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    operands_only = operands_only || arg == "--";
-    args.push_back(!operands_only && arg == "--preserve"
-                       ? std::string("--preserve=") + kPreserveDefault
-                       : arg);
+void WithPreserveDefault(std::vector<std::string>* args) {
+  for (std::string& arg : *args) {
+    if (arg == "--") break;
+    if (arg == "--preserve") arg = std::string("--preserve=") + kPreserveDefault;
   }
-  return args;
 }
 
 Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
   *out = CommandLine{};
-  po::options_description visible = Describe();
+  const std::vector<OptionGroup> groups = Describe();
   po::options_description all;
-  all.add(visible).add_options()("operands", po::value<std::vector<std::string>>());
+  for (const OptionGroup& g : groups) all.add(g.options);
+  all.add_options()("operands", po::value<std::vector<std::string>>());
+  std::vector<std::string> names;
+  for (const auto& option : all.options()) {
+    if (!option->long_name().empty() && option->long_name() != "operands") {
+      names.push_back(option->long_name());
+    }
+  }
+  std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  if (const std::string unknown = ExpandLongOptions(names, &args); !unknown.empty()) {
+    return Usage(unknown);
+  }
+  WithPreserveDefault(&args);
   po::positional_options_description positional;
   positional.add("operands", -1);
 
   po::variables_map vm;
   try {
     po::store(
-        po::command_line_parser(WithPreserveDefault(argc, argv))
+        po::command_line_parser(args)
             .options(all)
             .positional(positional)
             .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
@@ -440,8 +475,9 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
 
   if (vm.count("help")) {
     std::ostringstream text;
-    text << kUsage << "Copy SOURCE to DEST with parallel worker processes.\n\n"
-         << visible << kAfterOptions;
+    text << kUsage << "Copy SOURCE to DEST with parallel worker processes.\n";
+    for (const OptionGroup& g : groups) text << "\n" << FormatOptionGroup(g.caption, g.options);
+    text << kAfterOptions;
     out->action = Action::kHelp;
     out->text = text.str();
     return {};

@@ -90,6 +90,7 @@ struct Options {
   bool resume_content = false;
   bool verbose = false;
   bool quiet = false;
+  bool si = false;            // --si: sizes and rates in powers of 1000 (SetUnits)
   bool verify = false;        // --verify: compare the copy with the source before publishing it
   bool print_digest = false;  // --print-digest: print DEST's tree digest after the copy
   std::vector<std::string> files;  // --checksum: the files to digest; --check: the lists to read

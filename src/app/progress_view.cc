@@ -60,23 +60,25 @@ double ProgressView::Rate(const ProgressSnapshot& s) {
   return static_cast<double>(done - b0) / (s.elapsed - t0);
 }
 
-std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate) const {
+std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool finished) const {
   const uint64_t done = s.done_total();
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
+  const char* clock = finished ? "in" : "ETA";
   const uint64_t shown = s.before + done, whole = s.before + s.total;
   // The figures, the longest form that fits: on a narrow terminal the total goes first, then the
   // bytes, then the rate; the percent and the ETA stay. snprintf rather than operator+ chains:
   // g++ 12 raises a false -Wrestrict on those (PR105329).
   const std::string pct = Percent(shown, whole), bytes = FormatBytes(shown),
                     total = FormatBytes(whole), speed = FormatRate(rate),
-                    left = FormatDuration(eta);
+                    left = FormatDuration(finished ? s.elapsed : eta);
   char forms[4][128];
-  snprintf(forms[0], sizeof forms[0], " %s %s/%s %s ETA %s", pct.c_str(), bytes.c_str(),
-           total.c_str(), speed.c_str(), left.c_str());
-  snprintf(forms[1], sizeof forms[1], " %s %s %s ETA %s", pct.c_str(), bytes.c_str(), speed.c_str(),
+  snprintf(forms[0], sizeof forms[0], " %s %s/%s %s %s %s", pct.c_str(), bytes.c_str(),
+           total.c_str(), speed.c_str(), clock, left.c_str());
+  snprintf(forms[1], sizeof forms[1], " %s %s %s %s %s", pct.c_str(), bytes.c_str(), speed.c_str(),
+           clock, left.c_str());
+  snprintf(forms[2], sizeof forms[2], " %s %s %s %s", pct.c_str(), speed.c_str(), clock,
            left.c_str());
-  snprintf(forms[2], sizeof forms[2], " %s %s ETA %s", pct.c_str(), speed.c_str(), left.c_str());
-  snprintf(forms[3], sizeof forms[3], " %s ETA %s", pct.c_str(), left.c_str());
+  snprintf(forms[3], sizeof forms[3], " %s %s %s", pct.c_str(), clock, left.c_str());
   std::string tail = forms[3];
   for (const char* form : forms) {
     if (static_cast<int>(strlen(form)) <= columns_ - 3) {
@@ -163,7 +165,7 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
   const double average = s.elapsed > 0 ? static_cast<double>(s.done_total()) / s.elapsed : 0;
   if (style_ == ProgressStyle::kBar) {
     if (ok) {
-      Draw(BarLine(s, average), true);
+      Draw(BarLine(s, average, true), true);
     } else if (drawn_) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
     }

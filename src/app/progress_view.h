@@ -34,7 +34,8 @@ class ProgressView final : public ProgressObserver {
   void BeforeMessage() override;
 
   // The line the bar shows for a snapshot; exposed for tests.
-  std::string BarLine(const ProgressSnapshot& snapshot, double rate) const;
+  // finished: the last frame, with the time the copy took where the ETA was.
+  std::string BarLine(const ProgressSnapshot& snapshot, double rate, bool finished = false) const;
   std::string PlainLine(const ProgressSnapshot& snapshot, double rate) const;
 
  private:

@@ -257,15 +257,19 @@ class CopyCommand {
         fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
-    if (!o_.verbose) return;
+    // -v's summary on stdout; in a bar's place, the same line on stderr (unless -q).
+    const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
+    if (!o_.verbose && !in_bar_place) return;
     fprintf(
-        console_.out, "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s\n",
-        ProgramName(), static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
+        o_.verbose ? console_.out : console_.err,
+        "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s\n", ProgramName(),
+        static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
         static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
         FormatBytes(r.bytes).c_str(), r.seconds,
         FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
         WorkersPhrase(r.workers, runner_ != nullptr, o_.jobs).c_str(),
         (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
+    if (!o_.verbose) return;
     if (r.resumed != 0) {
       fprintf(console_.out, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),
               FormatBytes(r.resumed_bytes).c_str(), static_cast<unsigned long long>(r.resumed),

@@ -13,6 +13,8 @@ struct Suffix {
 };
 
 constexpr uint64_t kKi = 1024;
+
+Units g_units = Units::kBinary;  // SetUnits
 constexpr Suffix kSuffixes[] = {
     {"", 1},
     {"b", 1},
@@ -71,26 +73,49 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
     ++i;
   }
   if (i == 0) return std::nullopt;  // no digits: empty, a sign, or junk
+  // A fraction: at least one digit after the point, 18 at most counted (a byte is the finest).
+  uint64_t fraction = 0, scale = 1;
+  if (i < text.size() && text[i] == '.') {
+    const size_t first = ++i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      if (scale < 1000000000000000000ull) {
+        fraction = fraction * 10 + static_cast<uint64_t>(text[i] - '0');
+        scale *= 10;
+      }
+      ++i;
+    }
+    if (i == first) return std::nullopt;
+  }
   const std::string suffix = Lower(text.substr(i));
   for (const Suffix& s : kSuffixes) {
-    if (suffix == s.name) {
-      if (value != 0 && s.factor > UINT64_MAX / value) return std::nullopt;
-      return value * s.factor;
-    }
+    if (suffix != s.name) continue;
+    if (value != 0 && s.factor > UINT64_MAX / value) return std::nullopt;
+    // Rounded to the nearest byte; a fraction of a byte itself is no size.
+    if (fraction != 0 && s.factor == 1) return std::nullopt;
+    const unsigned __int128 part =
+        (static_cast<unsigned __int128>(fraction) * s.factor + scale / 2) / scale;
+    if (part > UINT64_MAX - value * s.factor) return std::nullopt;
+    return value * s.factor + static_cast<uint64_t>(part);
   }
   return std::nullopt;
 }
 
+void SetUnits(Units units) { g_units = units; }
+
 std::string FormatBytes(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  return FormatScaled(static_cast<double>(bytes), 1024, kUnits, 6);
+  static constexpr const char* kBinary[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  static constexpr const char* kSi[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  const bool si = g_units == Units::kSi;
+  if (bytes < (si ? 1000u : 1024u)) return std::to_string(bytes) + " B";
+  return FormatScaled(static_cast<double>(bytes), si ? 1000 : 1024, si ? kSi : kBinary, 6);
 }
 
 std::string FormatRate(double bytes_per_second) {
-  static constexpr const char* kUnits[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s"};
+  static constexpr const char* kBinary[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"};
+  static constexpr const char* kSi[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s"};
+  const bool si = g_units == Units::kSi;
   if (!std::isfinite(bytes_per_second) || bytes_per_second < 0) bytes_per_second = 0;
-  return FormatScaled(bytes_per_second, 1000, kUnits, 4);
+  return FormatScaled(bytes_per_second, si ? 1000 : 1024, si ? kSi : kBinary, 4);
 }
 
 std::string FormatDuration(double seconds) {

@@ -15,6 +15,36 @@ bool RunsNothing(const WorkList& work, ExecResult* result) {
   return true;
 }
 
+namespace {
+
+class TickingObserver final : public ProgressObserver {
+ public:
+  TickingObserver(std::unique_ptr<ProgressObserver> view,
+                  std::function<void(const ProgressSnapshot&)> tick)
+      : view_(std::move(view)), tick_(std::move(tick)) {}
+  void OnProgress(const ProgressSnapshot& snapshot) override {
+    tick_(snapshot);
+    if (view_) view_->OnProgress(snapshot);
+  }
+  void OnFinish(const ProgressSnapshot& snapshot, bool ok) override {
+    if (view_) view_->OnFinish(snapshot, ok);
+  }
+  void BeforeMessage() override {
+    if (view_) view_->BeforeMessage();
+  }
+
+ private:
+  std::unique_ptr<ProgressObserver> view_;
+  std::function<void(const ProgressSnapshot&)> tick_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProgressObserver> WithTick(std::unique_ptr<ProgressObserver> view,
+                                           std::function<void(const ProgressSnapshot&)> tick) {
+  return std::make_unique<TickingObserver>(std::move(view), std::move(tick));
+}
+
 void ReportFinish(ProgressObserver* observer, ProgressSnapshot last, const ExecResult& result,
                   size_t files) {
   const bool ok = result.status.ok() && result.signal == 0;

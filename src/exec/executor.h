@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -140,6 +142,12 @@ bool RunsNothing(const WorkList& work, ExecResult* result);
 // errors and the outcome in words set from result.
 void ReportFinish(ProgressObserver* observer, ProgressSnapshot last, const ExecResult& result,
                   size_t files);
+
+// view (null for none) preceded at every progress tick by tick(snapshot): the caller's own
+// periodic duty while an executor runs (TempFile::KeepAlive). Never null.
+std::unique_ptr<ProgressObserver> WithTick(
+    std::unique_ptr<ProgressObserver> view,
+    std::function<void(const ProgressSnapshot& snapshot)> tick);
 
 class Executor {
  public:

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/options.h"
+#include "base/size_parse.h"
 #include "base/status.h"
 #include "mpi/mpi_checksum.h"
 #include "mpi/mpi_copy.h"
@@ -73,6 +74,7 @@ int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& wor
     if (root && cmd.action == Action::kVersion) printf("pcopy-mpi %s (with MPI)\n", PCOPY_VERSION);
     return kExitOk;
   }
+  SetUnits(cmd.options.si ? Units::kSi : Units::kBinary);
   // Rank 0 looks at the operands; every rank takes the same road.
   const bool tree = cmd.action == Action::kCopy &&
                     world.BroadcastInt(root && IsTreeCopy(cmd.options) ? 1 : 0) != 0;

@@ -127,7 +127,7 @@ Status RankCopy::Prepare(CopySetup* setup) {
     if (Status s = CheckWritable(dst_); !s.ok()) return s;
   }
   const std::string dir = DirName(dst_.path);
-  RemoveLeftovers(dir);
+  RemoveLeftoversSaying(dir, o_.verbose ? console_.out : nullptr);
   src_st_ = st;
   setup->left.clear();
   if (src_.size > 0) setup->left.push_back(ByteRange{0, src_.size});
@@ -379,11 +379,21 @@ void RankCopy::Tick(bool force) {
     board_->Publish(done_, RankState::kCopying);
   }
   SyncDurable();  // also while a long unit is copied: the units before it are marked
-  if (world_.rank() == 0) RecordJournal(false);
+  if (world_.rank() == 0) {
+    RecordJournal(false);
+    temp_.KeepAlive(BoardBytes());
+  }
   if (world_.rank() != 0 || view_ == nullptr || (!force && now - last_tick_ < kTick)) return;
   last_tick_ = now;
   board_->Read(&bytes_, &states_);
   view_->OnProgress(Snapshot());
+}
+
+// Every rank's bytes as the board last told them, and rank 0's own since.
+uint64_t RankCopy::BoardBytes() const {
+  uint64_t sum = done_;
+  for (uint64_t b : bytes_) sum += b;
+  return sum;
 }
 
 ProgressSnapshot RankCopy::Snapshot() const {
@@ -417,6 +427,7 @@ Status RankCopy::WaitForRanks() {
       board_->Stop();
     }
     RecordJournal(false);
+    temp_.KeepAlive(BoardBytes());
     if (view_ != nullptr && Clock::now() - last_tick_ >= kTick) {
       last_tick_ = Clock::now();
       view_->OnProgress(Snapshot());

@@ -3,7 +3,7 @@
 // machine's own).
 //
 // Rank 0 does what pcopy's parent does before its workers start: opens and sizes SOURCE, resolves
-// DEST by cp's rules, refuses what cp refuses, removes this host's dead leftovers, checks the
+// DEST by cp's rules, refuses what cp refuses, removes dead jobs' leftovers, checks the
 // room, and creates the hidden temporary in DEST's directory (its name carries rank 0's host and
 // pid: the job's identity, leftovers.h), sized and allocated. It broadcasts the temporary's name;
 // every rank then opens SOURCE and the temporary itself (nothing is inherited across nodes),

@@ -18,7 +18,8 @@
 // writes into the hidden tree after rank 0 has removed it (an aborted copy); a rank told to quit
 // drops the tasks it has not begun. A rank that takes a terminating signal says so and answers no
 // more: rank 0 stops the copy (the hidden tree removed). A rank that dies makes mpirun end the
-// job: the hidden tree stays, and the next run on rank 0's host removes it (os/leftovers.h).
+// job: the hidden tree stays, and the next run removes it: on rank 0's host at once, from
+// another node once idle an hour (os/leftovers.h; rank 0 holds its lock and touches it).
 #pragma once
 
 #include <mpi.h>

@@ -72,6 +72,7 @@ class RankCopy final : public ProgressSink {
   Status Flush();
   void Add(uint64_t bytes) override;
   void Tick(bool force);
+  uint64_t BoardBytes() const;
   Status WaitForRanks();
   ProgressSnapshot Snapshot() const;
 

@@ -11,8 +11,12 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
+#include "base/program_name.h"
+#include "base/status.h"
 #include "os/remove_tree.h"
 
 namespace pcopy {
@@ -39,6 +43,23 @@ std::string RandomHex() {
 
 bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
 
+// d's entry name opened to be locked: a directory read-only; a file read-write where it can be
+// (NFS takes flock as a POSIX write lock, which needs write mode), read-only where its mode
+// forbids writing (its final mode, given just before a killed run's rename).
+int OpenToLock(const SysCalls& sys, DIR* d, const char* name, bool dir) {
+  constexpr int kFlags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  if (dir) return sys.openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | kFlags, 0);
+  const int fd = sys.openat(dirfd(d), name, O_RDWR | kFlags, 0);
+  return fd >= 0 || errno != EACCES ? fd : sys.openat(dirfd(d), name, O_RDONLY | kFlags, 0);
+}
+
+// Takes fd's lock if it is free. Refused with EWOULDBLOCK: a live owner holds it (true).
+// Unsupported (ENOLCK, EOPNOTSUPP; EBADF from NFS on a read-only descriptor): no owner can hold
+// it either, and the caller's other tests decide (false).
+bool LockHeld(const SysCalls& sys, int fd) {
+  return sys.flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
 bool HasPartialName(std::string_view n, std::string_view suffix) {
   return n.size() > kPartialPrefix.size() + suffix.size() &&
          n.substr(0, kPartialPrefix.size()) == kPartialPrefix &&
@@ -58,9 +79,9 @@ void RemoveOldPartial(const SysCalls& sys, DIR* d, const char* name,
       time(nullptr) - st.st_mtime < kPartialLifetime) {
     return;
   }
-  const int fd = sys.openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  const int fd = OpenToLock(sys, d, name, tree);
   if (fd < 0) return;
-  if (sys.flock(fd, LOCK_EX | LOCK_NB) == 0) {
+  if (!LockHeld(sys, fd)) {
     if (tree) {
       if (RemoveTree(sys, dirfd(d), name, name).ok()) removed->emplace_back(name);
     } else {
@@ -73,7 +94,58 @@ void RemoveOldPartial(const SysCalls& sys, DIR* d, const char* name,
   sys.close(fd);
 }
 
+// Whether a temporary's owner is surely gone: this host's process no longer exists, or another
+// host's temporary has been idle IdleLifetime(). Idle by its ctime, which every write, touch,
+// chmod and link moves and nothing sets back (-p sets the mtime to SOURCE's before the rename).
+bool OwnerGone(const TemporaryOwner& owner, const std::string& host, const struct stat& st) {
+  if (owner.host == host) return owner.pid != getpid() && ProcessGone(owner.pid);
+  return time(nullptr) - st.st_ctime >= IdleLifetime();
+}
+
+// Removes d's entry `name` if it is a temporary (leftovers.h) whose owner is gone and whose lock
+// is free; held while it is removed, so that nobody adopts it meanwhile.
+void RemoveTemporary(const SysCalls& sys, DIR* d, const char* name, const std::string& host,
+                     std::vector<std::string>* removed) {
+  TemporaryOwner owner;
+  struct stat st;
+  if (!ParseTemporaryName(name, &owner) ||
+      sys.fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) || st.st_uid != geteuid() ||
+      !OwnerGone(owner, host, st)) {
+    return;
+  }
+  const bool dir = S_ISDIR(st.st_mode);
+  const int fd = OpenToLock(sys, d, name, dir);
+  if (fd < 0) return;
+  struct stat opened;
+  const bool same =
+      sys.fstat(fd, &opened) == 0 && opened.st_dev == st.st_dev && opened.st_ino == st.st_ino;
+  if (same && !LockHeld(sys, fd) &&
+      (dir ? RemoveTree(sys, dirfd(d), name, name).ok() : sys.unlinkat(dirfd(d), name, 0) == 0)) {
+    removed->emplace_back(name);
+  }
+  sys.close(fd);
+}
+
 }  // namespace
+
+bool Heartbeat::Due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ < every_) return false;
+  last_ = now;
+  return true;
+}
+
+void LockTemporary(const SysCalls& sys, int fd) { (void)sys.flock(fd, LOCK_EX | LOCK_NB); }
+
+long IdleLifetime() {
+  const char* text = getenv("PCOPY_IDLE_LIFETIME");
+  if (text == nullptr || *text == '\0' || strlen(text) > 9 ||
+      strspn(text, "0123456789") != strlen(text)) {
+    return kIdleLifetime;
+  }
+  return atol(text);
+}
 
 std::string HostForNames() {
   char raw[256] = {};
@@ -140,23 +212,19 @@ std::vector<std::string> RemoveLeftovers(const std::string& dir, const SysCalls&
   const std::string host = HostForNames();
   while (dirent* e = readdir(d)) {
     RemoveOldPartial(sys, d, e->d_name, &removed);
-    TemporaryOwner owner;
-    if (!ParseTemporaryName(e->d_name, &owner) || owner.host != host || owner.pid == getpid() ||
-        !ProcessGone(owner.pid)) {
-      continue;
-    }
-    struct stat st;
-    if (sys.fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) || st.st_uid != geteuid()) {
-      continue;
-    }
-    // A directory is a dead tree copy's hidden tree: removed whole.
-    const bool gone = S_ISDIR(st.st_mode) ? RemoveTree(sys, dirfd(d), e->d_name, e->d_name).ok()
-                                          : sys.unlinkat(dirfd(d), e->d_name, 0) == 0;
-    if (gone) removed.emplace_back(e->d_name);
+    RemoveTemporary(sys, d, e->d_name, host, &removed);
   }
   closedir(d);
   return removed;
+}
+
+void RemoveLeftoversSaying(const std::string& dir, FILE* verbose, const SysCalls& sys) {
+  for (const std::string& name : RemoveLeftovers(dir, sys)) {
+    if (verbose != nullptr) {
+      fprintf(verbose, "%s: removed %s, left by a pcopy that no longer runs\n", ProgramName(),
+              Quote(name).c_str());
+    }
+  }
 }
 
 }  // namespace pcopy

@@ -44,6 +44,8 @@ TempFile::TempFile(TempFile&& other) noexcept
       dir_(std::move(other.dir_)),
       display_name_(std::move(other.display_name_)),
       identity_(other.identity_),
+      heartbeat_(other.heartbeat_),
+      beat_progress_(other.beat_progress_),
       sys_(other.sys_) {
   other.path_.clear();
 }
@@ -56,6 +58,8 @@ TempFile& TempFile::operator=(TempFile&& other) noexcept {
     dir_ = std::move(other.dir_);
     display_name_ = std::move(other.display_name_);
     identity_ = other.identity_;
+    heartbeat_ = other.heartbeat_;
+    beat_progress_ = other.beat_progress_;
     sys_ = other.sys_;
     other.path_.clear();
   }
@@ -96,6 +100,7 @@ Status TempFile::Create(const std::string& dir, const std::string& display_name,
       // Named as cp names the file it could not create: DEST (the temporary is pcopy's affair).
       return Status::FromErrno("cannot create regular file", display_name, errno);
     }
+    LockTemporary(sys, fd);
     return Take(fd, std::move(path), dir, display_name, out, sys);
   }
   return Status::FromErrno("cannot create a temporary file for", display_name, EEXIST);
@@ -123,6 +128,17 @@ Status TempFile::Adopt(const std::string& dir, const std::string& name,
   return Take(fd, std::move(path), dir, display_name, out, sys);
 }
 
+void TempFile::KeepAlive(uint64_t progress) {
+  if (!fd_.valid() || path_.empty() || !heartbeat_.Due()) return;
+  // Bytes written since the last beat have moved its times already; a touch would only cost an
+  // NFS client the flush of its dirty pages that every SETATTR of a file's times makes first.
+  if (progress != beat_progress_) {
+    beat_progress_ = progress;
+    return;
+  }
+  (void)sys_->futimens(fd_.get(), nullptr);
+}
+
 Status TempFile::Commit(const std::string& final_path, const CommitOptions& options,
                         bool* existed) {
   *existed = false;
@@ -133,7 +149,10 @@ Status TempFile::Commit(const std::string& final_path, const CommitOptions& opti
     return Status::FromErrno("set permissions of", display_name_, errno);
   }
   // Linux releases the descriptor even when close() fails (EINTR included): never retry. A
-  // failed close of a written file (NFS, a full disk) means its data may not be there.
+  // failed close of a written file (NFS, a full disk) means its data may not be there. The lock
+  // (leftovers.h) stays with a second descriptor until the rename: another host's run must not
+  // take a temporary whose mtime -p has just set back for a dead job's.
+  const UniqueFd lock(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
   if (sys_->close(fd_.release()) != 0) return Status::FromErrno("close", display_name_, errno);
   const unsigned flags = options.no_replace ? RENAME_NOREPLACE : 0;
   if (sys_->renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0) {

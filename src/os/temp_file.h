@@ -2,19 +2,22 @@
 //
 // Created in DEST's own directory (so the final rename() is atomic and never crosses a file
 // system) with O_CREAT|O_EXCL and mode 0600, named ".pcopy-<host>-<pid>-<random>.tmp" so a
-// leftover can be traced to its process (leftovers.h). Workers inherit its descriptor across fork()
-// and write disjoint ranges. Commit() optionally fsyncs, sets the final mode, and renames it over
-// DEST; until then the destructor unlinks it, so every error path and every handled signal leaves
-// nothing behind. Owned by the parent only; workers never commit or unlink.
+// leftover can be traced to its process, and locked (flock) while it lives (leftovers.h). Workers
+// inherit its descriptor across fork() and write disjoint ranges. Commit() optionally fsyncs, sets
+// the final mode, and renames it over DEST; until then the destructor unlinks it, so every error
+// path and every handled signal leaves nothing behind. Owned by the parent only; workers never
+// commit or unlink.
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "os/file_identity.h"
+#include "os/leftovers.h"
 #include "os/sys_calls.h"
 
 namespace pcopy {
@@ -52,6 +55,11 @@ class TempFile {
   // resumed) and the destructor only closes it.
   void Keep() noexcept { path_.clear(); }
 
+  // Touches the file once per kHeartbeatSeconds in which progress (the bytes copied so far) has
+  // not moved (leftovers.h: a live owner's temporary never looks idle to another host's run).
+  // The owner's progress tick calls it.
+  void KeepAlive(uint64_t progress);
+
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
   // The temporary's device and inode: a worker that opens path() checks it reached this file.
@@ -73,6 +81,8 @@ class TempFile {
   std::string dir_;
   std::string display_name_;
   FileIdentity identity_;
+  Heartbeat heartbeat_;
+  uint64_t beat_progress_ = 0;
   const SysCalls* sys_ = &RealSysCalls();
 };
 

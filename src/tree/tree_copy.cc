@@ -86,6 +86,7 @@ Status TreeRun::Run(TreeReport* report) {
     if (signal != 0 || !failure.ok()) break;
     if (resuming()) CheckpointBigs(false);
     Progress(false, nullptr);
+    KeepHiddenTreesAlive();
   }
   report_.workers = pool_.size();
   report_.retried = pool_.retried();
@@ -390,6 +391,7 @@ void TreeRun::Abort() {
     }
     (void)RemoveTree(sys_, root.parent_dir.get(), root.hidden, root.source.dst);
     root.hidden.clear();
+    root.lock = UniqueFd();
   }
 }
 
@@ -419,6 +421,18 @@ void TreeRun::Notice(const std::string& text) {
 void TreeRun::Verbose(const std::string& src, const std::string& dst) {
   if (observer_ != nullptr) observer_->BeforeMessage();
   fprintf(out_, "%s -> %s\n", Quote(src).c_str(), Quote(dst).c_str());
+}
+
+// A hidden tree's own mtime does not move with writes deeper in it: touched now and then, so
+// that another host's run never takes it for a dead job's (leftovers.h). A kept tree ages by its
+// runs instead.
+void TreeRun::KeepHiddenTreesAlive() {
+  if (!heartbeat_.Due()) return;
+  for (const RootState& root : roots_) {
+    if (!root.hidden.empty() && !root.kept && root.lock.valid()) {
+      (void)sys_.futimens(root.lock.get(), nullptr);
+    }
+  }
 }
 
 void TreeRun::Progress(bool finished, const char* outcome) {

@@ -21,6 +21,7 @@
 #include "exec/resume_journal.h"
 #include "exec/task_pool.h"
 #include "exec/tree_task.h"
+#include "os/leftovers.h"
 #include "os/new_file.h"
 #include "os/signal_guard.h"
 #include "plan/block_map.h"
@@ -99,9 +100,9 @@ struct RootState {
   UniqueFd parent_dir;  // DEST's parent directory
   std::string name;     // DEST's name in it
   std::string hidden;   // the hidden directory's name until the tree is published
-  bool kept = false;    // --resume: hidden is the kept tree's name (leftovers.h), locked by lock
-  UniqueFd lock;
-  dev_t dev = 0;  // the source's file system (-x)
+  bool kept = false;    // --resume: hidden is the kept tree's name (leftovers.h)
+  UniqueFd lock;        // hidden's, held while it is filled (leftovers.h)
+  dev_t dev = 0;        // the source's file system (-x)
   bool done = false;
 };
 
@@ -170,6 +171,7 @@ class TreeRun {
   void Notice(const std::string& text);
   void Verbose(const std::string& src, const std::string& dst);
   void Progress(bool finished, const char* outcome);
+  void KeepHiddenTreesAlive();
   uint64_t NewId() { return ++last_id_; }
   bool resuming() const { return o_.worker.resume != ResumeCheck::kOff; }
 
@@ -203,6 +205,7 @@ class TreeRun {
   TreeReport report_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_progress_;
+  Heartbeat heartbeat_;  // the hidden trees' (KeepHiddenTreesAlive)
   std::chrono::steady_clock::time_point last_checkpoint_;
 };
 

@@ -130,11 +130,7 @@ void TreeRun::StartDirectoryRoot(size_t r) {
   const int dflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
   node.dst = UniqueFd(sys_.openat(root.parent_dir.get(), root.name.c_str(), dflags, 0));
   if (!node.dst.valid() && errno == ENOENT) {
-    for (const std::string& name : RemoveLeftovers(DirName(s.dst), sys_)) {
-      if (o_.verbose)
-        fprintf(out_, "%s: removed %s, left by a pcopy that no longer runs\n", ProgramName(),
-                Quote(name).c_str());
-    }
+    RemoveLeftoversSaying(DirName(s.dst), o_.verbose ? out_ : nullptr, sys_);
     bool existed = false;
     if (resuming()) {
       if (!OpenKeptTree(r, &node.dst, &existed)) return;
@@ -148,6 +144,12 @@ void TreeRun::StartDirectoryRoot(size_t r) {
       }
       node.dst =
           UniqueFd(sys_.openat(root.parent_dir.get(), root.hidden.c_str(), dflags | O_NOFOLLOW, 0));
+      // Locked while this run fills it (leftovers.h), by a descriptor of its own that outlives
+      // the root's node until the tree is published.
+      if (node.dst.valid()) {
+        root.lock = UniqueFd(Dup(node.dst.get()));
+        if (root.lock.valid()) LockTemporary(sys_, root.lock.get());
+      }
     }
     node.created = true;
     if (existed) {
