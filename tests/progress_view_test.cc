@@ -72,6 +72,10 @@ TEST(ProgressViewTest, TheLastFrameShowsTheTimeTaken) {
   const std::string line = ProgressView(ProgressStyle::kBar, stderr, 120).BarLine(s, 16e6, true);
   EXPECT_TRUE(Contains(line, "100.0% 1.00 GiB/1.00 GiB 15.3 MiB/s in 1:05")) << line;
   EXPECT_FALSE(Contains(line, "ETA")) << line;
+  // Every worker's share is done at the end, though the plan's even shares were not what they
+  // copied: no bar reads "###..." at 100%.
+  const std::string wide = ProgressView(ProgressStyle::kBar, stderr, 200).BarLine(s, 16e6, true);
+  EXPECT_TRUE(Contains(wide, " ###### ###### ###### ######")) << wide;
 }
 
 TEST(ProgressViewTest, BarLineUnknownRateHasNoEta) {

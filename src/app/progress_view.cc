@@ -87,9 +87,12 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
     }
   }
   std::string workers;
+  // A worker's bar is its done bytes against its planned share (an even one where the work is
+  // shared): in the last frame every share is finished, whatever the plan guessed, so each bar
+  // is full rather than reading "#####." at 100%.
   for (size_t i = 0; i < s.done.size() && s.done.size() > 1; ++i) {
     workers += ' ';
-    workers += Bar(s.done[i], s.planned[i], kWorkerBarWidth);
+    workers += Bar(s.done[i], finished ? s.done[i] : s.planned[i], kWorkerBarWidth);
   }
   // The per-worker bars only when they fit beside a main bar of at least 20 columns.
   // Three columns left free: the last, which some terminals wrap on, and two for the "^C" the
