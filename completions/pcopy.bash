@@ -20,7 +20,15 @@ _pcopy() {
     --progress)
       COMPREPLY=($(compgen -W 'auto bar plain json none' -- "$cur"))
       return ;;
+    --checksum | --check)
+      # An optional value, given only as --checksum=ALGO: a bare --checksum takes no word.
+      if $split; then
+        COMPREPLY=($(compgen -W 'tree xxh128' -- "$cur"))
+        return
+      fi ;;
     --preserve | --no-preserve)
+      # --preserve's list is optional, so only --preserve=LIST takes one; --no-preserve's is not.
+      [[ $prev == --preserve ]] && ! $split && { _filedir; return; }
       # A comma-separated list: the word after the last comma is completed.
       local done_part=${cur%"${cur##*,}"}
       COMPREPLY=($(compgen -P "$done_part" -W 'mode ownership timestamps links xattr all' \

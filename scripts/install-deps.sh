@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(cmake make g++ libboost-dev libboost-program-options-dev libgtest-dev libbenchmark-dev libxxhash-dev
           util-linux python3 gnuplot-nox strace xfsprogs btrfs-progs time rsync
-          libopenmpi-dev openmpi-bin help2man man-db bash-completion)
+          libopenmpi-dev openmpi-bin help2man man-db bash-completion xxhash)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

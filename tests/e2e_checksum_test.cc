@@ -241,5 +241,66 @@ TEST_F(E2eChecksum, CheckWithoutAnyDigestLineOrWithoutTheList) {
                        " for reading: No such file or directory\n");
 }
 
+// Standard tools check the digests: xxhsum from Debian's xxhash package.
+bool HaveXxhsum() { return RunCommand({"sh", "-c", "command -v xxhsum"}).exit_code == 0; }
+constexpr const char* kNoXxhsum =
+    "xxhsum is not installed (scripts/install-deps.sh installs Debian's xxhash package)";
+
+// --checksum=xxh128 is the standard whole-file digest: the line xxhsum -H2 prints, for a file, an
+// empty file and standard input ('-', named as sha256sum names it), and --check=xxh128 reads
+// xxhsum's list.
+TEST_F(E2eChecksum, Xxh128IsWhatXxhsumPrints) {
+  if (!HaveXxhsum()) GTEST_SKIP() << kNoXxhsum;
+  const std::string empty = t_ / "empty";
+  WriteFile(empty, "");
+  const RunResult theirs = RunCommand({"xxhsum", "-H2", a_, b_, empty});
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  RunResult r = RunPcopy({"--checksum=xxh128", a_, b_, empty});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, theirs.out);
+  EXPECT_NE(DigestOf(r), digest_a_);  // not the tree digest
+  r = RunCommand({"sh", "-c", "exec \"$0\" --checksum=xxh128 - < \"$1\"", PCOPY_BINARY, a_},
+                 kTimeoutMs);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, theirs.out.substr(0, 32) + "  -\n");
+  r = RunPcopy({"--check=xxh128", List("xxh", theirs.out)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, a_ + ": OK\n" + b_ + ": OK\n" + empty + ": OK\n");
+  r = RunPcopy({"--check", List("xxh", theirs.out)});  // the tree digests differ
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.find(a_ + ": FAILED\n"), 0u) << r.out;
+}
+
+// The tree digest is reproduced by the README's pipeline of standard tools, at the sizes where a
+// leaf boundary could be got wrong, and standard input gives the same digest as the file.
+TEST_F(E2eChecksum, TheTreeDigestIsWhatTheReadmePipelineComputes) {
+  if (!HaveXxhsum()) GTEST_SKIP() << kNoXxhsum;
+  const std::string pipeline =
+      "split -b 1M --filter='xxhsum -H2 | cut -c1-32' \"$0\" | tr -d '\\n' | tr a-f A-F | "
+      "basenc --base16 -d | xxhsum -H2 | cut -c1-32";
+  for (const uint64_t size : {uint64_t{0}, uint64_t{1}, kMiB, 2 * kMiB + kMiB / 2 + 3}) {
+    const std::string f = t_ / ("f" + std::to_string(size));
+    MakeRandomFile(f, size, size + 7);
+    const RunResult theirs = RunCommand({"sh", "-c", pipeline, f}, kTimeoutMs);
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+    const RunResult ours = RunPcopy({"--checksum", f});
+    EXPECT_EQ(ours.exit_code, 0) << ours.err;
+    EXPECT_EQ(DigestOf(ours) + "\n", theirs.out) << size << " bytes";
+    const RunResult piped =
+        RunCommand({"sh", "-c", "exec \"$0\" --checksum - < \"$1\"", PCOPY_BINARY, f}, kTimeoutMs);
+    EXPECT_EQ(piped.out, DigestOf(ours) + "  -\n") << piped.err;
+  }
+}
+
+TEST_F(E2eChecksum, AnUnknownAlgorithmIsAUsageError) {
+  for (const char* option : {"--checksum=md5", "--check=sha1", "--checksum=XXH128"}) {
+    const RunResult r = RunPcopy({option, a_});
+    EXPECT_EQ(r.exit_code, 2) << option;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("pcopy: invalid digest algorithm: '", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("(expected tree or xxh128)"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace pcopy::test

@@ -80,7 +80,7 @@ TEST(E2eCopy, NoClobberKeepsExistingDest) {
 
   r = RunPcopy({"--no-clobber", "-v", src, dst});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("not replacing"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("not replacing"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(dst), "precious old content");
   EXPECT_EQ(t.List(), (std::vector<std::string>{"dst", "src"}));
 }
@@ -129,7 +129,7 @@ TEST(E2eCopy, FsyncCopies) {
   const std::string dst2 = t / "dst2";
   const RunResult r = RunPcopy({"--fsync", "-v", "-j", "2", src, dst2});
   ExpectCopied(r, src, dst2, /*expect_silent=*/false);
-  EXPECT_NE(r.out.find(", fsync"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(", fsync"), std::string::npos) << r.err;
 }
 
 TEST(E2eCopy, NamesWithSpacesAndNewline) {

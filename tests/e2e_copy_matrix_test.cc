@@ -110,7 +110,7 @@ TEST(E2eCopy, UnalignedRangesAndMaximumJobs) {
   const RunResult r =
       RunPcopy({"-v", "-j", "1024", "--chunk-size", "1", "--strategy", "contiguous", big, dst});
   ExpectCopied(r, big, dst, /*expect_silent=*/false);
-  EXPECT_NE(r.out.find("plan: contiguous, 1024 workers"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("plan: contiguous, 1024 workers"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -111,8 +111,8 @@ TEST(E2eCopy, DirectWithOddBufferSizes) {
     const RunResult r = RunPcopy({"-v", "-j", "3", "--chunk-size", "4K", "--method", "direct",
                                   "--buffer-size", buffer, src, dst});
     ExpectCopied(r, src, dst, /*expect_silent=*/false);
-    EXPECT_EQ(r.err, "");
-    EXPECT_TRUE(EndsWith(LastLine(r.out), ", method O_DIRECT pread/pwrite")) << r.out;
+    EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+    EXPECT_TRUE(EndsWith(LastLine(r.err), ", method O_DIRECT pread/pwrite")) << r.err;
   }
 }
 
@@ -129,11 +129,11 @@ TEST(E2eCopy, VerboseNamesTheNewMethods) {
     const std::string dst = t / (std::string("dst-") + method);
     const RunResult r = RunPcopy({"-v", "-j", "2", "--method", method, src, dst});
     ExpectCopied(r, src, dst, /*expect_silent=*/false);
-    EXPECT_EQ(r.err, "");
-    const std::string last = LastLine(r.out);
-    EXPECT_EQ(last.rfind("pcopy: copied ", 0), 0u) << r.out;
-    EXPECT_TRUE(EndsWith(last, std::string("with 2 workers, ") + description)) << r.out;
-    EXPECT_EQ(r.out.find("method auto"), std::string::npos) << "an explicit method is not auto";
+    EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+    const std::string last = LastLine(r.err);
+    EXPECT_EQ(last.rfind("pcopy: copied ", 0), 0u) << r.err;
+    EXPECT_TRUE(EndsWith(last, std::string("with 2 workers, ") + description)) << r.err;
+    EXPECT_EQ(r.err.find("method auto"), std::string::npos) << "an explicit method is not auto";
   }
 }
 
@@ -170,13 +170,13 @@ TEST(E2eCopy, AutoIntoTmpfsUsesPread) {
   if (!mount.mounted()) GTEST_SKIP() << mount.error();
   const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.err, "");
-  const std::string line = AutoLine(r.out);
+  EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+  const std::string line = AutoLine(r.err);
   EXPECT_TRUE(EndsWith(line, std::string(", DEST on tmpfs: ") + kTunedAuto +
                                  " (copy_file_range cannot cross file system types)"))
-      << r.out;
-  EXPECT_EQ(line.find("SOURCE on tmpfs"), std::string::npos) << r.out;
-  EXPECT_NE(LastLine(r.out).find("method pread/pwrite"), std::string::npos) << r.out;
+      << r.err;
+  EXPECT_EQ(line.find("SOURCE on tmpfs"), std::string::npos) << r.err;
+  EXPECT_NE(LastLine(r.err).find("method pread/pwrite"), std::string::npos) << r.err;
   EXPECT_EQ(ListDir(mnt), std::vector<std::string>{"dst"});
 }
 
@@ -207,14 +207,14 @@ TEST(E2eCopy, AutoWithinExt4TunesPreadWriteSizes) {
   MakeRandomFile(src, 4 * kMiB + 3, 33);
   const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(AutoLine(r.out), std::string("pcopy: method auto: SOURCE on ext4, DEST on ext4: ") +
+  EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+  EXPECT_EQ(AutoLine(r.err), std::string("pcopy: method auto: SOURCE on ext4, DEST on ext4: ") +
                                  kTunedAuto + " (copy_file_range cannot share extents on ext4)")
-      << r.out;
-  EXPECT_TRUE(EndsWith(CopiedLine(r.out),
+      << r.err;
+  EXPECT_TRUE(EndsWith(CopiedLine(r.err),
                        "method pread/pwrite with 32.0 KiB buffers (too few chunks to tune them)"))
-      << r.out;
-  EXPECT_EQ(WriteSizeLines(r.out), std::vector<std::string>{}) << r.out;
+      << r.err;
+  EXPECT_EQ(WriteSizeLines(r.err), std::vector<std::string>{}) << r.err;
 }
 
 // Enough chunks to probe: one line per worker says the size it ended with and why.
@@ -224,15 +224,15 @@ TEST(E2eCopy, TunedWorkersSayWhatTheyChose) {
   MakeRandomFile(src, 48 * kMiB + 5, 35);
   const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "256K", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.err, "");
-  if (AutoLine(r.out).find(kTunedAuto) == std::string::npos) {
-    GTEST_SKIP() << "auto does not choose pread/pwrite here: " << AutoLine(r.out);
+  EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+  if (AutoLine(r.err).find(kTunedAuto) == std::string::npos) {
+    GTEST_SKIP() << "auto does not choose pread/pwrite here: " << AutoLine(r.err);
   }
-  EXPECT_NE(CopiedLine(r.out).find("method pread/pwrite with writes tuned per chunk ("),
+  EXPECT_NE(CopiedLine(r.err).find("method pread/pwrite with writes tuned per chunk ("),
             std::string::npos)
-      << r.out;
-  const std::vector<std::string> lines = WriteSizeLines(r.out);
-  ASSERT_EQ(lines.size(), 2u) << r.out;
+      << r.err;
+  const std::vector<std::string> lines = WriteSizeLines(r.err);
+  ASSERT_EQ(lines.size(), 2u) << r.err;
   const std::vector<std::string> sizes = {"32.0 KiB", "64.0 KiB", "128 KiB",
                                           "256 KiB",  "512 KiB",  "1.00 MiB"};
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -265,21 +265,21 @@ TEST(E2eCopy, AColdSourceIsReadAheadAndNotTuned) {
   }
   const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "256K", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.err, "");
-  if (r.out.find("pcopy: SOURCE: 0% of 24.0 MiB in the page cache (") == std::string::npos) {
-    GTEST_SKIP() << "the pages were not dropped, or the kernel cannot tell: " << r.out;
+  EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+  if (r.err.find("pcopy: SOURCE: 0% of 24.0 MiB in the page cache (") == std::string::npos) {
+    GTEST_SKIP() << "the pages were not dropped, or the kernel cannot tell: " << r.err;
   }
-  EXPECT_NE(r.out.find("; each worker asks the kernel to read 4.00 MiB ahead of the chunk it "
+  EXPECT_NE(r.err.find("; each worker asks the kernel to read 4.00 MiB ahead of the chunk it "
                        "takes\n"),
             std::string::npos)
-      << r.out;
-  if (AutoLine(r.out).find("pread/pwrite") == std::string::npos) GTEST_SKIP() << r.out;
-  EXPECT_NE(AutoLine(r.out).find("pread/pwrite with 32.0 KiB buffers, not tuned: SOURCE is "
+      << r.err;
+  if (AutoLine(r.err).find("pread/pwrite") == std::string::npos) GTEST_SKIP() << r.err;
+  EXPECT_NE(AutoLine(r.err).find("pread/pwrite with 32.0 KiB buffers, not tuned: SOURCE is "
                                  "mostly on storage, reading sets the pace"),
             std::string::npos)
-      << r.out;
-  EXPECT_EQ(WriteSizeLines(r.out), std::vector<std::string>{}) << r.out;
-  EXPECT_TRUE(EndsWith(CopiedLine(r.out), "pread/pwrite with 32.0 KiB buffers")) << r.out;
+      << r.err;
+  EXPECT_EQ(WriteSizeLines(r.err), std::vector<std::string>{}) << r.err;
+  EXPECT_TRUE(EndsWith(CopiedLine(r.err), "pread/pwrite with 32.0 KiB buffers")) << r.err;
 }
 
 // A sparse SOURCE is judged by its data: all of it cached, it is tuned and not read ahead, though
@@ -291,14 +291,14 @@ TEST(E2eCopy, ASparseSourceIsJudgedByItsData) {
   ASSERT_EQ(truncate(src.c_str(), 256 * kMiB), 0);
   const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "256K", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  if (r.out.find("pcopy: sparse: ") == std::string::npos ||
-      AutoLine(r.out).find("pread/pwrite") == std::string::npos) {
-    GTEST_SKIP() << "no holes kept, or auto does not choose pread/pwrite here: " << r.out;
+  if (r.err.find("pcopy: sparse: ") == std::string::npos ||
+      AutoLine(r.err).find("pread/pwrite") == std::string::npos) {
+    GTEST_SKIP() << "no holes kept, or auto does not choose pread/pwrite here: " << r.err;
   }
-  EXPECT_NE(r.out.find("pcopy: SOURCE: 9% of 256 MiB in the page cache ("), std::string::npos)
-      << r.out;
-  EXPECT_EQ(r.out.find("read ahead"), std::string::npos) << r.out;
-  EXPECT_NE(AutoLine(r.out).find(kTunedAuto), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("pcopy: SOURCE: 9% of 256 MiB in the page cache ("), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("read ahead"), std::string::npos) << r.err;
+  EXPECT_NE(AutoLine(r.err).find(kTunedAuto), std::string::npos) << r.err;
 }
 
 // --buffer-size, --method and --bwlimit pin the write size: no tuning, and -v says which size.
@@ -316,11 +316,11 @@ TEST(E2eCopy, ExplicitChoicesPinTheWriteSize) {
     args.insert(args.end(), {src, dst});
     const RunResult r = RunPcopy(args);
     ExpectCopied(r, src, dst, /*expect_silent=*/false);
-    EXPECT_EQ(r.err, "");
-    EXPECT_EQ(r.out.find("timing its chunks"), std::string::npos) << r.out;
-    EXPECT_EQ(WriteSizeLines(r.out), std::vector<std::string>{}) << r.out;
+    EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+    EXPECT_EQ(r.err.find("timing its chunks"), std::string::npos) << r.err;
+    EXPECT_EQ(WriteSizeLines(r.err), std::vector<std::string>{}) << r.err;
     const std::string size = pin[0] == "--buffer-size" ? "64.0 KiB" : "32.0 KiB";
-    EXPECT_TRUE(EndsWith(CopiedLine(r.out), "pread/pwrite with " + size + " buffers")) << r.out;
+    EXPECT_TRUE(EndsWith(CopiedLine(r.err), "pread/pwrite with " + size + " buffers")) << r.err;
   }
 }
 
@@ -337,15 +337,15 @@ void ExpectAutoReflinks(const std::string& type) {
   MakeRandomFile(src, 8 * kMiB, 34);
   const RunResult r = RunPcopy({"-v", "-j", "3", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(AutoLine(r.out), "") << "a clone chooses no method: " << r.out;
-  EXPECT_TRUE(EndsWith(LastLine(r.out), "method FICLONE (a reflink: DEST shares SOURCE's extents)"))
-      << r.out;
+  EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+  EXPECT_EQ(AutoLine(r.err), "") << "a clone chooses no method: " << r.err;
+  EXPECT_TRUE(EndsWith(LastLine(r.err), "method FICLONE (a reflink: DEST shares SOURCE's extents)"))
+      << r.err;
   EXPECT_EQ(SharedBytes(dst), 8 * kMiB) << "the copy is not a reflink of SOURCE";
   const std::string copied = mnt + "/copied";
   const RunResult never = RunPcopy({"-v", "-j", "3", "--reflink=never", src, copied});
   ExpectCopied(never, src, copied, /*expect_silent=*/false);
-  EXPECT_EQ(AutoLine(never.out), std::string("pcopy: method auto: ") + kTunedAuto +
+  EXPECT_EQ(AutoLine(never.err), std::string("pcopy: method auto: ") + kTunedAuto +
                                      " (--reflink=never: copy_file_range may share extents)");
   EXPECT_EQ(SharedBytes(copied), 0u);
   EXPECT_EQ(ListDir(mnt), (std::vector<std::string>{"copied", "dst", "src"}));

@@ -20,11 +20,11 @@ TEST(E2eCopy, VerbosePrintsPlanAndMethod) {
     const std::string dst = t / (std::string("dst-") + method);
     const RunResult r = RunPcopy({"-v", "-j", "2", "--method", method, src, dst});
     ExpectCopied(r, src, dst, /*expect_silent=*/false);
-    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
     // The default strategy.
-    EXPECT_NE(r.out.find("pcopy: plan: dynamic, 2 workers"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find(std::string("method ") + method), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("with 2 workers"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("pcopy: plan: dynamic, 2 workers"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(std::string("method ") + method), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("with 2 workers"), std::string::npos) << r.err;
   }
 }
 

@@ -55,7 +55,7 @@ TEST_F(E2eInjectRetry, EintrOnEveryOtherCopyCall) {
     // copy_file_range, one per buffer for pread/pwrite).
     EXPECT_GE(run.injected, kSourceSize / kMiB) << run.trace;
     if (c.options.back() == "-v") {
-      EXPECT_TRUE(EndsWith(LastLine(run.result.out), "method copy_file_range")) << run.result.out;
+      EXPECT_TRUE(EndsWith(LastLine(run.result.err), "method copy_file_range")) << run.result.err;
     }
   }
 }
@@ -103,7 +103,7 @@ TEST_F(E2eInjectFallback, RefusalsFallBackToPreadPwrite) {
                                   options);
       ExpectExactCopy(run);
       EXPECT_GT(run.injected, 0u) << run.trace;
-      const std::string last = LastLine(run.result.out);
+      const std::string last = LastLine(run.result.err);
       const std::string used = when == 1 ? "method pread/pwrite with "
                                          : "method copy_file_range, then pread/pwrite with ";
       EXPECT_NE(last.find(used), std::string::npos) << last;
@@ -123,7 +123,7 @@ TEST_F(E2eInjectFallback, EarlyZeroFallsBack) {
           {"-j", "2", "--method", "copy_file_range+pread", "--chunk-size", "512K", "-v"});
   ExpectExactCopy(run);
   EXPECT_GT(run.injected, 0u) << run.trace;
-  const std::string last = LastLine(run.result.out);
+  const std::string last = LastLine(run.result.err);
   EXPECT_NE(last.find("method copy_file_range, then pread/pwrite with "), std::string::npos)
       << last;
   EXPECT_TRUE(EndsWith(last, " (copy_file_range copied nothing)")) << last;

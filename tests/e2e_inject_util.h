@@ -163,11 +163,19 @@ class InjectTest : public testing::Test {
     EXPECT_TRUE(ReadFile(src_) == original_) << "the source changed";
   }
 
-  // After a success: DEST is byte-exact, no temporary, SOURCE intact, stderr empty.
+  // After a success: DEST is byte-exact, no temporary, SOURCE intact, stderr empty (with -v: only
+  // -v's lines, no warning and no retried worker).
   void ExpectExactCopy(const InjectedRun& run) {
     const RunResult& r = run.result;
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.err, "");
+    if (r.out.empty()) {
+      EXPECT_EQ(r.err, "");
+    } else {
+      EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
+      EXPECT_NE(r.err.find("pcopy: copied "), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find("pcopy: warning: "), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find("pcopy: retried: "), std::string::npos) << r.err;
+    }
     EXPECT_TRUE(SameBytes(src_, dst_)) << "DEST differs from SOURCE";
     EXPECT_TRUE(Temporaries(dir_.path()).empty())
         << "left behind: " << testing::PrintToString(Temporaries(dir_.path()));

@@ -91,7 +91,9 @@ TEST_F(E2eBashCompletion, CompletesTheValuesOfOptionsThatTakeAName) {
   EXPECT_EQ(Complete({"pcopy", "--strategy", "d"}), "dynamic\n");
   EXPECT_EQ(Complete({"pcopy", "--strategy=g"}), "guided\n");
   EXPECT_EQ(Complete({"pcopy", "--progress", ""}), "auto\nbar\njson\nnone\nplain\n");
-  EXPECT_EQ(Complete({"pcopy", "--preserve", "mode,ti"}), "mode,timestamps\n");
+  EXPECT_EQ(Complete({"pcopy", "--preserve=mode,ti"}), "mode,timestamps\n");
+  EXPECT_EQ(Complete({"pcopy", "--no-preserve", "mode,ti"}), "mode,timestamps\n");
+  EXPECT_EQ(Complete({"pcopy", "--checksum=x"}), "xxh128\n");
   EXPECT_EQ(Complete({"pcopy", "-j", ""}), "\n");  // a number: nothing offered
 }
 

@@ -55,10 +55,10 @@ TEST_F(E2eMpi, CopiesOddSizesByteExactWithEveryStrategy) {
     struct stat st {};
     ASSERT_EQ(stat(dst_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
-    EXPECT_EQ(r.out.rfind("pcopy-mpi: method auto: ", 0), 0u) << r.out;
-    EXPECT_TRUE(r.out.find("pcopy-mpi: copied ") != std::string::npos) << r.out;
-    EXPECT_TRUE(r.out.find(" with " + std::to_string(c.ranks) + " rank") != std::string::npos)
-        << r.out;
+    EXPECT_EQ(r.err.rfind("pcopy-mpi: method auto: ", 0), 0u) << r.err;
+    EXPECT_TRUE(r.err.find("pcopy-mpi: copied ") != std::string::npos) << r.err;
+    EXPECT_TRUE(r.err.find(" with " + std::to_string(c.ranks) + " rank") != std::string::npos)
+        << r.err;
     ExpectNothingLeft();
   }
 }
@@ -92,7 +92,7 @@ TEST_F(E2eMpi, VerifiedCopiesPrintPcopysDigestAtEveryRankCount) {
     const std::string verified = "pcopy-mpi: verified against " + Quoted(src_) +
                                  ": XXH3-128 by 1 MiB, DEST read back from storage by " +
                                  std::to_string(c.ranks) + " rank";
-    EXPECT_EQ(r.out.find(verified) != std::string::npos, c.verify) << r.out;
+    EXPECT_EQ(r.err.find(verified) != std::string::npos, c.verify) << r.err;
     ExpectNothingLeft();
   }
 }
@@ -121,7 +121,7 @@ TEST_F(E2eMpi, WorkersOnEachRankCopyEveryStrategy) {
     EXPECT_TRUE(r.out.find(sum.out) != std::string::npos) << r.out << "pcopy: " << sum.out;
     const std::string workers = " with " + std::to_string(2 * c.ranks) + " workers on " +
                                 std::to_string(c.ranks) + (c.ranks == 1 ? " rank\n" : " ranks\n");
-    EXPECT_TRUE(r.out.find(workers) != std::string::npos) << r.out;
+    EXPECT_TRUE(r.err.find(workers) != std::string::npos) << r.err;
     ExpectNothingLeft();
   }
 }
@@ -204,7 +204,7 @@ TEST_F(E2eMpi, AnExistingDestKeptByNoClobberIsNotCopied) {
   RunResult r = Mpi(2, {"-n", "-v", src_, dst_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dst_), "already here\n");
-  EXPECT_TRUE(r.out.find("pcopy-mpi: not replacing " + Quoted(dst_)) != std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.find("pcopy-mpi: not replacing " + Quoted(dst_)) != std::string::npos) << r.err;
   r = Mpi(2, {"-u", src_, dst_});  // DEST is newer than SOURCE
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dst_), "already here\n");
@@ -279,10 +279,10 @@ TEST_F(E2eMpi, AnInterruptedCopyResumesAtAnyRankCount) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(SameBytes(src_, dst_));
     if (!c.kill_rank) {
-      EXPECT_NE(r.out.find("pcopy-mpi: resuming " + Quoted(src_) + " -> " + Quoted(dst_) + ": "),
+      EXPECT_NE(r.err.find("pcopy-mpi: resuming " + Quoted(src_) + " -> " + Quoted(dst_) + ": "),
                 std::string::npos)
-          << r.out;
-      EXPECT_NE(r.out.find(" resumed) in "), std::string::npos) << r.out;
+          << r.err;
+      EXPECT_NE(r.err.find(" resumed) in "), std::string::npos) << r.err;
     }
     ExpectNothingLeft();
     unlink(dst_.c_str());
@@ -316,7 +316,7 @@ TEST_F(E2eMpi, ARankOnAnotherHostResumesItsOwnDurableUnits) {
   EXPECT_FALSE(Exists(dst_));
   r = MpiJob(1, job_args({"--resume", "-v"})).Finish();
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find(" resumed) in "), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(" resumed) in "), std::string::npos) << r.err;
   EXPECT_TRUE(SameBytes(src_, dst_));
   ExpectNothingLeft();
 }
@@ -377,7 +377,7 @@ TEST_F(E2eMpi, AnotherNodesRunRemovesADeadJobsTemporaryOnceIdle) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(SameBytes(src_, dst_));
   EXPECT_TRUE(Exists(dir_ / left[0])) << "removed while young";
-  EXPECT_EQ(r.out.find("removed"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("removed"), std::string::npos) << r.err;
 
   struct stat st;
   ASSERT_EQ(lstat((dir_ / left[0]).c_str(), &st), 0);
@@ -385,9 +385,9 @@ TEST_F(E2eMpi, AnotherNodesRunRemovesADeadJobsTemporaryOnceIdle) {
   r = MpiJob(2, {"-v", src_, dst_}, other).Finish();
   unsetenv("PCOPY_IDLE_LIFETIME");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("pcopy-mpi: removed '" + left[0] + "', left by a pcopy that no longer runs"),
+  EXPECT_NE(r.err.find("pcopy-mpi: removed '" + left[0] + "', left by a pcopy that no longer runs"),
             std::string::npos)
-      << r.out;
+      << r.err;
   EXPECT_TRUE(SameBytes(src_, dst_));
   ExpectNothingLeft();
 }

@@ -78,11 +78,14 @@ TEST_F(E2eMpiTree, CopiesATreeWholeAtEveryRankCount) {
     ASSERT_EQ(stat((dst + "/a/b/hard").c_str(), &b), 0);
     EXPECT_EQ(a.st_ino, b.st_ino) << "-a keeps hard links";
     EXPECT_TRUE(Contains(r.out, Quoted(src_ + "/many/f7") + " -> " + Quoted(dst + "/many/f7")));
-    EXPECT_TRUE(Contains(r.out, "pcopy-mpi: copied ")) << r.out;
-    EXPECT_TRUE(Contains(r.out, " and 7 directories (")) << r.out;
-    EXPECT_TRUE(Contains(r.out, std::string(" with ") + c.with + "\n")) << r.out;
+    EXPECT_TRUE(Contains(r.err, "pcopy-mpi: copied ")) << r.err;
+    EXPECT_TRUE(Contains(r.err, " and 7 directories (")) << r.err;
+    EXPECT_TRUE(Contains(r.err, std::string(" with ") + c.with + "\n")) << r.err;
     // Every rank copied some of it: the last progress line's bytes of each worker.
-    const std::vector<uint64_t> bytes = WorkerBytes(LastLine(r.err));
+    const std::string err = r.err;
+    const size_t last_json = err.rfind("\n{");  // -v's summary follows the progress lines
+    ASSERT_NE(last_json, std::string::npos) << err;
+    const std::vector<uint64_t> bytes = WorkerBytes(err.substr(last_json + 1));
     const auto jobs = static_cast<size_t>(c.jobs);
     ASSERT_EQ(bytes.size(), static_cast<size_t>(c.ranks) * jobs) << r.err;
     for (size_t k = 0; k < static_cast<size_t>(c.ranks); ++k) {
@@ -236,8 +239,8 @@ TEST_F(E2eMpiTree, AnInterruptedCopyResumesAcrossRanks) {
     verbose.insert(verbose.begin(), "-v");
     r = Mpi(2, verbose);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_TRUE(Contains(r.out, "from the partial tree an earlier run kept")) << r.out;
-    EXPECT_TRUE(Contains(r.out, "pcopy-mpi: resumed: ")) << r.out;
+    EXPECT_TRUE(Contains(r.err, "from the partial tree an earlier run kept")) << r.err;
+    EXPECT_TRUE(Contains(r.err, "pcopy-mpi: resumed: ")) << r.err;
     EXPECT_EQ(TreeDifferences(src_, dst_, TreeCompare{true, true, true}),
               std::vector<std::string>{});
     ExpectNothingLeft(dst_);

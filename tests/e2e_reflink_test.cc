@@ -38,7 +38,7 @@ TEST_P(E2eReflink, AutoAndAlwaysClone) {
     SCOPED_TRACE(mode);
     const RunResult r = RunPcopy({"-v", mode, "-j", "2", src_, dst_});
     ExpectCopied(r, src_, dst_, false);
-    EXPECT_NE(r.out.find("pcopy: cloned 24.0 MiB in "), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("pcopy: cloned 24.0 MiB in "), std::string::npos) << r.err;
     EXPECT_GE(SharedBytes(dst_), SizeOf(src_)) << "the copy is not a reflink of SOURCE";
   }
 }
@@ -46,8 +46,8 @@ TEST_P(E2eReflink, AutoAndAlwaysClone) {
 TEST_P(E2eReflink, NeverCopiesTheData) {
   const RunResult r = RunPcopy({"-v", "--reflink=never", "-j", "2", src_, dst_});
   ExpectCopied(r, src_, dst_, false);
-  EXPECT_EQ(r.out.find("cloned"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("method pread/pwrite"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("cloned"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("method pread/pwrite"), std::string::npos) << r.err;
   EXPECT_EQ(SharedBytes(dst_), 0u);
 }
 

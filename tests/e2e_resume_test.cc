@@ -245,7 +245,7 @@ TEST_F(E2eResume, ResumedCopyVerifies) {
       ExpectKeptAfterSignal(Interrupt(ResumeArgs(c, {"--verify"}), c, SIGTERM), c, SIGTERM);
   const RunResult r = RunPcopy(WithVerbose(ResumeArgs(c, {"--verify"}, kFast)));
   ExpectResumed(r, c, kept);
-  EXPECT_TRUE(Contains(r.out, "verified")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "verified")) << r.err;
 }
 
 // A sparse SOURCE (--sparse=auto): only its data is copied and counted, its holes need nothing

@@ -163,10 +163,10 @@ TEST_F(E2eResumeTree, SigtermKeepsTheTreeAndTheRerunCopiesOnlyTheRest) {
 
   const RunResult r = RunPcopy(Args({"-a", "-v"}, false));
   ExpectDoneTree(r, TreeCompare{true, true, false});
-  EXPECT_TRUE(Contains(r.out, "pcopy: resuming " + Quoted(src_) + " -> " + Quoted(dst_) +
+  EXPECT_TRUE(Contains(r.err, "pcopy: resuming " + Quoted(src_) + " -> " + Quoted(dst_) +
                                   " from the partial tree an earlier run kept\n"))
-      << r.out;
-  EXPECT_TRUE(Contains(r.out, "pcopy: resumed: ")) << r.out;
+      << r.err;
+  EXPECT_TRUE(Contains(r.err, "pcopy: resumed: ")) << r.err;
   // The small files were complete when the first run was interrupted: none is copied again.
   for (const std::string& p : TreeListing(src_)) {
     struct stat st {};

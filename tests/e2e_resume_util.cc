@@ -215,22 +215,23 @@ void ExpectDone(const RunResult& r, const Copy& c) {
 
 void ExpectResumed(const RunResult& r, const Copy& c, const BlockBitmap& durable) {
   ExpectDone(r, c);
-  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(OnlyCopiedLines(r.out)) << r.err;
   const uint64_t durable_bytes = DurableBytes(c, durable), needed = NeededBytes(c);
-  EXPECT_TRUE(Contains(r.out, "pcopy: resuming " + Quoted(c.src) + " -> " + Quoted(c.dst) + ": " +
+  EXPECT_TRUE(Contains(r.err, "pcopy: resuming " + Quoted(c.src) + " -> " + Quoted(c.dst) + ": " +
                                   FormatBytes(durable_bytes) + " of " + FormatBytes(needed) +
                                   " already durable\n"))
-      << r.out;
+      << r.err;
   std::string summary = "(";
   summary.append(FormatBytes(needed - durable_bytes)).append(" of data now, ");
   summary.append(FormatBytes(durable_bytes)).append(" resumed)");
-  EXPECT_TRUE(Contains(r.out, summary)) << r.out;
+  EXPECT_TRUE(Contains(r.err, summary)) << r.err;
 }
 
 void ExpectStartedAfresh(const RunResult& r, const Copy& c, const std::string& reason) {
   ExpectDone(r, c);
-  EXPECT_EQ(r.err, NotResumingNote(c, reason));
-  EXPECT_FALSE(Contains(r.out, "resuming '")) << r.out;
+  // The note comes first, on stderr; -v's lines, if any, follow it there.
+  EXPECT_EQ(r.err.rfind(NotResumingNote(c, reason), 0), 0u) << r.err;
+  EXPECT_FALSE(Contains(r.err, "pcopy: resuming '")) << r.err;
 }
 
 void PunchUnrecorded(const std::string& path, const BlockGrid& grid, const BlockBitmap& durable) {

@@ -77,8 +77,8 @@ TEST(E2eSmallCopy, CopiesByteExactInThisProcess) {
     MakeRandomFile(src, size, size);
     const RunResult r = RunPcopy({"-v", src, dst});
     ExpectCopied(r, src, dst, /*expect_silent=*/false);
-    EXPECT_NE(r.out.find(kByThisProcess), std::string::npos) << r.out;
-    EXPECT_NE(LastLine(r.out).find(" in this process, method "), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find(kByThisProcess), std::string::npos) << r.err;
+    EXPECT_NE(LastLine(r.err).find(" in this process, method "), std::string::npos) << r.err;
   }
 }
 
@@ -89,8 +89,8 @@ TEST(E2eSmallCopy, AtTheThresholdWorkersCopy) {
   MakeRandomFile(src, kInProcessBelow, 3);
   const RunResult r = RunPcopy({"-v", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.out.find(kByThisProcess), std::string::npos) << r.out;
-  EXPECT_NE(LastLine(r.out).find(" with "), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find(kByThisProcess), std::string::npos) << r.err;
+  EXPECT_NE(LastLine(r.err).find(" with "), std::string::npos) << r.err;
 }
 
 // -j asks for worker processes: a small file split into chunks gets them.
@@ -100,8 +100,8 @@ TEST(E2eSmallCopy, ExplicitJobsStillStartWorkers) {
   MakeRandomFile(src, 64 << 10, 4);
   const RunResult r = RunPcopy({"-v", "-j", "2", "--chunk-size", "4K", src, dst});
   ExpectCopied(r, src, dst, /*expect_silent=*/false);
-  EXPECT_EQ(r.out.find(kByThisProcess), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("with 2 workers"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find(kByThisProcess), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("with 2 workers"), std::string::npos) << r.err;
 }
 
 // Whatever else is asked of a small copy (read back, digest, JSON progress, fsync), nothing is

@@ -189,12 +189,12 @@ TEST(E2eSparse, VerboseSaysHowMuchIsData) {
   const RunResult r = RunPcopy({"-v", "-j", "2", src, dst});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(
-      r.out.find("pcopy: sparse: 1 data extent, 1.00 MiB of 1.00 TiB; the holes stay holes\n"),
+      r.err.find("pcopy: sparse: 1 data extent, 1.00 MiB of 1.00 TiB; the holes stay holes\n"),
       std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find("pcopy: copied 1.00 TiB (1.00 MiB of data, the rest holes) in "),
+      << r.err;
+  EXPECT_NE(r.err.find("pcopy: copied 1.00 TiB (1.00 MiB of data, the rest holes) in "),
             std::string::npos)
-      << r.out;
+      << r.err;
 }
 
 TEST(E2eSparse, BadValuesAreUsageErrors) {

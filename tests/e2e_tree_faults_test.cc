@@ -75,7 +75,7 @@ TEST_F(E2eTreeFaults, AKilledParentsHiddenTreeIsRemovedByTheNextRun) {
   EXPECT_FALSE(Exists(dst_));
   const RunResult r = RunPcopy({"-r", "-v", src_, dst_});
   EXPECT_EQ(0, r.exit_code) << r.err;
-  EXPECT_NE(std::string::npos, r.out.find("left by a pcopy that no longer runs")) << r.out;
+  EXPECT_NE(std::string::npos, r.err.find("left by a pcopy that no longer runs")) << r.err;
   EXPECT_EQ(Lines{}, TreeDifferences(src_, dst_));
   EXPECT_EQ((Lines{"dst", "src"}), dir_.List());
 }

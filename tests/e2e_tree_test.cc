@@ -51,25 +51,25 @@ TEST_F(E2eTree, ALargeFilesChunksTuneTheirWriteSize) {
   const RunResult r = RunPcopy({"-rv", "-j", "2", "--chunk-size", "256K", src_, dst_});
   EXPECT_EQ(0, r.exit_code) << r.err;
   EXPECT_EQ(Lines{}, TreeDifferences(src_, dst_));
-  if (r.out.find("pcopy: method auto: SOURCE on ext4, DEST on ext4: ") == std::string::npos) {
-    GTEST_SKIP() << "auto does not choose pread/pwrite here: " << r.out;
+  if (r.err.find("pcopy: method auto: SOURCE on ext4, DEST on ext4: ") == std::string::npos) {
+    GTEST_SKIP() << "auto does not choose pread/pwrite here: " << r.err;
   }
-  EXPECT_NE(r.out.find("pread/pwrite, each worker timing the chunks of large files to choose "
+  EXPECT_NE(r.err.find("pread/pwrite, each worker timing the chunks of large files to choose "
                        "writes of 32.0 KiB to 1.00 MiB (32.0 KiB for other files)"),
             std::string::npos)
-      << r.out;
-  const size_t w0 = r.out.find("\npcopy: worker 0: writes of ");
-  const size_t w1 = r.out.find("\npcopy: worker 1: writes of ");
-  EXPECT_NE(w0, std::string::npos) << r.out;
-  EXPECT_NE(w1, std::string::npos) << r.out;
-  EXPECT_LT(r.out.find("\npcopy: copied "), w0) << "after the summary: " << r.out;
+      << r.err;
+  const size_t w0 = r.err.find("\npcopy: worker 0: writes of ");
+  const size_t w1 = r.err.find("\npcopy: worker 1: writes of ");
+  EXPECT_NE(w0, std::string::npos) << r.err;
+  EXPECT_NE(w1, std::string::npos) << r.err;
+  EXPECT_LT(r.err.find("\npcopy: copied "), w0) << "after the summary: " << r.err;
   // Pinned: no tuning, no lines.
   const RunResult pinned =
       RunPcopy({"-rv", "-j", "2", "--buffer-size", "32K", src_, dir_ / "pinned"});
   EXPECT_EQ(0, pinned.exit_code) << pinned.err;
   EXPECT_EQ(Lines{}, TreeDifferences(src_, dir_ / "pinned"));
-  EXPECT_EQ(pinned.out.find("timing"), std::string::npos) << pinned.out;
-  EXPECT_EQ(pinned.out.find(": writes of "), std::string::npos) << pinned.out;
+  EXPECT_EQ(pinned.err.find("timing"), std::string::npos) << pinned.err;
+  EXPECT_EQ(pinned.err.find(": writes of "), std::string::npos) << pinned.err;
 }
 
 TEST_F(E2eTree, WithoutPreserveModesFollowTheUmaskAndTimesAreNew) {

@@ -1,5 +1,8 @@
 #include "app/options.h"
 
+#include <xxhash.h>
+
+#include <boost/version.hpp>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -343,12 +346,8 @@ TEST(OptionsTest, Help) {
   }
 }
 
-// GNU's layout: every line within 80 columns, options listed as "-j, --jobs=N" under captions,
-// each option the parser takes listed once, with its value's name and default.
-TEST(OptionsTest, HelpIsInGnuStyleWithin80Columns) {
-  const Parsed p = Parse({"--help"});
-  ASSERT_OK(p.status);
-  const std::string& text = p.cl.text;
+// Every line of text ends with a newline and fits in 80 columns.
+void ExpectLinesWithin80Columns(const std::string& text) {
   size_t at = 0;
   while (at < text.size()) {
     const size_t end = text.find('\n', at);
@@ -356,6 +355,15 @@ TEST(OptionsTest, HelpIsInGnuStyleWithin80Columns) {
     EXPECT_LE(end - at, 80u) << text.substr(at, end - at);
     at = end + 1;
   }
+}
+
+// GNU's layout: every line within 80 columns, options listed as "-j, --jobs=N" under captions,
+// each option the parser takes listed once, with its value's name and default.
+TEST(OptionsTest, HelpIsInGnuStyleWithin80Columns) {
+  const Parsed p = Parse({"--help"});
+  ASSERT_OK(p.status);
+  const std::string& text = p.cl.text;
+  ExpectLinesWithin80Columns(text);
   for (const char* line :
        {"\n  -j, --jobs=N                worker processes (default: online CPUs)\n",
         "\n      --strategy=NAME         how the work is split: contiguous, interleaved,\n"
@@ -364,10 +372,11 @@ TEST(OptionsTest, HelpIsInGnuStyleWithin80Columns) {
         "\n  -V, --version               show the version and exit\n", "\nExamples:\n"}) {
     EXPECT_TRUE(Contains(text, line)) << line;
   }
-  for (const char* name : {"--chunk-size=SIZE", "--bwlimit=RATE", "--preserve=LIST", "--fsync",
-                           "--verify", "--resume-by-content", "--stall-timeout=SECONDS",
-                           "--progress=MODE", "--checksum", "--compare", "--demo-size=SIZE",
-                           "-t, --target-directory=DIRECTORY", "-a, --archive", "-H "}) {
+  for (const char* name :
+       {"--chunk-size=SIZE", "--bwlimit=RATE", "--preserve[=LIST]", "--fsync", "--verify",
+        "--resume-by-content", "--stall-timeout=SECONDS", "--progress=MODE", "--checksum[=ALGO]",
+        "--check[=ALGO]", "--compare", "--demo-size=SIZE", "-t, --target-directory=DIRECTORY",
+        "-a, --archive", "-H "}) {
     EXPECT_TRUE(Contains(text, std::string("  ") + name)) << name;
   }
   EXPECT_FALSE(Contains(text, "[ --")) << "Boost's own layout";
@@ -417,10 +426,18 @@ TEST(OptionsTest, Version) {
     const Parsed p = Parse({flag});
     ASSERT_OK(p.status);
     EXPECT_EQ(p.cl.action, Action::kVersion) << flag;
-    EXPECT_EQ(p.cl.text, std::string("pcopy ") + PCOPY_VERSION + "\n" +
-                             (PCOPY_WITH_MPI ? "Built with pcopy-mpi" : "Built without pcopy-mpi") +
-                             (PCOPY_WITH_MPI ? ": MPI was found at build time.\n"
-                                             : ": no MPI was found at build time.\n"));
+    const std::string& text = p.cl.text;
+    EXPECT_EQ(text.rfind(std::string("pcopy ") + PCOPY_VERSION + "\nBuilt with ", 0), 0u) << text;
+    for (const std::string& part :
+         {std::string(", Boost ") + std::to_string(BOOST_VERSION / 100000) + ".",
+          std::string(" and xxHash ") + std::to_string(XXH_versionNumber() / 10000) + ".",
+          std::string(PCOPY_WITH_MPI ? "\nMPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY ".\n"
+                                     : "\nMPI: pcopy-mpi is not built"),
+          std::string("\n\nWritten by the pcopy developers.\n")}) {
+      EXPECT_NE(text.find(part), std::string::npos) << part << " in\n" << text;
+    }
+    EXPECT_NE(std::string(PCOPY_MPI_LIBRARY).empty(), PCOPY_WITH_MPI == 1);
+    ExpectLinesWithin80Columns(text);
   }
 }
 

@@ -1,7 +1,9 @@
 // test_main.cc: the test binary's main. It makes this process a child subreaper, so any worker
 // that outlives its pcopy parent is re-parented here, and checks after every test that no child
-// process remains (none of ours, and no orphaned worker) and that nothing named pcopy was left in
-// /dev/shm.
+// process remains (none of ours, and no orphaned worker), that nothing named pcopy was left in
+// /dev/shm, and that the test left this process's signal mask and dispositions as it found them:
+// the suite also runs as a few processes of many tests each (PCOPY_TEST_SHARDS), where a blocked
+// or ignored SIGINT would pass to every pcopy a later test starts.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,7 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -26,8 +31,54 @@ std::vector<std::string> ShmObjects() {
   return found;
 }
 
+// The signals whose state a test could leave behind for later tests' children.
+constexpr int kWatchedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE, SIGQUIT};
+
+struct SignalState {
+  sigset_t mask;
+  void (*handlers[std::size(kWatchedSignals)])(int);
+
+  static SignalState Now() {
+    SignalState s;
+    sigprocmask(SIG_SETMASK, nullptr, &s.mask);
+    for (size_t i = 0; i < std::size(kWatchedSignals); ++i) {
+      struct sigaction a;
+      sigaction(kWatchedSignals[i], nullptr, &a);
+      s.handlers[i] = a.sa_handler;
+    }
+    return s;
+  }
+  // The first difference from other, in words; empty when there is none.
+  std::string Differs(const SignalState& other) const {
+    for (size_t i = 0; i < std::size(kWatchedSignals); ++i) {
+      const int sig = kWatchedSignals[i];
+      if (sigismember(&mask, sig) != sigismember(&other.mask, sig))
+        return std::string("the mask of ") + strsignal(sig);
+      if (handlers[i] != other.handlers[i]) return std::string("the handler of ") + strsignal(sig);
+    }
+    return "";
+  }
+  void Restore() const {
+    sigprocmask(SIG_SETMASK, &mask, nullptr);
+    for (size_t i = 0; i < std::size(kWatchedSignals); ++i) {
+      struct sigaction a {};
+      a.sa_handler = handlers[i];
+      sigemptyset(&a.sa_mask);
+      sigaction(kWatchedSignals[i], &a, nullptr);
+    }
+  }
+};
+
 class LeftoverCheck : public testing::EmptyTestEventListener {
+ public:
+  LeftoverCheck() : signals_(SignalState::Now()) {}
+
+ private:
   void OnTestEnd(const testing::TestInfo& info) override {
+    const std::string changed = SignalState::Now().Differs(signals_);
+    EXPECT_EQ(changed, "") << info.test_suite_name() << "." << info.name()
+                           << " changed this process's signal state";
+    if (!changed.empty()) signals_.Restore();
     // A killed pcopy's workers die through PR_SET_PDEATHSIG; the kernel delivers it in its own
     // time: reap whatever arrives here until no child is left.
     std::vector<pid_t> kids;
@@ -48,6 +99,8 @@ class LeftoverCheck : public testing::EmptyTestEventListener {
     const std::vector<std::string> shm = pcopy::test::LingeringNames(ShmObjects);
     EXPECT_TRUE(shm.empty()) << info.name() << " left /dev/shm/" << (shm.empty() ? "" : shm[0]);
   }
+
+  const SignalState signals_;
 };
 
 }  // namespace

@@ -157,6 +157,20 @@ std::string LastLine(const std::string& text) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
+testing::AssertionResult OnlyCopiedLines(const std::string& out) {
+  if (out.empty() || out.back() != '\n') return testing::AssertionFailure() << "no line: " << out;
+  for (size_t at = 0; at < out.size();) {
+    const size_t end = out.find('\n', at);
+    const std::string line = out.substr(at, end - at);
+    if (line.size() < 8 || line.front() != '\'' || line.back() != '\'' ||
+        line.find("' -> '") == std::string::npos) {
+      return testing::AssertionFailure() << "not a copied line: [" << line << "] in\n" << out;
+    }
+    at = end + 1;
+  }
+  return testing::AssertionSuccess();
+}
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }

@@ -210,6 +210,9 @@ std::vector<std::string> ListDir(const std::string& dir);
 bool IsOneLine(const std::string& s);
 // The last line of text, without its newline.
 std::string LastLine(const std::string& text);
+// What -v leaves on stdout: only cp -v's "'SRC' -> 'DST'" lines, at least one (its diagnostics
+// go to stderr).
+testing::AssertionResult OnlyCopiedLines(const std::string& out);
 bool EndsWith(std::string_view s, std::string_view suffix);
 
 // A file system mounted on an existing directory for the lifetime of the object (root only).

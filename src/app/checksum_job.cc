@@ -188,10 +188,22 @@ CopyOutcome Check(const Options& o, SignalGuard& signals, const Console& console
 
 Status DigestFile(const std::string& path, const Options& o, SignalGuard* signals,
                   std::string* digest) {
+  std::vector<Digest128> leaves;
+  if (path == "-") {
+    const DigestInput in{STDIN_FILENO, "standard input"};
+    if (o.digest == DigestKind::kXxh128) return DigestWhole(in, signals, digest);
+    if (Status s = DigestStream(in, signals, &leaves); !s.ok()) return s;
+    *digest = TreeDigest(leaves);
+    return {};
+  }
   SourceFile f;
   if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
   const DigestInput in{f.fd.get(), path};
-  std::vector<Digest128> leaves;
+  if (o.digest == DigestKind::kXxh128) {
+    // One reader, in order: tell the kernel, so that it reads ahead further.
+    posix_fadvise(f.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    return DigestWhole(in, signals, digest);
+  }
   // One leaf or less (or an unknown size) gives a pool nothing to share, and starting one costs a
   // few milliseconds a file: read here, in order (the same leaf digests).
   if (f.size <= kLeafSize) {

@@ -23,11 +23,12 @@ CopyOutcome RunChecksum(const Options& o, SignalGuard& signals, const Console& c
 // digest matched. -q prints only the failures.
 CopyOutcome RunCheck(const Options& o, SignalGuard& signals, const Console& console);
 
-// The tree digest of the file at path (32 hex digits), as --checksum prints it: by leaves on
-// WorkersFor(o, size) pool workers (none: by this process, app/in_process.h), or, for a file of
-// one leaf or less or whose size is unknown (procfs, sysfs), read once to its end, in order, by
-// this process. All give the same digest. A terminating signal taken through signals (may be
-// null) stops it: the Status then says so (Status::signal()).
+// The digest of the file at path (32 hex digits), as --checksum prints it; "-" is standard
+// input, read in order. o.digest chooses it. The tree digest: by leaves on WorkersFor(o, size)
+// pool workers (none: by this process, app/in_process.h), or, for a file of one leaf or less or
+// whose size is unknown (procfs, sysfs), read once to its end, in order, by this process; all
+// give the same digest. xxh128: read in order by this process. A terminating signal taken
+// through signals (may be null) stops it: the Status then says so (Status::signal()).
 Status DigestFile(const std::string& path, const Options& o, SignalGuard* signals,
                   std::string* digest);
 

@@ -125,7 +125,7 @@ class CopyRun {
                                      o_.update) == Existing::kKeep) {
       outcome_.report.skipped = true;
       if (o_.verbose)
-        fprintf(console_.out, "%s: not replacing %s\n", ProgramName(), Quote(dst_.path).c_str());
+        fprintf(console_.err, "%s: not replacing %s\n", ProgramName(), Quote(dst_.path).c_str());
       return {};
     }
     if (!o_.force) {
@@ -139,7 +139,7 @@ class CopyRun {
   // the data, allocated. A clone takes no room: --reflink=always checks none.
   Status Prepare() {
     const std::string dir = DirName(dst_.path);
-    RemoveLeftoversSaying(dir, o_.verbose ? console_.out : nullptr, sys_);
+    RemoveLeftoversSaying(dir, o_.verbose ? console_.err : nullptr, sys_);
     if (Status s = SourceExtents(sys_, src_.fd.get(), src_.size, o_.sparse, o_.source, &extents_);
         !s.ok()) {
       return s;
@@ -168,7 +168,7 @@ class CopyRun {
       return s;
     }
     if (clone_.declined != 0 && o_.verbose) {
-      fprintf(console_.out, "%s: reflink auto: FICLONE declined (%s): copying the data\n",
+      fprintf(console_.err, "%s: reflink auto: FICLONE declined (%s): copying the data\n",
               ProgramName(), strerror(clone_.declined));
     }
     const bool reserve = writes && o_.sparse != SparseMode::kAlways;
@@ -190,7 +190,7 @@ class CopyRun {
       // Where locks are missing, a copy that did not ask to resume is made as before.
       if (!partial_->no_locks || o_.resume == ResumeMode::kAlways) return s;
       if (o_.verbose)
-        fprintf(console_.out, "%s: not resumable: %s\n", ProgramName(), s.ToString().c_str());
+        fprintf(console_.err, "%s: not resumable: %s\n", ProgramName(), s.ToString().c_str());
       partial_.reset();
       return {};
     }
@@ -200,7 +200,7 @@ class CopyRun {
     }
     if (!partial_->resumed) return {};
     if (o_.verbose) {
-      fprintf(console_.out, "%s: resuming %s -> %s: %s of %s already durable\n", ProgramName(),
+      fprintf(console_.err, "%s: resuming %s -> %s: %s of %s already durable\n", ProgramName(),
               Quote(o_.source).c_str(), Quote(dst_.display).c_str(),
               FormatBytes(partial_->durable_bytes).c_str(),
               FormatBytes(partial_->data_bytes).c_str());
@@ -229,7 +229,7 @@ class CopyRun {
   // A source whose size is unknown (procfs, sysfs) or 0: read once, to its end, by this process.
   Status CopyToEndOnce() {
     if (Status s =
-            CopyReadToEnd(o_, sys_, src_, temp_.fd(), signals_, console_.out, &outcome_.report);
+            CopyReadToEnd(o_, sys_, src_, temp_.fd(), signals_, console_.err, &outcome_.report);
         !s.ok()) {
       return s;
     }
@@ -252,11 +252,11 @@ class CopyRun {
     }
     if (o_.verbose) {
       // A resumed copy's extents are what is left; its SOURCE's data is what it had.
-      PrintSparse(console_.out, partial_ && partial_->resumed ? partial_->needed : extents_,
+      PrintSparse(console_.err, partial_ && partial_->resumed ? partial_->needed : extents_,
                   src_.size);
-      PrintCacheShare(console_.out, cached, ReadAhead(cached, plan.size, here));
-      PrintPlan(console_.out, plan);
-      if (here) PrintInProcess(console_.out, plan.size);
+      PrintCacheShare(console_.err, cached, ReadAhead(cached, plan.size, here));
+      PrintPlan(console_.err, plan);
+      if (here) PrintInProcess(console_.err, plan.size);
     }
     const ExecConfig config = Config(cached, plan.size, here);
     const std::unique_ptr<ProgressObserver> view =
@@ -304,7 +304,7 @@ class CopyRun {
     config.files.push_back(ExecFile{o_.source, temp_.path(), o_.source, o_.dest,
                                     FileIdentity{src_.dev, src_.ino}, temp_.identity()});
     config.method = ChooseMethod(o_, sys_, src_.fd.get(), temp_.fd(),
-                                 o_.verbose ? console_.out : nullptr, untuned);
+                                 o_.verbose ? console_.err : nullptr, untuned);
     config.buffer_size = o_.buffer_size;
     config.tune_write_size =
         config.method == Method::kPread && TunesWriteSize(o_) && untuned == nullptr;
@@ -347,7 +347,7 @@ class CopyRun {
       return s;
     }
     if (o_.verbose) {
-      fprintf(console_.out,
+      fprintf(console_.err,
               "%s: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
               ProgramName(), Quote(o_.source).c_str(),
               recopied == 0 ? "" : (", " + std::to_string(recopied) + " MiB copied again").c_str());
@@ -419,17 +419,16 @@ class CopyRun {
         fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
-    // The summary: -v's on stdout; in a bar's place, the same one line on stderr (unless -q),
-    // so that the bar's last frame is not the last word.
+    // cp -v's 'a' -> 'b' on stdout; the summary on stderr with -v, and in a bar's place (unless
+    // -q), so that the bar's last frame is not the last word.
     const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
     if ((!o_.verbose && !in_bar_place) || (r.skipped && r.seconds == 0)) return;
     if (o_.verbose) {
       fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
     }
-    fprintf(o_.verbose ? console_.out : console_.err, "%s: %s\n", ProgramName(),
-            CopiedLine().c_str());
+    fprintf(console_.err, "%s: %s\n", ProgramName(), CopiedLine().c_str());
     if (o_.verbose && !clone_.cloned)
-      PrintWriteSizes(console_.out, write_sizes_, kLargeWriteBudget);
+      PrintWriteSizes(console_.err, write_sizes_, kLargeWriteBudget);
   }
 
   // "copied 1.00 GiB in 2.310 s (443 MiB/s) with 2 workers, method ...".

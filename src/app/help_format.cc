@@ -27,7 +27,13 @@ std::string Names(const po::option_description& o, std::string* default_text) {
     const size_t paren = value.find(" (=");
     if (paren != std::string::npos)
       default_text->assign(value, paren + 3, value.size() - paren - 4);
-    names.append("=").append(value, 0, paren);
+    // "[LIST]" names an optional value: "--preserve[=LIST]", as GNU writes it.
+    const std::string shown = value.substr(0, paren);
+    if (!shown.empty() && shown[0] == '[') {
+      names.append("[=").append(shown, 1);
+    } else {
+      names.append("=").append(shown);
+    }
   }
   return names;
 }

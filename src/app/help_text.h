@@ -11,8 +11,8 @@ inline constexpr const char* kUsage =
     "  or:  pcopy [OPTION]... -t DIRECTORY SOURCE...\n"
     "  or:  pcopy --discard-partial SOURCE DEST\n"
     "  or:  pcopy --compare FILE1 FILE2\n"
-    "  or:  pcopy --checksum FILE...\n"
-    "  or:  pcopy --check [-q] LIST...\n"
+    "  or:  pcopy --checksum[=ALGO] FILE...\n"
+    "  or:  pcopy --check[=ALGO] [-q] LIST...\n"
     "  or:  pcopy [--demo] [--demo-size SIZE]\n";
 
 inline constexpr const char* kAfterOptions =

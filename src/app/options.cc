@@ -1,12 +1,16 @@
 #include "app/options.h"
 
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <boost/version.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "app/help_format.h"
 #include "app/help_text.h"
@@ -147,7 +151,7 @@ std::vector<OptionGroup> Describe() {
       "recursive,r", "copy directories recursively")(",R", "same as -r")(
       "archive,a", "same as -r -P --preserve=all")(",p",
                                                    "same as --preserve=mode,ownership,timestamps")(
-      "preserve", Value("LIST"),
+      "preserve", Value("[LIST]"),
       "preserve the attributes in LIST: mode, ownership, timestamps, links, xattr, all")(
       "no-preserve", Value("LIST"), "do not preserve the attributes in LIST")(
       "no-dereference,P", "never follow symbolic links in SOURCE (the default with -r)")(
@@ -182,9 +186,12 @@ std::vector<OptionGroup> Describe() {
       "of 1024, KiB, MiB/s)")(
       "print-digest", "after the copy, print DIGEST  DEST (the --checksum digest of the copy)");
   groups.push_back({"Other modes (they copy nothing)", po::options_description()});
-  groups.back().options.add_options()("checksum",
-                                      "print DIGEST  FILE for each FILE (XXH3-128 tree digest)")(
-      "check", "read DIGEST  FILE lines from each LIST, check each FILE: OK or FAILED")(
+  groups.back().options.add_options()(
+      "checksum", Value("[ALGO]"),
+      "print DIGEST  FILE for each FILE ('-': standard input); ALGO is tree (the default: "
+      "XXH3-128 over 1 MiB leaf digests, read in parallel) or xxh128 (as xxhsum -H2)")(
+      "check", Value("[ALGO]"),
+      "read DIGEST  FILE lines from each LIST, check each FILE: OK or FAILED")(
       "compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
       "demo", "copy a generated file, check the copy, report the throughput")(
       "demo-size", Value("SIZE", "1G"), "size of the demo file")(
@@ -386,6 +393,12 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
   }
   if (operands.empty()) return Usage("missing file operand");
   if (checksum || check) {
+    const std::string algo = vm[checksum ? "checksum" : "check"].as<std::string>();
+    if (algo == "xxh128") {
+      o.digest = DigestKind::kXxh128;
+    } else if (algo != "tree") {
+      return Usage("invalid digest algorithm: " + Quote(algo) + " (expected tree or xxh128)");
+    }
     o.files = operands;
     out->action = checksum ? Action::kChecksum : Action::kCheck;
     return {};
@@ -404,9 +417,24 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
 }  // namespace
 
 std::string VersionText() {
-  return std::string("pcopy ") + PCOPY_VERSION + "\n" +
-         (PCOPY_WITH_MPI ? "Built with pcopy-mpi: MPI was found at build time.\n"
-                         : "Built without pcopy-mpi: no MPI was found at build time.\n");
+  char text[512];
+  snprintf(text, sizeof text,
+           "%s %s\n"
+           "Built with %s %s, Boost %d.%d.%d and xxHash %u.%u.%u.\n"
+           "%s\n"
+           "\n"
+           "Written by the pcopy developers.\n",
+           ProgramName(), PCOPY_VERSION,
+#if defined(__clang__)
+           "Clang", __clang_version__,
+#else
+           "GCC", __VERSION__,
+#endif
+           BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100,
+           XXH_versionNumber() / 10000, XXH_versionNumber() / 100 % 100, XXH_versionNumber() % 100,
+           PCOPY_WITH_MPI ? "MPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY "."
+                          : "MPI: pcopy-mpi is not built (no MPI was found at build time).");
+  return text;
 }
 
 const char* MethodName(Method m) {
@@ -428,12 +456,17 @@ unsigned OnlineCpus() {
   return n < 1 ? 1u : n > static_cast<long>(kMaxJobs) ? kMaxJobs : static_cast<unsigned>(n);
 }
 
-// cp's bare --preserve means --preserve=mode,ownership,timestamps and never takes the next word
-// as its list, as Boost's implicit values would: it is spelled out before parsing.
-void WithPreserveDefault(std::vector<std::string>* args) {
+// Options whose value is optional (--preserve[=LIST]): cp's bare --preserve means
+// --preserve=mode,ownership,timestamps and never takes the next word as its list, as Boost's
+// implicit values would; the bare form is spelled out before parsing.
+void WithBareDefaults(std::vector<std::string>* args) {
+  static const std::pair<std::string_view, const char*> kBare[] = {
+      {"--preserve", kPreserveDefault}, {"--checksum", "tree"}, {"--check", "tree"}};
   for (std::string& arg : *args) {
     if (arg == "--") break;
-    if (arg == "--preserve") arg = std::string("--preserve=") + kPreserveDefault;
+    for (const auto& [name, value] : kBare) {
+      if (arg == name) arg = std::string(name) + "=" + value;
+    }
   }
 }
 
@@ -453,7 +486,7 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
   if (const std::string unknown = ExpandLongOptions(names, &args); !unknown.empty()) {
     return Usage(unknown);
   }
-  WithPreserveDefault(&args);
+  WithBareDefaults(&args);
   po::positional_options_description positional;
   positional.add("operands", -1);
 

@@ -27,6 +27,11 @@ enum class ResumeMode { kAuto, kAlways, kNever };
 // with -r, as cp.
 enum class Dereference { kDefault, kNever, kAlways, kCommandLine };
 
+// What --checksum prints and --check compares (copy/digest.h): kTree, pcopy's XXH3-128 over
+// 1 MiB leaf digests, read in parallel; kXxh128, the XXH3-128 of the whole file, read in order by
+// one reader, as `xxhsum -H2` prints it.
+enum class DigestKind { kTree, kXxh128 };
+
 const char* MethodName(Method m);
 const char* StrategyName(Strategy s);
 
@@ -94,10 +99,11 @@ struct Options {
   bool verify = false;        // --verify: compare the copy with the source before publishing it
   bool print_digest = false;  // --print-digest: print DEST's tree digest after the copy
   std::vector<std::string> files;  // --checksum: the files to digest; --check: the lists to read
-  uint64_t bwlimit = 0;            // bytes per second for the whole copy; 0 = unlimited
-  double slow_worker = 1;          // worker 0 runs this many times slower (benchmarking aid)
-  unsigned retries = 3;            // workers that die or stall may be replaced this many times
-  double stall_timeout = 60;       // seconds without progress before a worker is replaced; 0: off
+  DigestKind digest = DigestKind::kTree;  // --checksum=ALGO, --check=ALGO
+  uint64_t bwlimit = 0;                   // bytes per second for the whole copy; 0 = unlimited
+  double slow_worker = 1;                 // worker 0 runs this many times slower (benchmarking aid)
+  unsigned retries = 3;       // workers that die or stall may be replaced this many times
+  double stall_timeout = 60;  // seconds without progress before a worker is replaced; 0: off
   uint64_t demo_size = kDefaultDemoSize;
 };
 
@@ -112,8 +118,9 @@ struct CommandLine {
 // argv[0] is ignored. No arguments at all means the built-in demo.
 Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out);
 
-// What --version prints: the name and version, then what this build has that another may not
-// (pcopy-mpi, where CMake found MPI), as GNU tools print theirs.
+// What --version prints, as GNU tools print theirs: the program's name (ProgramName()) and
+// version, the compiler and libraries it was built with, and whether pcopy-mpi was built (where
+// CMake found MPI), so that a bug report says which build it is about.
 std::string VersionText();
 
 unsigned OnlineCpus();

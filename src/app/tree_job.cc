@@ -204,7 +204,7 @@ class CopyCommand {
       UniqueFd src(open(SourceDirectory(sources[0]).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       UniqueFd dst(open(DirName(sources[0].dst).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       t.worker.method =
-          ChooseMethod(o_, sys_, src.get(), dst.get(), o_.verbose ? console_.out : nullptr);
+          ChooseMethod(o_, sys_, src.get(), dst.get(), o_.verbose ? console_.err : nullptr);
       t.worker.clone_required = o_.reflink == ReflinkMode::kAlways;
       t.worker.clone = t.worker.clone_required || (o_.reflink == ReflinkMode::kAuto &&
                                                    MayShareExtents(sys_, src.get(), dst.get()));
@@ -257,13 +257,12 @@ class CopyCommand {
         fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
-    // -v's summary on stdout; in a bar's place, the same line on stderr (unless -q).
+    // -v's summary, and the same line in a bar's place (unless -q): on stderr, as a diagnostic.
     const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
     if (!o_.verbose && !in_bar_place) return;
     fprintf(
-        o_.verbose ? console_.out : console_.err,
-        "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s\n", ProgramName(),
-        static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
+        console_.err, "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s\n",
+        ProgramName(), static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
         static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
         FormatBytes(r.bytes).c_str(), r.seconds,
         FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
@@ -271,11 +270,11 @@ class CopyCommand {
         (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
     if (!o_.verbose) return;
     if (r.resumed != 0) {
-      fprintf(console_.out, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),
+      fprintf(console_.err, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),
               FormatBytes(r.resumed_bytes).c_str(), static_cast<unsigned long long>(r.resumed),
               r.resumed == 1 ? "" : "s");
     }
-    PrintWriteSizes(console_.out, r.write_sizes, kLargeWriteBudget);
+    PrintWriteSizes(console_.err, r.write_sizes, kLargeWriteBudget);
   }
 
   const Options& o_;

@@ -11,6 +11,38 @@
 #include "copy/io.h"
 
 namespace pcopy {
+namespace {
+
+// A digest as xxhsum prints it: its canonical (big-endian) bytes in lowercase hex.
+std::string CanonicalHex(XXH128_hash_t h) {
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, h);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char byte : c.digest) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 15];
+  }
+  return hex;
+}
+
+// Hands take() what fd gives, in order, until its end: read(2), so a pipe works as a file does.
+template <typename Take>
+Status ReadInOrder(const DigestInput& in, SignalGuard* signals, Take take) {
+  std::vector<char> buffer(kLeafSize);
+  for (;;) {
+    if (signals != nullptr && signals->Poll() != 0) {
+      return Status::Interrupted(signals->terminating_signal());
+    }
+    const ssize_t n = read(in.fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("read", in.name, errno);
+    if (n == 0) return {};
+    take(buffer.data(), static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
 
 int DigestRange(int fd, uint64_t offset, uint64_t length, char* buf, Digest128* out) noexcept {
   XXH3_state_t* state = XXH3_createState();
@@ -76,16 +108,9 @@ std::string TreeDigest(const std::vector<Digest128>& leaves) {
     XXH128_canonicalFromHash(&c, XXH128_hash_t{d.low, d.high});
     XXH3_128bits_update(state, c.digest, sizeof c.digest);
   }
-  XXH128_canonical_t root;
-  XXH128_canonicalFromHash(&root, XXH3_128bits_digest(state));
+  const XXH128_hash_t root = XXH3_128bits_digest(state);
   XXH3_freeState(state);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char byte : root.digest) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 15];
-  }
-  return hex;
+  return CanonicalHex(root);
 }
 
 Status FirstDifference(const DigestInput& a, const DigestInput& b, uint64_t offset, uint64_t length,
@@ -166,6 +191,28 @@ Status CompareToEnd(const DigestInput& a, const DigestInput& b, bool* found, uin
     if (n < kLeafSize) return {};
     offset += n;
   }
+}
+
+Status DigestStream(const DigestInput& in, SignalGuard* signals, std::vector<Digest128>* leaves) {
+  StreamDigests stream;
+  if (Status s =
+          ReadInOrder(in, signals, [&](const char* data, size_t n) { stream.Update(data, n); });
+      !s.ok()) {
+    return s;
+  }
+  *leaves = stream.Finish();
+  return {};
+}
+
+Status DigestWhole(const DigestInput& in, SignalGuard* signals, std::string* hex) {
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw std::bad_alloc();
+  XXH3_128bits_reset(state);
+  const Status s = ReadInOrder(
+      in, signals, [&](const char* data, size_t n) { XXH3_128bits_update(state, data, n); });
+  if (s.ok()) *hex = CanonicalHex(XXH3_128bits_digest(state));
+  XXH3_freeState(state);
+  return s;
 }
 
 }  // namespace pcopy

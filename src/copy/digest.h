@@ -1,7 +1,8 @@
 // digest.h: XXH3-128 digests of file contents by fixed-size leaves: the kernel under --verify,
 // --compare and --checksum. A tree digest (leaf digests of 1 MiB each, then one XXH3-128 over
-// them in canonical form) does not depend on -j or the strategy. Everything here runs in one
-// process; exec/parallel_digest.h spreads leaves over a process pool.
+// them in canonical form) does not depend on -j or the strategy. --checksum=xxh128's whole-file
+// digest (DigestWhole) is the standard one, for matching a published sum. Everything here runs in
+// one process; exec/parallel_digest.h spreads leaves over a process pool.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +64,15 @@ std::string TreeDigest(const std::vector<Digest128>& leaves);
 // The leaf digests of a file read once from its start to its end, in order, by this process:
 // for a file whose size is unknown (procfs, sysfs, a regular file that reports 0).
 Status DigestToEnd(const DigestInput& in, std::vector<Digest128>* leaves);
+
+// The leaf digests of what fd gives from where it stands to its end, read in order with read(2)
+// (standard input, a pipe). A terminating signal taken through signals (may be null) between two
+// reads stops it: Status::Interrupted.
+Status DigestStream(const DigestInput& in, SignalGuard* signals, std::vector<Digest128>* leaves);
+
+// XXH3-128 of the whole of what fd gives, read as DigestStream reads, as 32 hex digits in
+// canonical (big-endian) order: what `xxhsum -H2` prints for the same bytes.
+Status DigestWhole(const DigestInput& in, SignalGuard* signals, std::string* hex);
 
 // Compares a and b from their start to the end of either, reading both in order (files whose
 // size is unknown). *found: they differ, first at *where, which is the length of the shorter

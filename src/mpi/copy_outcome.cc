@@ -129,7 +129,7 @@ CopyOutcome RankCopy::Conclude(Verdict verdict) {
     fprintf(console_.out, "%s\n", DigestLine(digest_, dst_.display).c_str());
   }
   if (o_.verbose && o_.verify) {
-    fprintf(console_.out,
+    fprintf(console_.err,
             "pcopy-mpi: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage by "
             "%d rank%s%s\n",
             Quote(o_.source).c_str(), world_.size(), world_.size() == 1 ? "" : "s",
@@ -142,7 +142,9 @@ CopyOutcome RankCopy::Conclude(Verdict verdict) {
     const std::string resumed = before_ == 0 ? std::string()
                                              : " (" + FormatBytes(list_.bytes) + " of data now, " +
                                                    FormatBytes(before_) + " resumed)";
-    fprintf(console_.out, "pcopy-mpi: copied %s%s in %.3f s (%s) with %s\n",
+    if (!lost_race_)
+      fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(dst_.path).c_str());
+    fprintf(console_.err, "pcopy-mpi: copied %s%s in %.3f s (%s) with %s\n",
             FormatBytes(src_.size).c_str(), resumed.c_str(), seconds,
             FormatRate(seconds > 0 ? static_cast<double>(list_.bytes) / seconds : 0).c_str(),
             WorkersPhrase(static_cast<size_t>(world_.size()) * k, true, k).c_str());

@@ -27,7 +27,8 @@ struct Plan {
   int64_t mtime_sec = 0, mtime_nsec = 0;
 };
 
-// Rank 0: the file opened as pcopy opens it; a line or an error printed here unless it is shared.
+// Rank 0: the file opened as pcopy opens it; a line or an error printed here unless it is shared
+// (a tree digest of more than one leaf; --checksum=xxh128 has one reader, rank 0).
 Plan Prepare(const std::string& name, const Options& o, SignalGuard& signals,
              const Console& console, Status* failure) {
   Plan plan;
@@ -35,7 +36,8 @@ Plan Prepare(const std::string& name, const Options& o, SignalGuard& signals,
   struct stat st {};
   if (Status s = OpenSource(name, &f, SourceUse::kRead); !s.ok()) {
     *failure = s;
-  } else if (f.kind == SourceKind::kRegular && f.size > kLeafSize && fstat(f.fd.get(), &st) == 0) {
+  } else if (o.digest == DigestKind::kTree && f.kind == SourceKind::kRegular &&
+             f.size > kLeafSize && fstat(f.fd.get(), &st) == 0) {
     plan = Plan{1, f.size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
   } else {
     std::string digest;

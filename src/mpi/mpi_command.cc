@@ -71,7 +71,7 @@ int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& wor
   }
   if (cmd.action == Action::kHelp || cmd.action == Action::kVersion) {
     if (root && cmd.action == Action::kHelp) printf("%s%s", kHelpHeader, cmd.text.c_str());
-    if (root && cmd.action == Action::kVersion) printf("pcopy-mpi %s (with MPI)\n", PCOPY_VERSION);
+    if (root && cmd.action == Action::kVersion) fputs(cmd.text.c_str(), stdout);
     return kExitOk;
   }
   SetUnits(cmd.options.si ? Units::kSi : Units::kBinary);

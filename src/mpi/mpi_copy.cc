@@ -55,7 +55,7 @@ CopyOutcome RankCopy::Run() {
   if (!setup.error.empty() || setup.kept) {
     const int code = world_.BroadcastInt(setup.exit_code);
     if (setup.kept && world_.rank() == 0 && o_.verbose) {
-      fprintf(console_.out, "pcopy-mpi: not replacing %s\n", Quote(dst_.path).c_str());
+      fprintf(console_.err, "pcopy-mpi: not replacing %s\n", Quote(dst_.path).c_str());
     }
     if (world_.rank() != 0 || setup.kept) return CopyOutcome{Status(), code, {}};
     CopyOutcome failed{setup.exit_code >= 128
@@ -127,7 +127,7 @@ Status RankCopy::Prepare(CopySetup* setup) {
     if (Status s = CheckWritable(dst_); !s.ok()) return s;
   }
   const std::string dir = DirName(dst_.path);
-  RemoveLeftoversSaying(dir, o_.verbose ? console_.out : nullptr);
+  RemoveLeftoversSaying(dir, o_.verbose ? console_.err : nullptr);
   src_st_ = st;
   setup->left.clear();
   if (src_.size > 0) setup->left.push_back(ByteRange{0, src_.size});
@@ -173,7 +173,7 @@ Status RankCopy::OpenResumable(const std::string& dir, CopySetup* setup) {
       !s.ok()) {
     // Where locks are missing, a copy that did not ask to resume is made as before.
     if (!partial_->no_locks || o_.resume == ResumeMode::kAlways) return s;
-    if (o_.verbose) fprintf(console_.out, "pcopy-mpi: not resumable: %s\n", s.ToString().c_str());
+    if (o_.verbose) fprintf(console_.err, "pcopy-mpi: not resumable: %s\n", s.ToString().c_str());
     partial_.reset();
     return {};
   }
@@ -184,7 +184,7 @@ Status RankCopy::OpenResumable(const std::string& dir, CopySetup* setup) {
   if (partial_->resumed) {
     setup->before = partial_->durable_bytes;
     if (o_.verbose) {
-      fprintf(console_.out, "pcopy-mpi: resuming %s -> %s: %s of %s already durable\n",
+      fprintf(console_.err, "pcopy-mpi: resuming %s -> %s: %s of %s already durable\n",
               Quote(o_.source).c_str(), Quote(dst_.display).c_str(),
               FormatBytes(partial_->durable_bytes).c_str(),
               FormatBytes(partial_->data_bytes).c_str());
@@ -223,7 +223,7 @@ Status RankCopy::OpenFiles(const CopySetup& setup) {
                            std::string(MethodName(o_.method)) + " is pcopy's alone");
   }
   method_ = ChooseMethod(o_, RealSysCalls(), src_fd_.get(), dst_fd_.get(),
-                         world_.rank() == 0 && o_.verbose ? console_.out : nullptr,
+                         world_.rank() == 0 && o_.verbose ? console_.err : nullptr,
                          "pcopy-mpi's ranks do not tune it");
   if (method_ == Method::kAuto) method_ = Method::kPread;
   return {};

@@ -130,7 +130,7 @@ void TreeRun::StartDirectoryRoot(size_t r) {
   const int dflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
   node.dst = UniqueFd(sys_.openat(root.parent_dir.get(), root.name.c_str(), dflags, 0));
   if (!node.dst.valid() && errno == ENOENT) {
-    RemoveLeftoversSaying(DirName(s.dst), o_.verbose ? out_ : nullptr, sys_);
+    RemoveLeftoversSaying(DirName(s.dst), o_.verbose ? err_ : nullptr, sys_);
     bool existed = false;
     if (resuming()) {
       if (!OpenKeptTree(r, &node.dst, &existed)) return;
@@ -155,7 +155,7 @@ void TreeRun::StartDirectoryRoot(size_t r) {
     if (existed) {
       ReadStale(node);
       if (o_.verbose) {
-        fprintf(out_, "%s: resuming %s -> %s from the partial tree an earlier run kept\n",
+        fprintf(err_, "%s: resuming %s -> %s from the partial tree an earlier run kept\n",
                 ProgramName(), Quote(s.src).c_str(), Quote(s.dst).c_str());
       }
     }
