@@ -27,13 +27,15 @@ _pcopy() {
         return
       fi ;;
     --preserve | --no-preserve)
-      # --preserve's list is optional, so only --preserve=LIST takes one; --no-preserve's is not.
-      [[ $prev == --preserve ]] && ! $split && { _filedir; return; }
-      # A comma-separated list: the word after the last comma is completed.
-      local done_part=${cur%"${cur##*,}"}
-      COMPREPLY=($(compgen -P "$done_part" -W 'mode ownership timestamps links xattr all' \
-        -- "${cur##*,}"))
-      return ;;
+      # --preserve's list is optional, so only --preserve=LIST takes one (a bare --preserve is
+      # followed by an option or a file, completed below); --no-preserve's is not.
+      if [[ $prev == --no-preserve ]] || $split; then
+        # A comma-separated list: the word after the last comma is completed.
+        local done_part=${cur%"${cur##*,}"}
+        COMPREPLY=($(compgen -P "$done_part" -W 'mode ownership timestamps links xattr all' \
+          -- "${cur##*,}"))
+        return
+      fi ;;
     -t | --target-directory)
       _filedir -d
       return ;;

@@ -302,5 +302,23 @@ TEST_F(E2eChecksum, AnUnknownAlgorithmIsAUsageError) {
   }
 }
 
+// Waiting on standard input that sends nothing (a terminal, a stalled pipe), a terminating signal
+// still ends the job at once: the read waits in the signal guard's wait. The FIFO is held open for
+// writing by the shell, so without the signal the read would wait for ever (the run's timeout).
+// SIGTERM, because a shell starts a background job with SIGINT ignored.
+TEST_F(E2eChecksum, ASignalEndsAWaitForStandardInput) {
+  for (const char* algo : {"--checksum=xxh128", "--checksum"}) {
+    const RunResult r =
+        RunCommand({"sh", "-c",
+                    "mkfifo \"$1\" && exec 3<>\"$1\" && { \"$0\" \"$2\" - <&3 & p=$!; sleep 0.3; "
+                    "kill -TERM $p; wait $p; echo \"exit $?\"; }",
+                    PCOPY_BINARY, t_ / (std::string("fifo") + algo), algo},
+                   kTimeoutMs);
+    EXPECT_EQ(r.out, "exit 143\n") << algo << ": " << r.err;
+    EXPECT_EQ(r.err, "pcopy: interrupted by SIGTERM; the remaining files were not digested\n")
+        << algo;
+  }
+}
+
 }  // namespace
 }  // namespace pcopy::test

@@ -94,6 +94,7 @@ TEST_F(E2eBashCompletion, CompletesTheValuesOfOptionsThatTakeAName) {
   EXPECT_EQ(Complete({"pcopy", "--preserve=mode,ti"}), "mode,timestamps\n");
   EXPECT_EQ(Complete({"pcopy", "--no-preserve", "mode,ti"}), "mode,timestamps\n");
   EXPECT_EQ(Complete({"pcopy", "--checksum=x"}), "xxh128\n");
+  EXPECT_EQ(Complete({"pcopy", "--preserve", "--verb"}), "--verbose\n");  // a bare --preserve
   EXPECT_EQ(Complete({"pcopy", "-j", ""}), "\n");  // a number: nothing offered
 }
 

@@ -55,6 +55,8 @@ TEST_F(E2eMpi, CopiesOddSizesByteExactWithEveryStrategy) {
     struct stat st {};
     ASSERT_EQ(stat(dst_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
+    // cp -v's line alone on stdout; -v's diagnostics on stderr.
+    EXPECT_EQ(r.out, Quoted(src_) + " -> " + Quoted(dst_) + "\n");
     EXPECT_EQ(r.err.rfind("pcopy-mpi: method auto: ", 0), 0u) << r.err;
     EXPECT_TRUE(r.err.find("pcopy-mpi: copied ") != std::string::npos) << r.err;
     EXPECT_TRUE(r.err.find(" with " + std::to_string(c.ranks) + " rank") != std::string::npos)
@@ -241,7 +243,7 @@ TEST_F(E2eMpi, ARanksErrorNamesTheRankAndHostAndPublishesNothing) {
 // the same command, at another rank count or with -j workers, copies only the rest. A rank killed
 // outright: the next run resumes what the journal holds, or starts afresh, and finishes.
 TEST_F(E2eMpi, AnInterruptedCopyResumesAtAnyRankCount) {
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "1");
   MakeRandomFile(src_, 24 * kMiB, 6);
   const struct {
     const char* what;
@@ -295,7 +297,7 @@ TEST_F(E2eMpi, AnInterruptedCopyResumesAtAnyRankCount) {
 // rank 1 on the other host again, resumes and finishes.
 TEST_F(E2eMpi, ARankOnAnotherHostResumesItsOwnDurableUnits) {
   if (!IsRoot()) GTEST_SKIP() << "needs root to give one rank another host name";
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "1");
   MakeRandomFile(src_, 24 * kMiB, 7);
   const auto job_args = [&](const std::vector<std::string>& options) {
     std::string rank1 = "hostname pcopy-other-host && exec '" + MpiBinary() + "'";
@@ -325,7 +327,7 @@ TEST_F(E2eMpi, ARankOnAnotherHostResumesItsOwnDurableUnits) {
 // temporary. Rank 0 killed outright (SIGKILL): mpirun ends the job, DEST never appears, the
 // temporary stays (no process is left to remove it), and the next run removes it and copies.
 TEST_F(E2eMpi, InterruptedOrKilledJobsNeverPublish) {
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "1");
   MakeRandomFile(src_, 24 * kMiB, 3);
   for (const bool kill_a_rank : {false, true}) {
     SCOPED_TRACE(kill_a_rank ? "a rank killed" : "SIGINT to mpirun");
@@ -355,7 +357,7 @@ TEST_F(E2eMpi, InterruptedOrKilledJobsNeverPublish) {
 // (ctime) for PCOPY_IDLE_LIFETIME, an hour unless set, its lock free (leftovers.h).
 TEST_F(E2eMpi, AnotherNodesRunRemovesADeadJobsTemporaryOnceIdle) {
   if (!IsRoot()) GTEST_SKIP() << "needs root to run the next job under another host name";
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "1");
   MakeRandomFile(src_, 24 * kMiB, 5);
   {
     MpiJob job(2, {"--bwlimit", "2M", src_, dst_});
@@ -372,7 +374,7 @@ TEST_F(E2eMpi, AnotherNodesRunRemovesADeadJobsTemporaryOnceIdle) {
   EXPECT_EQ(left[0].rfind(".pcopy-" + HostForNames() + "-", 0), 0u) << left[0];
   const std::string other = "pcopy-other-node";
   constexpr int kLifetime = 8;  // seconds: far longer than the kill and the next job's start
-  setenv("PCOPY_IDLE_LIFETIME", std::to_string(kLifetime).c_str(), 1);
+  env_.Set("PCOPY_IDLE_LIFETIME", std::to_string(kLifetime));
   RunResult r = MpiJob(2, {"-v", src_, dst_}, other).Finish();
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(SameBytes(src_, dst_));
@@ -383,7 +385,6 @@ TEST_F(E2eMpi, AnotherNodesRunRemovesADeadJobsTemporaryOnceIdle) {
   ASSERT_EQ(lstat((dir_ / left[0]).c_str(), &st), 0);
   while (time(nullptr) - st.st_ctime <= kLifetime) usleep(100 * 1000);
   r = MpiJob(2, {"-v", src_, dst_}, other).Finish();
-  unsetenv("PCOPY_IDLE_LIFETIME");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("pcopy-mpi: removed '" + left[0] + "', left by a pcopy that no longer runs"),
             std::string::npos)

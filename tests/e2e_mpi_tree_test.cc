@@ -216,7 +216,7 @@ TEST_F(E2eMpiTree, VerifyOfATreeIsRefused) {
 // a large file's chunks in its journal once durable on the rank that wrote them), and the same
 // command copies only the rest, with -j workers or without.
 TEST_F(E2eMpiTree, AnInterruptedCopyResumesAcrossRanks) {
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "1");
   MakeTree(src_);
   for (const char* jobs : {"1", "2"}) {
     SCOPED_TRACE(std::string("-j ") + jobs);
@@ -254,7 +254,7 @@ TEST_F(E2eMpiTree, AnInterruptedCopyResumesAcrossRanks) {
 // removes the hidden tree. A rank killed outright: mpirun ends the job, DEST never appears, and
 // the next run removes the hidden tree the job left and copies.
 TEST_F(E2eMpiTree, InterruptedOrKilledCopiesNeverPublish) {
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "1", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "1");
   MakeTree(src_);
   enum class Blow { kSigint, kKillWorker, kKillRank };
   const struct {

@@ -128,13 +128,13 @@ void MpiTest::SetUp() {
   shm_before_ = std::set<std::string>(names.begin(), names.end());
   // Containers lack the kernel's cross-memory attach that Open MPI's shared-memory transport
   // uses by default; the sanitizers' leak report would name Open MPI's own allocations.
-  setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
-  setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-  setenv("OMPI_MCA_orte_tmpdir_base", "/dev/shm", 1);
+  env_.Set("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+  env_.Set("ASAN_OPTIONS", "detect_leaks=0");
+  env_.Set("OMPI_MCA_orte_tmpdir_base", "/dev/shm");
   // A job whose ranks exit non-zero ends at once instead of after mpirun's grace of 1 s
   // between its SIGTERM and SIGKILL to ranks that have already exited: 2 s of each failing
   // job. The signal tests restore the grace, which is what lets rank 0 clean up.
-  setenv("OMPI_MCA_odls_base_sigkill_timeout", "0", 1);
+  env_.Set("OMPI_MCA_odls_base_sigkill_timeout", "0");
 }
 
 void MpiTest::ExpectNothingLeft(const std::string& under) {

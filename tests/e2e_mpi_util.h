@@ -58,6 +58,8 @@ class MpiTest : public testing::Test {
   // Waits until an entry of pcopy's (a temporary, a hidden tree) appears in the test's directory.
   bool WaitForTemporary();
 
+  // The variables SetUp sets, and those a test sets (env_.Set), are put back after the test.
+  ScopedEnv env_;
   // Open MPI's window segments already there (other jobs'), not this test's to answer for.
   std::set<std::string> shm_before_;
   TempDir dir_;

@@ -345,8 +345,10 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"Compare_SIGINT", Mode::kCompare, Stage::kPool, SIGINT, 300, 3},
                     Case{"Compare_SIGTERM", Mode::kCompare, Stage::kPool, SIGTERM, 300, 4},
                     Case{"VerifyCopy_SIGTERM", Mode::kVerify, Stage::kCopyWorkers, SIGTERM, 150, 5},
-                    Case{"VerifyDigest_SIGINT", Mode::kVerify, Stage::kPool, SIGINT, 150, 6},
-                    Case{"VerifyDigest_SIGTERM", Mode::kVerify, Stage::kPool, SIGTERM, 150, 7},
+                    // The read-back of 512 MiB can end within 150 ms where DEST is still cached:
+                    // the signal comes within 80 ms (it came at 134 ms once, after the end).
+                    Case{"VerifyDigest_SIGINT", Mode::kVerify, Stage::kPool, SIGINT, 80, 6},
+                    Case{"VerifyDigest_SIGTERM", Mode::kVerify, Stage::kPool, SIGTERM, 80, 7},
                     Case{"Copy_SIGINT", Mode::kCopy, Stage::kCopyWorkers, SIGINT, 200, 8},
                     Case{"Copy_SIGTERM", Mode::kCopy, Stage::kCopyWorkers, SIGTERM, 200, 9},
                     Case{"Copy_SIGHUP", Mode::kCopy, Stage::kCopyWorkers, SIGHUP, 200, 10},

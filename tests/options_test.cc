@@ -430,7 +430,7 @@ TEST(OptionsTest, Version) {
     EXPECT_EQ(text.rfind(std::string("pcopy ") + PCOPY_VERSION + "\nBuilt with ", 0), 0u) << text;
     for (const std::string& part :
          {std::string(", Boost ") + std::to_string(BOOST_VERSION / 100000) + ".",
-          std::string(" and xxHash ") + std::to_string(XXH_versionNumber() / 10000) + ".",
+          std::string(" and xxHash ") + std::to_string(XXH_VERSION_MAJOR) + ".",
           std::string(PCOPY_WITH_MPI ? "\nMPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY ".\n"
                                      : "\nMPI: pcopy-mpi is not built"),
           std::string("\n\nWritten by the pcopy developers.\n")}) {

@@ -1,9 +1,10 @@
 // test_main.cc: the test binary's main. It makes this process a child subreaper, so any worker
 // that outlives its pcopy parent is re-parented here, and checks after every test that no child
 // process remains (none of ours, and no orphaned worker), that nothing named pcopy was left in
-// /dev/shm, and that the test left this process's signal mask and dispositions as it found them:
-// the suite also runs as a few processes of many tests each (PCOPY_TEST_SHARDS), where a blocked
-// or ignored SIGINT would pass to every pcopy a later test starts.
+// /dev/shm, and that the test left this process's signals and environment as it found them: the
+// suite runs as a few processes of many tests each (PCOPY_TEST_SHARDS), where a blocked or
+// ignored SIGINT, or an ASAN_OPTIONS without leak checks, would pass to every pcopy a later test
+// starts.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <string>
@@ -34,51 +37,77 @@ std::vector<std::string> ShmObjects() {
 // The signals whose state a test could leave behind for later tests' children.
 constexpr int kWatchedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE, SIGQUIT};
 
-struct SignalState {
-  sigset_t mask;
-  void (*handlers[std::size(kWatchedSignals)])(int);
+// The flags that change what a disposition does. glibc adds SA_RESTORER to every sigaction it
+// sets, and the kernel reports it back; without a handler only SIGCHLD's own flags mean anything.
+int SignificantFlags(const struct sigaction& a) {
+  constexpr int kRestorer = 0x04000000;  // SA_RESTORER, which glibc's headers do not define
+  if (a.sa_handler == SIG_DFL || a.sa_handler == SIG_IGN) {
+    return a.sa_flags & (SA_NOCLDWAIT | SA_NOCLDSTOP);
+  }
+  return a.sa_flags & ~kRestorer;
+}
 
-  static SignalState Now() {
-    SignalState s;
+// What a test could leave changed in this process for the tests after it, in one process of many
+// tests: the signal mask, pending and dispositions (handler and flags: SA_NOCLDWAIT on SIGCHLD
+// would reap later tests' children), and the environment (ASAN_OPTIONS, PCOPY_*, OMPI_MCA_*).
+struct ProcessState {
+  sigset_t mask;
+  struct sigaction actions[std::size(kWatchedSignals)];
+  std::vector<std::string> environment;  // sorted NAME=VALUE
+
+  static ProcessState Now() {
+    ProcessState s;
     sigprocmask(SIG_SETMASK, nullptr, &s.mask);
     for (size_t i = 0; i < std::size(kWatchedSignals); ++i) {
-      struct sigaction a;
-      sigaction(kWatchedSignals[i], nullptr, &a);
-      s.handlers[i] = a.sa_handler;
+      sigaction(kWatchedSignals[i], nullptr, &s.actions[i]);
     }
+    for (char** e = environ; *e != nullptr; ++e) s.environment.emplace_back(*e);
+    std::sort(s.environment.begin(), s.environment.end());
     return s;
   }
-  // The first difference from other, in words; empty when there is none.
-  std::string Differs(const SignalState& other) const {
+  // The first difference from other, in words; empty when there is none. A signal left pending
+  // is one: the next test's SignalGuard would take it.
+  std::string Differs(const ProcessState& other) const {
+    sigset_t pending;
+    sigpending(&pending);
     for (size_t i = 0; i < std::size(kWatchedSignals); ++i) {
       const int sig = kWatchedSignals[i];
-      if (sigismember(&mask, sig) != sigismember(&other.mask, sig))
-        return std::string("the mask of ") + strsignal(sig);
-      if (handlers[i] != other.handlers[i]) return std::string("the handler of ") + strsignal(sig);
+      const std::string name = strsignal(sig);
+      if (sigismember(&mask, sig) != sigismember(&other.mask, sig)) return "the mask of " + name;
+      if (sigismember(&pending, sig)) return name + " left pending";
+      if (actions[i].sa_handler != other.actions[i].sa_handler ||
+          SignificantFlags(actions[i]) != SignificantFlags(other.actions[i])) {
+        return "the disposition of " + name;
+      }
     }
-    return "";
+    std::vector<std::string> changed;
+    std::set_symmetric_difference(environment.begin(), environment.end(), other.environment.begin(),
+                                  other.environment.end(), std::back_inserter(changed));
+    return changed.empty() ? "" : "the environment (" + changed[0] + ")";
   }
   void Restore() const {
     sigprocmask(SIG_SETMASK, &mask, nullptr);
     for (size_t i = 0; i < std::size(kWatchedSignals); ++i) {
-      struct sigaction a {};
-      a.sa_handler = handlers[i];
-      sigemptyset(&a.sa_mask);
-      sigaction(kWatchedSignals[i], &a, nullptr);
+      sigaction(kWatchedSignals[i], &actions[i], nullptr);
+    }
+    clearenv();
+    for (const std::string& entry : environment) {
+      const size_t eq = entry.find('=');
+      setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
     }
   }
 };
 
 class LeftoverCheck : public testing::EmptyTestEventListener {
  public:
-  LeftoverCheck() : signals_(SignalState::Now()) {}
+  LeftoverCheck() : state_(ProcessState::Now()) {}
 
  private:
   void OnTestEnd(const testing::TestInfo& info) override {
-    const std::string changed = SignalState::Now().Differs(signals_);
+    const std::string changed = ProcessState::Now().Differs(state_);
     EXPECT_EQ(changed, "") << info.test_suite_name() << "." << info.name()
-                           << " changed this process's signal state";
-    if (!changed.empty()) signals_.Restore();
+                           << " left this process changed";
+    if (!changed.empty()) state_.Restore();
     // A killed pcopy's workers die through PR_SET_PDEATHSIG; the kernel delivers it in its own
     // time: reap whatever arrives here until no child is left.
     std::vector<pid_t> kids;
@@ -100,7 +129,7 @@ class LeftoverCheck : public testing::EmptyTestEventListener {
     EXPECT_TRUE(shm.empty()) << info.name() << " left /dev/shm/" << (shm.empty() ? "" : shm[0]);
   }
 
-  const SignalState signals_;
+  const ProcessState state_;
 };
 
 }  // namespace

@@ -157,6 +157,26 @@ std::string LastLine(const std::string& text) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
+ScopedEnv::~ScopedEnv() {
+  for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+    if (it->second) {
+      setenv(it->first.c_str(), it->second->c_str(), 1);
+    } else {
+      unsetenv(it->first.c_str());
+    }
+  }
+}
+
+void ScopedEnv::Set(const std::string& name, const std::string& value) {
+  bool saved = false;
+  for (const auto& entry : saved_) saved = saved || entry.first == name;
+  if (!saved) {
+    const char* old = getenv(name.c_str());
+    saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
+  }
+  setenv(name.c_str(), value.c_str(), 1);
+}
+
 testing::AssertionResult OnlyCopiedLines(const std::string& out) {
   if (out.empty() || out.back() != '\n') return testing::AssertionFailure() << "no line: " << out;
   for (size_t at = 0; at < out.size();) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -214,6 +215,21 @@ std::string LastLine(const std::string& text);
 // go to stderr).
 testing::AssertionResult OnlyCopiedLines(const std::string& out);
 bool EndsWith(std::string_view s, std::string_view suffix);
+
+// Environment variables set for a scope (a test fixture's life), then put back as they were:
+// the suite runs many tests in one process (PCOPY_TEST_SHARDS), and test_main fails a test that
+// leaves the environment changed.
+class ScopedEnv {
+ public:
+  ScopedEnv() = default;
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  void Set(const std::string& name, const std::string& value);
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;  // before the first Set
+};
 
 // A file system mounted on an existing directory for the lifetime of the object (root only).
 // Always unmounted, lazily if still busy.

@@ -191,8 +191,8 @@ std::vector<OptionGroup> Describe() {
       "print DIGEST  FILE for each FILE ('-': standard input); ALGO is tree (the default: "
       "XXH3-128 over 1 MiB leaf digests, read in parallel) or xxh128 (as xxhsum -H2)")(
       "check", Value("[ALGO]"),
-      "read DIGEST  FILE lines from each LIST, check each FILE: OK or FAILED")(
-      "compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
+      "read DIGEST  FILE lines from each LIST, check each FILE: OK or FAILED; ALGO as for "
+      "--checksum")("compare", "compare two existing files: exit 0 same, 1 different, 2 trouble")(
       "demo", "copy a generated file, check the copy, report the throughput")(
       "demo-size", Value("SIZE", "1G"), "size of the demo file")(
       "help,h", "show this help and exit")("version,V", "show the version and exit");
@@ -417,23 +417,23 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
 }  // namespace
 
 std::string VersionText() {
-  char text[512];
-  snprintf(text, sizeof text,
-           "%s %s\n"
-           "Built with %s %s, Boost %d.%d.%d and xxHash %u.%u.%u.\n"
-           "%s\n"
-           "\n"
-           "Written by the pcopy developers.\n",
-           ProgramName(), PCOPY_VERSION,
 #if defined(__clang__)
-           "Clang", __clang_version__,
+  const std::string compiler =
+      "Clang " + std::to_string(__clang_major__) + "." + std::to_string(__clang_minor__);
 #else
-           "GCC", __VERSION__,
+  const std::string compiler = std::string("GCC ") + __VERSION__;
 #endif
-           BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100,
-           XXH_versionNumber() / 10000, XXH_versionNumber() / 100 % 100, XXH_versionNumber() % 100,
-           PCOPY_WITH_MPI ? "MPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY "."
-                          : "MPI: pcopy-mpi is not built (no MPI was found at build time).");
+  const auto dotted = [](unsigned major, unsigned minor, unsigned patch) {
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  };
+  std::string text = std::string(ProgramName()) + " " + PCOPY_VERSION + "\n";
+  text += "Built with " + compiler + ", Boost " +
+          dotted(BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100) +
+          " and xxHash " + dotted(XXH_VERSION_MAJOR, XXH_VERSION_MINOR, XXH_VERSION_RELEASE) +
+          ".\n";
+  text += PCOPY_WITH_MPI ? "MPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY ".\n"
+                         : "MPI: pcopy-mpi is not built (no MPI was found at build time).\n";
+  text += "\nWritten by the pcopy developers.\n";
   return text;
 }
 

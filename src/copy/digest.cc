@@ -1,12 +1,15 @@
 #include "copy/digest.h"
 
+#include <poll.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <new>
+#include <span>
 
 #include "copy/io.h"
 
@@ -27,15 +30,23 @@ std::string CanonicalHex(XXH128_hash_t h) {
 }
 
 // Hands take() what fd gives, in order, until its end: read(2), so a pipe works as a file does.
+// With signals, each read waits in the guard's one wait first (signal_guard.h): a terminal or a
+// stalled pipe must not keep pcopy deaf to Ctrl-C, which the guard keeps blocked elsewhere.
 template <typename Take>
 Status ReadInOrder(const DigestInput& in, SignalGuard* signals, Take take) {
   std::vector<char> buffer(kLeafSize);
   for (;;) {
-    if (signals != nullptr && signals->Poll() != 0) {
-      return Status::Interrupted(signals->terminating_signal());
+    if (signals != nullptr) {
+      pollfd p{in.fd, POLLIN, 0};
+      const int ready = signals->Wait(std::span<pollfd>(&p, 1), std::chrono::seconds(1));
+      if (signals->terminating_signal() != 0) {
+        return Status::Interrupted(signals->terminating_signal());
+      }
+      if (ready < 0 && errno != EINTR) return Status::FromErrno("poll", in.name, errno);
+      if (ready <= 0) continue;
     }
     const ssize_t n = read(in.fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return Status::FromErrno("read", in.name, errno);
     if (n == 0) return {};
     take(buffer.data(), static_cast<size_t>(n));

@@ -28,22 +28,26 @@ struct Plan {
 };
 
 // Rank 0: the file opened as pcopy opens it; a line or an error printed here unless it is shared
-// (a tree digest of more than one leaf; --checksum=xxh128 has one reader, rank 0).
+// (a tree digest of more than one leaf; --checksum=xxh128 has one reader, rank 0). '-' is
+// standard input, which mpirun forwards to rank 0: read there, alone.
 Plan Prepare(const std::string& name, const Options& o, SignalGuard& signals,
              const Console& console, Status* failure) {
   Plan plan;
   SourceFile f;
   struct stat st {};
-  if (Status s = OpenSource(name, &f, SourceUse::kRead); !s.ok()) {
-    *failure = s;
-  } else if (o.digest == DigestKind::kTree && f.kind == SourceKind::kRegular &&
-             f.size > kLeafSize && fstat(f.fd.get(), &st) == 0) {
-    plan = Plan{1, f.size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
-  } else {
-    std::string digest;
-    *failure = DigestFile(name, o, &signals, &digest);
-    if (failure->ok()) fprintf(console.out, "%s\n", DigestLine(digest, name).c_str());
+  if (name != "-") {
+    if (Status s = OpenSource(name, &f, SourceUse::kRead); !s.ok()) {
+      *failure = s;
+      return plan;
+    }
+    if (o.digest == DigestKind::kTree && f.kind == SourceKind::kRegular && f.size > kLeafSize &&
+        fstat(f.fd.get(), &st) == 0) {
+      return Plan{1, f.size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+    }
   }
+  std::string digest;
+  *failure = DigestFile(name, o, &signals, &digest);
+  if (failure->ok()) fprintf(console.out, "%s\n", DigestLine(digest, name).c_str());
   return plan;
 }
 

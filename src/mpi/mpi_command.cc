@@ -87,7 +87,7 @@ int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& wor
   Options o = cmd.options;
   o.jobs = workers.count();  // per rank; pcopy's default (every CPU) is not pcopy-mpi's
   if (const std::string note = BindingNote(workers); root && o.verbose && !note.empty()) {
-    printf("pcopy-mpi: %s\n", note.c_str());
+    fprintf(stderr, "pcopy-mpi: %s\n", note.c_str());
   }
   std::signal(SIGPIPE, SIG_IGN);
   SignalGuard signals;

@@ -150,8 +150,9 @@ Status TempFile::Commit(const std::string& final_path, const CommitOptions& opti
   }
   // Linux releases the descriptor even when close() fails (EINTR included): never retry. A
   // failed close of a written file (NFS, a full disk) means its data may not be there. The lock
-  // (leftovers.h) stays with a second descriptor until the rename: another host's run must not
-  // take a temporary whose mtime -p has just set back for a dead job's.
+  // (leftovers.h) stays with a second descriptor until the rename: between the close (on NFS, a
+  // flush of every dirty page) and the rename, another host's run must not take a temporary that
+  // a long --verify left untouched for an hour, which leftovers.h would call idle.
   const UniqueFd lock(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
   if (sys_->close(fd_.release()) != 0) return Status::FromErrno("close", display_name_, errno);
   const unsigned flags = options.no_replace ? RENAME_NOREPLACE : 0;
