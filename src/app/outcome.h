@@ -17,8 +17,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
 struct Console {
-  FILE* out = stdout;  // -v lines and summaries
-  FILE* err = stderr;  // progress
+  // What a script parses: cp -v's 'a' -> 'b' lines, digest lines, --check and --compare results.
+  FILE* out = stdout;
+  // Progress, errors, warnings, and -v's diagnostics (plan, method, summary).
+  FILE* err = stderr;
 };
 
 struct CopyReport {
