@@ -1,7 +1,9 @@
 // main.cc: the pcopy command. Parses the command line, runs one copy (or the demo), prints the
 // error if there is one, and returns the exit code. All logic lives in the pcopy library.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "app/check_job.h"
 #include "app/checksum_job.h"
@@ -12,8 +14,10 @@
 #include "app/tree_job.h"
 #include "base/size_parse.h"
 #include "os/signal_guard.h"
+#include "os/stream_io.h"
 
 int main(int argc, char** argv) {
+  pcopy::HoldStandardDescriptors();  // before anything is opened
   pcopy::CommandLine cmd;
   if (pcopy::Status s = pcopy::ParseCommandLine(argc, argv, &cmd); !s.ok()) {
     fprintf(stderr, "pcopy: %s\n", s.ToString().c_str());
@@ -51,6 +55,14 @@ int main(int argc, char** argv) {
   }
   if (!outcome.status.ok()) fprintf(stderr, "pcopy: %s\n", outcome.status.ToString().c_str());
   for (const std::string& note : outcome.report.notes) fprintf(stderr, "pcopy: %s\n", note.c_str());
-  if (fflush(stdout) != 0 && outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;
+  // As cp's close_stdout: a line that could not be written (a full disk, a closed stdout) is an
+  // error, said once; errno is the cause only where this flush is what failed.
+  errno = 0;
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    const int err = errno;
+    fprintf(stderr, "pcopy: write error on standard output%s%s\n", err != 0 ? ": " : "",
+            err != 0 ? strerror(err) : "");
+    if (outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;
+  }
   return outcome.exit_code;
 }

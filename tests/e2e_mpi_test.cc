@@ -195,6 +195,15 @@ TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
       << r.err;
   r = Mpi(2, {"--check", src_});
   EXPECT_EQ(r.exit_code, 2);
+  // '-' is pcopy's (standard input or output): refused, and no file named '-' is made.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{src_, "-"}, {"-", dst_}}) {
+    r = Mpi(2, args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_TRUE(r.err.rfind("pcopy-mpi: '-' (standard input or output) is pcopy's", 0) == 0)
+        << r.err;
+  }
+  EXPECT_FALSE(Exists("-"));
   EXPECT_FALSE(Exists(dst_));
   ExpectNothingLeft();
 }

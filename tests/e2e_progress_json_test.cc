@@ -59,6 +59,47 @@ TEST(E2eProgressJson, EveryLineIsJsonAndTheLastSaysTheOutcome) {
   EXPECT_EQ(0u, errors);
 }
 
+// The steps after the copy follow "end" as "phase" lines, each step's last with all its bytes.
+constexpr const char* kPhaseChecker = R"(
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8').read().splitlines()]
+ends = [i for i, o in enumerate(objs) if o['type'] == 'end']
+assert len(ends) == 1, ends
+phases = objs[ends[0] + 1:]
+assert all(o['type'] == 'phase' for o in phases), phases
+assert all(set(o) == {'type', 'phase', 'elapsed', 'bytes_done', 'bytes_total'} for o in phases)
+last = {}
+for o in phases:
+    assert o['bytes_done'] <= o['bytes_total'], o
+    last[o['phase']] = o
+print(' '.join('%s=%d/%d' % (p, o['bytes_done'], o['bytes_total']) for p, o in sorted(last.items())))
+)";
+
+TEST(E2eProgressJson, StepsAfterTheCopyFollowTheEnd) {
+  TempDir t;
+  const uint64_t size = (3 << 20) + 5;
+  MakeRandomFile(t / "src", size, 4);
+  const std::string whole = std::to_string(size) + "/" + std::to_string(size);
+  const struct {
+    std::vector<std::string> options;
+    std::string phases;
+  } cases[] = {
+      {{"--verify", "--fsync"}, "syncing=" + whole + " verifying=" + whole},
+      {{"--print-digest"}, "digesting=" + whole},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {PCOPY_BINARY, "-j", "2", "--progress", "json"};
+    argv.insert(argv.end(), c.options.begin(), c.options.end());
+    argv.insert(argv.end(), {t / "src", t / "dst"});
+    const ExitStatus run = RunWithOutputs(argv, t / "out", t / "err");
+    ASSERT_EQ(0, run.code) << ReadFile(t / "err");
+    EXPECT_TRUE(SameBytes(t / "src", t / "dst"));
+    const RunResult check = RunCommand({"python3", "-c", kPhaseChecker, t / "err"});
+    ASSERT_EQ(0, check.exit_code) << check.err << ReadFile(t / "err");
+    EXPECT_EQ(check.out, c.phases + "\n") << ReadFile(t / "err");
+  }
+}
+
 TEST(E2eProgressJson, AFailedCopyEndsWithItsOutcome) {
   TempDir t;
   MakeSampleTree(t / "src");

@@ -264,13 +264,18 @@ TEST(ProgressViewTest, BarFailurePrintsOnlyANewline) {
   EXPECT_EQ(out.text().substr(before), "\n");
 }
 
+// A bar drawn half way, then the copy's end drawn.
+void DrawACopy(ProgressView* view) {
+  ProgressSnapshot s = HalfDone(2);
+  view->OnProgress(s);
+  s.done = s.planned;
+  view->OnFinish(s, true);
+}
+
 TEST(ProgressViewTest, BarSuccessEndsTheLine) {
   MemFile out;
   ProgressView view(ProgressStyle::kBar, out.get(), 100);
-  ProgressSnapshot s = HalfDone(2);
-  view.OnProgress(s);
-  s.done = s.planned;
-  view.OnFinish(s, true);
+  DrawACopy(&view);
   const std::string text = out.text();
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
@@ -288,6 +293,49 @@ TEST(ProgressViewTest, PlainSuccessSummary) {
   EXPECT_TRUE(Contains(text, "1.00 GiB"));
   EXPECT_EQ(text.back(), '\n');
   EXPECT_EQ(text.find('\n'), text.size() - 1);
+}
+
+// A step after the copy is named before its bar, within the width.
+TEST(ProgressViewTest, AStepsLineNamesIt) {
+  ProgressSnapshot s;
+  s.total = 1024 * kMiB;
+  s.done = {256 * kMiB};
+  s.planned = {s.total};
+  s.elapsed = 1;
+  s.phase = "verifying";
+  for (const int columns : {40, 80, 132}) {
+    const std::string line = ProgressView(ProgressStyle::kBar, stderr, columns).BarLine(s, 256e6);
+    EXPECT_EQ(line.rfind("verifying ", 0), 0u) << line;
+    EXPECT_TRUE(Contains(line, "25.0%")) << line;
+    EXPECT_TRUE(Contains(line, "ETA")) << line;
+    EXPECT_LE(static_cast<int>(line.size()), columns - 3) << line;
+  }
+  EXPECT_TRUE(Contains(ProgressView(ProgressStyle::kPlain, stderr, 0).PlainLine(s, 256e6),
+                       "pcopy: verifying  25.0% 256 MiB of 1.00 GiB"));
+}
+
+// A step long enough to be drawn keeps its last frame, on a line of its own after the copy's
+// (no blank line between); one too short to be drawn leaves nothing.
+TEST(ProgressViewTest, AStepKeepsItsLastFrameOnlyWhenItWasDrawn) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 100);
+  DrawACopy(&view);
+  const size_t copied = out.text().size();
+  view.OnPhase("syncing", 0, 100 * kMiB);
+  view.OnPhase("syncing", 100 * kMiB, 100 * kMiB);
+  EXPECT_EQ(out.text().size(), copied) << "a step of no time is not drawn";
+  view.OnPhase("verifying", 0, 100 * kMiB);
+  usleep(150 * 1000);
+  view.OnPhase("verifying", 50 * kMiB, 100 * kMiB);
+  view.OnPhase("verifying", 100 * kMiB, 100 * kMiB);
+  const std::string text = out.text().substr(copied);
+  EXPECT_EQ(text.find("\n\n"), std::string::npos) << text;
+  EXPECT_TRUE(Contains(text, "verifying [")) << text;
+  EXPECT_TRUE(Contains(text, " 50.0%")) << text;
+  EXPECT_TRUE(Contains(text, "100.0% 100 MiB/100 MiB")) << text;
+  EXPECT_TRUE(Contains(text, " in 0:00")) << text;
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_EQ(text.find("syncing"), std::string::npos) << text;
 }
 
 TEST(ProgressViewTest, TerminalColumnsOfANonTerminal) {

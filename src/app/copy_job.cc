@@ -59,9 +59,10 @@ CopyOutcome Failed(Status status) {
 // --print-digest without --verify: the digest of what was written, read from the temporary
 // before it is published (a failure or a signal then leaves DEST as it was).
 Status DigestCopy(const Options& o, int fd, uint64_t size, SignalGuard* signals,
-                  std::string* digest) {
+                  PhaseObserver* phases, std::string* digest) {
   LeafReport leaves;
-  if (Status s = DigestLeaves({fd, o.dest}, {}, size, WorkersFor(o, size), {}, &leaves, signals);
+  if (Status s = DigestLeaves({fd, o.dest}, {}, size, WorkersFor(o, size), {}, &leaves, signals,
+                              {phases, "digesting"});
       !s.ok()) {
     return s;
   }
@@ -81,6 +82,9 @@ class CopyRun {
     Status s = Resolve();
     if (s.ok() && !outcome_.report.skipped) s = Prepare();
     if (s.ok() && !outcome_.report.skipped) {
+      // One view for the copy and the steps after it (the sync, the verification).
+      view_ = WithTick(WithResumed(MakeProgress(o_, console_), partial_ ? &*partial_ : nullptr),
+                       [this](const ProgressSnapshot& p) { temp_.KeepAlive(p.done_total()); });
       start_ = std::chrono::steady_clock::now();
       s = clone_.cloned ? Cloned() : src_.size == 0 ? CopyToEndOnce() : CopyWithWorkers();
       if (s.ok()) {
@@ -89,6 +93,7 @@ class CopyRun {
       }
     }
     if (!s.ok()) {
+      if (view_) view_->BeforeMessage();  // a step's bar, cut short, makes way for the error
       // A resumable copy keeps what it made durable, unless its verification or publication
       // failed: then none of it is trusted.
       const std::string kept =
@@ -110,8 +115,18 @@ class CopyRun {
   // SOURCE opened and sized, DEST resolved by cp's rules; the refusals that come before anything
   // is created. -n with an existing DEST ends the run here, successfully.
   Status Resolve() {
-    if (Status s = OpenSource(o_.source, &src_, SourceUse::kCopy, sys_); !s.ok()) return s;
+    const bool from_stdin = o_.source == "-";
+    if (Status s = from_stdin ? OpenStandardInput(&src_, sys_)
+                              : OpenSource(o_.source, &src_, SourceUse::kCopy, sys_);
+        !s.ok()) {
+      return s;
+    }
     if (Status s = ResolveDestination(o_.source, o_.dest, &dst_, sys_); !s.ok()) return s;
+    // A directory as DEST would be given SOURCE's name: standard input has none to give.
+    if (from_stdin && dst_.display != o_.dest) {
+      return Status::Message("cannot copy standard input into directory " + Quote(o_.dest) +
+                             ": name the file to create");
+    }
     if (dst_.exists && dst_.dev == src_.dev && dst_.ino == src_.ino) {
       return Status::Message(Quote(o_.source) + " and " + Quote(dst_.display) +
                              " are the same file");
@@ -162,8 +177,10 @@ class CopyRun {
     if (!partial_) {
       if (Status s = TempFile::Create(dir, dst_.display, &temp_, sys_); !s.ok()) return s;
     }
-    if (Status s = CloneIfAsked(sys_, o_.reflink, src_.fd.get(), temp_.fd(), o_.source,
-                                dst_.display, &clone_);
+    // Standard input is read from where it stands; a clone would take the whole file.
+    const ReflinkMode reflink = src_.kind == SourceKind::kStream ? ReflinkMode::kNever : o_.reflink;
+    if (Status s = CloneIfAsked(sys_, reflink, src_.fd.get(), temp_.fd(), o_.source, dst_.display,
+                                &clone_);
         !s.ok() || clone_.cloned) {
       return s;
     }
@@ -228,8 +245,8 @@ class CopyRun {
 
   // A source whose size is unknown (procfs, sysfs) or 0: read once, to its end, by this process.
   Status CopyToEndOnce() {
-    if (Status s =
-            CopyReadToEnd(o_, sys_, src_, temp_.fd(), signals_, console_.err, &outcome_.report);
+    if (Status s = CopyReadToEnd(o_, sys_, src_, temp_.fd(), signals_, console_.err,
+                                 &outcome_.report, view_.get());
         !s.ok()) {
       return s;
     }
@@ -259,13 +276,10 @@ class CopyRun {
       if (here) PrintInProcess(console_.err, plan.size);
     }
     const ExecConfig config = Config(cached, plan.size, here);
-    const std::unique_ptr<ProgressObserver> view =
-        WithTick(WithResumed(MakeProgress(o_, console_), partial_ ? &*partial_ : nullptr),
-                 [this](const ProgressSnapshot& s) { temp_.KeepAlive(s.done_total()); });
     ForkExecutor forked;
     InProcessExecutor in_process;
     Executor& executor = here ? static_cast<Executor&>(in_process) : forked;
-    ExecResult r = executor.Run(MakeWorkList(plan), config, signals_, view.get());
+    ExecResult r = executor.Run(MakeWorkList(plan), config, signals_, view_.get());
     if (r.signal != 0) return Status::Interrupted(r.signal, "DEST left untouched");
     if (!r.status.ok()) return r.status;
     if (Status s = CheckSourceSize(); !s.ok()) return s;
@@ -340,8 +354,8 @@ class CopyRun {
 
   Status Verify() {
     uint64_t recopied = 0;
-    if (Status s =
-            VerifyCopy(o_, src_, temp_.fd(), &recopied, &outcome_.report.digest, sys_, &signals_);
+    if (Status s = VerifyCopy(o_, src_, temp_.fd(), &recopied, &outcome_.report.digest, sys_,
+                              &signals_, view_.get());
         !s.ok()) {
       distrusted_ = s.signal() == 0;
       return s;
@@ -358,8 +372,8 @@ class CopyRun {
   // The digest (--print-digest), the data made durable (--fsync), then the one rename.
   Status Publish() {
     if (o_.print_digest && outcome_.report.digest.empty()) {
-      if (Status s =
-              DigestCopy(o_, temp_.fd(), outcome_.report.bytes, &signals_, &outcome_.report.digest);
+      if (Status s = DigestCopy(o_, temp_.fd(), outcome_.report.bytes, &signals_, view_.get(),
+                                &outcome_.report.digest);
           !s.ok()) {
         return s;
       }
@@ -367,7 +381,8 @@ class CopyRun {
     // With --fsync, the data is written out in steps that take signals; Commit's fsync then has
     // little left to wait for.
     if (o_.fsync) {
-      if (Status s = SyncInSteps(sys_, temp_.fd(), o_.dest, outcome_.report.bytes, &signals_);
+      if (Status s =
+              SyncInSteps(sys_, temp_.fd(), o_.dest, outcome_.report.bytes, &signals_, view_.get());
           !s.ok()) {
         return s;
       }
@@ -479,6 +494,8 @@ class CopyRun {
   uint64_t data_bytes_ = 0;  // the bytes the workers copied: report.bytes less the holes
   CopyOutcome outcome_;
   std::chrono::steady_clock::time_point start_;
+  // After temp_, which its tick keeps alive: the view goes first.
+  std::unique_ptr<ProgressObserver> view_;
 };
 
 }  // namespace

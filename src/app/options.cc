@@ -17,6 +17,7 @@
 #include "app/option_names.h"
 #include "base/program_name.h"
 #include "base/size_parse.h"
+#include "exec/entry_copy.h"
 
 namespace po = boost::program_options;
 
@@ -325,6 +326,44 @@ Status Interpret(const po::variables_map& vm, bool no_arguments, CommandLine* ou
   return ChooseAction(vm, no_arguments, out);
 }
 
+// The first of the options that need DEST to be a file pcopy makes and publishes (to check, keep
+// or replace it), or SOURCE to be a file with times, an owner and extents, with the reason where
+// it is not plain; nullptr if none.
+const char* NeedsFiles(const Options& o, bool dest) {
+  if (dest && o.verify) return "--verify:it cannot be read back";
+  if (dest && o.print_digest) return "--print-digest";
+  if (dest && o.no_clobber) return "-n";
+  if (o.update) return "-u";
+  if (o.resume == ResumeMode::kAlways) return "--resume";
+  if (PreservesAny(o.preserve)) return "-p and --preserve";
+  if (o.reflink == ReflinkMode::kAlways) return "--reflink=always";
+  return nullptr;
+}
+
+// '-' is standard input as SOURCE and standard output as DEST (a file named '-' is './-'): one
+// of each, alone, without the options that need real files. Said here, before anything is read.
+Status CheckStandardStreams(const Options& o) {
+  if (o.target_is_directory && o.dest == "-") {
+    return Usage(
+        "-t takes a directory, and '-' is standard output (a directory named '-' is "
+        "'./-')");
+  }
+  const bool to_stdout = !o.target_is_directory && o.dest == "-";
+  const bool from_stdin =
+      std::find(o.sources.begin(), o.sources.end(), std::string("-")) != o.sources.end();
+  if ((to_stdout || from_stdin) && o.sources.size() > 1) {
+    return Usage(to_stdout ? "standard output ('-') takes one SOURCE"
+                           : "standard input ('-') is copied alone, to one DEST");
+  }
+  const char* needs = to_stdout ? NeedsFiles(o, true) : from_stdin ? NeedsFiles(o, false) : nullptr;
+  if (needs == nullptr) return {};
+  const std::string option(needs);
+  const size_t colon = option.find(':');
+  return Usage(option.substr(0, colon) + " cannot be used with " +
+               (to_stdout ? "DEST '-' (standard output)" : "SOURCE '-' (standard input)") +
+               (colon == std::string::npos ? "" : ": " + option.substr(colon + 1)));
+}
+
 // cp's operands: SOURCE DEST, SOURCE... DIRECTORY, -t DIRECTORY SOURCE..., -T SOURCE DEST.
 Status ChooseCopyOperands(const po::variables_map& vm, std::vector<std::string> operands,
                           Options* out) {
@@ -351,7 +390,7 @@ Status ChooseCopyOperands(const po::variables_map& vm, std::vector<std::string> 
   }
   o.sources = operands;
   o.source = operands[0];
-  return {};
+  return CheckStandardStreams(o);
 }
 
 // What the operands are for: a copy, a comparison, files to digest or lists to check.
@@ -386,6 +425,11 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
       return Usage("--compare goes with neither --verify nor --print-digest");
     }
     if (operands.size() != 2) return Usage("--compare takes two files");
+    if (operands[0] == "-" || operands[1] == "-") {
+      return Usage(
+          "--compare reads two files by offset, not standard input (a file named '-' "
+          "is './-')");
+    }
     o.source = operands[0];
     o.dest = operands[1];
     out->action = Action::kCompare;

@@ -127,4 +127,24 @@ void JsonProgress::OnFinish(const ProgressSnapshot& s, bool ok) {
   fflush(out_);
 }
 
+void JsonProgress::OnPhase(const char* phase, uint64_t done, uint64_t total) {
+  const auto now = std::chrono::steady_clock::now();
+  if (phase_ != phase) {
+    phase_ = phase;
+    phase_start_ = now;
+    phase_written_ = 0;
+  }
+  const double elapsed = std::chrono::duration<double>(now - phase_start_).count();
+  if (done < total && elapsed - phase_written_ < kInterval) return;
+  phase_written_ = elapsed;
+  std::string line = "{\"type\":\"phase\",\"phase\":" + JsonString(phase) + ",";
+  AppendNumber(&line, "elapsed", elapsed);
+  line += ',';
+  AppendCount(&line, "bytes_done", std::min(done, total));
+  line += ',';
+  AppendCount(&line, "bytes_total", total);
+  fprintf(out_, "%s}\n", line.c_str());
+  fflush(out_);
+}
+
 }  // namespace pcopy

@@ -14,10 +14,16 @@
 //   errors       entries reported and not copied
 //   workers      one object per worker: "bytes" written, "file" being copied (null if idle)
 //   outcome      in "end" only: "copied", "failed" or "interrupted"
+// The steps after the copy (--fsync's and --verify's sync, --verify's comparison, --print-digest)
+// follow "end" as lines of "type" "phase", about once a second and once when each completes:
+//   phase        "syncing", "verifying" or "digesting"
+//   elapsed      seconds since the step began
+//   bytes_done, bytes_total   the step's own bytes
 // Names are JSON strings: control characters escaped, and bytes that are not UTF-8 written as
 // \u00XX (one per byte, so two names that differ stay different).
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -31,6 +37,7 @@ class JsonProgress final : public ProgressObserver {
   explicit JsonProgress(FILE* out) : out_(out) {}
   void OnProgress(const ProgressSnapshot& snapshot) override;
   void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
+  void OnPhase(const char* phase, uint64_t done, uint64_t total) override;
   // The line for a snapshot; exposed for tests.
   static std::string Line(const ProgressSnapshot& snapshot, double rate, const char* outcome);
 
@@ -38,6 +45,9 @@ class JsonProgress final : public ProgressObserver {
   FILE* out_;
   double last_time_ = -1;
   uint64_t last_bytes_ = 0;
+  std::string phase_;  // the step being told, its start, and when it was last told
+  std::chrono::steady_clock::time_point phase_start_;
+  double phase_written_ = 0;
 };
 
 // s as a JSON string literal, quotes included.

@@ -16,6 +16,7 @@ namespace {
 
 constexpr double kRateWindow = 1.0;  // seconds of history behind the displayed rate
 constexpr int kWorkerBarWidth = 6;
+constexpr double kPhaseRedraw = 0.1;  // seconds between two frames of a step after the copy
 
 std::string Bar(uint64_t done, uint64_t total, int width) {
   const double frac = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
@@ -65,6 +66,7 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
   const char* clock = finished ? "in" : "ETA";
   const uint64_t shown = s.before + done, whole = s.before + s.total;
+  const std::string label = s.phase != nullptr ? std::string(s.phase) + " " : "";
   // The figures, the longest form that fits: on a narrow terminal the total goes first, then the
   // bytes, then the rate; the percent and the ETA stay. snprintf rather than operator+ chains:
   // g++ 12 raises a false -Wrestrict on those (PR105329).
@@ -81,7 +83,7 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
   snprintf(forms[3], sizeof forms[3], " %s %s %s", pct.c_str(), clock, left.c_str());
   std::string tail = forms[3];
   for (const char* form : forms) {
-    if (static_cast<int>(strlen(form)) <= columns_ - 3) {
+    if (static_cast<int>(strlen(form) + label.size()) <= columns_ - 3) {
       tail = form;
       break;
     }
@@ -100,8 +102,9 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
   // and leave the bar's last frame on a line of its own.
   const int budget = columns_ - 3;
   if (static_cast<int>(tail.size() + workers.size()) + 22 > budget) workers.clear();
-  const int bar_width = std::max(budget - static_cast<int>(tail.size() + workers.size()) - 2, 0);
-  std::string line;
+  const int bar_width =
+      std::max(budget - static_cast<int>(label.size() + tail.size() + workers.size()) - 2, 0);
+  std::string line = label;
   if (bar_width >= 10) {
     line += '[';
     line += Bar(shown, whole, bar_width);
@@ -117,8 +120,9 @@ std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) cons
   const uint64_t done = s.done_total();
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
   const uint64_t shown = s.before + done, whole = s.before + s.total;
-  char buf[160];
-  snprintf(buf, sizeof buf, "%s: %s %s of %s, %s, ETA %s", ProgramName(),
+  char buf[192];
+  snprintf(buf, sizeof buf, "%s: %s%s%s %s of %s, %s, ETA %s", ProgramName(),
+           s.phase != nullptr ? s.phase : "", s.phase != nullptr ? " " : "",
            Percent(shown, whole).c_str(), FormatBytes(shown).c_str(), FormatBytes(whole).c_str(),
            FormatRate(rate).c_str(), FormatDuration(eta).c_str());
   return buf;
@@ -172,9 +176,51 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
     } else if (drawn_) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
     }
+    drawn_ = false;  // the line is ended: nothing of the bar is left to erase
   } else if (ok) {
     fprintf(out_, "%s: 100.0%% %s in %.2f s, %s\n", ProgramName(),
             FormatBytes(s.before + s.done_total()).c_str(), s.elapsed, FormatRate(average).c_str());
+  }
+  fflush(out_);
+}
+
+void ProgressView::OnPhase(const char* phase, uint64_t done, uint64_t total) {
+  const auto now = std::chrono::steady_clock::now();
+  if (phase_ != phase) {
+    if (style_ == ProgressStyle::kBar && drawn_) fputc('\n', out_);  // a line left unfinished
+    drawn_ = false;
+    phase_ = phase;
+    phase_start_ = now;
+    phase_drawn_ = 0;
+    phase_shown_ = false;
+    samples_.clear();
+  }
+  ProgressSnapshot s;
+  s.total = total;
+  s.done = {std::min(done, total)};
+  s.planned = {total};
+  s.elapsed = std::chrono::duration<double>(now - phase_start_).count();
+  s.phase = phase;
+  const bool finished = done >= total;
+  const double redraw = style_ == ProgressStyle::kBar ? kPhaseRedraw : 1.0;
+  if (finished ? !phase_shown_ && s.elapsed < redraw : s.elapsed - phase_drawn_ < redraw) {
+    return;  // too soon to draw (again), or a step too short to be worth a line
+  }
+  phase_shown_ = true;
+  const double rate =
+      finished ? (s.elapsed > 0 ? static_cast<double>(total) / s.elapsed : 0) : Rate(s);
+  phase_drawn_ = s.elapsed;
+  if (style_ == ProgressStyle::kBar) {
+    if (follow_terminal_) {
+      if (const int columns = TerminalColumns(fileno(out_)); columns > 0) columns_ = columns;
+    }
+    Draw(BarLine(s, rate, finished), finished);
+    drawn_ = !finished;
+  } else if (finished) {
+    fprintf(out_, "%s: %s 100.0%% %s in %.2f s, %s\n", ProgramName(), phase,
+            FormatBytes(total).c_str(), s.elapsed, FormatRate(rate).c_str());
+  } else {
+    fprintf(out_, "%s\n", PlainLine(s, rate).c_str());
   }
   fflush(out_);
 }

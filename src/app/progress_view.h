@@ -7,6 +7,7 @@
 // padded with spaces rather than erased with "\033[K".
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <string>
@@ -32,6 +33,10 @@ class ProgressView final : public ProgressObserver {
   void OnProgress(const ProgressSnapshot& snapshot) override;
   void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
   void BeforeMessage() override;
+  // A step after the copy, on a line of its own: "syncing [####....] 45.0% ... ETA 0:02". Its last
+  // frame stays (with the time it took) when the step lasted long enough to be drawn before;
+  // plain lines say it once a second, and at the end of a step that lasted a second or more.
+  void OnPhase(const char* phase, uint64_t done, uint64_t total) override;
 
   // The line the bar shows for a snapshot; exposed for tests.
   // finished: the last frame, with the time the copy took where the ETA was.
@@ -52,6 +57,10 @@ class ProgressView final : public ProgressObserver {
   double last_plain_ = 0;
   bool drawn_ = false;
   std::deque<std::pair<double, uint64_t>> samples_;  // (elapsed, bytes) over the last second
+  std::string phase_;                                // the step OnPhase draws now
+  std::chrono::steady_clock::time_point phase_start_;
+  double phase_drawn_ = 0;    // when the step was last drawn (its elapsed), or 0
+  bool phase_shown_ = false;  // whether it has been
 };
 
 // The terminal width of fd, or 0 if it is not a terminal.

@@ -1,5 +1,6 @@
 #include "app/read_to_end.h"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -7,6 +8,7 @@
 #include "base/program_name.h"
 #include "copy/digest.h"
 #include "copy/io.h"
+#include "os/stream_io.h"
 
 namespace pcopy {
 namespace {
@@ -36,16 +38,43 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
   return {};
 }
 
+// Standard input ('-'): read(2) from where it stands, each read waiting in the guard's wait, so
+// a silent pipe or terminal still takes Ctrl-C.
+Status CopyStream(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
+                  int dst_fd, const std::string& dst_name, uint64_t buffer_size,
+                  SignalGuard& signals, StreamDigests* digests, uint64_t* copied) {
+  std::unique_ptr<char[]> buffer(new char[buffer_size]);
+  uint64_t offset = 0;
+  const Status s = ReadStream(
+      src.fd.get(), src_name, &signals, {buffer.get(), buffer_size},
+      [&](const char* data, size_t n) -> Status {
+        if (IoError e = WriteFull(sys, dst_fd, IoFile::kDest, data, n, offset); !e.ok()) {
+          return ToStatus(e, src_name, dst_name);
+        }
+        if (digests != nullptr) digests->Update(data, n);
+        offset += n;
+        return {};
+      });
+  *copied = offset;
+  return s;
+}
+
 }  // namespace
 
 Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& src, int temp_fd,
-                     SignalGuard& signals, FILE* out, CopyReport* report) {
-  if (o.verbose) fprintf(out, "%s: size unknown or 0: reading to the end\n", ProgramName());
+                     SignalGuard& signals, FILE* out, CopyReport* report, PhaseObserver* phases) {
+  const bool stream = src.kind == SourceKind::kStream;
+  if (o.verbose) {
+    fprintf(out, "%s: %s: reading to the end\n", ProgramName(),
+            stream ? "standard input" : "size unknown or 0");
+  }
   uint64_t copied = 0;
   StreamDigests read;
   const bool digest = o.verify || o.print_digest;
-  if (Status s = CopyToEnd(sys, src, o.source, temp_fd, o.dest, o.buffer_size, signals,
-                           digest ? &read : nullptr, &copied);
+  const auto copy = stream ? CopyStream : CopyToEnd;
+  const uint64_t buffer = stream ? std::max(o.buffer_size, kMinStreamBuffer) : o.buffer_size;
+  if (Status s = copy(sys, src, o.source, temp_fd, o.dest, buffer, signals,
+                      digest ? &read : nullptr, &copied);
       !s.ok()) {
     return s;
   }
@@ -58,12 +87,14 @@ Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& sr
   report->bytes = copied;
   report->method = "read/write by one process";
   if (!o.verify) return {};
-  if (Status s = VerifyReadOnce(o, temp_fd, copied, leaves, &signals, sys); !s.ok()) return s;
+  if (Status s = VerifyReadOnce(o, temp_fd, copied, leaves, &signals, sys, phases); !s.ok())
+    return s;
   if (o.verbose) {
     fprintf(out,
-            "%s: verified against the bytes read from %s (read once: its size is unknown): "
+            "%s: verified against the bytes read from %s (read once: %s): "
             "XXH3-128 by 1 MiB, DEST read back from storage\n",
-            ProgramName(), Quote(o.source).c_str());
+            ProgramName(), Quote(o.source).c_str(),
+            stream ? "standard input" : "its size is unknown");
   }
   return {};
 }

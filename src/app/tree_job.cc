@@ -13,6 +13,7 @@
 #include "app/copy_verbose.h"
 #include "app/method_choice.h"
 #include "app/progress_view.h"
+#include "app/stdout_copy.h"
 #include "base/program_name.h"
 #include "base/size_parse.h"
 #include "base/unique_fd.h"
@@ -59,6 +60,11 @@ class CopyCommand {
 
   CopyOutcome Run() {
     if (runner_ != nullptr) return RunTrees();  // the caller copies a single file its own way
+    // '-': standard output as DEST, standard input as SOURCE (options.cc: each alone).
+    if (o_.dest == "-" && !o_.target_is_directory) {
+      return RunCopyToStdout(o_, signals_, console_, sys_);
+    }
+    if (o_.source == "-") return RunCopy(o_, signals_, console_, sys_);
     struct stat st;
     const bool one = o_.sources.size() == 1 && !o_.target_is_directory;
     if (one && StatOperand(o_, o_.sources[0], &st) != 0)

@@ -24,19 +24,22 @@ std::string LeafBytes(uint64_t leaf, uint64_t size) {
 }  // namespace
 
 Status DropCachedPages(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
-                       SignalGuard* signals) {
-  if (Status s = SyncInSteps(sys, fd, name, size, signals); !s.ok()) return s;
+                       SignalGuard* signals, PhaseObserver* phases) {
+  if (Status s = SyncInSteps(sys, fd, name, size, signals, phases); !s.ok()) return s;
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   return {};
 }
 
 Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t* recopied,
-                  std::string* source_digest, const SysCalls& sys, SignalGuard* signals) {
+                  std::string* source_digest, const SysCalls& sys, SignalGuard* signals,
+                  PhaseObserver* phases) {
   *recopied = 0;
-  if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals); !s.ok()) return s;
+  if (Status s = DropCachedPages(sys, temp_fd, o.dest, src.size, signals, phases); !s.ok()) {
+    return s;
+  }
   std::vector<Digest128> digests;
   if (Status s = VerifyLeaves(o, src.fd.get(), src.size, temp_fd, {}, WorkersFor(o, src.size),
-                              &digests, recopied, sys, signals);
+                              &digests, recopied, sys, signals, phases);
       !s.ok()) {
     return s;
   }
@@ -47,11 +50,14 @@ Status VerifyCopy(const Options& o, const SourceFile& src, int temp_fd, uint64_t
 Status VerifyLeaves(const Options& o, int src_fd, uint64_t size, int temp_fd,
                     const std::vector<uint64_t>& leaves, unsigned jobs,
                     std::vector<Digest128>* source_digests, uint64_t* recopied, const SysCalls& sys,
-                    SignalGuard* signals) {
+                    SignalGuard* signals, PhaseObserver* phases) {
   *recopied = 0;
   const DigestInput a{src_fd, o.source}, b{temp_fd, o.dest};
   LeafReport report;
-  if (Status s = DigestLeaves(a, b, size, jobs, leaves, &report, signals); !s.ok()) return s;
+  if (Status s = DigestLeaves(a, b, size, jobs, leaves, &report, signals, {phases, "verifying"});
+      !s.ok()) {
+    return s;
+  }
   *source_digests = std::move(report.digests);
   if (report.differing.empty()) return {};
 
@@ -92,13 +98,13 @@ Status VerifyLeaves(const Options& o, int src_fd, uint64_t size, int temp_fd,
 }
 
 Status VerifyReadOnce(const Options& o, int temp_fd, uint64_t size,
-                      const std::vector<Digest128>& read, SignalGuard* signals,
-                      const SysCalls& sys) {
+                      const std::vector<Digest128>& read, SignalGuard* signals, const SysCalls& sys,
+                      PhaseObserver* phases) {
   if (size == 0) return {};
-  if (Status s = DropCachedPages(sys, temp_fd, o.dest, size, signals); !s.ok()) return s;
+  if (Status s = DropCachedPages(sys, temp_fd, o.dest, size, signals, phases); !s.ok()) return s;
   LeafReport report;
-  if (Status s =
-          DigestLeaves({temp_fd, o.dest}, {}, size, WorkersFor(o, size), {}, &report, signals);
+  if (Status s = DigestLeaves({temp_fd, o.dest}, {}, size, WorkersFor(o, size), {}, &report,
+                              signals, {phases, "verifying"});
       !s.ok()) {
     return s;
   }

@@ -1,17 +1,16 @@
 #include "copy/digest.h"
 
-#include <poll.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+#include <memory>
 #include <new>
-#include <span>
 
 #include "copy/io.h"
+#include "os/stream_io.h"
 
 namespace pcopy {
 namespace {
@@ -29,28 +28,15 @@ std::string CanonicalHex(XXH128_hash_t h) {
   return hex;
 }
 
-// Hands take() what fd gives, in order, until its end: read(2), so a pipe works as a file does.
-// With signals, each read waits in the guard's one wait first (signal_guard.h): a terminal or a
-// stalled pipe must not keep pcopy deaf to Ctrl-C, which the guard keeps blocked elsewhere.
+// What fd gives, in order, until its end (standard input, a pipe): os/stream_io.h's ReadStream,
+// which waits in the guard so that a stalled pipe does not keep pcopy deaf to Ctrl-C.
 template <typename Take>
 Status ReadInOrder(const DigestInput& in, SignalGuard* signals, Take take) {
   std::vector<char> buffer(kLeafSize);
-  for (;;) {
-    if (signals != nullptr) {
-      pollfd p{in.fd, POLLIN, 0};
-      const int ready = signals->Wait(std::span<pollfd>(&p, 1), std::chrono::seconds(1));
-      if (signals->terminating_signal() != 0) {
-        return Status::Interrupted(signals->terminating_signal());
-      }
-      if (ready < 0 && errno != EINTR) return Status::FromErrno("poll", in.name, errno);
-      if (ready <= 0) continue;
-    }
-    const ssize_t n = read(in.fd, buffer.data(), buffer.size());
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0) return Status::FromErrno("read", in.name, errno);
-    if (n == 0) return {};
-    take(buffer.data(), static_cast<size_t>(n));
-  }
+  return ReadStream(in.fd, in.name, signals, buffer, [&](const char* data, size_t n) {
+    take(data, n);
+    return Status();
+  });
 }
 
 }  // namespace
@@ -216,13 +202,13 @@ Status DigestStream(const DigestInput& in, SignalGuard* signals, std::vector<Dig
 }
 
 Status DigestWhole(const DigestInput& in, SignalGuard* signals, std::string* hex) {
-  XXH3_state_t* state = XXH3_createState();
+  const std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                       &XXH3_freeState);
   if (state == nullptr) throw std::bad_alloc();
-  XXH3_128bits_reset(state);
+  XXH3_128bits_reset(state.get());
   const Status s = ReadInOrder(
-      in, signals, [&](const char* data, size_t n) { XXH3_128bits_update(state, data, n); });
-  if (s.ok()) *hex = CanonicalHex(XXH3_128bits_digest(state));
-  XXH3_freeState(state);
+      in, signals, [&](const char* data, size_t n) { XXH3_128bits_update(state.get(), data, n); });
+  if (s.ok()) *hex = CanonicalHex(XXH3_128bits_digest(state.get()));
   return s;
 }
 

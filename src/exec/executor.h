@@ -21,6 +21,7 @@
 #include "copy/io.h"
 #include "exec/ledger.h"
 #include "os/file_identity.h"
+#include "os/phase.h"
 #include "os/signal_guard.h"
 #include "plan/work_list.h"
 
@@ -120,12 +121,17 @@ struct ProgressSnapshot {
   // Bytes done before this run began (a resumed copy's durable data): views add them to the
   // amounts they show, never to the rates, which are this run's. total and done exclude them.
   uint64_t before = 0;
+  // A step after the copy (PhaseObserver): its word, which views show before the figures; then
+  // total and done are that step's bytes, and elapsed its own time.
+  const char* phase = nullptr;
   uint64_t done_total() const;
 };
 
-class ProgressObserver {
+// A view of the copy, and of the steps after it (PhaseObserver: syncing, verifying), which views
+// that draw them override.
+class ProgressObserver : public PhaseObserver {
  public:
-  virtual ~ProgressObserver() = default;
+  void OnPhase(const char*, uint64_t, uint64_t) override {}
   virtual void OnProgress(const ProgressSnapshot& snapshot) = 0;
   // Called once the workers are gone; ok says whether every byte was copied.
   virtual void OnFinish(const ProgressSnapshot& snapshot, bool ok) = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <memory>
 #include <new>
 
@@ -46,7 +47,8 @@ int LeafTask(const PoolTask& task, PoolResult* result, void* context) noexcept {
 
 // The leaves digested by this process, one after another, taking signals between them.
 Status DigestHere(const Context& ctx, const std::vector<PoolTask>& tasks,
-                  std::vector<PoolResult>* results, SignalGuard* signals) {
+                  std::vector<PoolResult>* results, SignalGuard* signals,
+                  const std::function<void(size_t)>& collected) {
   std::unique_ptr<char[]> buffer(new char[kLeafSize]);
   results->assign(tasks.size(), PoolResult{});
   for (size_t i = 0; i < tasks.size(); ++i) {
@@ -56,13 +58,15 @@ Status DigestHere(const Context& ctx, const std::vector<PoolTask>& tasks,
     PoolResult& r = (*results)[i];
     r.id = tasks[i].id;
     r.error = DigestLeaf(ctx, tasks[i].arg[0], buffer.get(), &r);
+    collected(i + 1);
   }
   return {};
 }
 
 // The leaves digested on a pool of up to `jobs` workers.
 Status DigestOnPool(Context* ctx, unsigned jobs, const std::vector<PoolTask>& tasks,
-                    std::vector<PoolResult>* results, SignalGuard* signals) {
+                    std::vector<PoolResult>* results, SignalGuard* signals,
+                    const std::function<void(size_t)>& collected) {
   PoolConfig config;
   config.workers = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(tasks.size())));
   config.queue_capacity = 256;
@@ -72,14 +76,15 @@ Status DigestOnPool(Context* ctx, unsigned jobs, const std::vector<PoolTask>& ta
   config.signals = signals;
   std::unique_ptr<ProcessPool> pool;
   if (Status s = ProcessPool::Start(config, &pool); !s.ok()) return s;
-  if (Status s = pool->Map(tasks, results); !s.ok()) return s;
+  if (Status s = pool->Map(tasks, results, collected); !s.ok()) return s;
   return pool->Join();
 }
 
 }  // namespace
 
 Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
-                    const std::vector<uint64_t>& leaves, LeafReport* out, SignalGuard* signals) {
+                    const std::vector<uint64_t>& leaves, LeafReport* out, SignalGuard* signals,
+                    PhaseReport report) {
   *out = LeafReport{};
   if (signals != nullptr && signals->Poll() != 0) {
     return Status::Interrupted(signals->terminating_signal());
@@ -95,9 +100,16 @@ Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, u
     tasks[i].id = i;
     tasks[i].arg[0] = wanted[i];
   }
+  uint64_t total = 0;
+  for (const uint64_t leaf : wanted) total += std::min(kLeafSize, size - leaf * kLeafSize);
+  // Leaves come back in any order; a count of them, as whole leaves, is near enough for a bar.
+  const auto collected = [&](size_t n) {
+    report(n == wanted.size() ? total : std::min<uint64_t>(total, n * kLeafSize), total);
+  };
+  report(0, total);
   std::vector<PoolResult> results;
-  if (Status s = jobs == 0 ? DigestHere(ctx, tasks, &results, signals)
-                           : DigestOnPool(&ctx, jobs, tasks, &results, signals);
+  if (Status s = jobs == 0 ? DigestHere(ctx, tasks, &results, signals, collected)
+                           : DigestOnPool(&ctx, jobs, tasks, &results, signals, collected);
       !s.ok()) {
     return s;
   }

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "copy/digest.h"
+#include "os/phase.h"
 #include "os/signal_guard.h"
 
 namespace pcopy {
@@ -25,9 +26,10 @@ struct LeafReport {
 
 // Digests the leaves of a (all of them if `leaves` is empty) of a file of `size` bytes, and
 // compares them with b's when b.fd >= 0, on `jobs` worker processes, or in this process when jobs
-// is 0 (taking signals between leaves). signals may be null (then nothing interrupts it).
+// is 0 (taking signals between leaves). signals may be null (then nothing interrupts it). report
+// is told the bytes of the leaves digested so far, of those asked for.
 Status DigestLeaves(const DigestInput& a, const DigestInput& b, uint64_t size, unsigned jobs,
                     const std::vector<uint64_t>& leaves, LeafReport* out,
-                    SignalGuard* signals = nullptr);
+                    SignalGuard* signals = nullptr, PhaseReport report = {});
 
 }  // namespace pcopy

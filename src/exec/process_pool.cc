@@ -348,7 +348,8 @@ Status ProcessPool::NextResult(std::chrono::milliseconds timeout, PoolResult* ou
   }
 }
 
-Status ProcessPool::Map(const std::vector<PoolTask>& tasks, std::vector<PoolResult>* results) {
+Status ProcessPool::Map(const std::vector<PoolTask>& tasks, std::vector<PoolResult>* results,
+                        const std::function<void(size_t)>& collected_now) {
   std::unordered_map<uint64_t, size_t> index_of;
   for (size_t i = 0; i < tasks.size(); ++i) index_of.emplace(tasks[i].id, i);
   if (index_of.size() != tasks.size()) return Status::Message("Map needs distinct task ids");
@@ -374,6 +375,7 @@ Status ProcessPool::Map(const std::vector<PoolTask>& tasks, std::vector<PoolResu
     (*results)[it->second] = r;
     have[it->second] = true;
     ++collected;
+    if (collected_now) collected_now(collected);
   }
   return {};
 }

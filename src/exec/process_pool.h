@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,7 +83,9 @@ class ProcessPool {
   // Waits up to timeout for one result; *got says whether one came. An error if a worker died.
   Status NextResult(std::chrono::milliseconds timeout, PoolResult* out, bool* got);
   // Submits every task and collects every result, ordered as tasks. Task ids must be distinct.
-  Status Map(const std::vector<PoolTask>& tasks, std::vector<PoolResult>* results);
+  // collected (may be empty) is told the count of results in after each one.
+  Status Map(const std::vector<PoolTask>& tasks, std::vector<PoolResult>* results,
+             const std::function<void(size_t)>& collected = {});
 
   Status Close();  // no more tasks: the workers finish what is queued, then exit
   Status Join();   // Close, wait for every worker, reap it; an error if one did not exit 0

@@ -36,6 +36,9 @@ std::string Refusal(const CommandLine& cmd, bool tree, int* code) {
            "and --discard-partial are pcopy's";
   }
   if (cmd.action == Action::kChecksum) return "";
+  if ((o.dest == "-" && !o.target_is_directory) || o.source == "-") {
+    return "'-' (standard input or output) is pcopy's: the ranks read and write files by offset";
+  }
   if (o.jobs_given && o.jobs > 1 && o.slow_worker > 1) {
     return "--slow-worker slows rank 0, which copies itself: not with -j " + std::to_string(o.jobs);
   }

@@ -6,8 +6,10 @@
 #include "mpi/mpi_command.h"
 #include "mpi/mpi_world.h"
 #include "mpi/rank_workers.h"
+#include "os/stream_io.h"
 
 int main(int argc, char** argv) {
+  pcopy::HoldStandardDescriptors();  // before anything is opened
   // Open MPI backs the board's window with a file in /dev/shm, which a rank killed outright leaves
   // there; in the job's session directory, mpirun removes it when the job ends, whatever happened
   // to the ranks. (A user's own setting wins.) Read by MPI_Init.

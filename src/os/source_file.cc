@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -80,6 +81,22 @@ Status OpenSource(const std::string& path, SourceFile* out, SourceUse use, const
     return Status::FromErrno("cannot open", path, errno).WithTail("for reading");
   }
   out->mode = st.st_mode;
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
+  out->fd = std::move(fd);
+  return {};
+}
+
+Status OpenStandardInput(SourceFile* out, const SysCalls& sys) {
+  UniqueFd fd(sys.fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3));
+  if (!fd.valid()) return Status::FromErrno("cannot read", "-", errno);
+  struct stat st;
+  if (sys.fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", "-", errno);
+  if (S_ISDIR(st.st_mode)) return Status::FromErrno("cannot read", "-", EISDIR);
+  out->kind = SourceKind::kStream;
+  out->size = 0;
+  // Made as a shell's redirection makes a file: 0666 less the umask (the commit applies it).
+  out->mode = S_IFREG | 0666;
   out->dev = st.st_dev;
   out->ino = st.st_ino;
   out->fd = std::move(fd);

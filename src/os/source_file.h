@@ -19,7 +19,8 @@
 
 namespace pcopy {
 
-enum class SourceKind { kRegular, kBlockDevice };
+// kStream: standard input ('-'), read once, in order, from where it stands (os/stream_io.h).
+enum class SourceKind { kRegular, kBlockDevice, kStream };
 
 struct SourceFile {
   UniqueFd fd;
@@ -36,6 +37,11 @@ enum class SourceUse { kCopy, kRead };
 
 Status OpenSource(const std::string& path, SourceFile* out, SourceUse use = SourceUse::kCopy,
                   const SysCalls& sys = RealSysCalls());
+
+// Standard input as SOURCE ('-'), whatever it is (a pipe, a terminal, a redirected file): a
+// kStream of size 0 with its own O_CLOEXEC descriptor (a dup of 0), read from where it stands as
+// cat would. A directory or a closed standard input is refused in one line.
+Status OpenStandardInput(SourceFile* out, const SysCalls& sys = RealSysCalls());
 
 // True for a file system whose files' sizes mean nothing (statfs f_type: procfs, sysfs, ...).
 bool IsPseudoFileSystem(unsigned long magic);

@@ -18,7 +18,9 @@ bool IsSyncRangeUnsupported(int err) {
 }
 
 Status SyncInSteps(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
-                   SignalGuard* signals) {
+                   SignalGuard* signals, PhaseObserver* phases) {
+  const PhaseReport report{phases, "syncing"};
+  report(0, size);
   for (uint64_t offset = 0; offset < size;) {
     if (signals != nullptr && signals->Poll() != 0) {
       return Status::Interrupted(signals->terminating_signal());
@@ -31,6 +33,8 @@ Status SyncInSteps(const SysCalls& sys, int fd, const std::string& name, uint64_
       return Status::FromErrno("fdatasync", name, errno);
     }
     offset += length;
+    // The last step is told after the fdatasync, which may still have the metadata to write.
+    if (offset < size) report(offset, size);
   }
   if (signals != nullptr && signals->Poll() != 0) {
     return Status::Interrupted(signals->terminating_signal());
@@ -40,6 +44,7 @@ Status SyncInSteps(const SysCalls& sys, int fd, const std::string& name, uint64_
     rc = sys.fdatasync(fd);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) return Status::FromErrno("fdatasync", name, errno);
+  report(size, size);
   return {};
 }
 

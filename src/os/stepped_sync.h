@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "os/phase.h"
 #include "os/signal_guard.h"
 #include "os/sys_calls.h"
 
@@ -27,7 +28,8 @@ bool IsSyncRangeUnsupported(int err);
 // be null) has a terminating signal between two steps; a failure of a step or of the final
 // fdatasync is "fdatasync '<name>': <error>". A file system that has no sync_file_range gets the
 // fdatasync alone.
+// Each step is told to phases (may be null) as "syncing", the last after the fdatasync.
 Status SyncInSteps(const SysCalls& sys, int fd, const std::string& name, uint64_t size,
-                   SignalGuard* signals);
+                   SignalGuard* signals, PhaseObserver* phases = nullptr);
 
 }  // namespace pcopy

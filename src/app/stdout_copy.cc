@@ -1,0 +1,168 @@
+#include "app/stdout_copy.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "app/progress_choice.h"
+#include "base/program_name.h"
+#include "base/size_parse.h"
+#include "copy/io.h"
+#include "os/source_file.h"
+#include "os/stream_io.h"
+
+namespace pcopy {
+namespace {
+
+constexpr double kRedrawSeconds = 0.1;
+
+class StdoutCopy {
+ public:
+  StdoutCopy(const Options& o, SignalGuard& signals, const Console& console, const SysCalls& sys)
+      : o_(o),
+        signals_(signals),
+        console_(console),
+        sys_(sys),
+        out_(fileno(console.out), "-", &signals),
+        buffer_(std::max(o.buffer_size, kMinStreamBuffer)) {}
+
+  CopyOutcome Run() {
+    if (Status s = Open(); !s.ok()) return Failed(std::move(s));
+    if (o_.verbose) {
+      fprintf(console_.err, "%s: writing %s to standard output in order, in this process\n",
+              ProgramName(), Quote(o_.source).c_str());
+    }
+    view_ = MakeProgress(o_, console_);
+    start_ = std::chrono::steady_clock::now();
+    Status s = src_.kind == SourceKind::kStream
+                   ? ReadStream(src_.fd.get(), o_.source, &signals_, buffer_,
+                                [this](const char* d, size_t n) { return Take(d, n); })
+                   : ReadFile();
+    if (s.ok() && o_.fsync) s = out_.Sync();
+    if (view_) {
+      ProgressSnapshot last = Snapshot();
+      last.outcome = s.ok() ? "copied" : s.signal() != 0 ? "interrupted" : "failed";
+      last.files_done = s.ok() ? 1 : 0;
+      view_->OnFinish(last, s.ok());
+    }
+    if (!s.ok()) return Failed(std::move(s));
+    Report();
+    return {};
+  }
+
+ private:
+  // SOURCE opened, and refused where it is standard output's own file: cat's "input file is
+  // output file", since reading on while appending would never end.
+  Status Open() {
+    if (Status s = o_.source == "-" ? OpenStandardInput(&src_, sys_)
+                                    : OpenSource(o_.source, &src_, SourceUse::kCopy, sys_);
+        !s.ok()) {
+      return s;
+    }
+    struct stat st;
+    if (fstat(fileno(console_.out), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == src_.dev &&
+        st.st_ino == src_.ino) {
+      return Status::Message(Quote(o_.source) + " and standard output are the same file");
+    }
+    return signals_.Poll() != 0 ? Status::Interrupted(signals_.terminating_signal()) : Status{};
+  }
+
+  // A file or a device, read with pread from its start; to its end when its size is unknown
+  // (a /proc file). A file that shrank under the copy is an error, as for a copy to a file.
+  Status ReadFile() {
+    for (uint64_t offset = 0;;) {
+      if (signals_.Poll() != 0) return Status::Interrupted(signals_.terminating_signal());
+      size_t want = buffer_.size();
+      if (src_.size != 0) {
+        if (offset >= src_.size) return {};
+        want = static_cast<size_t>(std::min<uint64_t>(want, src_.size - offset));
+      }
+      size_t got = 0;
+      if (IoError e =
+              ReadFull(sys_, src_.fd.get(), IoFile::kSource, buffer_.data(), want, offset, &got);
+          !e.ok()) {
+        return ToStatus(e, o_.source, "-");
+      }
+      if (got == 0 && src_.size == 0) return {};
+      if (got < want && src_.size != 0)
+        return ToStatus(SourceChanged(offset + got), o_.source, "-");
+      if (Status s = Take(buffer_.data(), got); !s.ok()) return s;
+      offset += got;
+    }
+  }
+
+  Status Take(const char* data, size_t n) {
+    if (Status s = out_.Write(data, n); !s.ok()) return s;
+    if (view_ && Elapsed() - drawn_at_ >= kRedrawSeconds) {
+      drawn_at_ = Elapsed();
+      view_->OnProgress(Snapshot());
+    }
+    return {};
+  }
+
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  // One worker's progress, which is this process's; a stream's total is what it gave so far.
+  ProgressSnapshot Snapshot() const {
+    ProgressSnapshot s;
+    s.total = src_.size != 0 ? src_.size : out_.written();
+    s.done = {out_.written()};
+    s.planned = {s.total};
+    s.elapsed = Elapsed();
+    s.files_total = 1;
+    return s;
+  }
+
+  CopyOutcome Failed(Status s) const {
+    if (out_.broken_pipe()) return CopyOutcome{Status(), kExitBrokenPipe, {}};
+    if (s.signal() != 0) {
+      const int signal = s.signal();
+      return CopyOutcome{Status::Interrupted(signal, "standard output got only part of it"),
+                         ExitCodeForSignal(signal),
+                         {}};
+    }
+    return CopyOutcome{std::move(s), kExitFailure, {}};
+  }
+
+  // cp -v's 'a' -> 'b' and the summary, both on stderr: stdout is the data.
+  void Report() const {
+    const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
+    if (!o_.verbose && !in_bar_place) return;
+    if (o_.verbose) fprintf(console_.err, "%s -> '-'\n", Quote(o_.source).c_str());
+    const double seconds = Elapsed();
+    const uint64_t bytes = out_.written();
+    fprintf(console_.err,
+            "%s: copied %s in %.3f s (%s) in this process, method read/write to standard "
+            "output%s\n",
+            ProgramName(), FormatBytes(bytes).c_str(), seconds,
+            FormatRate(seconds > 0 ? static_cast<double>(bytes) / seconds : 0).c_str(),
+            o_.fsync ? ", fsync" : "");
+  }
+
+  const Options& o_;
+  SignalGuard& signals_;
+  const Console& console_;
+  const SysCalls& sys_;
+  SourceFile src_;
+  StreamWriter out_;
+  std::vector<char> buffer_;
+  std::unique_ptr<ProgressObserver> view_;
+  std::chrono::steady_clock::time_point start_;
+  double drawn_at_ = 0;
+};
+
+}  // namespace
+
+CopyOutcome RunCopyToStdout(const Options& o, SignalGuard& signals, const Console& console,
+                            const SysCalls& sys) {
+  return RunGuarded([&] { return StdoutCopy(o, signals, console, sys).Run(); });
+}
+
+}  // namespace pcopy

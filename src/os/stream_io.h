@@ -1,0 +1,70 @@
+// stream_io.h: reading and writing a stream (standard input or output, a pipe, a terminal, a
+// socket) in order, without ever leaving the parent deaf to SIGINT, SIGTERM or SIGHUP.
+//
+// The guard keeps those signals blocked outside its one wait (signal_guard.h), so a read(2) or
+// write(2) that blocks on a stalled pipe would hold the process until the other end moves. So a
+// pipe or terminal is reopened through /proc/self/fd as an open file description of pcopy's own
+// and made non-blocking (the shared one, and with it the shell's and the other end's, is left as
+// it was): every read and write returns at once, and the waits for data or room happen in the
+// guard's wait. What cannot be reopened (a socket) is waited for before each read, and written in
+// pieces of PIPE_BUF after POLLOUT. A regular file or a block device is used as it is: it does
+// not wait on another process. Pending signals are taken every 50 ms, and in every wait.
+// Parent only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "os/signal_guard.h"
+
+namespace pcopy {
+
+// The least buffer a stream is read with: a pipe gives up to 64 KiB at a time, and cat's 128 KiB
+// halves the system calls of a small --buffer-size.
+inline constexpr uint64_t kMinStreamBuffer = 128 << 10;
+
+// Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed, with the access that makes any
+// use of it fail as the closed descriptor's would (EBADF): standard input write-only, standard
+// output and error read-only. Otherwise the first file pcopy opens would take the number, and a
+// line printed to stdout would land in it. Each main calls it first.
+void HoldStandardDescriptors();
+
+// Hands take() what fd gives from where it stands to its end, in order, in pieces of at most
+// buffer.size(). Stops at the first error take() returns. With signals (may be null), each read
+// waits in the guard's wait first, and a terminating signal ends it with Status::Interrupted;
+// without, a non-blocking fd is waited for with poll(2). name is for messages.
+Status ReadStream(int fd, const std::string& name, SignalGuard* signals, std::span<char> buffer,
+                  const std::function<Status(const char*, size_t)>& take);
+
+// Writes to fd (standard output) from where it stands, as a stream: see the file comment.
+class StreamWriter {
+ public:
+  // name is for messages ("standard output"). fd is borrowed; it must outlive the writer.
+  StreamWriter(int fd, std::string name, SignalGuard* signals);
+
+  // All of data, or an error: Status::FromErrno("write", name, errno) with the offset written so
+  // far, EPIPE included (broken_pipe() then says so); Status::Interrupted for a signal.
+  Status Write(const char* data, size_t length);
+  bool broken_pipe() const { return broken_pipe_; }
+  uint64_t written() const { return written_; }
+  // fsync(2) where the descriptor is a file; nothing for a pipe or a terminal (EINVAL, EROFS).
+  Status Sync();
+
+ private:
+  int fd_;  // where the writes go: own_ when it is open, else the borrowed fd
+  UniqueFd own_;
+  std::string name_;
+  SignalGuard* signals_;
+  bool piecewise_ = false;                             // see Write
+  std::chrono::steady_clock::time_point last_poll_{};  // when signals were last taken
+  uint64_t written_ = 0;
+  bool broken_pipe_ = false;
+};
+
+}  // namespace pcopy
