@@ -43,43 +43,6 @@ void ExpectProcCopy(const std::string& proc_file) {
 TEST(E2eCopy, ProcCpuinfoReadToTheEnd) { ExpectProcCopy("/proc/cpuinfo"); }
 TEST(E2eCopy, ProcVersionReadToTheEnd) { ExpectProcCopy("/proc/version"); }
 
-// A loop device over an image file, detached on destruction.
-class LoopDevice {
- public:
-  explicit LoopDevice(const std::string& image) {
-    FILE* p = popen(("losetup -f --show '" + image + "' 2>&1").c_str(), "r");
-    if (p == nullptr) {
-      error_ = "popen failed";
-      return;
-    }
-    char buf[256];
-    std::string out;
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    const int status = pclose(p);
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    if (status == 0 && out.rfind("/dev/", 0) == 0 && out.find('\n') == std::string::npos) {
-      device_ = out;
-    } else {
-      error_ = "losetup -f --show failed: " + out;
-    }
-  }
-  ~LoopDevice() {
-    if (!device_.empty()) {
-      const std::string cmd = "losetup -d '" + device_ + "' 2>/dev/null";
-      if (system(cmd.c_str()) != 0)
-        fprintf(stderr, "warning: could not detach %s\n", device_.c_str());
-    }
-  }
-  LoopDevice(const LoopDevice&) = delete;
-  LoopDevice& operator=(const LoopDevice&) = delete;
-  const std::string& device() const { return device_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string device_;
-  std::string error_;
-};
-
 TEST(E2eCopy, BlockDeviceSource) {
   if (!IsRoot()) GTEST_SKIP() << "needs root to attach a loop device";
   TempDir t;

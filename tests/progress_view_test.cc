@@ -94,6 +94,40 @@ TEST(ProgressViewTest, WorkerBarsOnlyWhenWide) {
   EXPECT_TRUE(Contains(narrow, "95.4 MiB/s"));
 }
 
+// Between wide and narrow, a character per worker: its tenths done, or '#' for all of its share.
+TEST(ProgressViewTest, MidWidthsGetACharacterPerWorker) {
+  const std::string line = ProgressView(ProgressStyle::kBar, stderr, 80).BarLine(HalfDone(), 1e8);
+  EXPECT_TRUE(Contains(line, "ETA 0:05 |#055|")) << line;
+  EXPECT_LE(line.size(), 77u);
+  const std::string narrow = ProgressView(ProgressStyle::kBar, stderr, 50).BarLine(HalfDone(), 1e8);
+  EXPECT_FALSE(Contains(narrow, "|")) << narrow;
+}
+
+// Each worker's state at a glance: a finished worker's bar is full whatever its share ('#'), a
+// replaced one is drawn in '!', one far slower than the others in '~'.
+TEST(ProgressViewTest, WorkerBarsShowEachWorkersState) {
+  ProgressSnapshot s = HalfDone(1);
+  s.shown = {WorkerShow::kRunning, WorkerShow::kFinished, WorkerShow::kReplaced,
+             WorkerShow::kRunning};
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 200);
+  EXPECT_TRUE(Contains(view.BarLine(s, 1e8), " ###### ###### !!!... ###..."))
+      << view.BarLine(s, 1e8);
+  EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |##!5|"));
+  // A second later workers 0 and 2 have moved 64 MiB each, worker 3 1 MiB: slow.
+  view.OnProgress(s);
+  s.elapsed = 2;
+  s.done = {256 * kMiB, 0, 192 * kMiB, 129 * kMiB};
+  s.planned[0] = 512 * kMiB;
+  s.done[0] = 320 * kMiB;
+  view.OnProgress(s);
+  EXPECT_TRUE(Contains(view.BarLine(s, 1e8), " ###... ###### !!!!.. ~~~..."))
+      << view.BarLine(s, 1e8);
+  EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |6#!~|"));
+  // The last frame: every bar full, whatever it was.
+  EXPECT_TRUE(Contains(view.BarLine(s, 1e8, true), " ###### ###### ###### ######"));
+}
+
 TEST(ProgressViewTest, NoWorkerBarsForOneWorker) {
   ProgressSnapshot s;
   s.total = 100;

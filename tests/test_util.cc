@@ -236,4 +236,28 @@ LoopMount::LoopMount(const std::string& dir, const std::string& type, const std:
 // Runs before ~Mount unmounts: the loop device keeps the unlinked image open until then.
 LoopMount::~LoopMount() { unlink(image_.c_str()); }
 
+LoopDevice::LoopDevice(const std::string& image) {
+  FILE* p = popen(("losetup -f --show '" + image + "' 2>&1").c_str(), "r");
+  if (p == nullptr) {
+    error_ = "popen failed";
+    return;
+  }
+  char buf[256];
+  std::string out;
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int status = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  if (status == 0 && out.rfind("/dev/", 0) == 0 && out.find('\n') == std::string::npos) {
+    device_ = out;
+  } else {
+    error_ = "losetup -f --show failed: " + out;
+  }
+}
+
+LoopDevice::~LoopDevice() {
+  if (device_.empty()) return;
+  const std::string cmd = "losetup -d '" + device_ + "' 2>/dev/null";
+  if (system(cmd.c_str()) != 0) fprintf(stderr, "warning: could not detach %s\n", device_.c_str());
+}
+
 }  // namespace pcopy::test

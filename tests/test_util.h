@@ -269,4 +269,20 @@ class LoopMount : public Mount {
   std::string image_;
 };
 
+// A loop device over an image file (losetup -f --show), detached on destruction. Needs root;
+// device() is empty and error() says why when it could not be attached.
+class LoopDevice {
+ public:
+  explicit LoopDevice(const std::string& image);
+  ~LoopDevice();
+  LoopDevice(const LoopDevice&) = delete;
+  LoopDevice& operator=(const LoopDevice&) = delete;
+  const std::string& device() const { return device_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string device_;
+  std::string error_;
+};
+
 }  // namespace pcopy::test

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "app/copy_verbose.h"
+#include "app/device_dest.h"
 #include "app/digest_list.h"
 #include "app/in_process.h"
 #include "app/method_choice.h"
@@ -86,6 +87,7 @@ class CopyRun {
       view_ = WithTick(WithResumed(MakeProgress(o_, console_), partial_ ? &*partial_ : nullptr),
                        [this](const ProgressSnapshot& p) { temp_.KeepAlive(p.done_total()); });
       start_ = std::chrono::steady_clock::now();
+      in_place_ = dst_.block_device;
       s = clone_.cloned ? Cloned() : src_.size == 0 ? CopyToEndOnce() : CopyWithWorkers();
       if (s.ok()) {
         s = Publish();
@@ -94,6 +96,7 @@ class CopyRun {
     }
     if (!s.ok()) {
       if (view_) view_->BeforeMessage();  // a step's bar, cut short, makes way for the error
+      if (in_place_) return PartlyWrittenFailure(std::move(s));
       // A resumable copy keeps what it made durable, unless its verification or publication
       // failed: then none of it is trusted.
       const std::string kept =
@@ -112,6 +115,20 @@ class CopyRun {
     return Status::Interrupted(signals_.terminating_signal(), "DEST left untouched");
   }
 
+  // A device written in place and not to the end: no temporary hid the bytes already written.
+  CopyOutcome PartlyWrittenFailure(Status s) const {
+    if (s.signal() != 0) {
+      return CopyOutcome{
+          Status::Interrupted(s.signal(), PartlyWritten(dst_)), ExitCodeForSignal(s.signal()), {}};
+    }
+    CopyOutcome failed = Failed(std::move(s));
+    failed.report.notes.push_back(PartlyWritten(dst_));
+    return failed;
+  }
+
+  // Where the bytes go: the temporary, or the device written in place.
+  int OutFd() const { return in_place_ ? device_.fd.get() : temp_.fd(); }
+
   // SOURCE opened and sized, DEST resolved by cp's rules; the refusals that come before anything
   // is created. -n with an existing DEST ends the run here, successfully.
   Status Resolve() {
@@ -121,7 +138,9 @@ class CopyRun {
         !s.ok()) {
       return s;
     }
-    if (Status s = ResolveDestination(o_.source, o_.dest, &dst_, sys_); !s.ok()) return s;
+    if (Status s = ResolveDestination(o_.source, o_.dest, &dst_, sys_, /*devices=*/true); !s.ok()) {
+      return s;
+    }
     // A directory as DEST would be given SOURCE's name: standard input has none to give.
     if (from_stdin && dst_.display != o_.dest) {
       return Status::Message("cannot copy standard input into directory " + Quote(o_.dest) +
@@ -134,6 +153,9 @@ class CopyRun {
     outcome_.report.dest_path = dst_.path;
     if (sys_.fstat(src_.fd.get(), &src_st_) != 0) {
       return Status::FromErrno("cannot stat", o_.source, errno);
+    }
+    if (dst_.block_device) {
+      if (Status s = CheckDeviceDest(o_, dst_, src_st_); !s.ok()) return s;
     }
     // -u: an existing DEST as new as SOURCE is kept, as cp -u keeps it.
     if (dst_.exists && CheckExisting(sys_, AT_FDCWD, dst_.path.c_str(), src_st_, o_.no_clobber,
@@ -153,6 +175,9 @@ class CopyRun {
   // temporary created, then cloned (--reflink) or sized and, where the copy writes every byte of
   // the data, allocated. A clone takes no room: --reflink=always checks none.
   Status Prepare() {
+    if (dst_.block_device) {
+      return PrepareDeviceDest(o_, sys_, src_, dst_, &device_, &extents_);
+    }
     const std::string dir = DirName(dst_.path);
     RemoveLeftoversSaying(dir, o_.verbose ? console_.err : nullptr, sys_);
     if (Status s = SourceExtents(sys_, src_.fd.get(), src_.size, o_.sparse, o_.source, &extents_);
@@ -245,8 +270,8 @@ class CopyRun {
 
   // A source whose size is unknown (procfs, sysfs) or 0: read once, to its end, by this process.
   Status CopyToEndOnce() {
-    if (Status s = CopyReadToEnd(o_, sys_, src_, temp_.fd(), signals_, console_.err,
-                                 &outcome_.report, view_.get());
+    if (Status s = CopyReadToEnd(o_, sys_, src_, OutFd(), signals_, console_.err, &outcome_.report,
+                                 view_.get());
         !s.ok()) {
       return s;
     }
@@ -294,30 +319,19 @@ class CopyRun {
     return o_.verify ? Verify() : Status{};
   }
 
-  // The share of the data to copy that is in the page cache: of the data, not of the length, so
-  // that a sparse SOURCE whose data is all cached counts as cached. Where the kernel cannot
-  // tell, SOURCE counts as cached: the tuner then falls back on its own if it must.
-  static double CachedFraction(const std::optional<CacheShare>& cached, uint64_t data) {
-    if (!cached || data == 0) return 1;
-    return std::min(1.0, static_cast<double>(cached->cached) / static_cast<double>(data));
-  }
-
-  // With --method auto, a SOURCE mostly out of the page cache is read ahead by its workers
-  // (ExecConfig); not by a copy made here, too short for it.
   uint64_t ReadAhead(const std::optional<CacheShare>& cached, uint64_t data, bool here) const {
-    if (here || o_.method != Method::kAuto || CachedFraction(cached, data) >= kHotSourceShare) {
-      return 0;
-    }
-    return kColdReadAheadChunks * o_.chunk_size;
+    return here ? 0 : ColdReadAhead(o_, CachedFraction(cached, data));
   }
 
   ExecConfig Config(const std::optional<CacheShare>& cached, uint64_t data, bool here) const {
     const char* untuned = UntunedBecause(o_, CachedFraction(cached, data), data);
     ExecConfig config;
     config.sys = &sys_;
-    config.files.push_back(ExecFile{o_.source, temp_.path(), o_.source, o_.dest,
-                                    FileIdentity{src_.dev, src_.ino}, temp_.identity()});
-    config.method = ChooseMethod(o_, sys_, src_.fd.get(), temp_.fd(),
+    config.files.push_back(
+        ExecFile{o_.source, in_place_ ? dst_.path : temp_.path(), o_.source, o_.dest,
+                 FileIdentity{src_.dev, src_.ino},
+                 in_place_ ? FileIdentity{dst_.dev, dst_.ino} : temp_.identity()});
+    config.method = ChooseMethod(o_, sys_, src_.fd.get(), OutFd(),
                                  o_.verbose ? console_.err : nullptr, untuned);
     config.buffer_size = o_.buffer_size;
     config.tune_write_size =
@@ -327,7 +341,7 @@ class CopyRun {
     config.read_ahead = ReadAhead(cached, data, here);
     config.bwlimit = o_.bwlimit;
     config.slow_factor = o_.slow_worker;
-    config.skip_zero_blocks = o_.sparse == SparseMode::kAlways;
+    config.skip_zero_blocks = o_.sparse == SparseMode::kAlways && !in_place_;
     // --verify reads the copy back from storage: its writeback overlaps the copy as for --fsync.
     config.durable = o_.fsync || o_.verify;
     config.retries = o_.retries;
@@ -354,7 +368,7 @@ class CopyRun {
 
   Status Verify() {
     uint64_t recopied = 0;
-    if (Status s = VerifyCopy(o_, src_, temp_.fd(), &recopied, &outcome_.report.digest, sys_,
+    if (Status s = VerifyCopy(o_, src_, OutFd(), &recopied, &outcome_.report.digest, sys_,
                               &signals_, view_.get());
         !s.ok()) {
       distrusted_ = s.signal() == 0;
@@ -372,7 +386,7 @@ class CopyRun {
   // The digest (--print-digest), the data made durable (--fsync), then the one rename.
   Status Publish() {
     if (o_.print_digest && outcome_.report.digest.empty()) {
-      if (Status s = DigestCopy(o_, temp_.fd(), outcome_.report.bytes, &signals_, view_.get(),
+      if (Status s = DigestCopy(o_, OutFd(), outcome_.report.bytes, &signals_, view_.get(),
                                 &outcome_.report.digest);
           !s.ok()) {
         return s;
@@ -382,12 +396,13 @@ class CopyRun {
     // little left to wait for.
     if (o_.fsync) {
       if (Status s =
-              SyncInSteps(sys_, temp_.fd(), o_.dest, outcome_.report.bytes, &signals_, view_.get());
+              SyncInSteps(sys_, OutFd(), o_.dest, outcome_.report.bytes, &signals_, view_.get());
           !s.ok()) {
         return s;
       }
     }
     if (signals_.Poll() != 0) return Interruption();
+    if (in_place_) return Published();  // a device has no name to publish
     CommitOptions commit;
     commit.mode = src_.mode & 0777 & ~CurrentMetadataEnv().umask;
     if (Status s = Preserve(&commit.mode); !s.ok()) return s;
@@ -399,6 +414,10 @@ class CopyRun {
       outcome_.report.skipped = true;  // -n: DEST appeared during the copy; it wins
     }
     if (partial_) partial_->journal.Remove();
+    return Published();
+  }
+
+  Status Published() {
     outcome_.report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return {};
@@ -446,34 +465,15 @@ class CopyRun {
       PrintWriteSizes(console_.err, write_sizes_, kLargeWriteBudget);
   }
 
-  // "copied 1.00 GiB in 2.310 s (443 MiB/s) with 2 workers, method ...".
   std::string CopiedLine() const {
-    const CopyReport& r = outcome_.report;
-    char line[1024];
-    if (clone_.cloned) {
-      snprintf(line, sizeof line, "cloned %s in %.3f s, method %s%s", FormatBytes(r.bytes).c_str(),
-               r.seconds, r.method.c_str(), o_.fsync ? ", fsync" : "");
-      return line;
-    }
-    // A sparse SOURCE: the rate is that of the data moved, not of the holes skipped; a resumed
-    // copy: of the data this run copied.
-    const std::string data =
-        partial_ && partial_->resumed ? " (" + FormatBytes(data_bytes_) + " of data now, " +
-                                            FormatBytes(partial_->durable_bytes) + " resumed)"
-        : data_bytes_ == r.bytes ? ""
-                                 : " (" + FormatBytes(data_bytes_) + " of data, the rest holes)";
-    const std::string by = r.workers == 0 ? "in this process"
-                                          : "with " + std::to_string(r.workers) + " worker" +
-                                                (r.workers == 1 ? "" : "s");
-    const std::string replaced = r.retried.empty()
-                                     ? ""
-                                     : ", " + std::to_string(r.retried.size()) + " worker" +
-                                           (r.retried.size() == 1 ? "" : "s") + " replaced";
-    snprintf(line, sizeof line, "copied %s%s in %.3f s (%s) %s, method %s%s%s",
-             FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
-             FormatRate(r.seconds > 0 ? static_cast<double>(data_bytes_) / r.seconds : 0).c_str(),
-             by.c_str(), r.method.c_str(), o_.fsync ? ", fsync" : "", replaced.c_str());
-    return line;
+    CopiedFacts facts;
+    facts.data_bytes = data_bytes_;
+    facts.resumed = partial_ && partial_->resumed;
+    facts.resumed_bytes = facts.resumed ? partial_->durable_bytes : 0;
+    facts.cloned = clone_.cloned;
+    facts.fsync = o_.fsync;
+    facts.in_place = in_place_;
+    return DescribeCopied(outcome_.report, facts);
   }
 
   const Options& o_;
@@ -491,6 +491,8 @@ class CopyRun {
   std::vector<ByteRange> extents_;  // SOURCE's bytes to copy: its data, or all of it
   std::vector<WriteSizeReport> write_sizes_;  // what each worker's write size tuner did
   CloneResult clone_;
+  DeviceDest device_;        // a block device DEST, opened O_EXCL (os/block_device.h)
+  bool in_place_ = false;    // the copy has begun writing to device_
   uint64_t data_bytes_ = 0;  // the bytes the workers copied: report.bytes less the holes
   CopyOutcome outcome_;
   std::chrono::steady_clock::time_point start_;

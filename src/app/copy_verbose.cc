@@ -158,4 +158,31 @@ std::string WorkersPhrase(size_t workers, bool ranks, unsigned per_rank) {
   return plural(workers, "worker") + " on " + plural(workers / per_rank, "rank");
 }
 
+std::string DescribeCopied(const CopyReport& r, const CopiedFacts& f) {
+  char line[1024];
+  if (f.cloned) {
+    snprintf(line, sizeof line, "cloned %s in %.3f s, method %s%s", FormatBytes(r.bytes).c_str(),
+             r.seconds, r.method.c_str(), f.fsync ? ", fsync" : "");
+    return line;
+  }
+  const std::string data = f.resumed ? " (" + FormatBytes(f.data_bytes) + " of data now, " +
+                                           FormatBytes(f.resumed_bytes) + " resumed)"
+                           : f.data_bytes == r.bytes
+                               ? ""
+                               : " (" + FormatBytes(f.data_bytes) + " of data, the rest holes)";
+  const std::string by = r.workers == 0 ? "in this process"
+                                        : "with " + std::to_string(r.workers) + " worker" +
+                                              (r.workers == 1 ? "" : "s");
+  const std::string replaced = r.retried.empty()
+                                   ? ""
+                                   : ", " + std::to_string(r.retried.size()) + " worker" +
+                                         (r.retried.size() == 1 ? "" : "s") + " replaced";
+  snprintf(line, sizeof line, "copied %s%s in %.3f s (%s) %s, method %s%s%s%s",
+           FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
+           FormatRate(r.seconds > 0 ? static_cast<double>(f.data_bytes) / r.seconds : 0).c_str(),
+           by.c_str(), r.method.c_str(), f.fsync ? ", fsync" : "", replaced.c_str(),
+           f.in_place ? ", in place on a block device" : "");
+  return line;
+}
+
 }  // namespace pcopy

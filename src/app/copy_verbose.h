@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/outcome.h"
 #include "base/byte_range.h"
 #include "exec/executor.h"
 #include "os/page_cache.h"
@@ -38,6 +39,21 @@ void PrintWriteSizes(FILE* out, const std::vector<WriteSizeReport>& reports, uin
 // -v's summary: "4 workers"; for pcopy-mpi's ranks "3 ranks", or with -j K > 1 "6 workers on 3
 // ranks" (workers: every rank's together).
 std::string WorkersPhrase(size_t workers, bool ranks, unsigned per_rank);
+
+// What a single file's summary says besides its CopyReport.
+struct CopiedFacts {
+  uint64_t data_bytes = 0;     // the bytes this run moved: report.bytes less holes and resumed
+  bool resumed = false;        // an earlier run's partial copy was adopted
+  uint64_t resumed_bytes = 0;  // what it had made durable (0 is possible)
+  bool cloned = false;         // FICLONE made the copy
+  bool fsync = false;
+  bool in_place = false;  // a block device DEST, written in place
+};
+
+// The summary of one file's copy, as -v and the bar's last word print it: "copied 1.00 GiB in
+// 2.310 s (443 MiB/s) with 2 workers, method ...". The rate is of the data moved: not the holes a
+// sparse SOURCE skipped, nor what a resumed copy already had.
+std::string DescribeCopied(const CopyReport& r, const CopiedFacts& facts);
 
 // -v for a copy this process makes itself: why no worker is forked.
 void PrintInProcess(FILE* out, uint64_t data);

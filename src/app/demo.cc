@@ -1,17 +1,21 @@
 #include "app/demo.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <vector>
 
 #include "app/random_file.h"
 #include "base/size_parse.h"
 #include "base/unique_fd.h"
 #include "copy/digest.h"
+#include "os/child_process.h"
 #include "os/destination.h"
 #include "os/temp_file.h"
 
@@ -69,6 +73,41 @@ class DemoDir {
   std::vector<std::string> files_;
 };
 
+// cp SOURCE DEST, run from PATH in a child of the demo's, timed. The child dies with the demo
+// (ChildProcess), and a terminating signal to the demo kills and reaps it.
+struct CpRun {
+  const char* argv[4];
+};
+
+int ExecCp(void* context) noexcept {
+  auto* run = static_cast<CpRun*>(context);
+  execvp("cp", const_cast<char* const*>(run->argv));
+  return 127;  // as a shell says "command not found"
+}
+
+// *seconds: how long cp took; 0 when cp could not be run or failed (then *why says so).
+Status TimeCp(const std::string& src, const std::string& dst, SignalGuard& signals, double* seconds,
+              std::string* why) {
+  *seconds = 0;
+  CpRun run{{"cp", src.c_str(), dst.c_str(), nullptr}};
+  ChildProcess cp;
+  const auto start = std::chrono::steady_clock::now();
+  if (Status s = ChildProcess::Spawn(&ExecCp, &run, 0, "cp", &cp); !s.ok()) return s;
+  while (!cp.TryReap()) {
+    if (const int sig = signals.Wait(std::chrono::milliseconds(100)); sig != 0 && sig != SIGCHLD) {
+      return Status::Interrupted(sig);  // ~ChildProcess kills and reaps cp
+    }
+  }
+  if (!cp.succeeded()) {
+    *why = WIFEXITED(cp.wait_status()) && WEXITSTATUS(cp.wait_status()) == 127
+               ? "no cp in PATH"
+               : "cp " + cp.DescribeExit();
+    return {};
+  }
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {};
+}
+
 // main prints this after RunDemo has returned, when ~DemoDir has removed the files.
 CopyOutcome DemoInterrupted(int signal) {
   return CopyOutcome{
@@ -113,9 +152,30 @@ CopyOutcome Demo(const Options& options, SignalGuard& signals, const Console& co
     return CopyOutcome{s, kExitFailure, {}};
   }
   if (signals.Poll() != 0) return DemoInterrupted(signals.terminating_signal());
+  // Before: cp on the same file, from the same page cache. Its copy is removed before pcopy's
+  // starts: unlinked, its pages still waiting to be written are dropped, not written back into
+  // pcopy's time.
+  double cp_seconds = 0;
+  std::string cp_skipped;
+  const std::string cp_copy = dir.File("cp-copy.bin");
   if (!o.quiet) {
-    fprintf(console.out, "pcopy demo: copying it with %u job%s (pcopy -j %u %s %s)\n", o.jobs,
-            o.jobs == 1 ? "" : "s", o.jobs, o.source.c_str(), o.dest.c_str());
+    fprintf(console.out, "pcopy demo: before: cp %s %s\n", o.source.c_str(), cp_copy.c_str());
+    fflush(console.out);
+  }
+  if (Status s = TimeCp(o.source, cp_copy, signals, &cp_seconds, &cp_skipped); !s.ok()) {
+    if (s.signal() != 0) return DemoInterrupted(s.signal());
+    return CopyOutcome{s, kExitFailure, {}};
+  }
+  unlink(cp_copy.c_str());
+  if (!o.quiet) {
+    if (cp_seconds > 0) {
+      fprintf(console.out, "pcopy demo: cp took %.3f s (%s)\n", cp_seconds,
+              FormatRate(static_cast<double>(o.demo_size) / cp_seconds).c_str());
+    } else {
+      fprintf(console.out, "pcopy demo: %s: no comparison with cp\n", cp_skipped.c_str());
+    }
+    fprintf(console.out, "pcopy demo: after: pcopy -j %u %s %s\n", o.jobs, o.source.c_str(),
+            o.dest.c_str());
     fflush(console.out);
   }
   CopyOutcome outcome = RunCopy(o, signals, console);
@@ -135,12 +195,17 @@ CopyOutcome Demo(const Options& options, SignalGuard& signals, const Console& co
   }
   const CopyReport& r = outcome.report;
   if (!o.quiet) {
+    char against[96] = "";
+    if (cp_seconds > 0 && r.seconds > 0) {
+      snprintf(against, sizeof against, "; %.2fx cp's speed (cp: %.3f s)", cp_seconds / r.seconds,
+               cp_seconds);
+    }
     fprintf(console.out,
-            "pcopy demo: copied %s in %.3f s: %s with %zu worker%s (%s); the copy is identical "
-            "to the source. Removed the demo files.\n",
+            "pcopy demo: pcopy copied %s in %.3f s: %s with %zu worker%s (%s)%s. The copy is "
+            "identical to the source, byte for byte. Removed the demo files.\n",
             FormatBytes(r.bytes).c_str(), r.seconds,
             FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
-            r.workers, r.workers == 1 ? "" : "s", r.method.c_str());
+            r.workers, r.workers == 1 ? "" : "s", r.method.c_str(), against);
   }
   return outcome;
 }

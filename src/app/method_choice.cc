@@ -1,5 +1,9 @@
 #include "app/method_choice.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+
 #include "base/program_name.h"
 #include "base/size_parse.h"
 #include "os/file_system.h"
@@ -61,6 +65,15 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
     }
     return Method::kPread;
   }
+  // A device's descriptor reports the file system of /dev, not one that could share extents.
+  struct stat dst_st;
+  if (sys.fstat(dst_fd, &dst_st) == 0 && S_ISBLK(dst_st.st_mode)) {
+    if (verbose != nullptr) {
+      fprintf(verbose, "%s: method auto: DEST is a block device: %s\n", ProgramName(),
+              PreadWords(o, untuned).c_str());
+    }
+    return Method::kPread;
+  }
   const std::optional<FileSystemType> src = FileSystemOf(sys, src_fd),
                                       dst = FileSystemOf(sys, dst_fd);
   const bool same_type = src && dst && src->magic == dst->magic;
@@ -94,6 +107,16 @@ bool WritesEveryByte(const Options& o, const SysCalls& sys, int src_fd, const st
   struct statfs dst;
   if (!src || sys.statfs(dir.c_str(), &dst) != 0) return true;
   return !src->shares_extents || src->magic != static_cast<unsigned long>(dst.f_type);
+}
+
+double CachedFraction(const std::optional<CacheShare>& cached, uint64_t data) {
+  if (!cached || data == 0) return 1;
+  return std::min(1.0, static_cast<double>(cached->cached) / static_cast<double>(data));
+}
+
+uint64_t ColdReadAhead(const Options& o, double cached_fraction) {
+  if (o.method != Method::kAuto || cached_fraction >= kHotSourceShare) return 0;
+  return kColdReadAheadChunks * o.chunk_size;
 }
 
 }  // namespace pcopy

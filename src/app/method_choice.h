@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "app/options.h"
+#include "os/page_cache.h"
 #include "os/sys_calls.h"
 
 namespace pcopy {
@@ -21,6 +23,15 @@ Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_f
 // (copy/write_size_tuner.h): not when --buffer-size names one, nor under --bwlimit, whose pacing
 // sets the size of each step and the pace of every chunk.
 bool TunesWriteSize(const Options& o);
+
+// The share of the data to copy that is in the page cache: of the data, not of the length, so
+// that a sparse SOURCE whose data is all cached counts as cached. Where the kernel cannot tell
+// (no share), SOURCE counts as cached: the tuner then falls back on its own if it must.
+double CachedFraction(const std::optional<CacheShare>& cached, uint64_t data);
+
+// With --method auto, a SOURCE mostly out of the page cache is read ahead by its workers
+// (ExecConfig::read_ahead, bytes); 0 for none.
+uint64_t ColdReadAhead(const Options& o, double cached_fraction);
 
 // Why a copy of one file whose options let it tune keeps writing buffer_size, in words, or
 // nullptr where it tunes. Measured (README "Defaults"): a SOURCE mostly on storage is read at the

@@ -18,12 +18,16 @@ constexpr double kRateWindow = 1.0;  // seconds of history behind the displayed 
 constexpr int kWorkerBarWidth = 6;
 constexpr double kPhaseRedraw = 0.1;  // seconds between two frames of a step after the copy
 
-std::string Bar(uint64_t done, uint64_t total, int width) {
+std::string Bar(uint64_t done, uint64_t total, int width, char fill = '#') {
   const double frac = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   const int filled = std::clamp(static_cast<int>(frac * width), 0, width);
-  return std::string(static_cast<size_t>(filled), '#') +
+  return std::string(static_cast<size_t>(filled), fill) +
          std::string(static_cast<size_t>(width - filled), '.');
 }
+
+// A worker slower than this share of the median rate of those still running is drawn as slow.
+constexpr double kSlowShare = 0.25;
+constexpr double kWorkerRateWindow = 1.0;  // seconds behind a worker's rate
 
 std::string Percent(uint64_t done, uint64_t total) {
   char buf[16];
@@ -88,20 +92,15 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
       break;
     }
   }
-  std::string workers;
-  // A worker's bar is its done bytes against its planned share (an even one where the work is
-  // shared): in the last frame every share is finished, whatever the plan guessed, so each bar
-  // is full rather than reading "#####." at 100%.
-  for (size_t i = 0; i < s.done.size() && s.done.size() > 1; ++i) {
-    workers += ' ';
-    workers += Bar(s.done[i], finished ? s.done[i] : s.planned[i], kWorkerBarWidth);
-  }
-  // The per-worker bars only when they fit beside a main bar of at least 20 columns.
   // Three columns left free: the last, which some terminals wrap on, and two for the "^C" the
   // terminal echoes at the end of the line when the user interrupts, which would otherwise wrap
-  // and leave the bar's last frame on a line of its own.
+  // and leave the bar's last frame on a line of its own. The per-worker bars where they fit
+  // beside a main bar of at least 20 columns; else a character each beside one of at least 10.
   const int budget = columns_ - 3;
-  if (static_cast<int>(tail.size() + workers.size()) + 22 > budget) workers.clear();
+  const int room = budget - static_cast<int>(label.size() + tail.size());
+  std::string workers = WorkerBars(s, finished, false);
+  if (static_cast<int>(workers.size()) + 22 > room) workers = WorkerBars(s, finished, true);
+  if (static_cast<int>(workers.size()) + 12 > room) workers.clear();
   const int bar_width =
       std::max(budget - static_cast<int>(label.size() + tail.size() + workers.size()) - 2, 0);
   std::string line = label;
@@ -114,6 +113,62 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
   line += workers;
   if (static_cast<int>(line.size()) > budget) line.resize(static_cast<size_t>(std::max(budget, 0)));
   return line;
+}
+
+// A worker's bar is its done bytes against its planned share (an even one where the work is
+// shared), filled with '#', or '~' while it is slow, '!' once a new process took over its work. A
+// worker that has finished (nothing left for it) is full, as is every one in the last frame,
+// whatever the plan guessed: no bar reads "#####." at 100%. compact: one character each, in
+// |...|: its tenths done (0-9), or '#' for all of its share or finished, '~' slow, '!' replaced.
+std::string ProgressView::WorkerBars(const ProgressSnapshot& s, bool finished, bool compact) const {
+  if (s.done.size() < 2) return "";
+  std::string bars = compact ? " |" : "";
+  for (size_t i = 0; i < s.done.size(); ++i) {
+    const WorkerShow shown = i < s.shown.size() ? s.shown[i] : WorkerShow::kRunning;
+    const bool full = finished || shown == WorkerShow::kFinished;
+    const char fill = full                             ? '#'
+                      : shown == WorkerShow::kReplaced ? '!'
+                      : i < slow_.size() && slow_[i]   ? '~'
+                                                       : '#';
+    const uint64_t planned = full ? std::max<uint64_t>(s.done[i], 1) : s.planned[i];
+    const uint64_t done = full ? planned : s.done[i];
+    if (!compact) {
+      bars += ' ';
+      bars += Bar(done, planned, kWorkerBarWidth, fill);
+    } else if (full || fill != '#') {
+      bars += fill;
+    } else {
+      const uint64_t tenths = planned == 0 ? 10 : done * 10 / planned;
+      bars += tenths >= 10 ? '#' : static_cast<char>('0' + tenths);
+    }
+  }
+  return compact ? bars + "|" : bars;
+}
+
+// Which workers are slow: over the last second, less than kSlowShare of the median rate of the
+// workers still running (two at least).
+void ProgressView::FindSlowWorkers(const ProgressSnapshot& s) {
+  worker_samples_.emplace_back(s.elapsed, s.done);
+  while (worker_samples_.size() > 2 && s.elapsed - worker_samples_[1].first >= kWorkerRateWindow) {
+    worker_samples_.pop_front();
+  }
+  slow_.assign(s.done.size(), false);
+  const auto& [t0, before] = worker_samples_.front();
+  if (s.elapsed - t0 < kWorkerRateWindow / 2 || before.size() != s.done.size()) return;
+  std::vector<size_t> running;
+  std::vector<uint64_t> moved;
+  for (size_t i = 0; i < s.done.size(); ++i) {
+    if (i < s.shown.size() && s.shown[i] == WorkerShow::kFinished) continue;
+    running.push_back(i);
+    moved.push_back(s.done[i] - std::min(s.done[i], before[i]));
+  }
+  if (running.size() < 2) return;
+  std::vector<uint64_t> sorted = moved;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double median = static_cast<double>(sorted[sorted.size() / 2]);
+  for (size_t k = 0; k < running.size(); ++k) {
+    slow_[running[k]] = static_cast<double>(moved[k]) < kSlowShare * median;
+  }
 }
 
 std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) const {
@@ -130,6 +185,7 @@ std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) cons
 
 void ProgressView::OnProgress(const ProgressSnapshot& s) {
   const double rate = Rate(s);
+  FindSlowWorkers(s);
   if (style_ == ProgressStyle::kBar) {
     if (follow_terminal_) {
       const int now = TerminalColumns(fileno(out_));

@@ -12,6 +12,7 @@
 #include <deque>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "exec/executor.h"
 
@@ -42,9 +43,12 @@ class ProgressView final : public ProgressObserver {
   // finished: the last frame, with the time the copy took where the ETA was.
   std::string BarLine(const ProgressSnapshot& snapshot, double rate, bool finished = false) const;
   std::string PlainLine(const ProgressSnapshot& snapshot, double rate) const;
+  // The per-worker bars of BarLine: six cells each, or one character each when compact.
+  std::string WorkerBars(const ProgressSnapshot& snapshot, bool finished, bool compact) const;
 
  private:
   double Rate(const ProgressSnapshot& snapshot);
+  void FindSlowWorkers(const ProgressSnapshot& snapshot);
   // The bar's line drawn over the last one, and ended when newline.
   void Draw(const std::string& line, bool newline);
 
@@ -57,7 +61,9 @@ class ProgressView final : public ProgressObserver {
   double last_plain_ = 0;
   bool drawn_ = false;
   std::deque<std::pair<double, uint64_t>> samples_;  // (elapsed, bytes) over the last second
-  std::string phase_;                                // the step OnPhase draws now
+  std::deque<std::pair<double, std::vector<uint64_t>>> worker_samples_;  // each worker's bytes
+  std::vector<bool> slow_;  // per worker, from FindSlowWorkers
+  std::string phase_;       // the step OnPhase draws now
   std::chrono::steady_clock::time_point phase_start_;
   double phase_drawn_ = 0;    // when the step was last drawn (its elapsed), or 0
   bool phase_shown_ = false;  // whether it has been

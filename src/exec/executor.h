@@ -107,6 +107,13 @@ struct ExecResult {
   std::vector<WriteSizeReport> write_sizes;  // one per worker slot, where the run tuned
 };
 
+// What the executor knows of one worker, for the per-worker bars.
+enum class WorkerShow : uint8_t {
+  kRunning,
+  kFinished,  // exited: nothing is left for it (idle until the copy ends)
+  kReplaced,  // running, in a new process that took over after the first died or stalled
+};
+
 struct ProgressSnapshot {
   uint64_t total = 0;
   std::vector<uint64_t> done;     // per worker
@@ -117,6 +124,7 @@ struct ProgressSnapshot {
   uint64_t files_total = 0;
   uint64_t errors = 0;               // entries reported and not copied
   std::vector<std::string> current;  // per worker: the file it copies now ("" when idle)
+  std::vector<WorkerShow> shown;     // per worker; empty where the executor does not tell
   const char* outcome = nullptr;     // in OnFinish: "copied", "failed" or "interrupted"
   // Bytes done before this run began (a resumed copy's durable data): views add them to the
   // amounts they show, never to the rates, which are this run's. total and done exclude them.

@@ -101,6 +101,7 @@ class ForkRun {
     last_bytes_.assign(children_.size(), 0);
     last_change_.assign(children_.size(), Clock::now());
     stalled_.assign(children_.size(), false);
+    replaced_.assign(children_.size(), false);
     for (;;) {
       const int sig = signals_.Wait(kTick);
       if (sig != 0 && sig != SIGCHLD) {
@@ -203,6 +204,7 @@ class ForkRun {
     stalled_[i] = false;
     last_change_[i] = std::chrono::steady_clock::now();
     ++retries_used_;
+    replaced_[i] = true;
     const pid_t group = AnyAlive() ? pgid_ : 0;
     if (Status s = ChildProcess::Spawn(&WorkerMain, &contexts_[i], group,
                                        "pcopy-w" + std::to_string(i), &children_[i]);
@@ -253,10 +255,16 @@ class ForkRun {
   }
 
   ProgressSnapshot Snapshot() const {
-    return SlotsSnapshot(work_, config_, slots_.all(), start_, [this](size_t i) {
+    ProgressSnapshot s = SlotsSnapshot(work_, config_, slots_.all(), start_, [this](size_t i) {
       return i < children_.size() && children_[i].alive() &&
              slots_[i].unit_length.load(std::memory_order_relaxed) != 0;
     });
+    for (size_t i = 0; i < children_.size(); ++i) {
+      s.shown.push_back(!children_[i].alive()                  ? WorkerShow::kFinished
+                        : i < replaced_.size() && replaced_[i] ? WorkerShow::kReplaced
+                                                               : WorkerShow::kRunning);
+    }
+    return s;
   }
 
   const WorkList& work_;
@@ -272,7 +280,8 @@ class ForkRun {
   unsigned retries_used_ = 0;
   std::vector<uint64_t> last_bytes_;  // per worker, for stall detection
   std::vector<std::chrono::steady_clock::time_point> last_change_;
-  std::vector<bool> stalled_;  // killed for making no progress
+  std::vector<bool> stalled_;   // killed for making no progress
+  std::vector<bool> replaced_;  // a new process took over this worker's work
   std::chrono::steady_clock::time_point start_;
   ExecResult result_;
 };

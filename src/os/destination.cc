@@ -15,7 +15,7 @@
 namespace pcopy {
 
 Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out,
-                          const SysCalls& sys) {
+                          const SysCalls& sys, bool devices) {
   *out = Destination{};
   if (dest.empty()) return Status::FromErrno("cannot create regular file", dest, ENOENT);
   struct stat st;
@@ -49,7 +49,9 @@ Status ResolveDestination(const std::string& source, const std::string& dest, De
   if (S_ISDIR(st.st_mode)) {
     return Status::Failure("cannot overwrite directory", target, "DEST must be a file");
   }
-  if (!S_ISREG(st.st_mode)) {
+  out->block_device = devices && S_ISBLK(st.st_mode);
+  out->rdev = out->block_device ? st.st_rdev : 0;
+  if (!S_ISREG(st.st_mode) && !out->block_device) {
     return Status::Failure("cannot copy onto", target,
                            "not a regular file (pcopy replaces DEST by renaming a complete copy "
                            "onto it)");

@@ -3,7 +3,8 @@
 // DEST an existing directory: DEST/basename(SOURCE). DEST a symlink to a file: that file (the
 // copy replaces the target, as cp writes through the link). A dangling symlink, a directory in
 // the way, or a DEST that is not a regular file (a device, a FIFO: renaming over it would replace
-// the node instead of writing into it) is refused. Pure lookups; nothing is created here.
+// the node instead of writing into it) is refused, but for a block device where the caller
+// writes one in place. Pure lookups; nothing is created here.
 #pragma once
 
 #include <sys/types.h>
@@ -23,10 +24,14 @@ struct Destination {
   bool exists = false;
   dev_t dev = 0;  // when exists
   ino_t ino = 0;
+  bool block_device = false;  // an existing block device (with devices): written in place
+  dev_t rdev = 0;             // which one
 };
 
+// devices: a block device (or a symlink to one) is accepted as DEST, to be written in place
+// (os/block_device.h); otherwise it is refused as any other file that is not regular.
 Status ResolveDestination(const std::string& source, const std::string& dest, Destination* out,
-                          const SysCalls& sys = RealSysCalls());
+                          const SysCalls& sys = RealSysCalls(), bool devices = false);
 
 // As cp does: an existing DEST that this user may not write (faccessat W_OK with the effective
 // ids: EACCES, EPERM, EROFS) is refused, "cannot create regular file 'x': Permission denied".
