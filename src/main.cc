@@ -25,7 +25,11 @@ int main(int argc, char** argv) {
   }
   if (cmd.action == pcopy::Action::kHelp || cmd.action == pcopy::Action::kVersion) {
     fputs(cmd.text.c_str(), stdout);
-    return fflush(stdout) == 0 && !ferror(stdout) ? pcopy::kExitOk : pcopy::kExitFailure;
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return pcopy::kExitOk;
+    fprintf(stderr, "pcopy: write error on standard output%s%s\n", errno != 0 ? ": " : "",
+            errno != 0 ? strerror(errno) : "");
+    return pcopy::kExitFailure;
   }
   pcopy::SetUnits(cmd.options.si ? pcopy::Units::kSi : pcopy::Units::kBinary);
   // A closed stderr pipe must make a progress write fail, not kill the parent with SIGPIPE before

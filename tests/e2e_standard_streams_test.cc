@@ -94,6 +94,20 @@ TEST_F(E2eStandardStreams, AFileIsWrittenToStandardOutput) {
   EXPECT_EQ(ReadFile(dst_), "header\n" + ReadFile(src_));
 }
 
+// Standard input's progress: its size is known at its end only, so the lines while it streams
+// have no total, and the last has the whole.
+TEST_F(E2eStandardStreams, StandardInputsProgressEndsWithItsSize) {
+  const RunResult r = Shell("cat \"$1\" | \"$0\" --progress json - \"$2\"");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SameBytes(src_, dst_));
+  const std::string size = std::to_string(3 * kMiB + 5);
+  EXPECT_NE(r.err.find("{\"type\":\"end\","), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"bytes_done\":" + size + ",\"bytes_total\":" + size + ","),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("\"outcome\":\"copied\"}\n"), std::string::npos) << r.err;
+}
+
 // A reader that goes away (head) ends the copy as SIGPIPE ends cat: exit 141, not a word.
 TEST_F(E2eStandardStreams, AReaderThatGoesAwayEndsItQuietly) {
   MakeRandomFile(src_, 16 * kMiB, 5);
@@ -125,6 +139,11 @@ TEST_F(E2eStandardStreams, AnUnwritableStandardOutputIsOneLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "pcopy: read '-' at offset 0: Bad file descriptor\n");
   EXPECT_FALSE(Exists(dst_));
+  // A pipe's end the wrong way round fails at once, as cat fails, rather than waiting forever.
+  r = Shell("{ \"$0\" - \"$2\" 0>&1; echo \"exit $?\" >&2; } | cat");
+  EXPECT_EQ(r.err, "pcopy: read '-' at offset 0: Bad file descriptor\nexit 1\n");
+  r = Shell(": | { \"$0\" \"$1\" - 1<&0; echo \"exit $?\" >&2; }");
+  EXPECT_EQ(r.err, "pcopy: write '-' at offset 0: Bad file descriptor\nexit 1\n");
   const std::string before = ReadFile(src_);
   r = Shell("exec \"$0\" \"$1\" - >> \"$1\"");
   EXPECT_EQ(r.exit_code, 1);
@@ -169,7 +188,11 @@ TEST_F(E2eStandardStreams, RefusalsNameTheOptionAndMakeNothing) {
       {{"--verify", src_, "-"}, "--verify" + to_stdout + ": it cannot be read back"},
       {{"--print-digest", src_, "-"}, "--print-digest" + to_stdout},
       {{"-n", src_, "-"}, "-n" + to_stdout},
-      {{"-p", src_, "-"}, "-p and --preserve" + to_stdout},
+      {{"-p", src_, "-"}, "-p, -a and --preserve" + to_stdout},
+      {{"-a", "-", dst_}, "-p, -a and --preserve" + from_stdin},
+      {{"--resume-by-content", "-", dst_}, "--resume-by-content" + from_stdin},
+      {{"--bwlimit", "1M", src_, "-"},
+       "--bwlimit" + to_stdout + ": it paces workers, and a stream is copied by one process"},
       {{"--resume", "-", dst_}, "--resume" + from_stdin},
       {{"-u", "-", dst_}, "-u" + from_stdin},
       {{"--reflink=always", "-", dst_}, "--reflink=always" + from_stdin},

@@ -372,6 +372,35 @@ TEST(ProgressViewTest, AStepKeepsItsLastFrameOnlyWhenItWasDrawn) {
   EXPECT_EQ(text.find("syncing"), std::string::npos) << text;
 }
 
+// Standard input: no total until it ends, so no percent, bar or ETA; the bytes, rate and time.
+TEST(ProgressViewTest, AStreamShowsBytesRateAndTime) {
+  ProgressSnapshot s;
+  s.total_known = false;
+  s.total = 300 * kMiB;
+  s.done = {300 * kMiB};
+  s.planned = {s.total};
+  s.elapsed = 3;
+  const ProgressView view(ProgressStyle::kBar, stderr, 80);
+  EXPECT_EQ(view.BarLine(s, 100 * kMiB), "300 MiB 100 MiB/s 0:03");
+  EXPECT_EQ(view.BarLine(s, 100 * kMiB, true), "300 MiB 100 MiB/s in 0:03");
+  EXPECT_EQ(ProgressView(ProgressStyle::kBar, stderr, 15).BarLine(s, 1), "300 MiB 0:03");
+  EXPECT_EQ(ProgressView(ProgressStyle::kPlain, stderr, 0).PlainLine(s, 100 * kMiB),
+            "pcopy: 300 MiB so far, 100 MiB/s, 0:03");
+}
+
+// At 24 columns a step's name gives way to its percent and time.
+TEST(ProgressViewTest, AStepsNameGivesWayOnANarrowTerminal) {
+  ProgressSnapshot s;
+  s.total = 100;
+  s.done = {100};
+  s.planned = {100};
+  s.elapsed = 1;
+  s.phase = "verifying";
+  const std::string line = ProgressView(ProgressStyle::kBar, stderr, 24).BarLine(s, 100, true);
+  EXPECT_LE(line.size(), 21u) << line;
+  EXPECT_TRUE(Contains(line, "100.0% in 0:01")) << line;
+}
+
 TEST(ProgressViewTest, TerminalColumnsOfANonTerminal) {
   FILE* f = tmpfile();
   ASSERT_NE(f, nullptr);

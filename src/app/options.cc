@@ -334,9 +334,11 @@ const char* NeedsFiles(const Options& o, bool dest) {
   if (dest && o.print_digest) return "--print-digest";
   if (dest && o.no_clobber) return "-n";
   if (o.update) return "-u";
-  if (o.resume == ResumeMode::kAlways) return "--resume";
-  if (PreservesAny(o.preserve)) return "-p and --preserve";
+  if (o.resume == ResumeMode::kAlways) return o.resume_content ? "--resume-by-content" : "--resume";
+  if (PreservesAny(o.preserve)) return "-p, -a and --preserve";
   if (o.reflink == ReflinkMode::kAlways) return "--reflink=always";
+  // The one process that copies a stream is not paced; the workers' pacer is not its to use.
+  if (o.bwlimit != 0) return "--bwlimit:it paces workers, and a stream is copied by one process";
   return nullptr;
 }
 

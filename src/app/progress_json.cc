@@ -69,7 +69,11 @@ std::string JsonProgress::Line(const ProgressSnapshot& s, double rate, const cha
   line += ',';
   AppendCount(&line, "bytes_done", s.before + done);
   line += ',';
-  AppendCount(&line, "bytes_total", s.before + s.total);
+  if (s.total_known) {
+    AppendCount(&line, "bytes_total", s.before + s.total);
+  } else {
+    line += "\"bytes_total\":null";  // a stream: known at its end only
+  }
   line += ',';
   if (s.before != 0) {
     AppendCount(&line, "bytes_resumed", s.before);
@@ -81,7 +85,7 @@ std::string JsonProgress::Line(const ProgressSnapshot& s, double rate, const cha
   line += ',';
   AppendCount(&line, "rate", static_cast<uint64_t>(rate));
   line += ",\"eta\":";
-  if (rate > 0 && done <= s.total) {
+  if (rate > 0 && done <= s.total && s.total_known) {
     char buf[32];
     snprintf(buf, sizeof buf, "%.1f", static_cast<double>(s.total - done) / rate);
     line += buf;

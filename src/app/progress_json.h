@@ -6,7 +6,8 @@
 //   type         "progress" or "end"
 //   elapsed      seconds since the workers started
 //   bytes_done   bytes written so far (a retried piece counts again)
-//   bytes_total  bytes to copy, as far as known: a tree's total grows while it is walked
+//   bytes_total  bytes to copy, as far as known: a tree's total grows while it is walked; null
+//                for standard input, whose size is known at its end only
 //   files_done   files (and links, special files) copied
 //   files_total  files found so far
 //   rate         bytes per second (whole) over the last second; in "end", the run's average

@@ -65,12 +65,24 @@ double ProgressView::Rate(const ProgressSnapshot& s) {
   return static_cast<double>(done - b0) / (s.elapsed - t0);
 }
 
+// A stream's line: what came so far, the rate and the time, the longest form that fits.
+std::string ProgressView::StreamLine(const ProgressSnapshot& s, double rate, bool finished) const {
+  const std::string bytes = FormatBytes(s.done_total()), speed = FormatRate(rate),
+                    time = (finished ? "in " : "") + FormatDuration(s.elapsed);
+  const std::string forms[] = {bytes + " " + speed + " " + time, bytes + " " + time, time};
+  for (const std::string& form : forms) {
+    if (static_cast<int>(form.size()) <= columns_ - 3) return form;
+  }
+  return "";
+}
+
 std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool finished) const {
+  if (!s.total_known) return StreamLine(s, rate, finished);
   const uint64_t done = s.done_total();
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
   const char* clock = finished ? "in" : "ETA";
   const uint64_t shown = s.before + done, whole = s.before + s.total;
-  const std::string label = s.phase != nullptr ? std::string(s.phase) + " " : "";
+  std::string label = s.phase != nullptr ? std::string(s.phase) + " " : "";
   // The figures, the longest form that fits: on a narrow terminal the total goes first, then the
   // bytes, then the rate; the percent and the ETA stay. snprintf rather than operator+ chains:
   // g++ 12 raises a false -Wrestrict on those (PR105329).
@@ -85,6 +97,8 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
   snprintf(forms[2], sizeof forms[2], " %s %s %s %s", pct.c_str(), speed.c_str(), clock,
            left.c_str());
   snprintf(forms[3], sizeof forms[3], " %s %s %s", pct.c_str(), clock, left.c_str());
+  // A step's name gives way before its figures do.
+  if (static_cast<int>(label.size() + strlen(forms[3])) > columns_ - 3) label.clear();
   std::string tail = forms[3];
   for (const char* form : forms) {
     if (static_cast<int>(strlen(form) + label.size()) <= columns_ - 3) {
@@ -173,6 +187,10 @@ void ProgressView::FindSlowWorkers(const ProgressSnapshot& s) {
 
 std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) const {
   const uint64_t done = s.done_total();
+  if (!s.total_known) {
+    return std::string(ProgramName()) + ": " + FormatBytes(done) + " so far, " + FormatRate(rate) +
+           ", " + FormatDuration(s.elapsed);
+  }
   const double eta = rate > 0 ? static_cast<double>(s.total - std::min(done, s.total)) / rate : -1;
   const uint64_t shown = s.before + done, whole = s.before + s.total;
   char buf[192];
@@ -234,7 +252,7 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
     }
     drawn_ = false;  // the line is ended: nothing of the bar is left to erase
   } else if (ok) {
-    fprintf(out_, "%s: 100.0%% %s in %.2f s, %s\n", ProgramName(),
+    fprintf(out_, "%s: %s%s in %.2f s, %s\n", ProgramName(), s.total_known ? "100.0% " : "",
             FormatBytes(s.before + s.done_total()).c_str(), s.elapsed, FormatRate(average).c_str());
   }
   fflush(out_);

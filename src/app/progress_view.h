@@ -43,6 +43,8 @@ class ProgressView final : public ProgressObserver {
   // finished: the last frame, with the time the copy took where the ETA was.
   std::string BarLine(const ProgressSnapshot& snapshot, double rate, bool finished = false) const;
   std::string PlainLine(const ProgressSnapshot& snapshot, double rate) const;
+  // BarLine for a stream (total_known false): bytes so far, rate and time, no bar.
+  std::string StreamLine(const ProgressSnapshot& snapshot, double rate, bool finished) const;
   // The per-worker bars of BarLine: six cells each, or one character each when compact.
   std::string WorkerBars(const ProgressSnapshot& snapshot, bool finished, bool compact) const;
 

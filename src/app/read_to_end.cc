@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "app/stream_progress.h"
 #include "app/verify_copy.h"
 #include "base/program_name.h"
 #include "copy/digest.h"
@@ -16,7 +17,8 @@ namespace {
 // A source whose size is unknown (procfs reports 0) or zero: read to the end in this process.
 Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
                  int dst_fd, const std::string& dst_name, uint64_t buffer_size,
-                 SignalGuard& signals, StreamDigests* digests, uint64_t* copied) {
+                 SignalGuard& signals, StreamDigests* digests, StreamProgress& progress,
+                 uint64_t* copied) {
   std::unique_ptr<char[]> buffer(new char[buffer_size]);
   uint64_t offset = 0;
   for (;;) {
@@ -33,16 +35,18 @@ Status CopyToEnd(const SysCalls& sys, const SourceFile& src, const std::string& 
     }
     if (digests != nullptr) digests->Update(buffer.get(), got);
     offset += got;
+    progress.Tick(offset);
   }
   *copied = offset;
   return {};
 }
 
-// Standard input ('-'): read(2) from where it stands, each read waiting in the guard's wait, so
-// a silent pipe or terminal still takes Ctrl-C.
+// Standard input ('-'): read from where it stands (os/stream_io.h), every wait the guard's, so a
+// silent pipe or terminal still takes Ctrl-C.
 Status CopyStream(const SysCalls& sys, const SourceFile& src, const std::string& src_name,
                   int dst_fd, const std::string& dst_name, uint64_t buffer_size,
-                  SignalGuard& signals, StreamDigests* digests, uint64_t* copied) {
+                  SignalGuard& signals, StreamDigests* digests, StreamProgress& progress,
+                  uint64_t* copied) {
   std::unique_ptr<char[]> buffer(new char[buffer_size]);
   uint64_t offset = 0;
   const Status s = ReadStream(
@@ -53,6 +57,7 @@ Status CopyStream(const SysCalls& sys, const SourceFile& src, const std::string&
         }
         if (digests != nullptr) digests->Update(data, n);
         offset += n;
+        progress.Tick(offset);
         return {};
       });
   *copied = offset;
@@ -62,7 +67,7 @@ Status CopyStream(const SysCalls& sys, const SourceFile& src, const std::string&
 }  // namespace
 
 Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& src, int temp_fd,
-                     SignalGuard& signals, FILE* out, CopyReport* report, PhaseObserver* phases) {
+                     SignalGuard& signals, FILE* out, CopyReport* report, ProgressObserver* view) {
   const bool stream = src.kind == SourceKind::kStream;
   if (o.verbose) {
     fprintf(out, "%s: %s: reading to the end\n", ProgramName(),
@@ -73,11 +78,12 @@ Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& sr
   const bool digest = o.verify || o.print_digest;
   const auto copy = stream ? CopyStream : CopyToEnd;
   const uint64_t buffer = stream ? std::max(o.buffer_size, kMinStreamBuffer) : o.buffer_size;
-  if (Status s = copy(sys, src, o.source, temp_fd, o.dest, buffer, signals,
-                      digest ? &read : nullptr, &copied);
-      !s.ok()) {
-    return s;
-  }
+  StreamProgress progress(view, 0);
+  const Status done = copy(sys, src, o.source, temp_fd, o.dest, buffer, signals,
+                           digest ? &read : nullptr, progress, &copied);
+  const bool interrupted = done.signal() != 0 || signals.terminating_signal() != 0;
+  progress.Finish(copied, done.ok() && !interrupted, interrupted);
+  if (!done.ok()) return done;
   // CopyToEnd stops early on a signal: nothing partial is worth verifying.
   if (signals.terminating_signal() != 0) {
     return Status::Interrupted(signals.terminating_signal(), "DEST left untouched");
@@ -87,8 +93,7 @@ Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& sr
   report->bytes = copied;
   report->method = "read/write by one process";
   if (!o.verify) return {};
-  if (Status s = VerifyReadOnce(o, temp_fd, copied, leaves, &signals, sys, phases); !s.ok())
-    return s;
+  if (Status s = VerifyReadOnce(o, temp_fd, copied, leaves, &signals, sys, view); !s.ok()) return s;
   if (o.verbose) {
     fprintf(out,
             "%s: verified against the bytes read from %s (read once: %s): "

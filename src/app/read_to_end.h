@@ -9,7 +9,7 @@
 #include "app/options.h"
 #include "app/outcome.h"
 #include "base/status.h"
-#include "os/phase.h"
+#include "exec/executor.h"
 #include "os/signal_guard.h"
 #include "os/source_file.h"
 #include "os/sys_calls.h"
@@ -17,10 +17,10 @@
 namespace pcopy {
 
 // Fills report's bytes, method and (with --verify or --print-digest) digest; -v lines go to out.
-// A terminating signal taken through signals ends it with Status::Interrupted. phases (may be
-// null) is told --verify's sync and comparison.
+// A terminating signal taken through signals ends it with Status::Interrupted. view (may be
+// null) is shown the copy (its total unknown until the end) and --verify's sync and comparison.
 Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& src, int temp_fd,
                      SignalGuard& signals, FILE* out, CopyReport* report,
-                     PhaseObserver* phases = nullptr);
+                     ProgressObserver* view = nullptr);
 
 }  // namespace pcopy

@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "app/progress_choice.h"
+#include "app/stream_progress.h"
 #include "base/program_name.h"
 #include "base/size_parse.h"
 #include "copy/io.h"
@@ -18,8 +20,6 @@
 
 namespace pcopy {
 namespace {
-
-constexpr double kRedrawSeconds = 0.1;
 
 class StdoutCopy {
  public:
@@ -37,19 +37,18 @@ class StdoutCopy {
       fprintf(console_.err, "%s: writing %s to standard output in order, in this process\n",
               ProgramName(), Quote(o_.source).c_str());
     }
-    view_ = MakeProgress(o_, console_);
-    start_ = std::chrono::steady_clock::now();
+    // A terminal on stdout is where the data goes: no bar drawn into it, as cat draws none.
+    const bool data_on_terminal =
+        o_.progress == ProgressMode::kAuto && isatty(fileno(console_.out));
+    view_ = data_on_terminal ? nullptr : MakeProgress(o_, console_);
+    bar_ = !data_on_terminal && DrawsBar(o_, console_);
+    progress_.emplace(view_.get(), src_.size);
     Status s = src_.kind == SourceKind::kStream
                    ? ReadStream(src_.fd.get(), o_.source, &signals_, buffer_,
                                 [this](const char* d, size_t n) { return Take(d, n); })
                    : ReadFile();
     if (s.ok() && o_.fsync) s = out_.Sync();
-    if (view_) {
-      ProgressSnapshot last = Snapshot();
-      last.outcome = s.ok() ? "copied" : s.signal() != 0 ? "interrupted" : "failed";
-      last.files_done = s.ok() ? 1 : 0;
-      view_->OnFinish(last, s.ok());
-    }
+    progress_->Finish(out_.written(), s.ok(), s.signal() != 0);
     if (!s.ok()) return Failed(std::move(s));
     Report();
     return {};
@@ -98,45 +97,29 @@ class StdoutCopy {
 
   Status Take(const char* data, size_t n) {
     if (Status s = out_.Write(data, n); !s.ok()) return s;
-    if (view_ && Elapsed() - drawn_at_ >= kRedrawSeconds) {
-      drawn_at_ = Elapsed();
-      view_->OnProgress(Snapshot());
-    }
+    progress_->Tick(out_.written());
     return {};
-  }
-
-  double Elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
-  // One worker's progress, which is this process's; a stream's total is what it gave so far.
-  ProgressSnapshot Snapshot() const {
-    ProgressSnapshot s;
-    s.total = src_.size != 0 ? src_.size : out_.written();
-    s.done = {out_.written()};
-    s.planned = {s.total};
-    s.elapsed = Elapsed();
-    s.files_total = 1;
-    return s;
   }
 
   CopyOutcome Failed(Status s) const {
     if (out_.broken_pipe()) return CopyOutcome{Status(), kExitBrokenPipe, {}};
     if (s.signal() != 0) {
       const int signal = s.signal();
-      return CopyOutcome{Status::Interrupted(signal, "standard output got only part of it"),
-                         ExitCodeForSignal(signal),
-                         {}};
+      return CopyOutcome{
+          Status::Interrupted(signal, out_.written() == 0 ? "nothing was written to standard output"
+                                                          : "standard output got only part of it"),
+          ExitCodeForSignal(signal),
+          {}};
     }
     return CopyOutcome{std::move(s), kExitFailure, {}};
   }
 
   // cp -v's 'a' -> 'b' and the summary, both on stderr: stdout is the data.
   void Report() const {
-    const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
+    const bool in_bar_place = !o_.verbose && !o_.quiet && bar_;
     if (!o_.verbose && !in_bar_place) return;
     if (o_.verbose) fprintf(console_.err, "%s -> '-'\n", Quote(o_.source).c_str());
-    const double seconds = Elapsed();
+    const double seconds = progress_->Elapsed();
     const uint64_t bytes = out_.written();
     fprintf(console_.err,
             "%s: copied %s in %.3f s (%s) in this process, method read/write to standard "
@@ -154,8 +137,8 @@ class StdoutCopy {
   StreamWriter out_;
   std::vector<char> buffer_;
   std::unique_ptr<ProgressObserver> view_;
-  std::chrono::steady_clock::time_point start_;
-  double drawn_at_ = 0;
+  bool bar_ = false;  // a bar is drawn, so the summary ends it
+  std::optional<StreamProgress> progress_;
 };
 
 }  // namespace

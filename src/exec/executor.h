@@ -116,6 +116,9 @@ enum class WorkerShow : uint8_t {
 
 struct ProgressSnapshot {
   uint64_t total = 0;
+  // False for a stream, whose size is known only at its end: total is then what came so far,
+  // and views show no percent, main bar or ETA.
+  bool total_known = true;
   std::vector<uint64_t> done;     // per worker
   std::vector<uint64_t> planned;  // per worker; an even share of the bytes for shared lists
   double elapsed = 0;             // seconds since the workers started

@@ -40,7 +40,8 @@ Status OpenSource(const std::string& path, SourceFile* out, SourceUse use = Sour
 
 // Standard input as SOURCE ('-'), whatever it is (a pipe, a terminal, a redirected file): a
 // kStream of size 0 with its own O_CLOEXEC descriptor (a dup of 0), read from where it stands as
-// cat would. A directory or a closed standard input is refused in one line.
+// cat would. A directory is refused in one line; a closed standard input (held on /dev/null,
+// write-only: os/stream_io.h) fails at its first read, EBADF.
 Status OpenStandardInput(SourceFile* out, const SysCalls& sys = RealSysCalls());
 
 // True for a file system whose files' sizes mean nothing (statfs f_type: procfs, sysfs, ...).

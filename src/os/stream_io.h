@@ -2,14 +2,21 @@
 // socket) in order, without ever leaving the parent deaf to SIGINT, SIGTERM or SIGHUP.
 //
 // The guard keeps those signals blocked outside its one wait (signal_guard.h), so a read(2) or
-// write(2) that blocks on a stalled pipe would hold the process until the other end moves. So a
-// pipe or terminal is reopened through /proc/self/fd as an open file description of pcopy's own
-// and made non-blocking (the shared one, and with it the shell's and the other end's, is left as
-// it was): every read and write returns at once, and the waits for data or room happen in the
-// guard's wait. What cannot be reopened (a socket) is waited for before each read, and written in
-// pieces of PIPE_BUF after POLLOUT. A regular file or a block device is used as it is: it does
-// not wait on another process. Pending signals are taken every 50 ms, and in every wait.
-// Parent only.
+// write(2) that blocks on a stalled pipe would hold the process until the other end moves. So:
+//   - a pipe or a terminal is reopened through /proc/self/fd as an open file description of
+//     pcopy's own, made non-blocking (the shared one, and with it the shell's and the other
+//     end's, is left as it was): every read and write returns at once, and the waits for data or
+//     room happen in the guard's wait. Other character devices are not reopened: a new
+//     description would not stand where the shared one stands (/dev/kmsg, a tape).
+//   - a socket is read and written with MSG_DONTWAIT, which asks the same of one call only.
+//   - a pipe that cannot be reopened (another user's, or no /proc) is waited for before each read,
+//     which takes no more than FIONREAD says is there, and written in pieces of PIPE_BUF after
+//     POLLOUT, which a pipe takes without blocking. A terminal that cannot be reopened is waited
+//     for the same way; its read or write may still block (a line not yet ended, Ctrl-S).
+//   - a regular file or a block device is used as it is: it does not wait on another process.
+//   - a descriptor open for the other direction only fails at once (EBADF), as cat fails.
+// Pending signals are taken every 50 ms, and in every wait. Messages name the stream by the
+// name the caller gives ("-"). Parent only.
 #pragma once
 
 #include <chrono>
@@ -36,16 +43,16 @@ inline constexpr uint64_t kMinStreamBuffer = 128 << 10;
 void HoldStandardDescriptors();
 
 // Hands take() what fd gives from where it stands to its end, in order, in pieces of at most
-// buffer.size(). Stops at the first error take() returns. With signals (may be null), each read
-// waits in the guard's wait first, and a terminating signal ends it with Status::Interrupted;
-// without, a non-blocking fd is waited for with poll(2). name is for messages.
+// buffer.size(). Stops at the first error take() returns. With signals (may be null), every wait
+// is the guard's, and a terminating signal ends it with Status::Interrupted; without, poll(2)
+// waits. name is for messages.
 Status ReadStream(int fd, const std::string& name, SignalGuard* signals, std::span<char> buffer,
                   const std::function<Status(const char*, size_t)>& take);
 
 // Writes to fd (standard output) from where it stands, as a stream: see the file comment.
 class StreamWriter {
  public:
-  // name is for messages ("standard output"). fd is borrowed; it must outlive the writer.
+  // name is for messages ("-"). fd is borrowed; it must outlive the writer.
   StreamWriter(int fd, std::string name, SignalGuard* signals);
 
   // All of data, or an error: Status::FromErrno("write", name, errno) with the offset written so
@@ -61,7 +68,8 @@ class StreamWriter {
   UniqueFd own_;
   std::string name_;
   SignalGuard* signals_;
-  bool piecewise_ = false;                             // see Write
+  bool piecewise_ = false;  // a pipe or terminal not reopened: pieces of PIPE_BUF after POLLOUT
+  bool socket_ = false;     // send(MSG_DONTWAIT)
   std::chrono::steady_clock::time_point last_poll_{};  // when signals were last taken
   uint64_t written_ = 0;
   bool broken_pipe_ = false;
