@@ -83,7 +83,8 @@ TEST_F(E2eSpaceSmallTmpfs, DemoNeedsTwiceItsSizeAndSomeToSpare) {
 
   r = RunPcopyWithTmpdir(mnt_, {"--demo", "--demo-size", "1536K", "-j", "2"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("the copy is identical to the source"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("The copy is identical to the source, byte for byte."), std::string::npos)
+      << r.out;
   EXPECT_TRUE(ListDir(mnt_).empty()) << testing::PrintToString(ListDir(mnt_));
 }
 
