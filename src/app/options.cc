@@ -167,7 +167,7 @@ std::vector<OptionGroup> Describe() {
       "keep what an interrupted copy made durable; the same command resumes it "
       "(implies --fsync; the default with --fsync from 1G of data)")(
       "resume-by-content",
-      "--resume, and a tree's files already there count as copied only if their bytes match "
+      "as --resume, and a tree's files already there count as copied only if their bytes match "
       "(default: size and mtime with -p, bytes without)")(
       "no-resume", "never resume, and remove a partial copy of DEST an earlier run kept")(
       "discard-partial",
