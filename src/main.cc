@@ -1,18 +1,17 @@
-// main.cc: the pcopy command. Parses the command line, runs one copy (or the demo), prints the
-// error if there is one, and returns the exit code. All logic lives in the pcopy library.
+// main.cc: the pcopy command. Parses the command line, prints --help or --version, or runs the
+// job it asks for (app/command.h) with the signal guard and the console streams, and returns the
+// exit code. All logic lives in the pcopy library.
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 
-#include "app/check_job.h"
-#include "app/checksum_job.h"
-#include "app/copy_job.h"
-#include "app/demo.h"
+#include "app/command.h"
 #include "app/options.h"
-#include "app/resume_copy.h"
-#include "app/tree_job.h"
 #include "base/size_parse.h"
+#include "os/console_stream.h"
 #include "os/signal_guard.h"
 #include "os/stream_io.h"
 
@@ -36,37 +35,14 @@ int main(int argc, char** argv) {
   // it can remove the temporary and reap its workers.
   std::signal(SIGPIPE, SIG_IGN);
   pcopy::SignalGuard signals;
-  const pcopy::Console console;
-  pcopy::CopyOutcome outcome;
-  switch (cmd.action) {
-    case pcopy::Action::kDemo:
-      outcome = pcopy::RunDemo(cmd.options, signals, console);
-      break;
-    case pcopy::Action::kCompare:
-      outcome = pcopy::RunCompare(cmd.options, signals, console);
-      break;
-    case pcopy::Action::kChecksum:
-      outcome = pcopy::RunChecksum(cmd.options, signals, console);
-      break;
-    case pcopy::Action::kCheck:
-      outcome = pcopy::RunCheck(cmd.options, signals, console);
-      break;
-    case pcopy::Action::kDiscardPartial:
-      outcome = pcopy::RunDiscardPartial(cmd.options, console);
-      break;
-    default:
-      outcome = pcopy::RunCopyCommand(cmd.options, signals, console);
-  }
-  if (!outcome.status.ok()) fprintf(stderr, "pcopy: %s\n", outcome.status.ToString().c_str());
-  for (const std::string& note : outcome.report.notes) fprintf(stderr, "pcopy: %s\n", note.c_str());
-  // As cp's close_stdout: a line that could not be written (a full disk, a closed stdout) is an
-  // error, said once; errno is the cause only where this flush is what failed.
+  // stdout and stderr through streams whose writes wait in the guard (os/console_stream.h): a
+  // reader that stalls cannot keep pcopy from a signal.
+  pcopy::ConsoleStream out(STDOUT_FILENO, "-", &signals, /*unbuffered=*/false);
+  pcopy::ConsoleStream err(STDERR_FILENO, "-", &signals, /*unbuffered=*/true);
+  const pcopy::Console console{out.file(), err.file(), STDOUT_FILENO, STDERR_FILENO};
+  const pcopy::CopyOutcome outcome = pcopy::RunAction(cmd, signals, console);
   errno = 0;
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    const int err = errno;
-    fprintf(stderr, "pcopy: write error on standard output%s%s\n", err != 0 ? ": " : "",
-            err != 0 ? strerror(err) : "");
-    if (outcome.exit_code == pcopy::kExitOk) return pcopy::kExitFailure;
-  }
-  return outcome.exit_code;
+  const bool flushed = fflush(console.out) == 0 && !ferror(console.out);
+  const int out_error = flushed ? 0 : out.error() != 0 ? out.error() : errno != 0 ? errno : EIO;
+  return pcopy::ReportOutcome(outcome, console, out_error);
 }

@@ -320,5 +320,20 @@ TEST_F(E2eChecksum, ASignalEndsAWaitForStandardInput) {
   }
 }
 
+// Digest lines for a reader that never reads: once the pipe is full, pcopy waits for room in the
+// guard's wait (os/console_stream.h), so SIGTERM still ends it, with its one line on stderr.
+TEST_F(E2eChecksum, ASignalEndsAWaitForAReaderOfStandardOutput) {
+  std::string names;
+  for (int i = 0; i < 3000; ++i) names += " \"$2\"";  // 3000 lines: more than a pipe holds
+  const RunResult r =
+      RunCommand({"sh", "-c",
+                  "mkfifo \"$1\" && exec 3<>\"$1\" && { \"$0\" --checksum" + names +
+                      " >&3 & p=$!; sleep 0.5; kill -TERM $p; wait $p; echo \"exit $?\"; }",
+                  PCOPY_BINARY, t_ / "fifo", b_},  // 4 KiB: the pipe is full within milliseconds
+                 kTimeoutMs);
+  EXPECT_EQ(r.out, "exit 143\n") << r.err;
+  EXPECT_EQ(r.err, "pcopy: interrupted by SIGTERM; the remaining files were not digested\n");
+}
+
 }  // namespace
 }  // namespace pcopy::test

@@ -21,6 +21,12 @@ struct Console {
   FILE* out = stdout;
   // Progress, errors, warnings, and -v's diagnostics (plan, method, summary).
   FILE* err = stderr;
+  // The descriptors under out and err where fileno cannot tell (main's streams, which write
+  // through the signal guard: os/console_stream.h); -1: fileno(out), fileno(err).
+  int out_fd = -1;
+  int err_fd = -1;
+  int OutFd() const { return out_fd >= 0 ? out_fd : fileno(out); }
+  int ErrFd() const { return err_fd >= 0 ? err_fd : fileno(err); }
 };
 
 struct CopyReport {

@@ -13,23 +13,25 @@ std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& 
   switch (o.progress) {
     case ProgressMode::kBar:
       return std::make_unique<ProgressView>(ProgressStyle::kBar, console.err, 0,
-                                            TerminalHasEscapes());
+                                            TerminalHasEscapes(), console.ErrFd());
     case ProgressMode::kPlain:
-      return std::make_unique<ProgressView>(ProgressStyle::kPlain, console.err, 0);
+      return std::make_unique<ProgressView>(ProgressStyle::kPlain, console.err, 0, true,
+                                            console.ErrFd());
     case ProgressMode::kAuto:
-      if (!isatty(fileno(console.err))) return nullptr;
+      if (!isatty(console.ErrFd())) return nullptr;
       // A terminal of unknown kind (TERM=dumb: an editor's shell buffer) gets log lines.
       return std::make_unique<ProgressView>(
-          TerminalHasEscapes() ? ProgressStyle::kBar : ProgressStyle::kPlain, console.err, 0);
+          TerminalHasEscapes() ? ProgressStyle::kBar : ProgressStyle::kPlain, console.err, 0, true,
+          console.ErrFd());
     default:
       return nullptr;
   }
 }
 
 bool DrawsBar(const Options& o, const Console& console) {
-  return !o.quiet && (o.progress == ProgressMode::kBar ||
-                      (o.progress == ProgressMode::kAuto && isatty(fileno(console.err)) &&
-                       TerminalHasEscapes()));
+  return !o.quiet &&
+         (o.progress == ProgressMode::kBar ||
+          (o.progress == ProgressMode::kAuto && isatty(console.ErrFd()) && TerminalHasEscapes()));
 }
 
 }  // namespace pcopy

@@ -49,9 +49,10 @@ bool TerminalHasEscapes() {
   return term != nullptr && *term != '\0' && strcmp(term, "dumb") != 0;
 }
 
-ProgressView::ProgressView(ProgressStyle style, FILE* out, int columns, bool escapes)
+ProgressView::ProgressView(ProgressStyle style, FILE* out, int columns, bool escapes, int fd)
     : style_(style),
       out_(out),
+      terminal_fd_(fd >= 0 ? fd : fileno(out)),
       columns_(columns > 0 ? columns : 80),
       follow_terminal_(columns <= 0),
       escapes_(escapes) {}
@@ -206,7 +207,7 @@ void ProgressView::OnProgress(const ProgressSnapshot& s) {
   FindSlowWorkers(s);
   if (style_ == ProgressStyle::kBar) {
     if (follow_terminal_) {
-      const int now = TerminalColumns(fileno(out_));
+      const int now = TerminalColumns(terminal_fd_);
       if (now > 0) columns_ = now;
     }
     Draw(BarLine(s, rate), false);
@@ -286,7 +287,7 @@ void ProgressView::OnPhase(const char* phase, uint64_t done, uint64_t total) {
   phase_drawn_ = s.elapsed;
   if (style_ == ProgressStyle::kBar) {
     if (follow_terminal_) {
-      if (const int columns = TerminalColumns(fileno(out_)); columns > 0) columns_ = columns;
+      if (const int columns = TerminalColumns(terminal_fd_); columns > 0) columns_ = columns;
     }
     Draw(BarLine(s, rate, finished), finished);
     drawn_ = !finished;

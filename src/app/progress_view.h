@@ -28,8 +28,8 @@ class ProgressView final : public ProgressObserver {
  public:
   // columns: the width to draw the bar in; 0 asks out's terminal before every redraw, so a
   // resized window is followed (80 if out is not a terminal). escapes: whether out takes escape
-  // sequences (TerminalHasEscapes).
-  ProgressView(ProgressStyle style, FILE* out, int columns, bool escapes = true);
+  // sequences (TerminalHasEscapes). fd: the descriptor under out, where fileno cannot tell (-1).
+  ProgressView(ProgressStyle style, FILE* out, int columns, bool escapes = true, int fd = -1);
 
   void OnProgress(const ProgressSnapshot& snapshot) override;
   void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
@@ -56,6 +56,7 @@ class ProgressView final : public ProgressObserver {
 
   ProgressStyle style_;
   FILE* out_;
+  int terminal_fd_;  // asked for the width
   int columns_;
   bool follow_terminal_;
   bool escapes_;

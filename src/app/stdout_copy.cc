@@ -28,7 +28,7 @@ class StdoutCopy {
         signals_(signals),
         console_(console),
         sys_(sys),
-        out_(fileno(console.out), "-", &signals),
+        out_(console.OutFd(), "-", &signals),
         buffer_(std::max(o.buffer_size, kMinStreamBuffer)) {}
 
   CopyOutcome Run() {
@@ -38,8 +38,7 @@ class StdoutCopy {
               ProgramName(), Quote(o_.source).c_str());
     }
     // A terminal on stdout is where the data goes: no bar drawn into it, as cat draws none.
-    const bool data_on_terminal =
-        o_.progress == ProgressMode::kAuto && isatty(fileno(console_.out));
+    const bool data_on_terminal = o_.progress == ProgressMode::kAuto && isatty(console_.OutFd());
     view_ = data_on_terminal ? nullptr : MakeProgress(o_, console_);
     bar_ = !data_on_terminal && DrawsBar(o_, console_);
     progress_.emplace(view_.get(), src_.size);
@@ -64,7 +63,7 @@ class StdoutCopy {
       return s;
     }
     struct stat st;
-    if (fstat(fileno(console_.out), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == src_.dev &&
+    if (fstat(console_.OutFd(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == src_.dev &&
         st.st_ino == src_.ino) {
       return Status::Message(Quote(o_.source) + " and standard output are the same file");
     }

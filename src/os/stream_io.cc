@@ -63,6 +63,11 @@ UniqueFd ReopenNonBlocking(int fd, int access) {
   return UniqueFd(open(self.c_str(), access | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
 }
 
+bool ReadyNow(int fd, short events) {
+  pollfd p{fd, events, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
 bool WaitsOnOthers(int fd) {
   struct stat st;
   return fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
@@ -161,9 +166,10 @@ StreamWriter::StreamWriter(int fd, std::string name, SignalGuard* signals)
 }
 
 Status StreamWriter::Write(const char* data, size_t length) {
+  // Signals are not looked at before a write that can go ahead: the line that says pcopy was
+  // interrupted is written after the signal. Only a wait for room gives way to one.
   while (length > 0) {
-    if (Status s = SignalsDue(signals_, &last_poll_); !s.ok()) return s;
-    if (piecewise_) {
+    if (piecewise_ && !ReadyNow(fd_, POLLOUT)) {
       if (Status s = WaitReady(fd_, POLLOUT, name_, signals_); !s.ok()) return s;
     }
     const size_t piece = piecewise_ ? std::min<size_t>(length, PIPE_BUF) : length;

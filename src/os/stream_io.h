@@ -15,11 +15,10 @@
 //     for the same way; its read or write may still block (a line not yet ended, Ctrl-S).
 //   - a regular file or a block device is used as it is: it does not wait on another process.
 //   - a descriptor open for the other direction only fails at once (EBADF), as cat fails.
-// Pending signals are taken every 50 ms, and in every wait. Messages name the stream by the
-// name the caller gives ("-"). Parent only.
+// Reads take pending signals every 50 ms and in every wait; writes in their waits only (see
+// Write). Messages name the stream by the name the caller gives ("-"). Parent only.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -56,7 +55,9 @@ class StreamWriter {
   StreamWriter(int fd, std::string name, SignalGuard* signals);
 
   // All of data, or an error: Status::FromErrno("write", name, errno) with the offset written so
-  // far, EPIPE included (broken_pipe() then says so); Status::Interrupted for a signal.
+  // far, EPIPE included (broken_pipe() then says so); Status::Interrupted for a terminating
+  // signal that came, or had come, while it waited for room. A write that can go ahead is made
+  // even after a signal: the caller takes signals between its writes.
   Status Write(const char* data, size_t length);
   bool broken_pipe() const { return broken_pipe_; }
   uint64_t written() const { return written_; }
@@ -70,7 +71,6 @@ class StreamWriter {
   SignalGuard* signals_;
   bool piecewise_ = false;  // a pipe or terminal not reopened: pieces of PIPE_BUF after POLLOUT
   bool socket_ = false;     // send(MSG_DONTWAIT)
-  std::chrono::steady_clock::time_point last_poll_{};  // when signals were last taken
   uint64_t written_ = 0;
   bool broken_pipe_ = false;
 };
