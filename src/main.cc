@@ -44,5 +44,5 @@ int main(int argc, char** argv) {
   errno = 0;
   const bool flushed = fflush(console.out) == 0 && !ferror(console.out);
   const int out_error = flushed ? 0 : out.error() != 0 ? out.error() : errno != 0 ? errno : EIO;
-  return pcopy::ReportOutcome(outcome, console, out_error);
+  return pcopy::ReportOutcome(outcome, console, out_error, signals.terminating_signal());
 }

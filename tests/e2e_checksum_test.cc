@@ -335,5 +335,25 @@ TEST_F(E2eChecksum, ASignalEndsAWaitForAReaderOfStandardOutput) {
   EXPECT_EQ(r.err, "pcopy: interrupted by SIGTERM; the remaining files were not digested\n");
 }
 
+// The same when every file is digested and only the last lines wait in stdio's buffer: the signal
+// cuts the final flush short, and is said as a signal (exit 143), not as a write error.
+TEST_F(E2eChecksum, ASignalDuringTheLastFlushIsStillASignal) {
+  std::string name = t_.path();
+  while (name.size() < 96) name += "/.";
+  name += "/b";
+  std::string names;  // 500 lines of ~135 bytes: the pipe's 64 KiB, and the rest in the buffer
+  for (int i = 0; i < 500; ++i) names += " '" + name + "'";
+  const RunResult r =
+      RunCommand({"sh", "-c",
+                  "mkfifo \"$1\" && exec 3<>\"$1\" && { \"$0\" --checksum" + names +
+                      " >&3 & p=$!; sleep 1; kill -TERM $p; wait $p; echo \"exit $?\"; }",
+                  PCOPY_BINARY, t_ / "fifo"},
+                 kTimeoutMs);
+  EXPECT_EQ(r.out, "exit 143\n") << r.err;
+  // "interrupted by SIGTERM" alone once all was digested (a slow machine may still be digesting).
+  EXPECT_EQ(r.err.rfind("pcopy: interrupted by SIGTERM", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find("write error"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace pcopy::test

@@ -115,7 +115,7 @@ TEST_F(E2eDeviceDest, RefusalsLeaveTheDeviceAsItWas) {
            " holds 16.0 MiB, more than the device's 16.0 MiB\n"},
       {{dev_, dev_}, "pcopy: " + Quoted(dev_) + " and " + Quoted(dev_) + " are the same file\n"},
       {{"-p", src_, dev_},
-       "pcopy: -p and --preserve cannot be used with " + Quoted(dev_) + in_place},
+       "pcopy: -p, -a and --preserve cannot be used with " + Quoted(dev_) + in_place},
       {{"--resume", src_, dev_}, "pcopy: --resume cannot be used with " + Quoted(dev_) + in_place},
       {{"--reflink=always", src_, dev_},
        "pcopy: --reflink=always cannot be used with " + Quoted(dev_) + in_place},
@@ -128,7 +128,7 @@ TEST_F(E2eDeviceDest, RefusalsLeaveTheDeviceAsItWas) {
     EXPECT_EQ(r.exit_code, 1) << c.err;
     EXPECT_EQ(r.err, c.err);
   }
-  const RunResult kept = RunPcopy({"-n", src_, dev_});
+  const RunResult kept = RunPcopy({"-n", "-p", src_, dev_});  // -n keeps it before -p is refused
   EXPECT_EQ(kept.exit_code, 0) << kept.err;
   // Held exclusively by another program (here, the test), as a RAID or LVM member would be.
   const int held = open(dev_.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);

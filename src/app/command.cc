@@ -29,7 +29,13 @@ CopyOutcome RunAction(const CommandLine& cmd, SignalGuard& signals, const Consol
   }
 }
 
-int ReportOutcome(const CopyOutcome& outcome, const Console& console, int out_error) {
+int ReportOutcome(const CopyOutcome& outcome, const Console& console, int out_error, int signal) {
+  if (out_error != 0 && signal != 0 && outcome.status.signal() == 0) {
+    // The job was done; a signal cut the last of its output short, in the flush that waited for
+    // a reader that did not read.
+    return ReportOutcome(CopyOutcome{Status::Interrupted(signal), ExitCodeForSignal(signal), {}},
+                         console, out_error, signal);
+  }
   if (!outcome.status.ok()) {
     fprintf(console.err, "%s: %s\n", ProgramName(), outcome.status.ToString().c_str());
   }

@@ -17,7 +17,8 @@ CopyOutcome RunAction(const CommandLine& cmd, SignalGuard& signals, const Consol
 // errno of a write to console.out that failed (0: none). As cp's close_stdout, such a failure is
 // an error, said once: "pcopy: write error on standard output: No space left on device", exit 1.
 // A reader that went away (EPIPE) ends it quietly with 141, as SIGPIPE ends sha256sum | head. A
-// job ended by a signal keeps its 128 + N: its write was cut short by the signal.
-int ReportOutcome(const CopyOutcome& outcome, const Console& console, int out_error);
+// job ended by a signal keeps its 128 + N: its write was cut short by the signal; so does one
+// whose last output was cut short by a signal (signal: the guard's terminating signal, or 0).
+int ReportOutcome(const CopyOutcome& outcome, const Console& console, int out_error, int signal);
 
 }  // namespace pcopy

@@ -154,9 +154,6 @@ class CopyRun {
     if (sys_.fstat(src_.fd.get(), &src_st_) != 0) {
       return Status::FromErrno("cannot stat", o_.source, errno);
     }
-    if (dst_.block_device) {
-      if (Status s = CheckDeviceDest(o_, dst_, src_st_); !s.ok()) return s;
-    }
     // -u: an existing DEST as new as SOURCE is kept, as cp -u keeps it.
     if (dst_.exists && CheckExisting(sys_, AT_FDCWD, dst_.path.c_str(), src_st_, o_.no_clobber,
                                      o_.update) == Existing::kKeep) {
@@ -164,6 +161,10 @@ class CopyRun {
       if (o_.verbose)
         fprintf(console_.err, "%s: not replacing %s\n", ProgramName(), Quote(dst_.path).c_str());
       return {};
+    }
+    // After -n and -u, which keep a device as they keep a file.
+    if (dst_.block_device) {
+      if (Status s = CheckDeviceDest(o_, dst_, src_st_); !s.ok()) return s;
     }
     if (!o_.force) {
       if (Status s = CheckWritable(dst_); !s.ok()) return s;

@@ -16,7 +16,7 @@ Status CheckDeviceDest(const Options& o, const Destination& dst, const struct st
     return Status::Failure("--method copy_file_range cannot write to", dst.display,
                            "a block device (copy_file_range+pread falls back to pread/pwrite)");
   }
-  const char* option = PreservesAny(o.preserve)            ? "-p and --preserve"
+  const char* option = PreservesAny(o.preserve)            ? "-p, -a and --preserve"
                        : o.resume == ResumeMode::kAlways   ? "--resume"
                        : o.reflink == ReflinkMode::kAlways ? "--reflink=always"
                                                            : nullptr;

@@ -58,19 +58,19 @@ const char* UntunedBecause(const Options& o, double cached_fraction, uint64_t da
 Method ChooseMethod(const Options& o, const SysCalls& sys, int src_fd, int dst_fd, FILE* verbose,
                     const char* untuned) {
   if (o.method != Method::kAuto) return o.method;
-  if (const char* why = PreadRequiredBy(o)) {
-    if (verbose != nullptr) {
-      fprintf(verbose, "%s: method auto: %s (%s)\n", ProgramName(), PreadWords(o, untuned).c_str(),
-              why);
-    }
-    return Method::kPread;
-  }
   // A device's descriptor reports the file system of /dev, not one that could share extents.
   struct stat dst_st;
   if (sys.fstat(dst_fd, &dst_st) == 0 && S_ISBLK(dst_st.st_mode)) {
     if (verbose != nullptr) {
       fprintf(verbose, "%s: method auto: DEST is a block device: %s\n", ProgramName(),
               PreadWords(o, untuned).c_str());
+    }
+    return Method::kPread;
+  }
+  if (const char* why = PreadRequiredBy(o)) {
+    if (verbose != nullptr) {
+      fprintf(verbose, "%s: method auto: %s (%s)\n", ProgramName(), PreadWords(o, untuned).c_str(),
+              why);
     }
     return Method::kPread;
   }

@@ -99,7 +99,11 @@ void RemoveOldPartial(const SysCalls& sys, DIR* d, const char* name,
 // chmod and link moves and nothing sets back (-p sets the mtime to SOURCE's before the rename).
 bool OwnerGone(const TemporaryOwner& owner, const std::string& host, const struct stat& st) {
   if (owner.host == host) return owner.pid != getpid() && ProcessGone(owner.pid);
-  return time(nullptr) - st.st_ctime >= IdleLifetime();
+  // The precise clock: time() reads a coarse one that can lag a ctime just set by up to a tick,
+  // so a file changed this instant could look changed in the future (LeftoversTest saw it).
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return now.tv_sec - st.st_ctim.tv_sec >= IdleLifetime();
 }
 
 // Removes d's entry `name` if it is a temporary (leftovers.h) whose owner is gone and whose lock
