@@ -178,6 +178,24 @@ TEST_F(E2eMpi, ChecksumPrintsPcopysLinesWithEveryRankReading) {
   EXPECT_EQ(r.out, RunPcopy(args).out);
 }
 
+// pcopy-mpi started without mpirun (a singleton) writes to stdout itself: as pcopy, its digest
+// lines go through a stream whose waits for a reader take signals, so a SIGTERM ends it (143)
+// while nobody reads the FIFO it writes to.
+TEST_F(E2eMpi, ASingletonTakesASignalWhileItsReaderStalls) {
+  MakeRandomFile(src_, 100, 3);
+  std::string names;
+  for (int i = 0; i < 3000; ++i) names += " \"$2\"";  // 3000 lines: more than a pipe holds
+  // Its first line read: MPI is started and the lines are being written; the pipe fills again.
+  const RunResult r = RunCommand(
+      {"sh", "-c",
+       "mkfifo \"$1\" && exec 3<>\"$1\" && { \"$0\" --checksum" + names +
+           " >&3 & p=$!; read -r line <&3; sleep 0.5; kill -TERM $p; wait $p; echo \"exit $?\"; }",
+       MpiBinary(), dir_ / "fifo", src_},
+      60000);
+  EXPECT_EQ(r.out, "exit 143\n") << r.err;
+  EXPECT_EQ(r.err.rfind("pcopy-mpi: interrupted by SIGTERM", 0), 0u) << r.err;
+}
+
 // Refused on rank 0 before any rank copies: one line on stderr, exit 1, nothing created.
 TEST_F(E2eMpi, RankZerosRefusalsAreOneLineAndCreateNothing) {
   RunResult r = Mpi(2, {dir_ / "missing", dst_});

@@ -1,5 +1,8 @@
 #include "app/command.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 #include "app/check_job.h"
@@ -9,8 +12,18 @@
 #include "app/stdout_copy.h"
 #include "app/tree_job.h"
 #include "base/program_name.h"
+#include "os/console_stream.h"
 
 namespace pcopy {
+
+namespace {
+
+void SayWriteError(FILE* err, int error) {
+  fprintf(err, "%s: write error on standard output%s%s\n", ProgramName(), error != 0 ? ": " : "",
+          error != 0 ? strerror(error) : "");
+}
+
+}  // namespace
 
 CopyOutcome RunAction(const CommandLine& cmd, SignalGuard& signals, const Console& console) {
   switch (cmd.action) {
@@ -44,9 +57,31 @@ int ReportOutcome(const CopyOutcome& outcome, const Console& console, int out_er
   }
   if (out_error == 0 || outcome.status.signal() != 0) return outcome.exit_code;
   if (out_error == EPIPE) return outcome.exit_code == kExitOk ? kExitBrokenPipe : outcome.exit_code;
-  fprintf(console.err, "%s: write error on standard output: %s\n", ProgramName(),
-          strerror(out_error));
+  SayWriteError(console.err, out_error);
   return outcome.exit_code == kExitOk ? kExitFailure : outcome.exit_code;
+}
+
+int RunOnConsole(SignalGuard& signals, bool report,
+                 const std::function<CopyOutcome(const Console&)>& job) {
+  ConsoleStream out(STDOUT_FILENO, "-", &signals, /*unbuffered=*/false);
+  ConsoleStream err(STDERR_FILENO, "-", &signals, /*unbuffered=*/true);
+  const Console console{out.file(), err.file(), STDOUT_FILENO, STDERR_FILENO};
+  const CopyOutcome outcome = job(console);
+  errno = 0;
+  const bool flushed = fflush(console.out) == 0 && !ferror(console.out);
+  const int out_error = flushed ? 0 : out.error() != 0 ? out.error() : errno != 0 ? errno : EIO;
+  if (!report) return outcome.exit_code;
+  return ReportOutcome(outcome, console, out_error, signals.terminating_signal());
+}
+
+int PrintToStdout(const std::string& text) {
+  // A text longer than stdout's buffer fails in fputs, which sets errno, and then in fflush,
+  // which may not set it again.
+  const int put_error = fputs(text.c_str(), stdout) == EOF ? errno : 0;
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout)) return kExitOk;
+  SayWriteError(stderr, errno != 0 ? errno : put_error);
+  return kExitFailure;
 }
 
 }  // namespace pcopy

@@ -3,6 +3,9 @@
 // becomes the exit code. Parent only.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "app/options.h"
 #include "app/outcome.h"
 #include "os/signal_guard.h"
@@ -20,5 +23,16 @@ CopyOutcome RunAction(const CommandLine& cmd, SignalGuard& signals, const Consol
 // job ended by a signal keeps its 128 + N: its write was cut short by the signal; so does one
 // whose last output was cut short by a signal (signal: the guard's terminating signal, or 0).
 int ReportOutcome(const CopyOutcome& outcome, const Console& console, int out_error, int signal);
+
+// Runs job with stdout and stderr as console streams (os/console_stream.h), whose writes wait in
+// signals: a reader that stalls cannot keep the command from a signal. Flushes stdout and, when
+// report, tells the outcome as ReportOutcome does and returns its exit code; otherwise (an MPI
+// rank other than 0, which leaves the telling to rank 0) returns the job's exit code.
+int RunOnConsole(SignalGuard& signals, bool report,
+                 const std::function<CopyOutcome(const Console&)>& job);
+
+// --help or --version: text on stdout, before any signal guard exists. A write that fails is
+// said as cp says it ("write error on standard output: ..."), exit 1; otherwise exit 0.
+int PrintToStdout(const std::string& text);
 
 }  // namespace pcopy

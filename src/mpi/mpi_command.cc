@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "app/command.h"
 #include "app/options.h"
 #include "base/size_parse.h"
 #include "base/status.h"
@@ -73,9 +74,8 @@ int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& wor
     return kExitUsage;
   }
   if (cmd.action == Action::kHelp || cmd.action == Action::kVersion) {
-    if (root && cmd.action == Action::kHelp) printf("%s%s", kHelpHeader, cmd.text.c_str());
-    if (root && cmd.action == Action::kVersion) fputs(cmd.text.c_str(), stdout);
-    return kExitOk;
+    if (!root) return kExitOk;
+    return PrintToStdout(cmd.action == Action::kHelp ? kHelpHeader + cmd.text : cmd.text);
   }
   SetUnits(cmd.options.si ? Units::kSi : Units::kBinary);
   // Rank 0 looks at the operands; every rank takes the same road.
@@ -94,19 +94,12 @@ int RunMpiCommand(int argc, char** argv, const MpiWorld& world, RankWorkers& wor
   }
   std::signal(SIGPIPE, SIG_IGN);
   SignalGuard signals;
-  const Console console;
-  const CopyOutcome outcome =
-      cmd.action == Action::kChecksum ? RunMpiChecksum(o, signals, console, world)
-      : tree ? RunMpiTreeCopy(o, signals, console, world, workers.pool.get())
-             : RunMpiCopy(o, signals, console, world, workers.pool.get());
-  if (root) {
-    if (!outcome.status.ok()) fprintf(stderr, "pcopy-mpi: %s\n", outcome.status.ToString().c_str());
-    for (const std::string& note : outcome.report.notes) {
-      fprintf(stderr, "pcopy-mpi: %s\n", note.c_str());
-    }
-  }
-  fflush(stdout);
-  return outcome.exit_code;
+  // Rank 0 tells the outcome; the others' errors reach it through the job's collectives.
+  return RunOnConsole(signals, /*report=*/root, [&](const Console& console) {
+    return cmd.action == Action::kChecksum ? RunMpiChecksum(o, signals, console, world)
+           : tree ? RunMpiTreeCopy(o, signals, console, world, workers.pool.get())
+                  : RunMpiCopy(o, signals, console, world, workers.pool.get());
+  });
 }
 
 }  // namespace pcopy
