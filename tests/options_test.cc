@@ -433,7 +433,8 @@ TEST(OptionsTest, Version) {
           std::string(" and xxHash ") + std::to_string(XXH_VERSION_MAJOR) + ".",
           std::string(PCOPY_WITH_MPI ? "\nMPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY ".\n"
                                      : "\nMPI: pcopy-mpi is not built"),
-          std::string("\n\nWritten by the pcopy developers.\n")}) {
+          std::string(".\n\nCopyright (C) 2026 the pcopy developers.\n\nWritten by the pcopy "
+                      "developers.\n")}) {
       EXPECT_NE(text.find(part), std::string::npos) << part << " in\n" << text;
     }
     EXPECT_NE(std::string(PCOPY_MPI_LIBRARY).empty(), PCOPY_WITH_MPI == 1);

@@ -472,6 +472,9 @@ std::string VersionText() {
   const auto dotted = [](unsigned major, unsigned minor, unsigned patch) {
     return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
   };
+  // What this build is comes under the version line; then GNU's copyright and authors, each a
+  // paragraph of its own, which help2man makes the man page's COPYRIGHT and AUTHOR. No licence
+  // line: pcopy's owners have not chosen one yet.
   std::string text = std::string(ProgramName()) + " " + PCOPY_VERSION + "\n";
   text += "Built with " + compiler + ", Boost " +
           dotted(BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100) +
@@ -479,6 +482,7 @@ std::string VersionText() {
           ".\n";
   text += PCOPY_WITH_MPI ? "MPI: pcopy-mpi is built, with " PCOPY_MPI_LIBRARY ".\n"
                          : "MPI: pcopy-mpi is not built (no MPI was found at build time).\n";
+  text += "\nCopyright (C) 2026 the pcopy developers.\n";
   text += "\nWritten by the pcopy developers.\n";
   return text;
 }
