@@ -355,5 +355,34 @@ TEST_F(E2eChecksum, ASignalDuringTheLastFlushIsStillASignal) {
   EXPECT_EQ(r.err.find("write error"), std::string::npos) << r.err;
 }
 
+// Lines nobody can take stop the digests, as SIGPIPE stops sha256sum | head: a reader that went
+// away is a quiet 141, a full disk one write error (exit 1). The missing file after 3000 lines
+// (more than a pipe holds) is never reached, so it is never reported.
+TEST_F(E2eChecksum, OutputThatCannotBeWrittenStopsTheDigests) {
+  std::string names;
+  for (int i = 0; i < 3000; ++i) names += " \"$1\"";
+  names += " \"$2\"";
+  const std::string missing = t_ / "missing";
+  RunResult r = RunCommand(
+      {"sh", "-c",
+       "{ \"$0\" --checksum" + names + "; echo \"exit $?\" >&2; } | head -n 1 >/dev/null",
+       PCOPY_BINARY, b_, missing},
+      kTimeoutMs);
+  EXPECT_EQ(r.err, "exit 141\n");
+  r = RunCommand(
+      {"sh", "-c", "\"$0\" --checksum" + names + " >/dev/full", PCOPY_BINARY, b_, missing},
+      kTimeoutMs);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "pcopy: write error on standard output: No space left on device\n");
+  // --check, whose OK lines go the same way.
+  std::string list;
+  for (int i = 0; i < 3000; ++i) list += digest_b_ + "  " + b_ + "\n";
+  list += digest_b_ + "  " + missing + "\n";
+  r = RunCommand({"sh", "-c", "\"$0\" --check \"$1\" >/dev/full", PCOPY_BINARY, List("sums", list)},
+                 kTimeoutMs);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "pcopy: write error on standard output: No space left on device\n");
+}
+
 }  // namespace
 }  // namespace pcopy::test

@@ -180,8 +180,8 @@ TEST_F(E2eMpi, ChecksumPrintsPcopysLinesWithEveryRankReading) {
 
 // pcopy-mpi started without mpirun (a singleton) writes to stdout itself: as pcopy, its digest
 // lines go through a stream whose waits for a reader take signals, so a SIGTERM ends it (143)
-// while nobody reads the FIFO it writes to.
-TEST_F(E2eMpi, ASingletonTakesASignalWhileItsReaderStalls) {
+// while nobody reads the FIFO it writes to, and a reader that goes away stops it.
+TEST_F(E2eMpi, ASingletonTakesASignalOrItsReadersGoingAway) {
   MakeRandomFile(src_, 100, 3);
   std::string names;
   for (int i = 0; i < 3000; ++i) names += " \"$2\"";  // 3000 lines: more than a pipe holds
@@ -194,6 +194,13 @@ TEST_F(E2eMpi, ASingletonTakesASignalWhileItsReaderStalls) {
       60000);
   EXPECT_EQ(r.out, "exit 143\n") << r.err;
   EXPECT_EQ(r.err.rfind("pcopy-mpi: interrupted by SIGTERM", 0), 0u) << r.err;
+  // A reader that goes away stops the digests quietly (141): the missing file is never reached.
+  const RunResult gone = RunCommand(
+      {"sh", "-c",
+       "{ \"$0\" --checksum" + names + " \"$1\"; echo \"exit $?\" >&2; } | head -n 1 >/dev/null",
+       MpiBinary(), dir_ / "missing", src_},
+      60000);
+  EXPECT_EQ(gone.err, "exit 141\n");
 }
 
 // Refused on rank 0 before any rank copies: one line on stderr, exit 1, nothing created.

@@ -28,6 +28,11 @@ void ReportError(const Console& console, const Status& status) {
   fprintf(console.err, "%s: %s\n", ProgramName(), status.ToString().c_str());
 }
 
+// Whether a line could not be written (its reader went away, the disk is full): the lines still
+// to come would be lost too, so the files are not read for them, as SIGPIPE stops sha256sum | head.
+// main says the error once (app/command.h ReportOutcome): quietly 141 for EPIPE, exit 1 otherwise.
+bool OutputLost(const Console& console) { return ferror(console.out) != 0; }
+
 CopyOutcome Interrupted(int signal, const char* unfinished) {
   return CopyOutcome{Status::Interrupted(signal, unfinished), ExitCodeForSignal(signal), {}};
 }
@@ -150,6 +155,9 @@ bool CheckList(const Options& o, const std::string& list, SignalGuard& signals,
     }
     ++counts.formatted;
     if (!CheckFile(o, digest, name, signals, console, &counts)) return false;
+    if (OutputLost(console) && signals.Poll() == 0) {
+      return counts.unreadable == 0 && counts.mismatched == 0;
+    }
   }
   if (signals.terminating_signal() != 0) return false;
   return Summarize(counts, shown, console);
@@ -169,6 +177,7 @@ CopyOutcome Checksum(const Options& o, SignalGuard& signals, const Console& cons
       continue;
     }
     fprintf(console.out, "%s\n", DigestLine(digest, name).c_str());
+    if (OutputLost(console) && signals.Poll() == 0) break;  // a signal is said at the top
   }
   return CopyOutcome{{}, all_read ? kExitOk : kExitFailure, {}};
 }
@@ -180,6 +189,7 @@ CopyOutcome Check(const Options& o, SignalGuard& signals, const Console& console
     if (signals.terminating_signal() != 0) {
       return Interrupted(signals.terminating_signal(), "the check is incomplete");
     }
+    if (OutputLost(console)) break;
   }
   return CopyOutcome{{}, all_matched ? kExitOk : kExitFailure, {}};
 }

@@ -101,6 +101,9 @@ CopyOutcome RunMpiChecksum(const Options& o, SignalGuard& signals, const Console
   bool all_read = true;
   int signal = 0;
   for (const std::string& name : o.files) {
+    // A line rank 0 could not write (its reader went away, a full disk) stops the job, as it
+    // stops pcopy --checksum: the lines to come would be lost too.
+    if (world.BroadcastInt(world.rank() == 0 && ferror(console.out) != 0 ? 1 : 0) != 0) break;
     Status failure;
     Plan plan;
     if (world.rank() == 0) plan = Prepare(name, o, signals, console, &failure);
