@@ -83,8 +83,24 @@ TEST_F(E2eChecksum, UnreadableFilesAreReportedAndTheOthersStillDigested) {
                        " for reading: No such file or directory\n"
                        "pcopy: cannot read " +
                        Quoted(dir) +
-                       ": it is a directory; pcopy reads regular files and block devices\n");
+                       ": it is a directory; --checksum and --check read regular files, block "
+                       "devices and '-'\n");
   EXPECT_FALSE(Exists(missing));
+}
+
+// A directory where a mode wants a file: each mode says what it reads, in its own words.
+TEST_F(E2eChecksum, EachModeNamesItselfWhenGivenADirectory) {
+  const std::string dir = t_ / "dir";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  RunResult r = RunPcopy({"--compare", dir, a_});
+  EXPECT_EQ(r.exit_code, 2);  // cmp's trouble
+  EXPECT_EQ(r.err, "pcopy: cannot read " + Quoted(dir) +
+                       ": it is a directory; --compare compares regular files and block devices\n");
+  r = RunPcopy({"--check", dir});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "pcopy: cannot read " + Quoted(dir) +
+                       ": it is a directory; --check reads lists of digests\n");
+  EXPECT_EQ(r.out, "");
 }
 
 TEST_F(E2eChecksum, ChecksumWithCopyOrCheckOptionsIsAUsageError) {
@@ -111,11 +127,16 @@ TEST_F(E2eChecksum, ChecksumWithCopyOrCheckOptionsIsAUsageError) {
               "pcopy: --check goes with none of --verify, --compare, --print-digest (try 'pcopy "
               "--help')\n");
   }
-  for (const char* alone : {"--checksum", "--check"}) {
-    const RunResult r = RunPcopy({alone});
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.err, "pcopy: missing file operand (try 'pcopy --help')\n");
-  }
+  // Each names itself, and what it needs.
+  RunResult r = RunPcopy({"--checksum"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "pcopy: --checksum needs a FILE to digest ('-': standard input) (try 'pcopy "
+            "--help')\n");
+  r = RunPcopy({"--check"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "pcopy: --check needs a LIST of digests ('-': standard input) (try 'pcopy --help')\n");
   EXPECT_EQ(Snapshot(t_), before);
 }
 

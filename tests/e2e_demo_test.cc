@@ -11,10 +11,13 @@ namespace {
 
 constexpr int kTimeoutMs = 60000;
 
-RunResult RunDemo(const std::string& tmpdir, const std::string& path) {
-  return RunCommand({"env", "TMPDIR=" + tmpdir, "PATH=" + path, PCOPY_BINARY, "--demo",
-                     "--demo-size", "12M", "-j", "2"},
-                    kTimeoutMs);
+RunResult RunDemo(const std::string& tmpdir, const std::string& path,
+                  const std::vector<std::string>& more = {}) {
+  std::vector<std::string> argv = {"env",    "TMPDIR=" + tmpdir, "PATH=" + path, PCOPY_BINARY,
+                                   "--demo", "--demo-size",      "12M",          "-j",
+                                   "2"};
+  argv.insert(argv.end(), more.begin(), more.end());
+  return RunCommand(argv, kTimeoutMs);
 }
 
 // The lines of text, without their newlines.
@@ -51,6 +54,21 @@ TEST(E2eDemo, ComparesWithCpAndChecksTheCopy) {
             std::string::npos)
       << lines[4];
   EXPECT_EQ(tmp.List(), std::vector<std::string>{}) << "the demo left files behind";
+}
+
+// The "after" line is the command that ran: the options given to the demo that change the copy.
+TEST(E2eDemo, TheAfterLineNamesTheOptionsGiven) {
+  TempDir tmp;
+  const char* path = getenv("PATH");
+  const RunResult r = RunDemo(tmp.path(), path != nullptr ? path : "/usr/bin:/bin",
+                              {"--strategy", "contiguous", "--bwlimit", "1G", "--verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pcopy demo: after: pcopy -j 2 --strategy contiguous --bwlimit 1073741824 "
+                       "--verify " +
+                       tmp.path()),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(tmp.List(), std::vector<std::string>{});
 }
 
 TEST(E2eDemo, WithoutCpItSaysSoAndStillCopies) {

@@ -76,7 +76,8 @@ TEST_F(E2eDeviceDest, AnImageIsWrittenInPlaceAndReadBack) {
     if (options.back() == "-v") {
       EXPECT_EQ(r.out, Quoted(src_) + " -> " + Quoted(dev_) + "\n");
       EXPECT_NE(r.err.find("method auto: DEST is a block device"), std::string::npos) << r.err;
-      EXPECT_NE(r.err.find(", fsync, in place on a block device\n"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(", fsync, verified, in place on a block device\n"), std::string::npos)
+          << r.err;
       EXPECT_NE(r.err.find("verified against"), std::string::npos) << r.err;
     }
   }

@@ -45,9 +45,25 @@ TEST(E2eInstall, InstallsTheBinariesTheManPageAndTheCompletions) {
   ASSERT_EQ(man.exit_code, 0) << man.err;
   for (const char* part :
        {"NAME", "pcopy - copy large files and trees with parallel workers", "SYNOPSIS",
-        "-j, --jobs=N", "--strategy=NAME", "EXAMPLES", "SEE ALSO", "cp(1)"}) {
-    EXPECT_TRUE(Contains(man.out, part)) << part << "\n" << man.out.substr(0, 2000);
+        "-j, --jobs=N", "--strategy=NAME", "EXAMPLES", "SEE ALSO", "cp(1)",
+        // Each method a tag with its text beside or under it, the exit codes a list, each example
+        // its command over its words: not one paragraph run into the next.
+        "\n       copy_file_range+pread\n              copy_file_range,",
+        "\n   Exit status:\n       0      copied",
+        "\n       pcopy big.img /backup/\n              copy big.img into /backup",
+        "\nAUTHOR\n       Written by the pcopy developers.\n"}) {
+    EXPECT_TRUE(Contains(man.out, part)) << part << "\n" << man.out;
   }
+  // The copyright --version prints, in a section of its own (the symbol as the locale draws it).
+  const size_t copyright = version.out.find("\nCopyright (C) ");
+  ASSERT_NE(copyright, std::string::npos) << version.out;
+  const std::string holder =
+      version.out.substr(copyright + 15, version.out.find('\n', copyright + 1) - copyright - 15);
+  const size_t section = man.out.find("\nCOPYRIGHT\n       Copyright ");
+  ASSERT_NE(section, std::string::npos) << man.out;
+  EXPECT_NE(man.out.find(" " + holder + "\n", section), std::string::npos) << holder << "\n"
+                                                                           << man.out;
+  EXPECT_EQ(man.out.find("Built with"), std::string::npos) << man.out;
 }
 
 // The completion as bash-completion calls it, with pcopy found on PATH (the built one).

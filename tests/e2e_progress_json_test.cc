@@ -59,7 +59,8 @@ TEST(E2eProgressJson, EveryLineIsJsonAndTheLastSaysTheOutcome) {
   EXPECT_EQ(0u, errors);
 }
 
-// The steps after the copy follow "end" as "phase" lines, each step's last with all its bytes.
+// The steps after the copy follow "end" as "phase" lines, in the order they run, each once (no
+// second sync after --verify's), each step's last with all its bytes.
 constexpr const char* kPhaseChecker = R"(
 import json, sys
 objs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8').read().splitlines()]
@@ -69,10 +70,14 @@ phases = objs[ends[0] + 1:]
 assert all(o['type'] == 'phase' for o in phases), phases
 assert all(set(o) == {'type', 'phase', 'elapsed', 'bytes_done', 'bytes_total'} for o in phases)
 last = {}
+order = []
 for o in phases:
     assert o['bytes_done'] <= o['bytes_total'], o
+    if not order or order[-1] != o['phase']:
+        assert o['phase'] not in order, 'again: %s after %s' % (o['phase'], order)
+        order.append(o['phase'])
     last[o['phase']] = o
-print(' '.join('%s=%d/%d' % (p, o['bytes_done'], o['bytes_total']) for p, o in sorted(last.items())))
+print(' '.join('%s=%d/%d' % (p, last[p]['bytes_done'], last[p]['bytes_total']) for p in order))
 )";
 
 TEST(E2eProgressJson, StepsAfterTheCopyFollowTheEnd) {

@@ -108,6 +108,18 @@ TEST_F(E2eStandardStreams, StandardInputsProgressEndsWithItsSize) {
   EXPECT_NE(r.err.find("\"outcome\":\"copied\"}\n"), std::string::npos) << r.err;
 }
 
+// A stall is shown as a stall: while standard input sends nothing, the progress lines go on
+// (about once a second), with the time running and the rate falling to nothing; and the summary
+// ends what was shown.
+TEST_F(E2eStandardStreams, AStallingInputKeepsItsProgressGoing) {
+  const RunResult r =
+      Shell("{ head -c 1048576 \"$1\"; sleep 2.5; } | \"$0\" --progress plain - \"$2\"");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("pcopy: 1.00 MiB so far, 0.00 B/s, 0:0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\npcopy: copied 1.00 MiB in "), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(dst_), ReadFile(src_).substr(0, kMiB));
+}
+
 // A reader that goes away (head) ends the copy as SIGPIPE ends cat: exit 141, not a word.
 TEST_F(E2eStandardStreams, AReaderThatGoesAwayEndsItQuietly) {
   MakeRandomFile(src_, 16 * kMiB, 5);

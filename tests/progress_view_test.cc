@@ -1,5 +1,7 @@
 #include "app/progress_view.h"
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -52,7 +54,8 @@ ProgressSnapshot HalfDone(double elapsed = 5) {
   return s;
 }
 
-const std::string kWorkerBars = " ###### ...... ###... ###...";
+// Worker 0 has done its even share but is still running: one cell stays to do.
+const std::string kWorkerBars = " #####. ...... ###... ###...";
 
 TEST(ProgressViewTest, BarLineShowsPercentBytesRateEta) {
   const ProgressView view(ProgressStyle::kBar, stderr, 200);
@@ -94,26 +97,26 @@ TEST(ProgressViewTest, WorkerBarsOnlyWhenWide) {
   EXPECT_TRUE(Contains(narrow, "95.4 MiB/s"));
 }
 
-// Between wide and narrow, a character per worker: its tenths done, or '#' for all of its share.
+// Between wide and narrow, a character per worker: its tenths done, at most 9 while it runs.
 TEST(ProgressViewTest, MidWidthsGetACharacterPerWorker) {
   const std::string line = ProgressView(ProgressStyle::kBar, stderr, 80).BarLine(HalfDone(), 1e8);
-  EXPECT_TRUE(Contains(line, "ETA 0:05 |#055|")) << line;
+  EXPECT_TRUE(Contains(line, "ETA 0:05 |9055|")) << line;
   EXPECT_LE(line.size(), 77u);
   const std::string narrow = ProgressView(ProgressStyle::kBar, stderr, 50).BarLine(HalfDone(), 1e8);
   EXPECT_FALSE(Contains(narrow, "|")) << narrow;
 }
 
-// Each worker's state at a glance: a finished worker's bar is full whatever its share ('#'), a
-// replaced one is drawn in '!', one far slower than the others in '~'.
+// Each worker's state at a glance, in the cells it has still to do: '!' replaced, '~' far slower
+// than the others, '.' running; a finished worker's bar is full whatever its share.
 TEST(ProgressViewTest, WorkerBarsShowEachWorkersState) {
   ProgressSnapshot s = HalfDone(1);
   s.shown = {WorkerShow::kRunning, WorkerShow::kFinished, WorkerShow::kReplaced,
              WorkerShow::kRunning};
   MemFile out;
   ProgressView view(ProgressStyle::kBar, out.get(), 200);
-  EXPECT_TRUE(Contains(view.BarLine(s, 1e8), " ###### ###### !!!... ###..."))
+  EXPECT_TRUE(Contains(view.BarLine(s, 1e8), " #####. ###### ###!!! ###..."))
       << view.BarLine(s, 1e8);
-  EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |##!5|"));
+  EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |9#!5|"));
   // A second later workers 0 and 2 have moved 64 MiB each, worker 3 1 MiB: slow.
   view.OnProgress(s);
   s.elapsed = 2;
@@ -121,7 +124,7 @@ TEST(ProgressViewTest, WorkerBarsShowEachWorkersState) {
   s.planned[0] = 512 * kMiB;
   s.done[0] = 320 * kMiB;
   view.OnProgress(s);
-  EXPECT_TRUE(Contains(view.BarLine(s, 1e8), " ###... ###### !!!!.. ~~~..."))
+  EXPECT_TRUE(Contains(view.BarLine(s, 1e8), " ###... ###### ####!! ###~~~"))
       << view.BarLine(s, 1e8);
   EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |6#!~|"));
   // The last frame: every bar full, whatever it was.
@@ -348,6 +351,13 @@ TEST(ProgressViewTest, AStepsLineNamesIt) {
                        "pcopy: verifying  25.0% 256 MiB of 1.00 GiB"));
 }
 
+// "verifying" half done, drawn: its first frame comes a tenth of a second into the step.
+void DrawHalfAStep(ProgressView* view) {
+  view->OnPhase("verifying", 0, 100 * kMiB);
+  usleep(150 * 1000);
+  view->OnPhase("verifying", 50 * kMiB, 100 * kMiB);
+}
+
 // A step long enough to be drawn keeps its last frame, on a line of its own after the copy's
 // (no blank line between); one too short to be drawn leaves nothing.
 TEST(ProgressViewTest, AStepKeepsItsLastFrameOnlyWhenItWasDrawn) {
@@ -358,9 +368,7 @@ TEST(ProgressViewTest, AStepKeepsItsLastFrameOnlyWhenItWasDrawn) {
   view.OnPhase("syncing", 0, 100 * kMiB);
   view.OnPhase("syncing", 100 * kMiB, 100 * kMiB);
   EXPECT_EQ(out.text().size(), copied) << "a step of no time is not drawn";
-  view.OnPhase("verifying", 0, 100 * kMiB);
-  usleep(150 * 1000);
-  view.OnPhase("verifying", 50 * kMiB, 100 * kMiB);
+  DrawHalfAStep(&view);
   view.OnPhase("verifying", 100 * kMiB, 100 * kMiB);
   const std::string text = out.text().substr(copied);
   EXPECT_EQ(text.find("\n\n"), std::string::npos) << text;
@@ -370,6 +378,26 @@ TEST(ProgressViewTest, AStepKeepsItsLastFrameOnlyWhenItWasDrawn) {
   EXPECT_TRUE(Contains(text, " in 0:00")) << text;
   EXPECT_EQ(text.back(), '\n');
   EXPECT_EQ(text.find("syncing"), std::string::npos) << text;
+}
+
+// A step cut short (Ctrl-C while verifying): its last frame stays, ended, for the error to follow
+// on the next line, as a copy's bar does; a step never drawn leaves nothing.
+TEST(ProgressViewTest, AStepCutShortKeepsItsLastFrame) {
+  MemFile out;
+  ProgressView view(ProgressStyle::kBar, out.get(), 100);
+  DrawACopy(&view);
+  const size_t copied = out.text().size();
+  view.OnPhase("syncing", 0, 100 * kMiB);
+  view.OnStepCut();
+  EXPECT_EQ(out.text().size(), copied);
+  DrawHalfAStep(&view);
+  view.OnStepCut();
+  const std::string text = out.text().substr(copied);
+  EXPECT_TRUE(Contains(text, "verifying [")) << text;
+  EXPECT_TRUE(Contains(text, " 50.0%")) << text;
+  EXPECT_EQ(text.back(), '\n') << text;
+  view.BeforeMessage();  // nothing left to erase
+  EXPECT_EQ(out.text().substr(copied), text);
 }
 
 // Standard input: no total until it ends, so no percent, bar or ETA; the bytes, rate and time.
@@ -399,6 +427,67 @@ TEST(ProgressViewTest, AStepsNameGivesWayOnANarrowTerminal) {
   const std::string line = ProgressView(ProgressStyle::kBar, stderr, 24).BarLine(s, 100, true);
   EXPECT_LE(line.size(), 21u) << line;
   EXPECT_TRUE(Contains(line, "100.0% in 0:01")) << line;
+}
+
+// 99.96% is not "100.0%" beside a bar with a cell still empty: tenths are rounded down.
+TEST(ProgressViewTest, APercentIsRoundedDown) {
+  ProgressSnapshot s = HalfDone();
+  s.done = {256 * kMiB, 256 * kMiB, 256 * kMiB, 256 * kMiB - 400 * 1024};
+  const std::string line = ProgressView(ProgressStyle::kBar, stderr, 80).BarLine(s, 1e8);
+  EXPECT_TRUE(Contains(line, " 99.9% ")) << line;
+  EXPECT_FALSE(Contains(line, "100.0%")) << line;
+}
+
+// The workers' form never widens again at the same width: the last frame's shorter tail ("in"
+// for "ETA", the average rate) does not turn one character each into wide bars.
+TEST(ProgressViewTest, TheWorkersFormStaysAsNarrowAsItWas) {
+  ProgressSnapshot s;
+  s.total = 1024 * kMiB;
+  s.planned = {512 * kMiB, 512 * kMiB};
+  s.done = {500 * kMiB, 500 * kMiB};
+  s.elapsed = 3;
+  for (int columns = 60; columns <= 132; ++columns) {
+    ProgressView view(ProgressStyle::kBar, stderr, columns);
+    const std::string running = view.BarLine(s, 123456789.0);
+    const std::string last = view.BarLine(s, 3e8, true);
+    EXPECT_EQ(running.find(" |") != std::string::npos, last.find(" |") != std::string::npos)
+        << columns << " columns:\n"
+        << running << "\n"
+        << last;
+    if (running.find('|') == std::string::npos && running.find(" #####") == std::string::npos) {
+      EXPECT_EQ(last.find(" ######"), std::string::npos) << columns << ": " << last;
+    }
+  }
+}
+
+// A copy over before the first tick: its only frame is drawn at the terminal's width, not at the
+// 80 columns assumed before the terminal was asked.
+TEST(ProgressViewTest, TheLastFrameFitsTheTerminal) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const int terminal = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(terminal, 0);
+  for (const int width : {40, 132}) {
+    winsize size{};
+    size.ws_col = static_cast<unsigned short>(width);
+    size.ws_row = 24;
+    ASSERT_EQ(ioctl(terminal, TIOCSWINSZ, &size), 0);
+    MemFile out;
+    ProgressView view(ProgressStyle::kBar, out.get(), 0, true, terminal);
+    ProgressSnapshot s = HalfDone();
+    s.done = s.planned;
+    view.OnFinish(s, true);
+    const std::string drawn = out.text();  // "\r" + line + "\033[K\n"
+    ASSERT_GE(drawn.size(), 5u);
+    EXPECT_LE(drawn.size() - 5, static_cast<size_t>(width - 3)) << drawn;
+    if (width == 132) {
+      EXPECT_TRUE(Contains(drawn, " ###### ###### ###### ######")) << drawn;
+    }
+  }
+  close(terminal);
+  close(master);
 }
 
 TEST(ProgressViewTest, TerminalColumnsOfANonTerminal) {

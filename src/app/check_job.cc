@@ -17,7 +17,7 @@ struct Opened {
 
 Status OpenForReading(const std::string& path, Opened* out) {
   SourceFile f;
-  if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
+  if (Status s = OpenSource(path, &f, SourceUse::kCompare); !s.ok()) return s;
   out->fd = std::move(f.fd);
   out->size = f.size;
   return {};

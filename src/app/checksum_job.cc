@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -139,6 +140,11 @@ bool CheckList(const Options& o, const std::string& list, SignalGuard& signals,
     ReportError(console, Status::FromErrno("cannot open", list, errno).WithTail("for reading"));
     return false;
   }
+  if (struct stat st; opened.valid() && fstat(opened.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    ReportError(console, Status::Failure("cannot read", list,
+                                         "it is a directory; --check reads lists of digests"));
+    return false;
+  }
   LineReader reader(from_stdin ? STDIN_FILENO : opened.get(), shown);
   CheckCounts counts;
   std::string line, digest, name;
@@ -207,7 +213,7 @@ Status DigestFile(const std::string& path, const Options& o, SignalGuard* signal
     return {};
   }
   SourceFile f;
-  if (Status s = OpenSource(path, &f, SourceUse::kRead); !s.ok()) return s;
+  if (Status s = OpenSource(path, &f, SourceUse::kDigest); !s.ok()) return s;
   const DigestInput in{f.fd.get(), path};
   if (o.digest == DigestKind::kXxh128) {
     // One reader, in order: tell the kernel, so that it reads ahead further.

@@ -95,7 +95,7 @@ class CopyRun {
       }
     }
     if (!s.ok()) {
-      if (view_) view_->BeforeMessage();  // a step's bar, cut short, makes way for the error
+      if (view_) view_->OnStepCut();  // a step's bar, cut short, keeps its last frame
       if (in_place_) return PartlyWrittenFailure(std::move(s));
       // A resumable copy keeps what it made durable, unless its verification or publication
       // failed: then none of it is trusted.
@@ -325,7 +325,10 @@ class CopyRun {
   }
 
   ExecConfig Config(const std::optional<CacheShare>& cached, uint64_t data, bool here) const {
-    const char* untuned = UntunedBecause(o_, CachedFraction(cached, data), data);
+    // A copy this process makes alone has too few chunks to time: its writes keep their size.
+    const char* untuned = here && TunesWriteSize(o_)
+                              ? "too small to tune, copied by this process"
+                              : UntunedBecause(o_, CachedFraction(cached, data), data);
     ExecConfig config;
     config.sys = &sys_;
     config.files.push_back(
@@ -375,6 +378,7 @@ class CopyRun {
       distrusted_ = s.signal() == 0;
       return s;
     }
+    written_back_ = recopied == 0;  // the read-back began with a sync; leaves copied again did not
     if (o_.verbose) {
       fprintf(console_.err,
               "%s: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",
@@ -393,9 +397,9 @@ class CopyRun {
         return s;
       }
     }
-    // With --fsync, the data is written out in steps that take signals; Commit's fsync then has
-    // little left to wait for.
-    if (o_.fsync) {
+    // With --fsync, the data is written out in steps that take signals (unless --verify's did);
+    // Commit's fsync then has little left to wait for.
+    if (o_.fsync && !written_back_) {
       if (Status s =
               SyncInSteps(sys_, OutFd(), o_.dest, outcome_.report.bytes, &signals_, view_.get());
           !s.ok()) {
@@ -454,10 +458,10 @@ class CopyRun {
         fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
-    // cp -v's 'a' -> 'b' on stdout; the summary on stderr with -v, and in a bar's place (unless
-    // -q), so that the bar's last frame is not the last word.
-    const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
-    if ((!o_.verbose && !in_bar_place) || (r.skipped && r.seconds == 0)) return;
+    // cp -v's 'a' -> 'b' on stdout; the summary on stderr with -v, and after progress shown
+    // (app/progress_choice.h ShowsProgress), so that the bar's last frame is not the last word.
+    const bool after_progress = !o_.verbose && ShowsProgress(o_, console_);
+    if ((!o_.verbose && !after_progress) || (r.skipped && r.seconds == 0)) return;
     if (o_.verbose) {
       fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(r.dest_path).c_str());
     }
@@ -473,6 +477,7 @@ class CopyRun {
     facts.resumed_bytes = facts.resumed ? partial_->durable_bytes : 0;
     facts.cloned = clone_.cloned;
     facts.fsync = o_.fsync;
+    facts.verified = o_.verify;
     facts.in_place = in_place_;
     return DescribeCopied(outcome_.report, facts);
   }
@@ -489,6 +494,7 @@ class CopyRun {
   PartialSpec spec_;
   TempFile temp_;
   bool distrusted_ = false;         // verification or publication failed: keep no partial copy
+  bool written_back_ = false;       // --verify synced the copy before reading it back
   std::vector<ByteRange> extents_;  // SOURCE's bytes to copy: its data, or all of it
   std::vector<WriteSizeReport> write_sizes_;  // what each worker's write size tuner did
   CloneResult clone_;

@@ -9,6 +9,7 @@
 #include "base/size_parse.h"
 #include "copy/write_size_tuner.h"
 #include "exec/in_process_executor.h"
+#include "exec/worker_slots.h"
 #include "os/data_extents.h"
 #include "os/page_cache.h"
 
@@ -66,6 +67,16 @@ std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size) {
   if (r.fallback_errno == 0) text += " (copy_file_range copied nothing)";
   if (r.fallback_errno > 0)
     text += std::string(" (copy_file_range: ") + strerror(r.fallback_errno) + ")";
+  return text;
+}
+
+std::string DescribeTreeMethods(uint32_t used, const std::vector<WriteSizeReport>& write_sizes,
+                                uint64_t buffer_size) {
+  ExecResult r;
+  r.used_methods = used & ~kClonedBit;
+  r.write_sizes = write_sizes;
+  std::string text = (used & kClonedBit) != 0 ? "clones (shared extents)" : "";
+  if (r.used_methods != 0) text += (text.empty() ? "" : ", then ") + DescribeMethod(r, buffer_size);
   return text;
 }
 
@@ -161,8 +172,8 @@ std::string WorkersPhrase(size_t workers, bool ranks, unsigned per_rank) {
 std::string DescribeCopied(const CopyReport& r, const CopiedFacts& f) {
   char line[1024];
   if (f.cloned) {
-    snprintf(line, sizeof line, "cloned %s in %.3f s, method %s%s", FormatBytes(r.bytes).c_str(),
-             r.seconds, r.method.c_str(), f.fsync ? ", fsync" : "");
+    snprintf(line, sizeof line, "cloned %s in %.3f s, method %s%s%s", FormatBytes(r.bytes).c_str(),
+             r.seconds, r.method.c_str(), f.fsync ? ", fsync" : "", f.verified ? ", verified" : "");
     return line;
   }
   const std::string data = f.resumed ? " (" + FormatBytes(f.data_bytes) + " of data now, " +
@@ -177,11 +188,11 @@ std::string DescribeCopied(const CopyReport& r, const CopiedFacts& f) {
                                    ? ""
                                    : ", " + std::to_string(r.retried.size()) + " worker" +
                                          (r.retried.size() == 1 ? "" : "s") + " replaced";
-  snprintf(line, sizeof line, "copied %s%s in %.3f s (%s) %s, method %s%s%s%s",
+  snprintf(line, sizeof line, "copied %s%s in %.3f s (%s) %s, method %s%s%s%s%s",
            FormatBytes(r.bytes).c_str(), data.c_str(), r.seconds,
            FormatRate(r.seconds > 0 ? static_cast<double>(f.data_bytes) / r.seconds : 0).c_str(),
-           by.c_str(), r.method.c_str(), f.fsync ? ", fsync" : "", replaced.c_str(),
-           f.in_place ? ", in place on a block device" : "");
+           by.c_str(), r.method.c_str(), f.fsync ? ", fsync" : "", f.verified ? ", verified" : "",
+           replaced.c_str(), f.in_place ? ", in place on a block device" : "");
   return line;
 }
 

@@ -20,6 +20,11 @@ namespace pcopy {
 // Invalid cross-device link)": every method that moved bytes, in the order they are tried.
 std::string DescribeMethod(const ExecResult& r, uint64_t buffer_size);
 
+// A tree's methods (TreeReport::used_methods): "clones (shared extents), then pread/pwrite with
+// 32.0 KiB buffers"; "" where the runner could not tell.
+std::string DescribeTreeMethods(uint32_t used, const std::vector<WriteSizeReport>& write_sizes,
+                                uint64_t buffer_size);
+
 // -v for a SOURCE with holes: how much of it is data, in how many extents.
 void PrintSparse(FILE* out, const std::vector<ByteRange>& extents, uint64_t size);
 
@@ -47,6 +52,7 @@ struct CopiedFacts {
   uint64_t resumed_bytes = 0;  // what it had made durable (0 is possible)
   bool cloned = false;         // FICLONE made the copy
   bool fsync = false;
+  bool verified = false;  // --verify read the copy back and it matched
   bool in_place = false;  // a block device DEST, written in place
 };
 

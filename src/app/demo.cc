@@ -134,6 +134,27 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
 
 namespace {
 
+// The options given to the demo that change how its copy runs, as a command line would give them
+// (" --strategy contiguous --bwlimit 200M"): the "after" line is the command that was run.
+std::string CopyOptionWords(const Options& o) {
+  const Options defaults;
+  std::string words;
+  const auto add = [&words](bool differs, const std::string& option) {
+    if (differs) words += " " + option;
+  };
+  add(o.strategy != defaults.strategy, std::string("--strategy ") + StrategyName(o.strategy));
+  add(o.method != defaults.method, std::string("--method ") + MethodName(o.method));
+  add(o.chunk_size != defaults.chunk_size, "--chunk-size " + std::to_string(o.chunk_size));
+  add(o.buffer_size_given, "--buffer-size " + std::to_string(o.buffer_size));
+  add(o.bwlimit != defaults.bwlimit, "--bwlimit " + std::to_string(o.bwlimit));
+  char factor[32];
+  snprintf(factor, sizeof factor, "--slow-worker %g", o.slow_worker);
+  add(o.slow_worker != defaults.slow_worker, factor);
+  add(o.fsync, "--fsync");
+  add(o.verify, "--verify");
+  return words;
+}
+
 CopyOutcome Demo(const Options& options, SignalGuard& signals, const Console& console) {
   if (Status s = CheckDemoSpace(DemoBase(), options.demo_size); !s.ok()) {
     return CopyOutcome{s, kExitFailure, {}};
@@ -174,8 +195,8 @@ CopyOutcome Demo(const Options& options, SignalGuard& signals, const Console& co
     } else {
       fprintf(console.out, "pcopy demo: %s: no comparison with cp\n", cp_skipped.c_str());
     }
-    fprintf(console.out, "pcopy demo: after: pcopy -j %u %s %s\n", o.jobs, o.source.c_str(),
-            o.dest.c_str());
+    fprintf(console.out, "pcopy demo: after: pcopy -j %u%s %s %s\n", o.jobs,
+            CopyOptionWords(o).c_str(), o.source.c_str(), o.dest.c_str());
     fflush(console.out);
   }
   // Timed as cp is, on the wall clock around the whole copy: the temporary's creation and

@@ -345,13 +345,13 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
   if (vm.count("operands")) operands = vm["operands"].as<std::vector<std::string>>();
   // --demo-size alone asks for the demo too; with operands it would be silently ignored.
   const bool demo_size = !vm["demo-size"].defaulted();
+  o.verify = vm.count("verify") > 0;  // the demo's copy too
   if (vm.count("demo") || no_arguments || (demo_size && operands.empty())) {
     if (!operands.empty()) return Usage("--demo takes no operands");
     out->action = Action::kDemo;
     return {};
   }
   if (demo_size) return Usage("--demo-size goes with --demo, not with operands");
-  o.verify = vm.count("verify") > 0;
   o.print_digest = vm.count("print-digest") > 0;
   const bool checksum = vm.count("checksum") > 0, check = vm.count("check") > 0;
   const bool compare = vm.count("compare") > 0;
@@ -380,7 +380,11 @@ Status ChooseAction(const po::variables_map& vm, bool no_arguments, CommandLine*
     out->action = Action::kCompare;
     return {};
   }
-  if (operands.empty()) return Usage("missing file operand");
+  if (operands.empty()) {
+    return Usage(checksum ? "--checksum needs a FILE to digest ('-': standard input)"
+                 : check  ? "--check needs a LIST of digests ('-': standard input)"
+                          : "missing file operand");
+  }
   if (checksum || check) {
     const std::string algo = vm[checksum ? "checksum" : "check"].as<std::string>();
     if (algo == "xxh128") {
@@ -493,6 +497,12 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
             .run(),
         vm);
     po::notify(vm);
+  } catch (const po::invalid_command_line_syntax& e) {
+    // GNU getopt's words for an option given without its value.
+    if (e.kind() == po::invalid_syntax::missing_parameter) {
+      return Usage("option " + Quote(e.get_option_name()) + " requires an argument");
+    }
+    return Usage(e.what());
   } catch (const po::error& e) {
     return Usage(e.what());
   } catch (const std::exception& e) {

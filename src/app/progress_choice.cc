@@ -28,10 +28,9 @@ std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& 
   }
 }
 
-bool DrawsBar(const Options& o, const Console& console) {
-  return !o.quiet &&
-         (o.progress == ProgressMode::kBar ||
-          (o.progress == ProgressMode::kAuto && isatty(console.ErrFd()) && TerminalHasEscapes()));
+bool ShowsProgress(const Options& o, const Console& console) {
+  return !o.quiet && (o.progress == ProgressMode::kBar || o.progress == ProgressMode::kPlain ||
+                      (o.progress == ProgressMode::kAuto && isatty(console.ErrFd())));
 }
 
 }  // namespace pcopy

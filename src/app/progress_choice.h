@@ -14,7 +14,10 @@ namespace pcopy {
 // nothing (nullptr).
 std::unique_ptr<ProgressObserver> MakeProgress(const Options& o, const Console& console);
 
-// Whether MakeProgress draws a bar (which the copy's summary line on stderr then follows).
-bool DrawsBar(const Options& o, const Console& console);
+// Whether MakeProgress shows progress for people (a bar or plain lines), which the copy's summary
+// line on stderr then ends. Not JSON, whose "end" line is its summary, and not nothing: a copy
+// shown no progress (stderr not a terminal under --progress auto, --progress none, -q) is silent
+// on success, as cp is, so that cron mails no line and a script's 2>log stays empty.
+bool ShowsProgress(const Options& o, const Console& console);
 
 }  // namespace pcopy

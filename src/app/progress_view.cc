@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,10 +19,10 @@ constexpr double kRateWindow = 1.0;  // seconds of history behind the displayed 
 constexpr int kWorkerBarWidth = 6;
 constexpr double kPhaseRedraw = 0.1;  // seconds between two frames of a step after the copy
 
-std::string Bar(uint64_t done, uint64_t total, int width, char fill = '#') {
+std::string Bar(uint64_t done, uint64_t total, int width) {
   const double frac = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   const int filled = std::clamp(static_cast<int>(frac * width), 0, width);
-  return std::string(static_cast<size_t>(filled), fill) +
+  return std::string(static_cast<size_t>(filled), '#') +
          std::string(static_cast<size_t>(width - filled), '.');
 }
 
@@ -29,10 +30,14 @@ std::string Bar(uint64_t done, uint64_t total, int width, char fill = '#') {
 constexpr double kSlowShare = 0.25;
 constexpr double kWorkerRateWindow = 1.0;  // seconds behind a worker's rate
 
+// Tenths of a percent rounded down, as the bar's cells are: 100.0% only when all is done, never
+// beside a bar with a cell still empty.
 std::string Percent(uint64_t done, uint64_t total) {
+  const double tenths =
+      done >= total ? 1000.0
+                    : std::floor(1000.0 * static_cast<double>(done) / static_cast<double>(total));
   char buf[16];
-  snprintf(buf, sizeof buf, "%5.1f%%",
-           total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total));
+  snprintf(buf, sizeof buf, "%5.1f%%", tenths / 10.0);
   return buf;
 }
 
@@ -111,11 +116,24 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
   // terminal echoes at the end of the line when the user interrupts, which would otherwise wrap
   // and leave the bar's last frame on a line of its own. The per-worker bars where they fit
   // beside a main bar of at least 20 columns; else a character each beside one of at least 10.
+  // The form chosen never widens again at the same width: the tail's length changes from frame
+  // to frame (the rate, "ETA" becoming "in"), and the workers would jump between forms.
   const int budget = columns_ - 3;
   const int room = budget - static_cast<int>(label.size() + tail.size());
-  std::string workers = WorkerBars(s, finished, false);
-  if (static_cast<int>(workers.size()) + 22 > room) workers = WorkerBars(s, finished, true);
-  if (static_cast<int>(workers.size()) + 12 > room) workers.clear();
+  if (layout_columns_ != columns_) {
+    layout_columns_ = columns_;
+    workers_form_ = WorkersForm::kBars;
+  }
+  std::string workers;
+  if (workers_form_ == WorkersForm::kBars) {
+    workers = WorkerBars(s, finished, false);
+    if (static_cast<int>(workers.size()) + 22 > room) workers_form_ = WorkersForm::kCompact;
+  }
+  if (workers_form_ == WorkersForm::kCompact) {
+    workers = WorkerBars(s, finished, true);
+    if (static_cast<int>(workers.size()) + 12 > room) workers_form_ = WorkersForm::kNone;
+  }
+  if (workers_form_ == WorkersForm::kNone) workers.clear();
   const int bar_width =
       std::max(budget - static_cast<int>(label.size() + tail.size() + workers.size()) - 2, 0);
   std::string line = label;
@@ -131,30 +149,37 @@ std::string ProgressView::BarLine(const ProgressSnapshot& s, double rate, bool f
 }
 
 // A worker's bar is its done bytes against its planned share (an even one where the work is
-// shared), filled with '#', or '~' while it is slow, '!' once a new process took over its work. A
-// worker that has finished (nothing left for it) is full, as is every one in the last frame,
-// whatever the plan guessed: no bar reads "#####." at 100%. compact: one character each, in
-// |...|: its tenths done (0-9), or '#' for all of its share or finished, '~' slow, '!' replaced.
+// handed out), in '#' cells; the cells still to do say its state: '.' running, '~' slow, '!'
+// replaced (a new process took over its work). A running worker keeps one cell to do, even past
+// a share the plan guessed (a fast worker takes more than an even share of handed-out work): a
+// full bar means finished (nothing left for it), and every bar is full in the last frame.
+// compact: one character each, in |...|: its tenths done (0-9) while running, '~' slow, '!'
+// replaced, '#' finished.
 std::string ProgressView::WorkerBars(const ProgressSnapshot& s, bool finished, bool compact) const {
   if (s.done.size() < 2) return "";
   std::string bars = compact ? " |" : "";
   for (size_t i = 0; i < s.done.size(); ++i) {
     const WorkerShow shown = i < s.shown.size() ? s.shown[i] : WorkerShow::kRunning;
     const bool full = finished || shown == WorkerShow::kFinished;
-    const char fill = full                             ? '#'
-                      : shown == WorkerShow::kReplaced ? '!'
-                      : i < slow_.size() && slow_[i]   ? '~'
-                                                       : '#';
-    const uint64_t planned = full ? std::max<uint64_t>(s.done[i], 1) : s.planned[i];
-    const uint64_t done = full ? planned : s.done[i];
+    const char state = shown == WorkerShow::kReplaced ? '!'
+                       : i < slow_.size() && slow_[i] ? '~'
+                                                      : '.';
+    const uint64_t planned = s.planned[i];
+    const double share =
+        planned == 0 ? 1.0 : static_cast<double>(s.done[i]) / static_cast<double>(planned);
     if (!compact) {
+      const int cells =
+          full ? kWorkerBarWidth
+               : std::clamp(static_cast<int>(share * kWorkerBarWidth), 0, kWorkerBarWidth - 1);
       bars += ' ';
-      bars += Bar(done, planned, kWorkerBarWidth, fill);
-    } else if (full || fill != '#') {
-      bars += fill;
+      bars += std::string(static_cast<size_t>(cells), '#');
+      bars += std::string(static_cast<size_t>(kWorkerBarWidth - cells), state);
+    } else if (full) {
+      bars += '#';
+    } else if (state != '.') {
+      bars += state;
     } else {
-      const uint64_t tenths = planned == 0 ? 10 : done * 10 / planned;
-      bars += tenths >= 10 ? '#' : static_cast<char>('0' + tenths);
+      bars += static_cast<char>('0' + std::clamp(static_cast<int>(share * 10), 0, 9));
     }
   }
   return compact ? bars + "|" : bars;
@@ -202,14 +227,16 @@ std::string ProgressView::PlainLine(const ProgressSnapshot& s, double rate) cons
   return buf;
 }
 
+void ProgressView::FollowTerminal() {
+  if (!follow_terminal_) return;
+  if (const int columns = TerminalColumns(terminal_fd_); columns > 0) columns_ = columns;
+}
+
 void ProgressView::OnProgress(const ProgressSnapshot& s) {
   const double rate = Rate(s);
   FindSlowWorkers(s);
   if (style_ == ProgressStyle::kBar) {
-    if (follow_terminal_) {
-      const int now = TerminalColumns(terminal_fd_);
-      if (now > 0) columns_ = now;
-    }
+    FollowTerminal();
     Draw(BarLine(s, rate), false);
     drawn_ = true;
   } else if (s.elapsed - last_plain_ >= 1.0) {
@@ -243,10 +270,18 @@ void ProgressView::BeforeMessage() {
   drawn_ = false;
 }
 
+void ProgressView::OnStepCut() {
+  if (style_ != ProgressStyle::kBar || !drawn_) return;
+  fputc('\n', out_);  // the step's last frame stays; the error goes on the next line
+  fflush(out_);
+  drawn_ = false;
+}
+
 void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
   const double average = s.elapsed > 0 ? static_cast<double>(s.done_total()) / s.elapsed : 0;
   if (style_ == ProgressStyle::kBar) {
     if (ok) {
+      FollowTerminal();  // a copy over before the first tick has not asked yet
       Draw(BarLine(s, average, true), true);
     } else if (drawn_) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
@@ -286,9 +321,7 @@ void ProgressView::OnPhase(const char* phase, uint64_t done, uint64_t total) {
       finished ? (s.elapsed > 0 ? static_cast<double>(total) / s.elapsed : 0) : Rate(s);
   phase_drawn_ = s.elapsed;
   if (style_ == ProgressStyle::kBar) {
-    if (follow_terminal_) {
-      if (const int columns = TerminalColumns(terminal_fd_); columns > 0) columns_ = columns;
-    }
+    FollowTerminal();
     Draw(BarLine(s, rate, finished), finished);
     drawn_ = !finished;
   } else if (finished) {

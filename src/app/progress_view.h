@@ -34,6 +34,7 @@ class ProgressView final : public ProgressObserver {
   void OnProgress(const ProgressSnapshot& snapshot) override;
   void OnFinish(const ProgressSnapshot& snapshot, bool ok) override;
   void BeforeMessage() override;
+  void OnStepCut() override;
   // A step after the copy, on a line of its own: "syncing [####....] 45.0% ... ETA 0:02". Its last
   // frame stays (with the time it took) when the step lasted long enough to be drawn before;
   // plain lines say it once a second, and at the end of a step that lasted a second or more.
@@ -50,6 +51,8 @@ class ProgressView final : public ProgressObserver {
 
  private:
   double Rate(const ProgressSnapshot& snapshot);
+  // Bar style with columns 0: the terminal's width now.
+  void FollowTerminal();
   void FindSlowWorkers(const ProgressSnapshot& snapshot);
   // The bar's line drawn over the last one, and ended when newline.
   void Draw(const std::string& line, bool newline);
@@ -66,7 +69,12 @@ class ProgressView final : public ProgressObserver {
   std::deque<std::pair<double, uint64_t>> samples_;  // (elapsed, bytes) over the last second
   std::deque<std::pair<double, std::vector<uint64_t>>> worker_samples_;  // each worker's bytes
   std::vector<bool> slow_;  // per worker, from FindSlowWorkers
-  std::string phase_;       // the step OnPhase draws now
+  // How BarLine drew the workers at layout_columns_: it only narrows there (BarLine is const, the
+  // layout a memory of the frames drawn).
+  enum class WorkersForm { kBars, kCompact, kNone };
+  mutable WorkersForm workers_form_ = WorkersForm::kBars;
+  mutable int layout_columns_ = 0;
+  std::string phase_;  // the step OnPhase draws now
   std::chrono::steady_clock::time_point phase_start_;
   double phase_drawn_ = 0;    // when the step was last drawn (its elapsed), or 0
   bool phase_shown_ = false;  // whether it has been

@@ -59,7 +59,8 @@ Status CopyStream(const SysCalls& sys, const SourceFile& src, const std::string&
         offset += n;
         progress.Tick(offset);
         return {};
-      });
+      },
+      [&] { progress.Tick(offset); });  // a stall: the time runs on, the rate falls
   *copied = offset;
   return s;
 }

@@ -54,6 +54,7 @@ class ResumedProgress final : public ProgressObserver {
   void OnProgress(const ProgressSnapshot& s) override { inner_->OnProgress(With(s)); }
   void OnFinish(const ProgressSnapshot& s, bool ok) override { inner_->OnFinish(With(s), ok); }
   void BeforeMessage() override { inner_->BeforeMessage(); }
+  void OnStepCut() override { inner_->OnStepCut(); }
   void OnPhase(const char* phase, uint64_t done, uint64_t total) override {
     inner_->OnPhase(phase, done, total);
   }

@@ -40,11 +40,15 @@ class StdoutCopy {
     // A terminal on stdout is where the data goes: no bar drawn into it, as cat draws none.
     const bool data_on_terminal = o_.progress == ProgressMode::kAuto && isatty(console_.OutFd());
     view_ = data_on_terminal ? nullptr : MakeProgress(o_, console_);
-    bar_ = !data_on_terminal && DrawsBar(o_, console_);
+    shown_ = view_ != nullptr && ShowsProgress(o_, console_);
     progress_.emplace(view_.get(), src_.size);
+    // A stall at either end: the time runs on, the rate falls.
+    const auto stalled = [this] { progress_->Tick(out_.written()); };
+    out_.set_idle(stalled);
     Status s = src_.kind == SourceKind::kStream
-                   ? ReadStream(src_.fd.get(), o_.source, &signals_, buffer_,
-                                [this](const char* d, size_t n) { return Take(d, n); })
+                   ? ReadStream(
+                         src_.fd.get(), o_.source, &signals_, buffer_,
+                         [this](const char* d, size_t n) { return Take(d, n); }, stalled)
                    : ReadFile();
     if (s.ok() && o_.fsync) s = out_.Sync();
     progress_->Finish(out_.written(), s.ok(), s.signal() != 0);
@@ -115,8 +119,7 @@ class StdoutCopy {
 
   // cp -v's 'a' -> 'b' and the summary, both on stderr: stdout is the data.
   void Report() const {
-    const bool in_bar_place = !o_.verbose && !o_.quiet && bar_;
-    if (!o_.verbose && !in_bar_place) return;
+    if (!o_.verbose && !shown_) return;
     if (o_.verbose) fprintf(console_.err, "%s -> '-'\n", Quote(o_.source).c_str());
     const double seconds = progress_->Elapsed();
     const uint64_t bytes = out_.written();
@@ -136,7 +139,7 @@ class StdoutCopy {
   StreamWriter out_;
   std::vector<char> buffer_;
   std::unique_ptr<ProgressObserver> view_;
-  bool bar_ = false;  // a bar is drawn, so the summary ends it
+  bool shown_ = false;  // progress is shown, so the summary ends it
   std::optional<StreamProgress> progress_;
 };
 

@@ -263,17 +263,21 @@ class CopyCommand {
         fprintf(console_.err, "%s: retried: %s\n", ProgramName(), line.c_str());
       }
     }
-    // -v's summary, and the same line in a bar's place (unless -q): on stderr, as a diagnostic.
-    const bool in_bar_place = !o_.verbose && !o_.quiet && DrawsBar(o_, console_);
-    if (!o_.verbose && !in_bar_place) return;
+    // -v's summary, and the same line after progress shown (app/progress_choice.h ShowsProgress):
+    // on stderr, as a diagnostic.
+    const bool after_progress = !o_.verbose && ShowsProgress(o_, console_);
+    if (!o_.verbose && !after_progress) return;
+    const std::string methods = DescribeTreeMethods(r.used_methods, r.write_sizes, o_.buffer_size);
     fprintf(
-        console_.err, "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s\n",
+        console_.err,
+        "%s: copied %llu file%s and %llu director%s (%s) in %.3f s (%s) with %s%s%s%s\n",
         ProgramName(), static_cast<unsigned long long>(r.files), r.files == 1 ? "" : "s",
         static_cast<unsigned long long>(r.dirs), r.dirs == 1 ? "y" : "ies",
         FormatBytes(r.bytes).c_str(), r.seconds,
         FormatRate(r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0).c_str(),
         WorkersPhrase(r.workers, runner_ != nullptr, o_.jobs).c_str(),
-        (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str());
+        (r.skipped == 0 ? std::string() : ", " + std::to_string(r.skipped) + " skipped").c_str(),
+        methods.empty() ? "" : ", method ", methods.c_str());
     if (!o_.verbose) return;
     if (r.resumed != 0) {
       fprintf(console_.err, "%s: resumed: %s already durable (%llu file%s whole)\n", ProgramName(),

@@ -32,6 +32,9 @@ class TickingObserver final : public ProgressObserver {
   void BeforeMessage() override {
     if (view_) view_->BeforeMessage();
   }
+  void OnStepCut() override {
+    if (view_) view_->OnStepCut();
+  }
   void OnPhase(const char* phase, uint64_t done, uint64_t total) override {
     if (view_) view_->OnPhase(phase, done, total);
   }

@@ -149,6 +149,9 @@ class ProgressObserver : public PhaseObserver {
   // Called before a line (an error, a -v line) is printed while the copy runs, so a bar drawn in
   // place can get out of its way; the next OnProgress draws it again.
   virtual void BeforeMessage() {}
+  // Called when the run stops in a step after the copy (a signal, an error): a step's bar drawn
+  // in place keeps its last frame, ended, and the error goes on the next line, as a copy's does.
+  virtual void OnStepCut() {}
 };
 
 // Every executor's first step: true when work has no worker, with *result set (OK for a list of

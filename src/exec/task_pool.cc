@@ -165,6 +165,14 @@ std::vector<WriteSizeReport> TaskPool::WriteSizes() const {
   return reports;
 }
 
+uint32_t TaskPool::UsedMethods() const {
+  uint32_t used = 0;
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    used |= slots_[w].used_methods.load(std::memory_order_relaxed);
+  }
+  return used;
+}
+
 std::string TaskPool::CurrentFile(size_t w) const {
   const Worker& worker = workers_[w];
   if (worker.in_flight.empty()) return {};

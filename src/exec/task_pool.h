@@ -56,6 +56,7 @@ class TaskPool final : public TaskRunner {
   // Live, from the shared slots.
   std::vector<uint64_t> WorkerBytes() const override;
   std::vector<WriteSizeReport> WriteSizes() const override;
+  uint32_t UsedMethods() const override;
   std::string CurrentFile(size_t w) const override;
   // Each with the new pid.
   const std::vector<std::string>& retried() const override { return retried_; }

@@ -51,6 +51,9 @@ class TaskRunner {
   virtual std::vector<uint64_t> WorkerBytes() const = 0;
   // What each worker's write size tuner did (exec/chunk_tuning.h), for those that tuned.
   virtual std::vector<WriteSizeReport> WriteSizes() const = 0;
+  // MethodBit of each method that moved bytes in any worker, and kClonedBit where clones did
+  // (exec/worker_slots.h); 0 where the runner cannot tell (pcopy-mpi's ranks).
+  virtual uint32_t UsedMethods() const { return 0; }
   // The file worker w copies now, as the user would name it; "" when it is idle.
   virtual std::string CurrentFile(size_t w) const = 0;
   // One line per worker replaced: who, how it ended, its successor.

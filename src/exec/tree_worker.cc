@@ -80,6 +80,8 @@ class TreeWorker {
       }
     }
     result.bytes = sink_.total() - before;
+    slot_->used_methods.store(transfer_.used | (cloned_ ? kClonedBit : 0),
+                              std::memory_order_relaxed);
     return result;
   }
 
@@ -213,6 +215,7 @@ class TreeWorker {
                                : CloneRange(sys_, src, dst, part.offset, part.length);
     if (err == 0) {
       *cloned = true;
+      cloned_ = true;
       sink_.Add(part.length);
       return {};
     }
@@ -250,6 +253,7 @@ class TreeWorker {
   TransferState transfer_;
   MethodFds method_fds_;
   std::optional<ChunkTuning> tuning_;  // made once env_ holds the whole buffer
+  bool cloned_ = false;                // a clone has made some of a copy
 };
 
 struct AlignedFree {

@@ -27,6 +27,10 @@ namespace pcopy {
 
 enum class WorkerState : uint32_t { kStarting = 0, kRunning, kDone, kFailed };
 
+// In WorkerSlot::used_methods beside the MethodBits: a clone (FICLONE, FICLONERANGE) made some of
+// the copy, sharing SOURCE's extents.
+inline constexpr uint32_t kClonedBit = 1u << 31;
+
 struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> bytes_done{0};       // live progress, including a unit in flight
   std::atomic<uint64_t> completed_bytes{0};  // whole units marked done by this slot's workers

@@ -6,6 +6,7 @@
 
 #include "app/copy_verbose.h"
 #include "app/digest_list.h"
+#include "app/progress_choice.h"
 #include "app/share_check.h"
 #include "base/size_parse.h"
 #include "exec/entry_copy.h"
@@ -135,14 +136,15 @@ CopyOutcome RankCopy::Conclude(Verdict verdict) {
             Quote(o_.source).c_str(), world_.size(), world_.size() == 1 ? "" : "s",
             recopied_ == 0 ? "" : (", " + std::to_string(recopied_) + " MiB copied again").c_str());
   }
-  if (o_.verbose) {
+  // -v's summary, and the same line after progress shown, as pcopy prints it.
+  if (o_.verbose || ShowsProgress(o_, console_)) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
     const unsigned k = workers_ == nullptr ? 1 : static_cast<unsigned>(workers_->size());
     // A resumed copy: what this run copied, and its rate, beside what was already durable.
     const std::string resumed = before_ == 0 ? std::string()
                                              : " (" + FormatBytes(list_.bytes) + " of data now, " +
                                                    FormatBytes(before_) + " resumed)";
-    if (!lost_race_)
+    if (o_.verbose && !lost_race_)
       fprintf(console_.out, "%s -> %s\n", Quote(o_.source).c_str(), Quote(dst_.path).c_str());
     fprintf(console_.err, "pcopy-mpi: copied %s%s in %.3f s (%s) with %s\n",
             FormatBytes(src_.size).c_str(), resumed.c_str(), seconds,

@@ -36,7 +36,7 @@ Plan Prepare(const std::string& name, const Options& o, SignalGuard& signals,
   SourceFile f;
   struct stat st {};
   if (name != "-") {
-    if (Status s = OpenSource(name, &f, SourceUse::kRead); !s.ok()) {
+    if (Status s = OpenSource(name, &f, SourceUse::kDigest); !s.ok()) {
       *failure = s;
       return plan;
     }

@@ -67,10 +67,13 @@ Status OpenSource(const std::string& path, SourceFile* out, SourceUse use, const
     }
     out->size = bytes;
   } else {
-    if (use == SourceUse::kRead) {
-      return Status::Failure("cannot read", path,
-                             std::string("it is ") + KindName(st.st_mode) +
-                                 "; pcopy reads regular files and block devices");
+    if (use != SourceUse::kCopy) {
+      return Status::Failure(
+          "cannot read", path,
+          std::string("it is ") + KindName(st.st_mode) +
+              (use == SourceUse::kCompare
+                   ? "; --compare compares regular files and block devices"
+                   : "; --checksum and --check read regular files, block devices and '-'"));
     }
     return Status::Failure("cannot copy", path,
                            std::string("source is ") + KindName(st.st_mode) +

@@ -33,7 +33,9 @@ struct SourceFile {
 
 // What the file is opened for: the refusal of a FIFO, a directory... says "cannot copy" or
 // "cannot read" (--checksum, --check, --compare).
-enum class SourceUse { kCopy, kRead };
+// What SOURCE is opened for, which the refusal of another kind of file names: "source is a
+// directory; pcopy copies ...", "it is a directory; --compare compares ...".
+enum class SourceUse { kCopy, kCompare, kDigest };
 
 Status OpenSource(const std::string& path, SourceFile* out, SourceUse use = SourceUse::kCopy,
                   const SysCalls& sys = RealSysCalls());

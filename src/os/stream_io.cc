@@ -21,9 +21,10 @@ constexpr std::chrono::seconds kWaitSlice{1};
 constexpr std::chrono::milliseconds kPollEvery{50};
 
 // Waits until fd is ready for events, or a terminating signal came (then Interrupted); *revents
-// (may be null) gets what poll saw. Without a guard, poll(2) waits as long as it takes.
+// (may be null) gets what poll saw; idle (may be empty) is called after each second of waiting.
+// Without a guard, poll(2) waits as long as it takes.
 Status WaitReady(int fd, short events, const std::string& name, SignalGuard* signals,
-                 short* revents = nullptr) {
+                 short* revents = nullptr, const std::function<void()>& idle = {}) {
   for (;;) {
     pollfd p{fd, events, 0};
     if (signals == nullptr) {
@@ -43,6 +44,7 @@ Status WaitReady(int fd, short events, const std::string& name, SignalGuard* sig
       if (revents != nullptr) *revents = p.revents;
       return {};
     }
+    if (ready == 0 && idle) idle();
   }
 }
 
@@ -93,12 +95,13 @@ Status SignalsDue(SignalGuard* signals, std::chrono::steady_clock::time_point* l
 // for a pipe or device that could not be reopened, one after POLLIN of no more than FIONREAD
 // says is there. Returns read(2)'s result; -1 with EAGAIN when there was nothing after all.
 ssize_t ReadOnce(int fd, std::span<char> buffer, bool socket, bool wait_first,
-                 const std::string& name, SignalGuard* signals, Status* error) {
+                 const std::string& name, SignalGuard* signals, const std::function<void()>& idle,
+                 Status* error) {
   if (socket) return recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
   size_t want = buffer.size();
   if (wait_first) {
     short revents = 0;
-    if (Status s = WaitReady(fd, POLLIN, name, signals, &revents); !s.ok()) {
+    if (Status s = WaitReady(fd, POLLIN, name, signals, &revents, idle); !s.ok()) {
       *error = s;
       return -1;
     }
@@ -128,7 +131,8 @@ void HoldStandardDescriptors() {
 }
 
 Status ReadStream(int fd, const std::string& name, SignalGuard* signals, std::span<char> buffer,
-                  const std::function<Status(const char*, size_t)>& take) {
+                  const std::function<Status(const char*, size_t)>& take,
+                  const std::function<void()>& idle) {
   const UniqueFd own = ReopenNonBlocking(fd, O_RDONLY);
   if (own.valid()) fd = own.get();
   const bool readable = Allows(fd, O_RDONLY);
@@ -140,11 +144,11 @@ Status ReadStream(int fd, const std::string& name, SignalGuard* signals, std::sp
   for (;;) {
     if (Status s = SignalsDue(signals, &last_poll); !s.ok()) return s;
     Status waited;
-    const ssize_t n = ReadOnce(fd, buffer, socket, wait_first, name, signals, &waited);
+    const ssize_t n = ReadOnce(fd, buffer, socket, wait_first, name, signals, idle, &waited);
     if (!waited.ok()) return waited;
     if (n < 0 && errno == EAGAIN) {
       if (!wait_first) {
-        if (Status s = WaitReady(fd, POLLIN, name, signals); !s.ok()) return s;
+        if (Status s = WaitReady(fd, POLLIN, name, signals, nullptr, idle); !s.ok()) return s;
       }
       continue;
     }
@@ -170,13 +174,13 @@ Status StreamWriter::Write(const char* data, size_t length) {
   // interrupted is written after the signal. Only a wait for room gives way to one.
   while (length > 0) {
     if (piecewise_ && !ReadyNow(fd_, POLLOUT)) {
-      if (Status s = WaitReady(fd_, POLLOUT, name_, signals_); !s.ok()) return s;
+      if (Status s = WaitReady(fd_, POLLOUT, name_, signals_, nullptr, idle_); !s.ok()) return s;
     }
     const size_t piece = piecewise_ ? std::min<size_t>(length, PIPE_BUF) : length;
     const ssize_t n =
         socket_ ? send(fd_, data, piece, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd_, data, piece);
     if (n < 0 && errno == EAGAIN) {
-      if (Status s = WaitReady(fd_, POLLOUT, name_, signals_); !s.ok()) return s;
+      if (Status s = WaitReady(fd_, POLLOUT, name_, signals_, nullptr, idle_); !s.ok()) return s;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -24,6 +24,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -44,9 +45,11 @@ void HoldStandardDescriptors();
 // Hands take() what fd gives from where it stands to its end, in order, in pieces of at most
 // buffer.size(). Stops at the first error take() returns. With signals (may be null), every wait
 // is the guard's, and a terminating signal ends it with Status::Interrupted; without, poll(2)
-// waits. name is for messages.
+// waits. name is for messages. idle (may be empty) is called after each second the stream keeps
+// pcopy waiting (with signals only), so that progress shown can say it stalls.
 Status ReadStream(int fd, const std::string& name, SignalGuard* signals, std::span<char> buffer,
-                  const std::function<Status(const char*, size_t)>& take);
+                  const std::function<Status(const char*, size_t)>& take,
+                  const std::function<void()>& idle = {});
 
 // Writes to fd (standard output) from where it stands, as a stream: see the file comment.
 class StreamWriter {
@@ -60,6 +63,8 @@ class StreamWriter {
   // even after a signal: the caller takes signals between its writes.
   Status Write(const char* data, size_t length);
   bool broken_pipe() const { return broken_pipe_; }
+  // Called after each second a reader keeps a write waiting for room (as ReadStream's idle).
+  void set_idle(std::function<void()> idle) { idle_ = std::move(idle); }
   uint64_t written() const { return written_; }
   // fsync(2) where the descriptor is a file; nothing for a pipe or a terminal (EINVAL, EROFS).
   Status Sync();
@@ -73,6 +78,7 @@ class StreamWriter {
   bool socket_ = false;     // send(MSG_DONTWAIT)
   uint64_t written_ = 0;
   bool broken_pipe_ = false;
+  std::function<void()> idle_;
 };
 
 }  // namespace pcopy

@@ -103,6 +103,7 @@ Status TreeRun::Run(TreeReport* report) {
   }
   pool_.Finish();
   report_.write_sizes = pool_.WriteSizes();
+  report_.used_methods = pool_.UsedMethods();
   Progress(true, report_.errors == 0 ? "copied" : "failed");
   report_.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

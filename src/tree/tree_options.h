@@ -48,6 +48,7 @@ struct TreeReport {
   double seconds = 0;
   std::vector<std::string> retried;
   std::vector<WriteSizeReport> write_sizes;  // per worker that tuned its chunks' write size
+  uint32_t used_methods = 0;       // TaskRunner::UsedMethods: what moved the bytes (0: not known)
   std::vector<std::string> notes;  // to print after the error: what an interrupted run kept
 };
 
