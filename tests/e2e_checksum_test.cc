@@ -83,8 +83,8 @@ TEST_F(E2eChecksum, UnreadableFilesAreReportedAndTheOthersStillDigested) {
                        " for reading: No such file or directory\n"
                        "pcopy: cannot read " +
                        Quoted(dir) +
-                       ": it is a directory; --checksum and --check read regular files, block "
-                       "devices and '-'\n");
+                       ": it is a directory; digests are made of regular files, block devices "
+                       "and '-'\n");
   EXPECT_FALSE(Exists(missing));
 }
 

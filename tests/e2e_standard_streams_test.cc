@@ -113,7 +113,7 @@ TEST_F(E2eStandardStreams, StandardInputsProgressEndsWithItsSize) {
 // ends what was shown.
 TEST_F(E2eStandardStreams, AStallingInputKeepsItsProgressGoing) {
   const RunResult r =
-      Shell("{ head -c 1048576 \"$1\"; sleep 2.5; } | \"$0\" --progress plain - \"$2\"");
+      Shell("{ head -c 1048576 \"$1\"; sleep 3.5; } | \"$0\" --progress plain - \"$2\"");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("pcopy: 1.00 MiB so far, 0.00 B/s, 0:0"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\npcopy: copied 1.00 MiB in "), std::string::npos) << r.err;

@@ -243,6 +243,7 @@ TEST(OptionsTest, MissingOperands) {
   ExpectRejected({"-j", "2"}, "missing file operand");
   // An option without its value, in GNU getopt's words, by its long name.
   ExpectRejected({"a", "b", "-j"}, "option '--jobs' requires an argument");
+  ExpectRejected({"a", "b", "--jobs"}, "option '--jobs' requires an argument");
   ExpectRejected({"a", "b", "--strategy"}, "option '--strategy' requires an argument");
   ExpectRejected({"a"}, "missing destination file operand after 'a'");
   ExpectRejected({"-v", "a"}, "missing destination file operand after 'a'");

@@ -162,7 +162,7 @@ bool CheckList(const Options& o, const std::string& list, SignalGuard& signals,
     ++counts.formatted;
     if (!CheckFile(o, digest, name, signals, console, &counts)) return false;
     if (OutputLost(console) && signals.Poll() == 0) {
-      return counts.unreadable == 0 && counts.mismatched == 0;
+      return counts.misformatted == 0 && counts.unreadable == 0 && counts.mismatched == 0;
     }
   }
   if (signals.terminating_signal() != 0) return false;

@@ -378,7 +378,7 @@ class CopyRun {
       distrusted_ = s.signal() == 0;
       return s;
     }
-    written_back_ = recopied == 0;  // the read-back began with a sync; leaves copied again did not
+    written_back_ = true;  // each read-back begins with a sync, of leaves copied again too
     if (o_.verbose) {
       fprintf(console_.err,
               "%s: verified against %s: XXH3-128 by 1 MiB, DEST read back from storage%s\n",

@@ -135,7 +135,7 @@ Status CompareFiles(const std::string& a, const std::string& b, bool* equal,
 namespace {
 
 // The options given to the demo that change how its copy runs, as a command line would give them
-// (" --strategy contiguous --bwlimit 200M"): the "after" line is the command that was run.
+// (" --strategy contiguous --bwlimit 209715200", sizes in bytes), for the "after" line.
 std::string CopyOptionWords(const Options& o) {
   const Options defaults;
   std::string words;
@@ -150,6 +150,10 @@ std::string CopyOptionWords(const Options& o) {
   char factor[32];
   snprintf(factor, sizeof factor, "--slow-worker %g", o.slow_worker);
   add(o.slow_worker != defaults.slow_worker, factor);
+  add(o.sparse == SparseMode::kAlways, "--sparse=always");
+  add(o.sparse == SparseMode::kNever, "--sparse=never");
+  add(o.reflink == ReflinkMode::kAlways, "--reflink=always");
+  add(o.reflink == ReflinkMode::kNever, "--reflink=never");
   add(o.fsync, "--fsync");
   add(o.verify, "--verify");
   return words;

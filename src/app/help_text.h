@@ -106,6 +106,7 @@ inline constexpr const char* kAfterOptions =
     "         entry could not be copied (each is reported, the rest copied);\n"
     "         --checksum, --check: a file could not be read (or did not match)\n"
     "  2      bad usage; nothing was touched\n"
+    "  141    standard output's reader went away (| head), as SIGPIPE ends cat\n"
     "  128+N  ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP)\n"
     "\n"
     "Examples:\n"

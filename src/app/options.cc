@@ -498,7 +498,8 @@ Status ParseCommandLine(int argc, const char* const* argv, CommandLine* out) {
         vm);
     po::notify(vm);
   } catch (const po::invalid_command_line_syntax& e) {
-    // GNU getopt's words for an option given without its value.
+    // GNU getopt's words for an option given without its value, by its long name (Boost tells
+    // that one, even for -j).
     if (e.kind() == po::invalid_syntax::missing_parameter) {
       return Usage("option " + Quote(e.get_option_name()) + " requires an argument");
     }

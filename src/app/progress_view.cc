@@ -287,10 +287,9 @@ void ProgressView::OnFinish(const ProgressSnapshot& s, bool ok) {
       fputc('\n', out_);  // leave the last state visible; the error goes on the next line
     }
     drawn_ = false;  // the line is ended: nothing of the bar is left to erase
-  } else if (ok) {
-    fprintf(out_, "%s: %s%s in %.2f s, %s\n", ProgramName(), s.total_known ? "100.0% " : "",
-            FormatBytes(s.before + s.done_total()).c_str(), s.elapsed, FormatRate(average).c_str());
   }
+  // Plain lines end with the job's summary line (app/progress_choice.h ShowsProgress): a line of
+  // the view's own would say the same.
   fflush(out_);
 }
 

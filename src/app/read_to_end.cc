@@ -92,7 +92,7 @@ Status CopyReadToEnd(const Options& o, const SysCalls& sys, const SourceFile& sr
   const std::vector<Digest128>& leaves = read.Finish();
   if (digest) report->digest = TreeDigest(leaves);
   report->bytes = copied;
-  report->method = "read/write by one process";
+  report->method = "read/write in order";
   if (!o.verify) return {};
   if (Status s = VerifyReadOnce(o, temp_fd, copied, leaves, &signals, sys, view); !s.ok()) return s;
   if (o.verbose) {

@@ -80,8 +80,9 @@ class TreeWorker {
       }
     }
     result.bytes = sink_.total() - before;
-    slot_->used_methods.store(transfer_.used | (cloned_ ? kClonedBit : 0),
-                              std::memory_order_relaxed);
+    // Or'ed in: a replacement in this slot keeps what its predecessor used.
+    slot_->used_methods.fetch_or(transfer_.used | (cloned_ ? kClonedBit : 0),
+                                 std::memory_order_relaxed);
     return result;
   }
 

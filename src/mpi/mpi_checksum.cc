@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <new>
 #include <string>
@@ -102,8 +103,16 @@ CopyOutcome RunMpiChecksum(const Options& o, SignalGuard& signals, const Console
   int signal = 0;
   for (const std::string& name : o.files) {
     // A line rank 0 could not write (its reader went away, a full disk) stops the job, as it
-    // stops pcopy --checksum: the lines to come would be lost too.
-    if (world.BroadcastInt(world.rank() == 0 && ferror(console.out) != 0 ? 1 : 0) != 0) break;
+    // stops pcopy --checksum: the lines to come would be lost too. A write cut short by a signal
+    // is the signal's. -1: output lost.
+    const int stop = world.BroadcastInt(world.rank() != 0          ? 0
+                                        : signals.Poll() != 0      ? signals.terminating_signal()
+                                        : ferror(console.out) != 0 ? -1
+                                                                   : 0);
+    if (stop != 0) {
+      signal = std::max(stop, 0);
+      break;
+    }
     Status failure;
     Plan plan;
     if (world.rank() == 0) plan = Prepare(name, o, signals, console, &failure);
@@ -149,6 +158,8 @@ CopyOutcome RunMpiChecksum(const Options& o, SignalGuard& signals, const Console
       all_read = false;
     }
   }
+  // A signal rank 0 took while it printed the last line ends every rank as it ends rank 0.
+  if (signal == 0) signal = world.BroadcastInt(world.rank() == 0 ? signals.Poll() : 0);
   if (signal != 0) {
     return CopyOutcome{Status::Interrupted(signal, "the remaining files were not digested"),
                        ExitCodeForSignal(signal),

@@ -6,6 +6,7 @@
 #include "mpi/mpi_command.h"
 #include "mpi/mpi_world.h"
 #include "mpi/rank_workers.h"
+#include "os/signal_guard.h"
 #include "os/stream_io.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,11 @@ int main(int argc, char** argv) {
   pcopy::SetProgramName("pcopy-mpi");
   // -j K: forked now, before MPI exists in this process (rank_workers.h).
   pcopy::RankWorkers workers = pcopy::StartRankWorkers(argc, argv);
-  const pcopy::MpiWorld world(&argc, &argv);
+  // MPI starts threads of its own: born with SIGINT, SIGTERM, SIGHUP and SIGCHLD blocked, they
+  // leave those to this thread's signal guard.
+  const pcopy::MpiWorld world = [&] {
+    const pcopy::SignalsBlockedForThreads blocked;
+    return pcopy::MpiWorld(&argc, &argv);
+  }();
   return pcopy::RunMpiCommand(argc, argv, world, workers);
 }

@@ -96,6 +96,17 @@ int SignalGuard::Poll() {
 
 int SignalGuard::terminating_signal() const { return g_terminating; }
 
+SignalsBlockedForThreads::SignalsBlockedForThreads() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kSignals) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, &before_);
+}
+
+SignalsBlockedForThreads::~SignalsBlockedForThreads() {
+  pthread_sigmask(SIG_SETMASK, &before_, nullptr);
+}
+
 void SignalGuard::ResetInChild() {
   for (int sig : kSignals) {
     struct sigaction now {};

@@ -13,8 +13,9 @@
 // reap workers itself, and their exit status would be lost. Forked children go back to the
 // dispositions exec would give them (ResetInChild, called by child_process.cc).
 //
-// Only one guard may exist at a time, and only in a process with one thread: the handlers and
-// their flags are process-wide, and a signal taken by another thread would not wake the wait.
+// Only one guard may exist at a time, and only in a process with one thread, or whose other
+// threads keep the signals blocked (BlockForThreads): the handlers and their flags are
+// process-wide, and a signal taken by another thread would not wake the wait.
 #pragma once
 
 #include <poll.h>
@@ -60,5 +61,19 @@ class SignalGuard {
 
 // 128 + N, as shells report a process ended by signal N.
 inline int ExitCodeForSignal(int signal) { return 128 + signal; }
+
+// While it lives, the guard's signals are blocked in this thread, so that the threads a library
+// starts meanwhile (MPI_Init) are born with them blocked and leave them to this thread's guard.
+// The mask is restored when it goes: until a guard exists, Ctrl-C still ends the process.
+class SignalsBlockedForThreads {
+ public:
+  SignalsBlockedForThreads();
+  ~SignalsBlockedForThreads();
+  SignalsBlockedForThreads(const SignalsBlockedForThreads&) = delete;
+  SignalsBlockedForThreads& operator=(const SignalsBlockedForThreads&) = delete;
+
+ private:
+  sigset_t before_;
+};
 
 }  // namespace pcopy

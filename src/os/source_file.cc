@@ -73,7 +73,7 @@ Status OpenSource(const std::string& path, SourceFile* out, SourceUse use, const
           std::string("it is ") + KindName(st.st_mode) +
               (use == SourceUse::kCompare
                    ? "; --compare compares regular files and block devices"
-                   : "; --checksum and --check read regular files, block devices and '-'"));
+                   : "; digests are made of regular files, block devices and '-'"));
     }
     return Status::Failure("cannot copy", path,
                            std::string("source is ") + KindName(st.st_mode) +

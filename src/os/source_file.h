@@ -31,10 +31,9 @@ struct SourceFile {
   ino_t ino = 0;
 };
 
-// What the file is opened for: the refusal of a FIFO, a directory... says "cannot copy" or
-// "cannot read" (--checksum, --check, --compare).
 // What SOURCE is opened for, which the refusal of another kind of file names: "source is a
-// directory; pcopy copies ...", "it is a directory; --compare compares ...".
+// directory; pcopy copies ...", "it is a directory; --compare compares ...", "...; digests are
+// made of ..." (--checksum, --check, pcopy-mpi --checksum).
 enum class SourceUse { kCopy, kCompare, kDigest };
 
 Status OpenSource(const std::string& path, SourceFile* out, SourceUse use = SourceUse::kCopy,
