@@ -129,6 +129,15 @@ TEST(ProgressViewTest, WorkerBarsShowEachWorkersState) {
   EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |6#!~|"));
   // The last frame: every bar full, whatever it was.
   EXPECT_TRUE(Contains(view.BarLine(s, 1e8, true), " ###### ###### ###### ######"));
+  // The others finished: the laggard, running alone, keeps its mark until it is done.
+  s.elapsed = 3;
+  s.shown = {WorkerShow::kFinished, WorkerShow::kFinished, WorkerShow::kFinished,
+             WorkerShow::kRunning};
+  s.done[3] = 130 * kMiB;
+  view.OnProgress(s);
+  EXPECT_TRUE(Contains(view.WorkerBars(s, false, true), " |###~|"));
+  EXPECT_TRUE(Contains(view.WorkerBars(s, false, false), " ###~~~"))
+      << view.WorkerBars(s, false, false);
 }
 
 TEST(ProgressViewTest, NoWorkerBarsForOneWorker) {

@@ -121,8 +121,8 @@ inline constexpr const char* kAfterOptions =
     "                    a digest of big.img; pcopy --check big.sum checks it later\n"
     "  pcopy --strategy contiguous -j 2 --slow-worker 4 big.img /tmp/x\n"
     "                    study a strategy on an uneven machine (-v prints the plan)\n"
-    "  pcopy\n"
-    "                    the demo: copies a generated file with cp, then with pcopy,\n"
-    "                    and checks the copy\n";
+    "  pcopy --demo\n"
+    "                    the demo (also with no arguments): copies a generated file\n"
+    "                    with cp, then with pcopy, and checks the copy\n";
 
 }  // namespace pcopy

@@ -186,22 +186,27 @@ std::string ProgressView::WorkerBars(const ProgressSnapshot& s, bool finished, b
 }
 
 // Which workers are slow: over the last second, less than kSlowShare of the median rate of the
-// workers still running (two at least).
+// workers still running (two at least). A worker left running alone has no one to be compared
+// with: it keeps the mark it had, so the laggard that holds the copy up stays marked until done.
 void ProgressView::FindSlowWorkers(const ProgressSnapshot& s) {
   worker_samples_.emplace_back(s.elapsed, s.done);
   while (worker_samples_.size() > 2 && s.elapsed - worker_samples_[1].first >= kWorkerRateWindow) {
     worker_samples_.pop_front();
   }
+  std::vector<bool> was = slow_;
+  was.resize(s.done.size(), false);
   slow_.assign(s.done.size(), false);
   const auto& [t0, before] = worker_samples_.front();
-  if (s.elapsed - t0 < kWorkerRateWindow / 2 || before.size() != s.done.size()) return;
   std::vector<size_t> running;
   std::vector<uint64_t> moved;
   for (size_t i = 0; i < s.done.size(); ++i) {
     if (i < s.shown.size() && s.shown[i] == WorkerShow::kFinished) continue;
     running.push_back(i);
-    moved.push_back(s.done[i] - std::min(s.done[i], before[i]));
+    moved.push_back(before.size() == s.done.size() ? s.done[i] - std::min(s.done[i], before[i])
+                                                   : 0);
   }
+  if (running.size() == 1) slow_[running[0]] = was[running[0]];
+  if (s.elapsed - t0 < kWorkerRateWindow / 2 || before.size() != s.done.size()) return;
   if (running.size() < 2) return;
   std::vector<uint64_t> sorted = moved;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
