@@ -235,6 +235,7 @@ TEST(E2eCopy, TunedWorkersSayWhatTheyChose) {
   ASSERT_EQ(lines.size(), 2u) << r.err;
   const std::vector<std::string> sizes = {"32.0 KiB", "64.0 KiB", "128 KiB",
                                           "256 KiB",  "512 KiB",  "1.00 MiB"};
+  size_t probed = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string prefix = "pcopy: worker " + std::to_string(i) + ": writes of ";
     ASSERT_EQ(lines[i].rfind(prefix, 0), 0u) << lines[i];
@@ -247,8 +248,13 @@ TEST(E2eCopy, TunedWorkersSayWhatTheyChose) {
                       EndsWith(rest, " of other sizes, none 15% faster)");
     const bool switched = rest.find(" at the end, after ") != std::string::npos &&
                           rest.find("; the last after offset ") != std::string::npos;
-    EXPECT_TRUE(kept != switched) << lines[i];
+    // Chunks are handed out as workers ask: one that started late (a loaded machine, the
+    // sanitizers) may get too few to probe, and says so.
+    const bool few = EndsWith(rest, " throughout (too few chunks to probe another size)");
+    EXPECT_EQ(int{kept} + int{switched} + int{few}, 1) << lines[i];
+    probed += kept || switched ? 1 : 0;
   }
+  EXPECT_GE(probed, 1u) << r.err;
 }
 
 // A SOURCE out of the page cache is read ahead and written 32 KiB at a time: -v says both.
