@@ -14,8 +14,8 @@
 // dispositions exec would give them (ResetInChild, called by child_process.cc).
 //
 // Only one guard may exist at a time, and only in a process with one thread, or whose other
-// threads keep the signals blocked (BlockForThreads): the handlers and their flags are
-// process-wide, and a signal taken by another thread would not wake the wait.
+// threads keep the signals blocked (SignalsBlockedForThreads, below): the handlers and their
+// flags are process-wide, and a signal taken by another thread would not wake the wait.
 #pragma once
 
 #include <poll.h>
